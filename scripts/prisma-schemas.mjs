@@ -1,0 +1,13 @@
+// Derives prisma/sqlite/schema.prisma from the schema of record (prisma/schema.prisma) so the
+// SQLite client is generated from the same models. Run by `npm run generate`.
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+
+const record = readFileSync("prisma/schema.prisma", "utf8");
+const sqlite = record
+  .replace(/generator pothos \{[\s\S]*?\n\}\n\n/, "")
+  .replace('output       = "../src/store/generated/postgresql"', 'output       = "../../src/store/generated/sqlite"')
+  .replace('provider = "postgresql"', 'provider = "sqlite"')
+  .replace(/^\/\/ Schema of record\..*\n\/\/.*\n/, "// Generated from prisma/schema.prisma by scripts/prisma-schemas.mjs. Do not edit.\n");
+if (sqlite === record) throw new Error("prisma-schemas: nothing replaced");
+mkdirSync("prisma/sqlite", { recursive: true });
+writeFileSync("prisma/sqlite/schema.prisma", sqlite);

@@ -1,0 +1,12 @@
+// The read-only GraphQL schema: importing the type modules registers them on the builder.
+import { lexicographicSortSchema, printSchema } from "graphql";
+import { builder } from "./builder.js";
+import "./schema/entitlement.js";
+import "./schema/event.js";
+import "./schema/subscription.js";
+import "./schema/transition.js";
+import "./schema/user.js";
+
+export const schema = builder.toSchema();
+
+export const printedSchema = (): string => `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -1,0 +1,43 @@
+// Entitlement: what a user may use at the request's instant, and the query that asks for one.
+import type { EntitlementView } from "../../domain/entitlements.js";
+import { findUserId, userEntitlements } from "../../store/reads.js";
+import { builder, requireScope } from "../builder.js";
+
+export const EntitlementRef = builder.objectRef<EntitlementView>("Entitlement").implement({
+  description: "Whether a feature is usable now, and by which plan.",
+  fields: (t) => ({
+    feature: t.exposeString("feature"),
+    enabled: t.exposeBoolean("enabled"),
+    source: t.exposeString("source", { nullable: true, description: "The plan that grants it." }),
+    limit: t.exposeInt("limit", { nullable: true }),
+    used: t.exposeInt("used", { nullable: true }),
+    remaining: t.exposeInt("remaining", { nullable: true }),
+    resetsAt: t.field({ type: "DateTime", nullable: true, resolve: (e) => (e.resetsAt === null ? null : new Date(e.resetsAt)) }),
+  }),
+});
+
+builder.queryField("entitlement", (t) =>
+  t.field({
+    type: EntitlementRef,
+    nullable: true,
+    description: "One feature of one user (by app user id or provider customer id); null when the user is unknown.",
+    args: { userId: t.arg.string({ required: true }), feature: t.arg.string({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      requireScope(ctx, "read");
+      const userId = await findUserId(ctx.db, args.userId);
+      if (userId === null) return null;
+      const all = await userEntitlements(ctx.db, ctx.catalog, userId, ctx.now);
+      return (
+        all.find((e) => e.feature === args.feature) ?? {
+          feature: args.feature,
+          enabled: false,
+          source: null,
+          limit: null,
+          used: null,
+          remaining: null,
+          resetsAt: null,
+        }
+      );
+    },
+  }),
+);

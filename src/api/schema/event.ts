@@ -1,0 +1,67 @@
+// Event: the stored provider events, paged in arrival order like GET /api/events; and the
+// transition log of one user.
+import { GraphQLError } from "graphql";
+import type { StoredEvent } from "../../store/events.js";
+import { decodeCursor, encodeCursor, findUserId, listEvents, type EventPage } from "../../store/reads.js";
+import { builder, requireScope } from "../builder.js";
+import { TransitionRef } from "./transition.js";
+
+const EventRef = builder.objectRef<StoredEvent>("Event").implement({
+  fields: (t) => ({
+    cursor: t.string({ resolve: (e) => encodeCursor(e.seq) }),
+    provider: t.exposeString("provider"),
+    id: t.exposeString("providerEventId"),
+    type: t.exposeString("type"),
+    origin: t.exposeString("origin", { description: "webhook | fetched" }),
+    occurredAt: t.field({ type: "DateTime", resolve: (e) => new Date(e.occurredAt) }),
+    receivedAt: t.field({ type: "DateTime", resolve: (e) => new Date(e.receivedAt) }),
+    payload: t.field({ type: "JSON", resolve: (e) => e.payload }),
+    rawBody: t.string({ description: "The body exactly as received, base64.", resolve: (e) => Buffer.from(e.rawBody).toString("base64") }),
+  }),
+});
+
+const EventPageRef = builder.objectRef<EventPage>("EventPage").implement({
+  fields: (t) => ({
+    events: t.field({ type: [EventRef], resolve: (p) => [...p.events] }),
+    next: t.string({ nullable: true, resolve: (p) => p.next }),
+  }),
+});
+
+builder.queryField("events", (t) =>
+  t.field({
+    type: EventPageRef,
+    description: "Stored events in arrival order, after a cursor or received since an ISO time.",
+    args: { since: t.arg.string(), limit: t.arg.int({ defaultValue: 100 }) },
+    resolve: (_root, args, ctx) => {
+      requireScope(ctx, "events");
+      const limit = args.limit ?? 100;
+      if (limit < 1 || limit > 500) throw new GraphQLError("limit must be from 1 to 500", { extensions: { code: "invalid_parameter" } });
+      if (!args.since) return listEvents(ctx.db, null, limit);
+      const seq = decodeCursor(args.since);
+      if (seq !== null) return listEvents(ctx.db, { afterSeq: seq }, limit);
+      const time = Date.parse(args.since);
+      if (!Number.isFinite(time)) throw new GraphQLError("since must be an ISO 8601 time or a cursor", { extensions: { code: "invalid_parameter" } });
+      return listEvents(ctx.db, { receivedFrom: time }, limit);
+    },
+  }),
+);
+
+builder.queryField("transitions", (t) =>
+  t.prismaField({
+    type: [TransitionRef],
+    description: "A user's transition log in fold order.",
+    args: { userId: t.arg.string({ required: true }), first: t.arg.int({ defaultValue: 100 }), offset: t.arg.int({ defaultValue: 0 }) },
+    resolve: async (query, _root, args, ctx) => {
+      requireScope(ctx, "read");
+      const userId = await findUserId(ctx.db, args.userId);
+      if (userId === null) return [];
+      return ctx.db.prisma.transition.findMany({
+        ...query,
+        where: { userId },
+        orderBy: { ordinal: "asc" },
+        skip: Math.max(0, args.offset ?? 0),
+        take: Math.min(500, Math.max(1, args.first ?? 100)),
+      });
+    },
+  }),
+);

@@ -1,0 +1,148 @@
+// The `verity` command line: serve, migrate, keys. Each command parses its own flags strictly,
+// answers --help, and reports a wrong flag or value clearly with a non-zero exit code.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { Either } from "effect";
+import { loadCatalog } from "../config/catalog.js";
+import { readSettings } from "../config/env.js";
+import { createApiKey, isScope, listApiKeys, type Scope } from "../server/auth.js";
+import { buildApp } from "../server/app.js";
+import { stderrLogger } from "../server/logger.js";
+import { openDatabase } from "../store/database.js";
+import { applyMigrations } from "../store/migrate.js";
+
+class UsageError extends Error {
+  readonly _tag = "UsageError";
+}
+
+const HELP = `verity: billing control plane (webhooks in, entitlements out)
+
+Usage: verity <command> [options]
+
+Commands:
+  serve      start the HTTP server (default port 4000)
+  migrate    apply database migrations and exit
+  keys       create or list API keys
+
+Run "verity <command> --help" for a command's options.
+Environment: DATABASE_URL, PORT, VERITY_CONFIG, STRIPE_WEBHOOK_SECRET, STRIPE_SECRET_KEY (see README.md).`;
+
+const SERVE_HELP = `Usage: verity serve [--port N] [--config FILE]
+
+Starts Verity: applies migrations, validates the plan catalog, catches up on stored events,
+then serves webhooks, REST and GraphQL.
+  --port N        port to listen on (env PORT, default 4000)
+  --config FILE   plan catalog (env VERITY_CONFIG, default verity.config.json)`;
+
+const MIGRATE_HELP = `Usage: verity migrate
+
+Applies pending migrations to DATABASE_URL (default file:./data/verity.db) and exits.`;
+
+const KEYS_HELP = `Usage: verity keys create --scopes read,events
+       verity keys list
+
+  create   makes a new API key; the key is printed once, as the last line of stdout
+  list     lists key ids and scopes (never the keys)
+  --scopes comma-separated scopes: read (users, entitlements, subscriptions), events (the event log)`;
+
+type Out = { readonly out: (s: string) => void; readonly err: (s: string) => void };
+
+const parse = <T extends ParseArgsConfig["options"]>(args: string[], options: T, allowPositionals = false) => {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+};
+
+const serve = async (args: string[], io: Out): Promise<number> => {
+  const { values } = parse(args, { port: { type: "string" }, config: { type: "string" } });
+  if (values.help) return io.out(SERVE_HELP), 0;
+  const settings = readSettings(process.env, { port: values.port as string | undefined, config: values.config as string | undefined });
+  if (Either.isLeft(settings)) return io.err(`verity: ${settings.left.message}`), 2;
+  const s = settings.right;
+  const catalog = loadCatalog(s.configPath);
+  if (Either.isLeft(catalog)) return io.err(`verity: ${catalog.left.message}`), 2;
+  const db = await openDatabase(s.databaseUrl);
+  const app = buildApp({
+    db,
+    catalog: catalog.right,
+    secrets: { stripe: s.stripeWebhookSecrets },
+    stripeApi: s.stripeSecretKey === null ? null : { secretKey: s.stripeSecretKey, baseUrl: s.stripeApiBase, timeoutMs: 5000 },
+    maxBodyBytes: s.maxBodyBytes,
+    now: () => Date.now(),
+    log: stderrLogger,
+  });
+  const { url } = await app.start(s.port, s.host);
+  io.out(`Verity listening on ${url} (database: ${db.kind}, plans: ${Object.keys(catalog.right.plans).length})`);
+  io.out(`  webhooks: ${url}/webhooks/stripe   GraphQL: ${url}/graphql   REST: ${url}/api/users/{id}/entitlements`);
+  if (s.stripeWebhookSecrets.length === 0) io.err("warning: STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks will be refused");
+  await new Promise<void>((resolve) => {
+    const shutdown = () => resolve();
+    process.once("SIGINT", shutdown);
+    process.once("SIGTERM", shutdown);
+  });
+  io.err("shutting down…");
+  await app.stop();
+  return 0;
+};
+
+const migrate = async (args: string[], io: Out): Promise<number> => {
+  const { values } = parse(args, {});
+  if (values.help) return io.out(MIGRATE_HELP), 0;
+  const settings = readSettings(process.env);
+  if (Either.isLeft(settings)) return io.err(`verity: ${settings.left.message}`), 2;
+  const applied = await applyMigrations(settings.right.databaseUrl);
+  io.out(applied.length === 0 ? "database is up to date" : `applied ${applied.join(", ")}`);
+  return 0;
+};
+
+const keys = async (args: string[], io: Out): Promise<number> => {
+  const { values, positionals } = parse(args, { scopes: { type: "string" } }, true);
+  if (values.help || positionals.length === 0) return io.out(KEYS_HELP), values.help ? 0 : 2;
+  const [sub, ...rest] = positionals;
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const settings = readSettings(process.env);
+  if (Either.isLeft(settings)) return io.err(`verity: ${settings.left.message}`), 2;
+  if (sub === "create") {
+    const text = (values.scopes as string | undefined) ?? "";
+    const scopes = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    if (scopes.length === 0) throw new UsageError("--scopes is required, e.g. --scopes read,events");
+    const unknown = scopes.filter((s) => !isScope(s));
+    if (unknown.length > 0) throw new UsageError(`unknown scope "${unknown[0]}"; scopes are read, events`);
+    const db = await openDatabase(settings.right.databaseUrl);
+    try {
+      const created = await createApiKey(db, scopes as Scope[], new Date());
+      io.out(`created API key ${created.id} with scopes ${created.scopes.join(",")}; it is shown only once:`);
+      io.out(created.key);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  }
+  if (sub === "list") {
+    const db = await openDatabase(settings.right.databaseUrl);
+    try {
+      for (const k of await listApiKeys(db)) io.out(`${k.id}\t${k.scopes.join(",")}\t${k.createdAt.toISOString()}`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  }
+  throw new UsageError(`unknown keys command "${sub}"; use create or list`);
+};
+
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { serve, migrate, keys };
+
+export const main = async (argv: string[], io: Out = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> => {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") return io.out(HELP), command === undefined ? 2 : 0;
+  const run = COMMANDS[command];
+  if (!run) return io.err(`verity: unknown command "${command}"\n\n${HELP}`), 2;
+  try {
+    return await run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) return io.err(`verity ${command}: ${e.message}\nRun "verity ${command} --help" for usage.`), 2;
+    io.err(`verity ${command}: ${(e as Error).message}`);
+    return 1;
+  }
+};

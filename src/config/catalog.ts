@@ -1,0 +1,131 @@
+// Reads and validates the plan catalog (verity.config.json). Every mistake is reported with the
+// JSON path where it was found, before Verity serves anything.
+import { readFileSync } from "node:fs";
+import { Either, ParseResult, Schema } from "effect";
+import type { Catalog, FeatureSpec, Plan } from "../domain/catalog.js";
+import { PROVIDERS } from "../domain/provider.js";
+
+export class ConfigError extends Error {
+  readonly _tag = "ConfigError";
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid plan catalog ${file}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+const PositiveInt = Schema.Int.pipe(Schema.positive());
+const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative());
+const PriceIds = Schema.Array(Schema.NonEmptyTrimmedString);
+
+const Metered = Schema.Struct({
+  limit: PositiveInt,
+  per: Schema.Literal("month", "year", "period"),
+  overage: Schema.optionalWith(Schema.Literal("block", "allow"), { default: () => "block" as const }),
+});
+const CreditsFeature = Schema.Struct({ credits: PositiveInt });
+const Feature = Schema.Union(Schema.Boolean, Metered, CreditsFeature);
+
+const PlanSchema = Schema.Struct({
+  name: Schema.optional(Schema.String),
+  prices: Schema.optionalWith(Schema.partial(Schema.Struct(Object.fromEntries(PROVIDERS.map((p) => [p, PriceIds])) as Record<(typeof PROVIDERS)[number], typeof PriceIds>)), { default: () => ({}) }),
+  features: Schema.optionalWith(Schema.Record({ key: Schema.NonEmptyTrimmedString, value: Feature }), { default: () => ({}) }),
+  credits: Schema.optional(Schema.Struct({ amount: PositiveInt, per: Schema.Literal("once", "period") })),
+  lifetime: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  price: Schema.optional(
+    Schema.Struct({ amount: NonNegativeInt, currency: Schema.NonEmptyTrimmedString, interval: Schema.Literal("month", "year", "once") }),
+  ),
+});
+
+export const CatalogFile = Schema.Struct({
+  $schema: Schema.optional(Schema.String),
+  plans: Schema.Record({ key: Schema.NonEmptyTrimmedString, value: PlanSchema }),
+  grace: Schema.optionalWith(Schema.Struct({ pastDueDays: NonNegativeInt }), { default: () => ({ pastDueDays: 0 }) }),
+  userIdKeys: Schema.optionalWith(Schema.NonEmptyArray(Schema.NonEmptyTrimmedString), {
+    default: () => ["user_id", "userId"] as [string, ...string[]],
+  }),
+});
+export type CatalogFile = typeof CatalogFile.Type;
+
+const formatPath = (path: readonly PropertyKey[]): string =>
+  path.length === 0 ? "(root)" : path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+
+const toSpec = (value: typeof Feature.Type): FeatureSpec | null =>
+  value === true
+    ? { _tag: "Flag" }
+    : value === false
+      ? null
+      : "credits" in value
+        ? { _tag: "Credits", credits: value.credits }
+        : { _tag: "Metered", limit: value.limit, per: value.per, overage: value.overage };
+
+/** Problems a schema cannot see: one provider price mapped to two plans. */
+const crossCheck = (file: CatalogFile): string[] => {
+  const seen = new Map<string, string>();
+  const problems: string[] = [];
+  for (const [code, plan] of Object.entries(file.plans)) {
+    for (const [provider, ids] of Object.entries(plan.prices)) {
+      (ids ?? []).forEach((id, i) => {
+        const where = `plans.${code}.prices.${provider}[${i}]`;
+        const first = seen.get(`${provider}:${id}`);
+        if (first) problems.push(`${where}: price "${id}" is already mapped at ${first}; a price belongs to one plan`);
+        else seen.set(`${provider}:${id}`, where);
+      });
+    }
+  }
+  return problems;
+};
+
+export const toCatalog = (file: CatalogFile): Catalog => ({
+  plans: Object.fromEntries(
+    Object.entries(file.plans).map(([code, p]): [string, Plan] => [
+      code,
+      {
+        code,
+        name: p.name ?? code,
+        prices: p.prices,
+        features: Object.fromEntries(
+          Object.entries(p.features).flatMap(([k, v]) => {
+            const spec = toSpec(v);
+            return spec === null ? [] : [[k, spec]];
+          }),
+        ),
+        credits: p.credits ?? null,
+        lifetime: p.lifetime,
+        price: p.price ?? null,
+      },
+    ]),
+  ),
+  grace: file.grace,
+  userIdKeys: file.userIdKeys,
+});
+
+/** Decodes catalog JSON text; `file` names the source in errors. */
+export const parseCatalog = (text: string, file: string): Either.Either<Catalog, ConfigError> => {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return Either.left(new ConfigError(file, [`not valid JSON: ${(e as Error).message}`]));
+  }
+  const decoded = Schema.decodeUnknownEither(CatalogFile, { onExcessProperty: "error", errors: "all" })(json);
+  if (Either.isLeft(decoded)) {
+    const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left);
+    // "Expected undefined" lines only restate that an optional member failed; the real issue is listed too.
+    const lines = issues.filter((i) => !i.message.startsWith("Expected undefined")).map((i) => `${formatPath(i.path)}: ${i.message}`);
+    return Either.left(new ConfigError(file, [...new Set(lines)]));
+  }
+  const problems = crossCheck(decoded.right);
+  return problems.length > 0 ? Either.left(new ConfigError(file, problems)) : Either.right(toCatalog(decoded.right));
+};
+
+export const loadCatalog = (file: string): Either.Either<Catalog, ConfigError> => {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    return Either.left(new ConfigError(file, [`cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]));
+  }
+  return parseCatalog(text, file);
+};

@@ -1,0 +1,54 @@
+// Reads Verity's settings from the environment (and CLI flags), with a clear error for each
+// value that is wrong.
+import { Either } from "effect";
+import { DEFAULT_DATABASE_URL } from "../store/database.js";
+import { databaseKind } from "../store/url.js";
+
+export type Settings = {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly configPath: string;
+  readonly stripeWebhookSecrets: readonly string[];
+  readonly stripeSecretKey: string | null;
+  readonly stripeApiBase: string;
+  readonly maxBodyBytes: number;
+};
+
+export class SettingsError extends Error {
+  readonly _tag = "SettingsError";
+}
+
+const positiveInt = (name: string, text: string, max: number): Either.Either<number, string> => {
+  const n = Number(text);
+  return Number.isInteger(n) && n > 0 && n <= max ? Either.right(n) : Either.left(`${name} must be an integer from 1 to ${max}, got "${text}"`);
+};
+
+/** Several secrets may be given comma-separated, for rotation. */
+const secretList = (value: string | undefined): string[] =>
+  (value ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+
+export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string; config?: string } = {}): Either.Either<Settings, SettingsError> => {
+  const problems: string[] = [];
+  const port = positiveInt("PORT", overrides.port ?? env.PORT ?? "4000", 65535);
+  if (Either.isLeft(port)) problems.push(port.left);
+  const maxBody = positiveInt("VERITY_MAX_BODY_BYTES", env.VERITY_MAX_BODY_BYTES ?? String(1024 * 1024), 64 * 1024 * 1024);
+  if (Either.isLeft(maxBody)) problems.push(maxBody.left);
+  const databaseUrl = env.DATABASE_URL && env.DATABASE_URL.trim() !== "" ? env.DATABASE_URL.trim() : DEFAULT_DATABASE_URL;
+  try {
+    databaseKind(databaseUrl);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
+  if (problems.length > 0) return Either.left(new SettingsError(problems.join("\n")));
+  return Either.right({
+    port: Either.getOrThrow(port),
+    host: env.HOST ?? "0.0.0.0",
+    databaseUrl,
+    configPath: overrides.config ?? env.VERITY_CONFIG ?? "verity.config.json",
+    stripeWebhookSecrets: secretList(env.STRIPE_WEBHOOK_SECRET),
+    stripeSecretKey: env.STRIPE_SECRET_KEY?.trim() || null,
+    stripeApiBase: env.STRIPE_API_BASE?.trim() || "https://api.stripe.com",
+    maxBodyBytes: Either.getOrThrow(maxBody),
+  });
+};

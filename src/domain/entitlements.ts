@@ -1,0 +1,158 @@
+// Entitlements: which features a user's subscriptions and lifetime purchases grant (grants, each
+// with the window in which it holds), and what that means at a given instant.
+import { catalogFeatures, type Catalog, type FeatureSpec, type Period } from "./catalog.js";
+import type { Order, Subscription } from "./state.js";
+import { addDays, startOfNextMonthUtc, startOfNextYearUtc, type Instant } from "./time.js";
+
+export type Grant = {
+  readonly id: string;
+  readonly userId: string;
+  readonly feature: string;
+  readonly source: string;
+  readonly sourceKind: "subscription" | "lifetime";
+  readonly sourceId: string;
+  readonly spec: FeatureSpec;
+  /** The grant holds while t < validUntil; null means no end is known yet. */
+  readonly validUntil: Instant | null;
+  /** End of the billing period that a `per: "period"` limit resets with. */
+  readonly periodEnd: Instant | null;
+};
+
+/** Until when a subscription grants its plan, or "none" when its status grants nothing. */
+export const subscriptionValidity = (sub: Subscription, catalog: Catalog): Instant | null | "none" => {
+  switch (sub.status) {
+    case "trialing":
+    case "active":
+      return sub.cancelAtPeriodEnd ? sub.currentPeriodEnd : null;
+    case "past_due":
+      return addDays(sub.pastDueSince ?? sub.updatedAt, catalog.grace.pastDueDays);
+    case "canceled":
+    case "incomplete":
+      return "none";
+    default: {
+      const unreachable: never = sub.status;
+      return unreachable;
+    }
+  }
+};
+
+const planGrants = (
+  catalog: Catalog,
+  plan: string,
+  base: Omit<Grant, "id" | "feature" | "spec" | "source">,
+): Grant[] =>
+  Object.entries(catalog.plans[plan]?.features ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([feature, spec]) => ({ ...base, id: `${base.sourceId}:${feature}`, feature, spec, source: plan }));
+
+/** All grants a user holds, from live subscriptions and from paid lifetime orders. */
+export const grantsFor = (
+  userId: string,
+  subscriptions: readonly Subscription[],
+  orders: readonly Order[],
+  catalog: Catalog,
+): Grant[] => {
+  const fromSubs = subscriptions.flatMap((sub) => {
+    const validUntil = subscriptionValidity(sub, catalog);
+    if (sub.plan === null || validUntil === "none") return [];
+    return planGrants(catalog, sub.plan, {
+      userId,
+      sourceKind: "subscription",
+      sourceId: sub.id,
+      validUntil,
+      periodEnd: sub.currentPeriodEnd,
+    });
+  });
+  const fromOrders = orders.flatMap((order) => {
+    const lifetime = order.plan !== null && catalog.plans[order.plan]?.lifetime === true;
+    if (!lifetime || (order.status !== "paid" && order.status !== "partially_refunded")) return [];
+    return planGrants(catalog, order.plan!, {
+      userId,
+      sourceKind: "lifetime",
+      sourceId: order.id,
+      validUntil: null,
+      periodEnd: null,
+    });
+  });
+  return [...fromSubs, ...fromOrders].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+};
+
+export const isGrantLive = (grant: Pick<Grant, "validUntil">, t: Instant): boolean =>
+  grant.validUntil === null || t < grant.validUntil;
+
+export type EntitlementView = {
+  readonly feature: string;
+  readonly enabled: boolean;
+  readonly source: string | null;
+  readonly limit: number | null;
+  readonly used: number | null;
+  readonly remaining: number | null;
+  readonly resetsAt: Instant | null;
+};
+
+const limitOf = (spec: FeatureSpec): number =>
+  spec._tag === "Flag" ? Infinity : spec._tag === "Metered" ? spec.limit : spec.credits;
+
+/**
+ * The union rule: a feature is enabled when any live grant gives it. When several do, the one
+ * with the highest limit wins (a flag counts as unlimited); equal limits go to the source that
+ * sorts first, so the answer never depends on arrival order.
+ */
+const winningGrant = (grants: readonly Grant[]): Grant =>
+  [...grants].sort((a, b) => limitOf(b.spec) - limitOf(a.spec) || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0))[0]!;
+
+const resetsAt = (per: Period, t: Instant, periodEnd: Instant | null): Instant | null => {
+  switch (per) {
+    case "month":
+      return startOfNextMonthUtc(t);
+    case "year":
+      return startOfNextYearUtc(t);
+    case "period":
+      return periodEnd;
+    default: {
+      const unreachable: never = per;
+      return unreachable;
+    }
+  }
+};
+
+/** What a user may use at `t`: one entry per feature the catalog knows, enabled or not. */
+export const entitlementsAt = (grants: readonly Grant[], catalog: Catalog, t: Instant): EntitlementView[] => {
+  const live = grants.filter((g) => isGrantLive(g, t));
+  return catalogFeatures(catalog).map((feature) => {
+    const candidates = live.filter((g) => g.feature === feature);
+    if (candidates.length === 0) {
+      return { feature, enabled: false, source: null, limit: null, used: null, remaining: null, resetsAt: null };
+    }
+    const grant = winningGrant(candidates);
+    const spec = grant.spec;
+    switch (spec._tag) {
+      case "Flag":
+        return { feature, enabled: true, source: grant.source, limit: null, used: null, remaining: null, resetsAt: null };
+      case "Metered":
+        // Usage counters arrive with the usage ingest; until then nothing is used.
+        return {
+          feature,
+          enabled: true,
+          source: grant.source,
+          limit: spec.limit,
+          used: 0,
+          remaining: spec.limit,
+          resetsAt: resetsAt(spec.per, t, grant.periodEnd),
+        };
+      case "Credits":
+        return { feature, enabled: true, source: grant.source, limit: spec.credits, used: 0, remaining: spec.credits, resetsAt: null };
+      default: {
+        const unreachable: never = spec;
+        return unreachable;
+      }
+    }
+  });
+};
+
+/** Feature → granting plan, ignoring time: the basis of entitlement transitions in the fold. */
+export const grantedSources = (grants: readonly Grant[]): Readonly<Record<string, string>> => {
+  const byFeature = new Map<string, Grant[]>();
+  for (const g of grants) byFeature.set(g.feature, [...(byFeature.get(g.feature) ?? []), g]);
+  return Object.fromEntries([...byFeature].map(([feature, gs]) => [feature, winningGrant(gs).source]));
+};

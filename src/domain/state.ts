@@ -1,0 +1,106 @@
+// The resolver's state: users, subscriptions, orders and what refunds touched, all plain readonly
+// data keyed by stable ids. Credits and usage have their place here, filled by later work.
+import type { IdentityKey } from "./identity.js";
+import type { Provider } from "./provider.js";
+import type { SubscriptionStatus } from "./facts.js";
+import type { Instant } from "./time.js";
+
+export type UserStatus = "active" | "inactive" | "blocked";
+
+export type User = {
+  readonly id: string;
+  readonly appUserId: string | null;
+  readonly email: string | null;
+  /** In the order they were revealed. */
+  readonly keys: readonly IdentityKey[];
+  readonly createdAt: Instant;
+  readonly status: UserStatus;
+};
+
+export type Subscription = {
+  readonly id: string;
+  readonly provider: Provider;
+  readonly providerId: string;
+  readonly userId: string;
+  readonly plan: string | null;
+  readonly priceIds: readonly string[];
+  readonly status: SubscriptionStatus;
+  readonly providerStatus: string;
+  readonly currentPeriodStart: Instant | null;
+  readonly currentPeriodEnd: Instant | null;
+  readonly cancelAtPeriodEnd: boolean;
+  readonly canceledAt: Instant | null;
+  readonly startedAt: Instant | null;
+  readonly endedAt: Instant | null;
+  readonly trialStart: Instant | null;
+  readonly trialEnd: Instant | null;
+  readonly pastDueSince: Instant | null;
+  /** A deletion or expiry was seen: nothing later revives it. */
+  readonly ended: boolean;
+  readonly updatedAt: Instant;
+};
+
+export type OrderStatus = "pending" | "paid" | "partially_refunded" | "refunded";
+
+export type Order = {
+  readonly id: string;
+  readonly provider: Provider;
+  readonly providerId: string;
+  readonly userId: string;
+  readonly kind: "one_time" | "subscription";
+  readonly plan: string | null;
+  readonly priceIds: readonly string[];
+  readonly subscriptionId: string | null;
+  readonly amount: number;
+  readonly amountRefunded: number;
+  readonly currency: string;
+  readonly status: OrderStatus;
+  readonly paidAt: Instant;
+  /** Charge / payment ids by which refunds find this order. */
+  readonly paymentRefs: readonly string[];
+};
+
+/** Refunds seen per payment reference: individual refunds by id, and the largest stated total. */
+export type RefundLedger = { readonly byId: Readonly<Record<string, number>>; readonly statedTotal: number };
+
+export type State = {
+  readonly users: Readonly<Record<string, User>>;
+  readonly owners: Readonly<Record<IdentityKey, string>>;
+  readonly subscriptions: Readonly<Record<string, Subscription>>;
+  readonly orders: Readonly<Record<string, Order>>;
+  readonly refunds: Readonly<Record<string, RefundLedger>>;
+  readonly checkoutItems: Readonly<Record<string, readonly string[]>>;
+  /** Credit balances and usage counters: filled by the credits and usage facts of later issues. */
+  readonly credits: Readonly<Record<string, never>>;
+  readonly usage: Readonly<Record<string, never>>;
+};
+
+export const initialState = (): State => ({
+  users: {},
+  owners: {},
+  subscriptions: {},
+  orders: {},
+  refunds: {},
+  checkoutItems: {},
+  credits: {},
+  usage: {},
+});
+
+export type TransitionEntity = "user" | "subscription" | "order" | "entitlement" | "payment";
+
+export type Transition = {
+  readonly userId: string;
+  readonly entity: TransitionEntity;
+  readonly entityId: string;
+  readonly field: string;
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly at: Instant;
+  readonly cause: string;
+};
+
+export const subscriptionsOf = (state: State, userId: string): Subscription[] =>
+  Object.values(state.subscriptions).filter((s) => s.userId === userId);
+
+export const ordersOf = (state: State, userId: string): Order[] =>
+  Object.values(state.orders).filter((o) => o.userId === userId);

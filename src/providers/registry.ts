@@ -1,0 +1,19 @@
+// The normalizer for each provider. A provider without one yet stores its events and derives no facts.
+import { noHint, type NormalizedEvent } from "../domain/event.js";
+import type { Provider } from "../domain/provider.js";
+import { normalizeStripeEvent } from "./stripe/normalize.js";
+import type { NormalizeOptions, Normalizer, StoredEventInput } from "./types.js";
+
+const factless =
+  (provider: Provider): Normalizer =>
+  (event) => ({ provider, eventId: event.providerEventId, type: event.type, occurredAt: event.occurredAt, hint: noHint, facts: [] });
+
+export const normalizers: Readonly<Record<Provider, Normalizer>> = {
+  stripe: normalizeStripeEvent,
+  paddle: factless("paddle"),
+  lemonsqueezy: factless("lemonsqueezy"),
+  creem: factless("creem"),
+};
+
+export const normalize = (provider: Provider, event: StoredEventInput, options: NormalizeOptions): NormalizedEvent =>
+  normalizers[provider](event, options);

@@ -1,0 +1,93 @@
+// Stripe webhook signature verification (`Stripe-Signature: t=…,v1=…`), done at the edge on the
+// raw request bytes, plus the header builder tests and tools use to sign a body.
+// Scheme: HMAC-SHA256 over `${t}.${rawBody}`, keyed by the whole `whsec_…` string, lowercase hex.
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { Either } from "effect";
+import type { Instant } from "../../domain/time.js";
+import type { VerifyFailure } from "../types.js";
+
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+export type VerifyStripeSignatureInput = {
+  readonly rawBody: Uint8Array;
+  readonly header: string | undefined;
+  readonly secrets: readonly string[];
+  readonly now: Instant;
+  readonly toleranceSeconds?: number;
+};
+
+type ParsedHeader = { readonly timestamp: number; readonly signatures: readonly string[] };
+
+const failure = (code: VerifyFailure["code"], message: string): VerifyFailure => ({ _tag: "VerifyFailure", code, message });
+
+/** Items split on `,`, each on its first `=`; unknown schemes (v0 = legacy test mode) are ignored. */
+const parseHeader = (header: string): Either.Either<ParsedHeader, VerifyFailure> => {
+  const items = header.split(",").map((item) => {
+    const eq = item.indexOf("=");
+    return eq === -1 ? { key: item.trim(), value: "" } : { key: item.slice(0, eq).trim(), value: item.slice(eq + 1).trim() };
+  });
+  const timestamps = items.filter((i) => i.key === "t").map((i) => i.value);
+  const signatures = items.filter((i) => i.key === "v1" && i.value.length > 0).map((i) => i.value);
+  if (timestamps.length !== 1) {
+    return Either.left(failure("malformed_signature", `Stripe-Signature must carry exactly one t=<unix seconds>; found ${timestamps.length}`));
+  }
+  const t = timestamps[0]!;
+  if (!/^\d{1,15}$/.test(t)) {
+    return Either.left(failure("malformed_signature", `Stripe-Signature timestamp t=${JSON.stringify(t)} is not an integer number of seconds`));
+  }
+  if (signatures.length === 0) {
+    return Either.left(failure("malformed_signature", "Stripe-Signature carries no v1 signature (v0 test-mode signatures are not accepted)"));
+  }
+  return Either.right({ timestamp: Number(t), signatures });
+};
+
+const hmacHex = (secret: string, timestamp: number, rawBody: Uint8Array): string =>
+  createHmac("sha256", Buffer.from(secret, "utf8"))
+    .update(Buffer.concat([Buffer.from(`${timestamp}.`, "utf8"), rawBody]))
+    .digest("hex");
+
+const sameText = (expected: string, candidate: string): boolean => {
+  const a = Buffer.from(expected, "utf8");
+  const b = Buffer.from(candidate, "utf8");
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+/** Compares every candidate with every expected digest, without stopping early at a match. */
+const anyMatches = (expected: readonly string[], candidates: readonly string[]): boolean =>
+  expected.reduce((found, digest) => candidates.reduce((hit, candidate) => sameText(digest, candidate) || hit, found), false);
+
+const mismatch = (secretCount: number): VerifyFailure =>
+  failure(
+    "signature_mismatch",
+    secretCount === 0
+      ? "no Stripe webhook secret is configured (STRIPE_WEBHOOK_SECRET), so no signature can match"
+      : `no v1 signature matches the body under any of the ${secretCount} configured secret(s); check STRIPE_WEBHOOK_SECRET ` +
+          "is this endpoint's signing secret and that proxies forward the body byte for byte",
+  );
+
+/**
+ * Verifies a delivery. The signature is checked before the age (as stripe-node does), so
+ * `stale_timestamp` always means a genuine but old delivery: a replay, or a skewed clock.
+ */
+export const verifyStripeSignature = (input: VerifyStripeSignatureInput): Either.Either<true, VerifyFailure> => {
+  const header = input.header?.trim() ?? "";
+  if (header.length === 0) return Either.left(failure("missing_signature", "the Stripe-Signature header is missing or empty"));
+  const parsed = parseHeader(header);
+  if (Either.isLeft(parsed)) return Either.left(parsed.left);
+  const { timestamp, signatures } = parsed.right;
+  const expected = input.secrets.map((secret) => hmacHex(secret, timestamp, input.rawBody));
+  if (!anyMatches(expected, signatures)) return Either.left(mismatch(input.secrets.length));
+  const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  // Only age is limited: a timestamp ahead of our clock is Stripe's clock being ahead, not a replay.
+  const age = Math.floor(input.now / 1000) - timestamp;
+  if (age > tolerance) {
+    return Either.left(failure("stale_timestamp", `timestamp ${timestamp} is ${age} s old; tolerance is ${tolerance} s`));
+  }
+  return Either.right(true);
+};
+
+/** A valid `Stripe-Signature` value for `rawBody` (for tests and tools; Stripe signs real deliveries). */
+export const stripeSignatureHeader = (rawBody: Uint8Array | string, secret: string, timestampSeconds: number): string => {
+  const bytes = typeof rawBody === "string" ? Buffer.from(rawBody, "utf8") : rawBody;
+  return `t=${timestampSeconds},v1=${hmacHex(secret, timestampSeconds, bytes)}`;
+};

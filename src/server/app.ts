@@ -1,0 +1,133 @@
+// HTTP composition: webhooks, REST shortcuts, GraphQL, health. `buildApp` receives every
+// dependency (database, catalog, secrets, clock) so tests run the real server with their own.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Either } from "effect";
+import { createYoga } from "graphql-yoga";
+import type { Context } from "../api/builder.js";
+import { schema } from "../api/schema.js";
+import type { Catalog } from "../domain/catalog.js";
+import { isProvider } from "../domain/provider.js";
+import type { Database } from "../store/database.js";
+import { Projector } from "../store/projector.js";
+import { authenticate, type Scope } from "./auth.js";
+import { apiError, sendError, sendJson, type ApiError } from "./errors.js";
+import { ingestWebhook, retryMissingLineItems, type IngestDeps } from "./ingest.js";
+import type { Logger } from "./logger.js";
+import { getEntitlements, getEvents, getSubscription, type RestResult } from "./rest.js";
+import type { StripeApi } from "./stripe-api.js";
+
+export type AppOptions = {
+  readonly db: Database;
+  readonly catalog: Catalog;
+  readonly secrets: { readonly stripe: readonly string[] };
+  readonly stripeApi: StripeApi | null;
+  readonly maxBodyBytes: number;
+  readonly now: () => number;
+  readonly log: Logger;
+};
+
+export type App = {
+  readonly server: Server;
+  readonly projector: Projector;
+  /** Listens on `port` (0 = any free port) after catching up on unprojected events. */
+  readonly start: (port: number, host?: string) => Promise<{ readonly port: number; readonly url: string }>;
+  /** Stops accepting, lets requests in flight finish, then closes the database. */
+  readonly stop: () => Promise<void>;
+};
+
+const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription)$/;
+const WEBHOOK_ROUTE = /^\/webhooks\/([^/]+)$/;
+
+export const buildApp = (options: AppOptions): App => {
+  const { db, catalog, now, log } = options;
+  const projector = new Projector(db, catalog);
+  const ingestDeps: IngestDeps = { ...options, projector, secrets: options.secrets };
+
+  const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: { title: "Verity", defaultQuery: '{ user(id: "user_123") { id entitlements { feature enabled source remaining } } }' },
+    landingPage: false,
+    logging: false,
+    context: async ({ request }): Promise<Context> => ({
+      db,
+      catalog,
+      now: now(),
+      principal: await authenticate(db, request.headers.get("authorization") ?? undefined),
+    }),
+  });
+
+  const authorize = async (req: IncomingMessage, scope: Scope): Promise<ApiError | null> => {
+    const principal = await authenticate(db, req.headers.authorization);
+    if (principal === null) return apiError(401, "unauthorized", "an API key is required: send Authorization: Bearer <key>");
+    return principal.scopes.has(scope) ? null : apiError(403, "forbidden", `this API key lacks the "${scope}" scope`);
+  };
+
+  const answer = (res: ServerResponse, result: RestResult) =>
+    "body" in result ? sendJson(res, 200, result.body) : sendError(res, result);
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://verity.local");
+    const path = url.pathname;
+    if (path === "/graphql" || path.startsWith("/graphql/")) return void (await yoga(req, res));
+    if (path === "/healthz") return sendJson(res, 200, { ok: true });
+
+    const webhook = WEBHOOK_ROUTE.exec(path);
+    if (webhook) {
+      if (req.method !== "POST") return sendError(res, apiError(405, "method_not_allowed", "webhooks are POST"));
+      const provider = webhook[1]!;
+      if (!isProvider(provider)) return sendError(res, apiError(404, "unknown_provider", `no provider named "${provider}"`));
+      const result = await ingestWebhook(ingestDeps, provider, req);
+      return Either.isRight(result) ? sendJson(res, 200, { received: true, ...result.right }) : sendError(res, result.left);
+    }
+
+    if (path.startsWith("/api/")) {
+      if (req.method !== "GET") return sendError(res, apiError(405, "method_not_allowed", "the API is read-only: use GET"));
+      const user = USER_ROUTE.exec(path);
+      if (user) {
+        const denied = await authorize(req, "read");
+        if (denied) return sendError(res, denied);
+        const id = decodeURIComponent(user[1]!);
+        return answer(res, user[2] === "entitlements" ? await getEntitlements(db, catalog, id, now()) : await getSubscription(db, id, now()));
+      }
+      if (path === "/api/events") {
+        const denied = await authorize(req, "events");
+        if (denied) return sendError(res, denied);
+        return answer(res, await getEvents(db, url.searchParams));
+      }
+    }
+    return sendError(res, apiError(404, "not_found", `no route for ${req.method} ${path}`));
+  };
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((e: Error) => {
+      log.error("request failed", { path: req.url, error: e.message });
+      if (!res.headersSent) sendError(res, apiError(500, "internal", "internal error; see the server log"));
+      else res.end();
+    });
+  });
+
+  const start = async (port: number, host = "0.0.0.0") => {
+    const caught = await projector.catchUp();
+    if (caught > 0) log.info("caught up on unprojected events", { events: caught });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
+    retryMissingLineItems(ingestDeps).catch((e: Error) => log.error("line item retry failed", { error: e.message }));
+    const actual = (server.address() as AddressInfo).port;
+    return { port: actual, url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${actual}` };
+  };
+
+  const stop = async () => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await projector.catchUp().catch(() => 0);
+    await db.close();
+  };
+
+  return { server, projector, start, stop };
+};

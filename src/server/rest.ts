@@ -1,0 +1,96 @@
+// The REST shortcuts: the same answers as GraphQL for the questions apps ask most.
+import type { Catalog } from "../domain/catalog.js";
+import type { EntitlementView } from "../domain/entitlements.js";
+import type { Database } from "../store/database.js";
+import type { StoredEvent } from "../store/events.js";
+import {
+  decodeCursor,
+  encodeCursor,
+  findUserId,
+  listEvents,
+  userEntitlements,
+  userSubscriptions,
+  type SubscriptionRow,
+} from "../store/reads.js";
+import { apiError, type ApiError } from "./errors.js";
+
+export type RestResult = { readonly status: 200; readonly body: unknown } | ApiError;
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+export const entitlementJson = (e: EntitlementView) => ({ ...e, resetsAt: iso(e.resetsAt) });
+
+export const subscriptionJson = (s: SubscriptionRow) => ({
+  provider: s.provider,
+  id: s.providerId,
+  plan: s.plan,
+  status: s.status,
+  providerStatus: s.providerStatus,
+  currentPeriodStart: s.currentPeriodStart?.toISOString() ?? null,
+  currentPeriodEnd: s.currentPeriodEnd?.toISOString() ?? null,
+  cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+  canceledAt: s.canceledAt?.toISOString() ?? null,
+  startedAt: s.startedAt?.toISOString() ?? null,
+  endedAt: s.endedAt?.toISOString() ?? null,
+  trialStart: s.trialStart?.toISOString() ?? null,
+  trialEnd: s.trialEnd?.toISOString() ?? null,
+});
+
+export const eventJson = (e: StoredEvent) => ({
+  cursor: encodeCursor(e.seq),
+  provider: e.provider,
+  id: e.providerEventId,
+  type: e.type,
+  origin: e.origin,
+  occurredAt: new Date(e.occurredAt).toISOString(),
+  receivedAt: new Date(e.receivedAt).toISOString(),
+  payload: e.payload,
+});
+
+const userNotFound = (id: string) => apiError(404, "user_not_found", `no user is known by the id "${id}"`);
+
+/** The id an app asks with, answered back: the app's user id when known. */
+const appFacingId = async (db: Database, userId: string, asked: string): Promise<string> =>
+  (await db.prisma.user.findUnique({ where: { id: userId }, select: { appUserId: true } }))?.appUserId ?? asked;
+
+export const getEntitlements = async (db: Database, catalog: Catalog, id: string, now: number): Promise<RestResult> => {
+  const userId = await findUserId(db, id);
+  if (userId === null) return userNotFound(id);
+  const entitlements = await userEntitlements(db, catalog, userId, now);
+  return { status: 200, body: { userId: await appFacingId(db, userId, id), entitlements: entitlements.map(entitlementJson) } };
+};
+
+export const getSubscription = async (db: Database, id: string, now: number): Promise<RestResult> => {
+  const userId = await findUserId(db, id);
+  if (userId === null) return userNotFound(id);
+  const { primary, all } = await userSubscriptions(db, userId, now);
+  return {
+    status: 200,
+    body: {
+      userId: await appFacingId(db, userId, id),
+      subscription: primary ? subscriptionJson(primary) : null,
+      subscriptions: all.map(subscriptionJson),
+    },
+  };
+};
+
+const MAX_LIMIT = 500;
+
+export const getEvents = async (db: Database, query: URLSearchParams): Promise<RestResult> => {
+  const limitText = query.get("limit") ?? "100";
+  const limit = Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    return apiError(400, "invalid_parameter", `limit must be an integer from 1 to ${MAX_LIMIT}, got "${limitText}"`);
+  }
+  const since = query.get("since");
+  let from: Parameters<typeof listEvents>[1] = null;
+  if (since !== null && since !== "") {
+    const seq = decodeCursor(since);
+    const time = Date.parse(since);
+    if (seq !== null) from = { afterSeq: seq };
+    else if (/^\d{4}-\d{2}-\d{2}/.test(since) && Number.isFinite(time)) from = { receivedFrom: time };
+    else return apiError(400, "invalid_parameter", `since must be an ISO 8601 time or a cursor from a previous page, got "${since}"`);
+  }
+  const page = await listEvents(db, from, limit);
+  return { status: 200, body: { events: page.events.map(eventJson), next: page.next } };
+};

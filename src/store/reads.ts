@@ -1,0 +1,104 @@
+// Read-side queries over the projections and the event log. Nothing here writes.
+import type { Catalog, FeatureSpec } from "../domain/catalog.js";
+import { entitlementsAt, type EntitlementView, type Grant } from "../domain/entitlements.js";
+import type { Instant } from "../domain/time.js";
+import type { Database } from "./database.js";
+import { toStoredEvent, type StoredEvent } from "./events.js";
+
+/** Finds a user by the app's user id, any provider customer id, or Verity's own id. */
+export const findUserId = async (db: Database, id: string): Promise<string | null> => {
+  const identities = await db.prisma.userIdentity.findMany({
+    where: { value: id, kind: { in: ["app", "customer"] } },
+    select: { userId: true, kind: true },
+  });
+  const byApp = identities.find((i) => i.kind === "app") ?? identities[0];
+  if (byApp) return byApp.userId;
+  return (await db.prisma.user.findUnique({ where: { id }, select: { id: true } }))?.id ?? null;
+};
+
+type EntitlementRow = {
+  id: string;
+  userId: string;
+  feature: string;
+  source: string;
+  sourceKind: string;
+  sourceId: string;
+  limit: number | null;
+  per: string | null;
+  overage: string | null;
+  credits: number | null;
+  validUntil: Date | null;
+  periodEnd: Date | null;
+};
+
+const specOf = (row: EntitlementRow): FeatureSpec =>
+  row.limit !== null && row.per !== null
+    ? { _tag: "Metered", limit: row.limit, per: row.per as "month" | "year" | "period", overage: row.overage === "allow" ? "allow" : "block" }
+    : row.credits !== null
+      ? { _tag: "Credits", credits: row.credits }
+      : { _tag: "Flag" };
+
+export const toGrant = (row: EntitlementRow): Grant => ({
+  id: row.id,
+  userId: row.userId,
+  feature: row.feature,
+  source: row.source,
+  sourceKind: row.sourceKind === "lifetime" ? "lifetime" : "subscription",
+  sourceId: row.sourceId,
+  spec: specOf(row),
+  validUntil: row.validUntil?.getTime() ?? null,
+  periodEnd: row.periodEnd?.getTime() ?? null,
+});
+
+export const userEntitlements = async (db: Database, catalog: Catalog, userId: string, at: Instant): Promise<EntitlementView[]> => {
+  const rows = await db.prisma.entitlement.findMany({ where: { userId }, orderBy: { id: "asc" } });
+  return entitlementsAt(rows.map(toGrant), catalog, at);
+};
+
+export type SubscriptionRow = Awaited<ReturnType<Database["prisma"]["subscription"]["findMany"]>>[number];
+
+const LIVE = new Set(["trialing", "active", "past_due"]);
+
+/**
+ * The live subscription that grants the most (the plan with the most features, then the latest
+ * started), given the grants that are live at `at`.
+ */
+export const primarySubscription = (subs: readonly SubscriptionRow[], liveGrants: readonly Grant[]): SubscriptionRow | null => {
+  const weight = (s: SubscriptionRow) => liveGrants.filter((g) => g.sourceId === s.id).length;
+  const live = subs.filter((s) => LIVE.has(s.status) && weight(s) > 0);
+  const candidates = live.length > 0 ? live : subs.filter((s) => LIVE.has(s.status));
+  return (
+    [...candidates].sort(
+      (a, b) => weight(b) - weight(a) || (b.startedAt?.getTime() ?? 0) - (a.startedAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1),
+    )[0] ?? null
+  );
+};
+
+export const userSubscriptions = async (db: Database, userId: string, at: Instant) => {
+  const subs = await db.prisma.subscription.findMany({ where: { userId }, orderBy: [{ startedAt: "desc" }, { id: "asc" }] });
+  const grants = (await db.prisma.entitlement.findMany({ where: { userId } })).map(toGrant).filter((g) => g.validUntil === null || at < g.validUntil);
+  return { primary: primarySubscription(subs, grants), all: subs };
+};
+
+export const encodeCursor = (seq: number): string => Buffer.from(`seq:${seq}`).toString("base64url");
+
+export const decodeCursor = (cursor: string): number | null => {
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const m = /^seq:(\d+)$/.exec(text);
+  return m ? Number(m[1]) : null;
+};
+
+export type EventPage = { readonly events: readonly StoredEvent[]; readonly next: string | null };
+
+/** Events in arrival order after a cursor, or received at or after an instant. */
+export const listEvents = async (
+  db: Database,
+  since: { readonly afterSeq: number } | { readonly receivedFrom: Instant } | null,
+  limit: number,
+): Promise<EventPage> => {
+  const where =
+    since === null ? {} : "afterSeq" in since ? { seq: { gt: since.afterSeq } } : { receivedAt: { gte: new Date(since.receivedFrom) } };
+  const rows = await db.prisma.event.findMany({ where, orderBy: { seq: "asc" }, take: limit + 1 });
+  const page = rows.slice(0, limit).map(toStoredEvent);
+  return { events: page, next: rows.length > limit ? encodeCursor(page[page.length - 1]!.seq) : null };
+};

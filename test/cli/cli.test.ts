@@ -1,0 +1,76 @@
+// The CLI as a user runs it: a child process of bin/verity.mjs.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { authenticate } from "../../src/server/auth.js";
+import { openDatabase } from "../../src/store/database.js";
+
+const run = promisify(execFile);
+const BIN = new URL("../../bin/verity.mjs", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "verity-cli-"));
+const env = { ...process.env, DATABASE_URL: `file:${join(dir, "cli.db")}` };
+
+const verity = async (...args: string[]) => {
+  try {
+    const r = await run("node", [BIN, ...args], { env, timeout: 30_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+};
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("verity CLI", () => {
+  it("migrates, then reports the database up to date", async () => {
+    expect((await verity("migrate")).stdout).toMatch(/applied 0001_init, 0002_append_only/);
+    expect((await verity("migrate")).stdout).toMatch(/up to date/);
+  });
+
+  it("creates an API key whose last stdout line is the key, stored hashed with its scopes", async () => {
+    const r = await verity("keys", "create", "--scopes", "read,events");
+    expect(r.code).toBe(0);
+    const key = r.stdout.trim().split("\n").at(-1)!;
+    expect(key).toMatch(/^vty_/);
+    const db = await openDatabase(env.DATABASE_URL);
+    try {
+      const principal = await authenticate(db, `Bearer ${key}`);
+      expect([...(principal?.scopes ?? [])].sort()).toEqual(["events", "read"]);
+      expect(await db.prisma.apiKey.count({ where: { hash: key } })).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it.each([
+    [["keys", "create", "--scope", "read"], /Unknown option '--scope'/],
+    [["keys", "create", "--scopes", "write"], /unknown scope "write"/],
+    [["keys", "create"], /--scopes is required/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+    [["serve", "--port", "http"], /PORT must be an integer/],
+  ])("refuses %j with a clear error and exit code 2", async (args, message) => {
+    const r = await verity(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("refuses to serve with a broken plan catalog, naming the path of the mistake", async () => {
+    const config = join(dir, "broken.json");
+    writeFileSync(config, JSON.stringify({ plans: { pro: { features: { api: { limit: -5, per: "month" } } } } }));
+    const r = await verity("serve", "--config", config);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("plans.pro.features.api.limit");
+  });
+
+  it("prints help for every command", async () => {
+    for (const cmd of ["serve", "migrate", "keys"]) {
+      const r = await verity(cmd, "--help");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: verity/);
+    }
+  });
+});

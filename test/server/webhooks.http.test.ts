@@ -1,0 +1,111 @@
+// Stripe webhooks through the real HTTP server: every way a delivery can be wrong gets its
+// status and reason, and changes nothing; good deliveries are stored once and projected.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stripeSignatureHeader } from "../../src/providers/stripe/verify.js";
+import { customer, stripeEvent, subscription, toRawBody } from "../builders/stripe.js";
+import { testCatalog } from "../builders/histories.js";
+import { KINDS } from "../support/databases.js";
+import { startServer, type RunningServer } from "../support/server.js";
+import { deliver, TEST_SECRET } from "../support/stripe-delivery.js";
+
+const T0 = 1_735_689_600;
+const PRICE = Object.values(testCatalog.plans).find((p) => !p.lifetime && (p.prices.stripe?.length ?? 0) > 0)!.prices.stripe![0]!;
+
+const customerEvent = (id: string) => stripeEvent({ id, type: "customer.created", created: T0, object: customer({ id: "cus_H", email: "h@example.com", metadata: { user_id: "user_h" } }) });
+
+describe.each(KINDS)("POST /webhooks/stripe on %s", (kind) => {
+  let s: RunningServer;
+  const counts = async () => ({ events: await s.db.prisma.event.count(), rejected: await s.db.prisma.rejectedDelivery.count() });
+
+  beforeAll(async () => {
+    s = await startServer(kind, testCatalog, { maxBodyBytes: 64 * 1024, now: T0 * 1000 + 60_000 });
+  });
+  afterAll(async () => s.stop());
+
+  const refused = async (res: Response, status: number, code: string) => {
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe(code);
+    expect(body.error.message.length).toBeGreaterThan(10);
+  };
+
+  it("refuses each bad delivery with a reason, stores nothing, and records the rejection", async () => {
+    const before = await counts();
+    const e = customerEvent("evt_bad");
+    const body = toRawBody(e);
+    await refused(await deliver(s.url, e, { timestamp: T0, header: null }), 400, "missing_signature");
+    await refused(await deliver(s.url, e, { timestamp: T0, header: "v1=abc" }), 400, "malformed_signature");
+    await refused(await deliver(s.url, e, { timestamp: T0, secret: "whsec_wrong" }), 400, "signature_mismatch");
+    await refused(await deliver(s.url, e, { timestamp: T0 - 3600 }), 400, "stale_timestamp");
+    const tampered = Buffer.from(body);
+    const header = stripeSignatureHeader(body, TEST_SECRET, T0);
+    tampered[tampered.length - 2] = 0x20;
+    await refused(await deliver(s.url, tampered, { header }), 400, "signature_mismatch");
+    await refused(await deliver(s.url, new TextEncoder().encode("not json at all"), { timestamp: T0 }), 400, "invalid_json");
+    await refused(await deliver(s.url, new TextEncoder().encode('{"id":"evt_x","object":"event"}'), { timestamp: T0 }), 400, "invalid_event");
+    await refused(await deliver(s.url, new Uint8Array(70 * 1024).fill(0x20), { timestamp: T0 }), 413, "payload_too_large");
+    const after = await counts();
+    expect(after.events).toBe(before.events);
+    expect(after.rejected).toBe(before.rejected + 8);
+    const reasons = await s.db.prisma.rejectedDelivery.findMany({ orderBy: { id: "asc" } });
+    expect(reasons.map((r) => r.code)).toEqual([
+      "missing_signature",
+      "malformed_signature",
+      "signature_mismatch",
+      "stale_timestamp",
+      "signature_mismatch",
+      "invalid_json",
+      "invalid_event",
+      "payload_too_large",
+    ]);
+  });
+
+  it("stores a good delivery once, answers a duplicate with 2xx, and projects it", async () => {
+    const before = await counts();
+    const e = customerEvent("evt_good");
+    const first = await deliver(s.url, e, { timestamp: T0 + 30 });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ received: true, duplicate: false, id: "evt_good" });
+    const second = await deliver(s.url, e, { timestamp: T0 + 40 });
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ received: true, duplicate: true, id: "evt_good" });
+    expect((await counts()).events).toBe(before.events + 1);
+    const user = await fetch(`${s.url}/api/users/user_h/subscription`, { headers: { authorization: `Bearer ${s.readKey}` } });
+    expect(await user.json()).toEqual({ userId: "user_h", subscription: null, subscriptions: [] });
+  });
+
+  it("stores an unknown event type and derives nothing from it", async () => {
+    const before = await counts();
+    const e = stripeEvent({ id: "evt_unknown", type: "issuing_card.created", created: T0, object: { id: "ic_1", object: "issuing.card" } });
+    const res = await deliver(s.url, e, { timestamp: T0 });
+    expect(res.status).toBe(200);
+    expect((await counts()).events).toBe(before.events + 1);
+    expect(await s.db.prisma.eventKey.count({ where: { key: { contains: "ic_1" } } })).toBe(0);
+  });
+
+  it("accepts a future timestamp and any one matching v1 during secret rotation", async () => {
+    const e = customerEvent("evt_rotate");
+    const body = toRawBody(e);
+    const good = stripeSignatureHeader(body, TEST_SECRET, T0 + 3600).split(",")[1]!;
+    const res = await deliver(s.url, e, { header: `t=${T0 + 3600},v1=${"0".repeat(64)},${good},v0=${"1".repeat(64)}` });
+    expect(res.status).toBe(200);
+  });
+
+  it("serves entitlements for a subscription ingested over HTTP", async () => {
+    const sub = subscription({ id: "sub_H", customer: "cus_H", status: "active", priceId: PRICE, periodStart: T0, periodEnd: T0 + 30 * 86400, shape: "legacy" });
+    const res = await deliver(s.url, stripeEvent({ id: "evt_sub_h", type: "customer.subscription.created", created: T0, object: sub }), { timestamp: T0 });
+    expect(res.status).toBe(200);
+    for (const id of ["user_h", "cus_H"]) {
+      const ents = await fetch(`${s.url}/api/users/${id}/entitlements`, { headers: { authorization: `Bearer ${s.readKey}` } });
+      expect(ents.status).toBe(200);
+      const body = (await ents.json()) as { userId: string; entitlements: { feature: string; enabled: boolean; source: string | null }[] };
+      expect(body.userId).toBe("user_h");
+      expect(body.entitlements.some((x) => x.enabled)).toBe(true);
+    }
+    const subRes = await fetch(`${s.url}/api/users/cus_H/subscription`, { headers: { authorization: `Bearer ${s.readKey}` } });
+    expect(await subRes.json()).toMatchObject({
+      userId: "user_h",
+      subscription: { provider: "stripe", id: "sub_H", status: "active", cancelAtPeriodEnd: false, currentPeriodEnd: new Date((T0 + 30 * 86400) * 1000).toISOString() },
+    });
+  });
+});

@@ -1,0 +1,127 @@
+// The store against real SQLite and PostgreSQL: append-only enforced by the database, idempotent
+// appends, projections re-derived on late events, crash recovery, and replay equivalence.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Catalog } from "../../src/domain/catalog.js";
+import type { Database } from "../../src/store/database.js";
+import { appendEvent } from "../../src/store/events.js";
+import { pendingSeqs, Projector } from "../../src/store/projector.js";
+import { checkoutSession, customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../builders/stripe.js";
+import { testCatalog } from "../builders/histories.js";
+import { KINDS, openTestDatabase } from "../support/databases.js";
+import { databaseSnapshot, replaySnapshot } from "../support/snapshot.js";
+
+const catalog: Catalog = testCatalog;
+const T0 = 1_735_689_600; // 2025-01-01T00:00:00Z
+const PRICE = Object.values(catalog.plans).find((p) => !p.lifetime && (p.prices.stripe?.length ?? 0) > 0)!.prices.stripe![0]!;
+
+const sub = (status: "active" | "past_due" | "canceled", extra: { cancelAtPeriodEnd?: boolean } = {}) =>
+  subscription({ id: "sub_A", customer: "cus_A", status, priceId: PRICE, periodStart: T0, periodEnd: T0 + 30 * 86400, shape: "basil", ...extra });
+
+const history = (): StripeEvent[] => [
+  stripeEvent({ id: "evt_1", type: "customer.created", created: T0, object: customer({ id: "cus_A", email: "a@example.com" }) }),
+  stripeEvent({ id: "evt_2", type: "customer.subscription.created", created: T0, object: sub("active") }),
+  stripeEvent({
+    id: "evt_3",
+    type: "checkout.session.completed",
+    created: T0 + 1,
+    object: checkoutSession({ id: "cs_A", mode: "subscription", customer: "cus_A", clientReferenceId: "user_42", subscription: "sub_A", amountTotal: 1900, currency: "usd" }),
+  }),
+  stripeEvent({
+    id: "evt_4",
+    type: "invoice.paid",
+    created: T0 + 1,
+    object: invoice({ id: "in_A", customer: "cus_A", subscription: "sub_A", priceId: PRICE, amountPaid: 1900, billingReason: "subscription_create", shape: "basil" }),
+  }),
+  stripeEvent({
+    id: "evt_5",
+    type: "customer.subscription.updated",
+    created: T0 + 100,
+    object: sub("active", { cancelAtPeriodEnd: true }),
+    previousAttributes: { cancel_at_period_end: false },
+  }),
+  stripeEvent({ id: "evt_6", type: "customer.subscription.deleted", created: T0 + 200, object: sub("canceled") }),
+];
+
+const store = (db: Database, e: StripeEvent, receivedAt = Date.now()) =>
+  appendEvent(db, {
+    provider: "stripe",
+    providerEventId: e.id,
+    type: e.type,
+    occurredAt: e.created * 1000,
+    receivedAt,
+    origin: "webhook",
+    rawBody: toRawBody(e),
+    payload: JSON.parse(new TextDecoder().decode(toRawBody(e))),
+  });
+
+describe.each(KINDS)("store on %s", (kind) => {
+  let db: Database;
+  let close: () => Promise<void>;
+  beforeEach(async () => {
+    ({ db, close } = await openTestDatabase(kind));
+  });
+  afterEach(async () => close());
+
+  it("refuses UPDATE and DELETE on the event store in the database itself", async () => {
+    await store(db, history()[0]!);
+    await expect(db.prisma.$executeRawUnsafe(`UPDATE "Event" SET "type" = 'forged'`)).rejects.toThrow(/append-only/);
+    await expect(db.prisma.$executeRawUnsafe(`DELETE FROM "Event"`)).rejects.toThrow(/append-only/);
+    await expect(db.prisma.event.updateMany({ data: { type: "forged" } })).rejects.toThrow(/append-only/);
+    await expect(db.prisma.event.deleteMany({})).rejects.toThrow(/append-only/);
+    const rows = await db.prisma.event.findMany();
+    expect(rows.map((r) => r.type)).toEqual(["customer.created"]);
+  });
+
+  it("keeps the raw body byte for byte and appends each provider event once", async () => {
+    const e = history()[1]!;
+    const first = await store(db, e);
+    const again = await store(db, e);
+    expect(first.duplicate).toBe(false);
+    expect(again).toEqual({ seq: first.seq, duplicate: true });
+    const row = await db.prisma.event.findUniqueOrThrow({ where: { seq: first.seq } });
+    expect(Buffer.from(row.rawBody).equals(Buffer.from(toRawBody(e)))).toBe(true);
+    expect(await db.prisma.event.count()).toBe(1);
+  });
+
+  it("gives the same projections for any arrival order, and equals the offline replay", async () => {
+    const projector = new Projector(db, catalog);
+    const events = history();
+    // Deletion first, the identity link last: the worst order Stripe may deliver in.
+    for (const e of [events[5]!, events[4]!, events[1]!, events[3]!, events[0]!, events[2]!, events[1]!]) {
+      const r = await store(db, e);
+      if (!r.duplicate) await projector.project(r.seq);
+    }
+    const snap = await databaseSnapshot(db);
+    expect(snap.users).toHaveLength(1);
+    expect(snap.users[0]).toMatchObject({ appUserId: "user_42", email: "a@example.com" });
+    expect(snap.subscriptions).toEqual([expect.objectContaining({ id: "stripe:sub_A", status: "canceled" })]);
+    expect(snap.orders).toEqual([expect.objectContaining({ id: "stripe:in_A", status: "paid", amount: 1900 })]);
+    expect(snap).toEqual(await replaySnapshot(db, catalog));
+  });
+
+  it("recovers after a crash between append and projection: nothing lost, nothing applied twice", async () => {
+    const projector = new Projector(db, catalog);
+    const events = history();
+    for (const e of events.slice(0, 3)) await projector.project((await store(db, e)).seq);
+    // The process "dies" after appending the rest and before projecting them.
+    for (const e of events.slice(3)) await store(db, e);
+    expect(await pendingSeqs(db)).toHaveLength(3);
+    const restarted = new Projector(db, catalog);
+    expect(await restarted.catchUp()).toBeGreaterThan(0);
+    expect(await pendingSeqs(db)).toEqual([]);
+    expect(await restarted.catchUp()).toBe(0);
+    const snap = await databaseSnapshot(db);
+    expect(snap).toEqual(await replaySnapshot(db, catalog));
+    expect(snap.subscriptions[0]!.status).toBe("canceled");
+  });
+
+  it("merges two users when a late event links their ids, and both ids find the merged user", async () => {
+    const projector = new Projector(db, catalog);
+    const events = history();
+    for (const e of [events[1]!, events[2]!]) await projector.project((await store(db, e)).seq);
+    const snap = await databaseSnapshot(db);
+    expect(snap.users).toHaveLength(1);
+    expect(snap.users[0]!.keys).toEqual(expect.arrayContaining(["app:user_42", "customer:stripe:cus_A"]));
+    expect(snap).toEqual(await replaySnapshot(db, catalog));
+  });
+});

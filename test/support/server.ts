@@ -1,0 +1,50 @@
+// Starts the real Verity HTTP server on a free port against a fresh database, with a fixed or
+// controllable clock, and an API key for reads.
+import type { Catalog } from "../../src/domain/catalog.js";
+import { buildApp, type App } from "../../src/server/app.js";
+import { createApiKey } from "../../src/server/auth.js";
+import { silentLogger } from "../../src/server/logger.js";
+import type { StripeApi } from "../../src/server/stripe-api.js";
+import type { Database } from "../../src/store/database.js";
+import { openTestDatabase, type DatabaseKindUnderTest } from "./databases.js";
+import { TEST_SECRET } from "./stripe-delivery.js";
+
+export type RunningServer = {
+  readonly url: string;
+  readonly db: Database;
+  readonly app: App;
+  readonly readKey: string;
+  readonly clock: { now: number };
+  readonly stop: () => Promise<void>;
+};
+
+export const startServer = async (
+  kind: DatabaseKindUnderTest,
+  catalog: Catalog,
+  options: { maxBodyBytes?: number; stripeApi?: StripeApi | null; secrets?: string[]; now?: number } = {},
+): Promise<RunningServer> => {
+  const { db, close } = await openTestDatabase(kind);
+  const clock = { now: options.now ?? Date.now() };
+  const app = buildApp({
+    db,
+    catalog,
+    secrets: { stripe: options.secrets ?? [TEST_SECRET] },
+    stripeApi: options.stripeApi ?? null,
+    maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
+    now: () => clock.now,
+    log: silentLogger,
+  });
+  const { readKey } = { readKey: (await createApiKey(db, ["read", "events"], new Date())).key };
+  const { url } = await app.start(0, "127.0.0.1");
+  return {
+    url,
+    db,
+    app,
+    readKey,
+    clock,
+    stop: async () => {
+      await app.stop();
+      await close();
+    },
+  };
+};
