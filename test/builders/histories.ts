@@ -258,7 +258,6 @@ const emitterFor = (out: StripeEvent[], salt: number, user: number): Emitter => 
           object,
           ...(previous === undefined ? {} : { previousAttributes: previous }),
           apiVersion: apiVersionFor(shape),
-          requestId: type.startsWith("customer.subscription.") && seq % 2 === 0 ? null : undefined,
         }),
       );
     },
@@ -276,8 +275,6 @@ const switchTarget = (priceId: string): string =>
       : priceId === PRICES.teamYearly
         ? PRICES.proYearly
         : PRICES.teamMonthly;
-
-const canonicalStatus = (s: SubState["status"]): SubscriptionStatus => s;
 
 /** One user's subscription life; returns the instant of its last event. */
 const buildSubscription = (
@@ -528,7 +525,7 @@ const buildSubscription = (
 
   expected.subscriptions[`stripe:${subId}`] = {
     priceIds: [cur.priceId],
-    status: canonicalStatus(cur.status),
+    status: cur.status,
     cancelAtPeriodEnd: cur.cancelAtPeriodEnd,
     currentPeriodEnd: cur.periodEnd * 1000,
     ended,

@@ -461,6 +461,12 @@ export const invoice = (input: {
   readonly status?: "draft" | "open" | "paid" | "uncollectible" | "void";
   readonly attemptCount?: number;
   readonly email?: string | null;
+  /**
+   * Basil only: include the `payments` list (invoice_payment objects naming the payment intent).
+   * Stripe leaves it out of webhook payloads unless asked for (it is an includable field), so the
+   * default is a basil invoice that names no charge or payment intent at all.
+   */
+  readonly includePayments?: boolean;
   readonly shape: Shape;
 }): StripeObject => {
   const created = input.created ?? input.periodStart ?? 1_717_200_000;
@@ -625,31 +631,35 @@ export const invoice = (input: {
             subscription_details: { metadata: {}, subscription: input.subscription },
             type: "subscription_details",
           },
-    payments: {
-      object: "list",
-      data:
-        input.paymentIntent === undefined || input.paymentIntent === null
-          ? []
-          : [
-              {
-                id: `inpay_${tag(`payment:${input.id}`)}`,
-                object: "invoice_payment",
-                amount_paid: paid ? input.amountPaid : null,
-                amount_requested: amountDue,
-                created,
-                currency,
-                invoice: input.id,
-                is_default: true,
-                livemode: false,
-                payment: { payment_intent: input.paymentIntent, type: "payment_intent" },
-                status: paid ? "paid" : "open",
-                status_transitions: { canceled_at: null, paid_at: paid ? created : null },
-              },
-            ],
-      has_more: false,
-      total_count: input.paymentIntent ? 1 : 0,
-      url: `/v1/invoice_payments`,
-    },
+    ...(input.includePayments === true
+      ? {
+          payments: {
+            object: "list",
+            data:
+              input.paymentIntent === undefined || input.paymentIntent === null
+                ? []
+                : [
+                    {
+                      id: `inpay_${tag(`payment:${input.id}`)}`,
+                      object: "invoice_payment",
+                      amount_paid: paid ? input.amountPaid : null,
+                      amount_requested: amountDue,
+                      created,
+                      currency,
+                      invoice: input.id,
+                      is_default: true,
+                      livemode: false,
+                      payment: { payment_intent: input.paymentIntent, type: "payment_intent" },
+                      status: paid ? "paid" : "open",
+                      status_transitions: { canceled_at: null, paid_at: paid ? created : null },
+                    },
+                  ],
+            has_more: false,
+            total_count: input.paymentIntent ? 1 : 0,
+            url: `/v1/invoice_payments`,
+          },
+        }
+      : {}),
   } as StripeObject;
 };
 

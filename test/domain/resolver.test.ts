@@ -1,0 +1,330 @@
+// The resolver by example: given these Stripe events (normalized, replayed in canonical order),
+// then this state and these entitlements at these instants.
+import { describe, expect, it } from "vitest";
+import { entitlementsAt, grantsFor, type EntitlementView } from "../../src/domain/entitlements.js";
+import type { NormalizedEvent } from "../../src/domain/event.js";
+import { appUserKey, customerKey } from "../../src/domain/identity.js";
+import { foldFacts, replayEvents, type Step } from "../../src/domain/resolver.js";
+import { initialState, ordersOf, subscriptionsOf, type State } from "../../src/domain/state.js";
+import { addDays, type Instant } from "../../src/domain/time.js";
+import { normalizeStripeEvent } from "../../src/providers/stripe/normalize.js";
+import { PRICES, testCatalog } from "../builders/histories.js";
+import {
+  apiVersionFor,
+  asStoredInput,
+  charge,
+  checkoutSession,
+  customer,
+  refund,
+  stripeEvent,
+  subscription,
+  type JsonObject,
+  type Shape,
+  type StripeEvent,
+  type SubscriptionInput,
+} from "../builders/stripe.js";
+
+const T = 1_717_200_000; // 2024-06-01T00:00:00Z, in Stripe's unix seconds
+const DAY = 86_400;
+const ms = (unixSeconds: number): Instant => unixSeconds * 1000;
+
+const normalize = (event: StripeEvent): NormalizedEvent => normalizeStripeEvent(asStoredInput(event), { userIdKeys: ["user_id", "userId"] });
+
+/** Replays a delivery the way the store does: deduplicated, in canonical order. */
+const given = (...delivered: StripeEvent[]): Step => replayEvents(testCatalog, delivered.map(normalize));
+
+const userOf = (state: State, appUserId: string): string => {
+  const id = state.owners[appUserKey(appUserId)];
+  expect(id, `a user is known by ${appUserId}`).toBeDefined();
+  return id!;
+};
+
+const entitlements = (state: State, userId: string, t: Instant): EntitlementView[] =>
+  entitlementsAt(grantsFor(userId, subscriptionsOf(state, userId), ordersOf(state, userId), testCatalog), testCatalog, t);
+
+const feature = (views: readonly EntitlementView[], key: string): EntitlementView => {
+  const view = views.find((v) => v.feature === key);
+  expect(view, `the catalog lists ${key}`).toBeDefined();
+  return view!;
+};
+
+const statusPath = ({ transitions }: Step, subscriptionId: string): (string | null)[] =>
+  transitions.filter((t) => t.entity === "subscription" && t.entityId === `stripe:${subscriptionId}` && t.field === "status").map((t) => t.to);
+
+/** One subscription's events: each call gives an event about the same subscription with overrides. */
+const subscriptionEvents = (base: Omit<SubscriptionInput, "status" | "periodStart" | "periodEnd"> & { periodStart?: number; periodEnd?: number }) => {
+  const shape: Shape = base.shape;
+  return (
+    id: string,
+    type: "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted",
+    created: number,
+    fields: Partial<SubscriptionInput> & { status: SubscriptionInput["status"] },
+    previousAttributes?: JsonObject,
+  ): StripeEvent =>
+    stripeEvent({
+      id,
+      type,
+      created,
+      object: subscription({ periodStart: T, periodEnd: T + 30 * DAY, ...base, ...fields }),
+      ...(previousAttributes === undefined ? {} : { previousAttributes }),
+      apiVersion: apiVersionFor(shape),
+    });
+};
+
+describe("same-second ties are decided by the data", () => {
+  it.each<Shape>(["legacy", "basil"])("created → updated → updated in one second, delivered in reverse, ends in the last status (%s)", (shape) => {
+    const sub = subscriptionEvents({ id: "sub_chain", customer: "cus_chain", priceId: PRICES.proMonthly, metadata: { user_id: "u_chain" }, shape });
+    // Ids sort against the true order, so only previous_attributes can put them right.
+    const created = sub("evt_3created", "customer.subscription.created", T, { status: "incomplete" });
+    const activated = sub("evt_2activated", "customer.subscription.updated", T, { status: "active" }, { status: "incomplete" });
+    const pastDue = sub("evt_1pastdue", "customer.subscription.updated", T, { status: "past_due" }, { status: "active" });
+
+    const step = given(pastDue, activated, created);
+
+    expect(step.state.subscriptions["stripe:sub_chain"]?.status).toBe("past_due");
+    expect(statusPath(step, "sub_chain")).toStrictEqual(["incomplete", "active", "past_due"]);
+    expect(step).toStrictEqual(given(created, activated, pastDue));
+  });
+
+  it("a plan switch that names no scalar in previous_attributes still follows the resume it came after", () => {
+    const sub = subscriptionEvents({ id: "sub_switch", customer: "cus_switch", priceId: PRICES.proMonthly, metadata: { user_id: "u_switch" }, shape: "legacy" });
+    const created = sub("evt_9", "customer.subscription.created", T, { status: "active" });
+    const cancel = sub("evt_8", "customer.subscription.updated", T + 2 * DAY, { status: "active", cancelAtPeriodEnd: true, canceledAt: T + 2 * DAY }, {
+      cancel_at_period_end: false,
+      cancel_at: null,
+      canceled_at: null,
+    });
+    const resume = sub("evt_7resume", "customer.subscription.updated", T + 5 * DAY, { status: "active" }, {
+      cancel_at_period_end: true,
+      cancel_at: T + 30 * DAY,
+      canceled_at: T + 2 * DAY,
+    });
+    const switched = sub("evt_1switch", "customer.subscription.updated", T + 5 * DAY, { status: "active", priceId: PRICES.teamMonthly }, {
+      items: { object: "list", data: [{ id: "si_old", price: { id: PRICES.proMonthly } }] },
+      plan: { id: PRICES.proMonthly, object: "plan" },
+    });
+
+    const { state } = given(switched, resume, cancel, created);
+
+    expect(state.subscriptions["stripe:sub_switch"]).toMatchObject({ plan: "team", priceIds: [PRICES.teamMonthly], cancelAtPeriodEnd: false });
+  });
+});
+
+describe("deletion is terminal", () => {
+  const sub = subscriptionEvents({ id: "sub_end", customer: "cus_end", priceId: PRICES.proMonthly, metadata: { user_id: "u_end" }, shape: "legacy" });
+  const created = sub("evt_a", "customer.subscription.created", T, { status: "active" });
+  const scheduled = sub("evt_b", "customer.subscription.updated", T + 3 * DAY, { status: "active", cancelAtPeriodEnd: true, canceledAt: T + 3 * DAY }, {
+    cancel_at_period_end: false,
+    cancel_at: null,
+    canceled_at: null,
+  });
+  const deleted = sub("evt_c", "customer.subscription.deleted", T + 30 * DAY, {
+    status: "canceled",
+    cancelAtPeriodEnd: true,
+    canceledAt: T + 3 * DAY,
+    endedAt: T + 30 * DAY,
+  });
+
+  it("a deletion delivered first, then an older update, leaves it canceled", () => {
+    const { state } = given(deleted, scheduled, created);
+    expect(state.subscriptions["stripe:sub_end"]).toMatchObject({ status: "canceled", ended: true, endedAt: ms(T + 30 * DAY) });
+  });
+
+  it("a deletion and an update of the same second: the deletion comes last whatever the ids", () => {
+    const update = sub("evt_z_update", "customer.subscription.updated", T + 30 * DAY, { status: "active", cancelAtPeriodEnd: true, metadata: { user_id: "u_end", note: "x" } }, {
+      metadata: { note: null },
+    });
+    const deletedSameSecond = { ...deleted, id: "evt_a_deleted" };
+    const { state } = given(deletedSameSecond, update, created);
+    expect(state.subscriptions["stripe:sub_end"]?.status).toBe("canceled");
+  });
+
+  it("folded in arrival order, an update after the deletion changes nothing and is recorded as an anomaly", () => {
+    const facts = [deleted, scheduled].map(normalize).flatMap((e) => e.facts);
+    const step = foldFacts(testCatalog, initialState(), facts);
+    expect(step.state.subscriptions["stripe:sub_end"]).toMatchObject({ status: "canceled", ended: true });
+    expect(step.transitions).toContainEqual(expect.objectContaining({ entity: "subscription", field: "anomaly", to: "update_after_end", cause: "stripe:evt_b" }));
+  });
+});
+
+describe("entitlements in time", () => {
+  it("cancel_at_period_end grants until the current period ends, and not after", () => {
+    const sub = subscriptionEvents({ id: "sub_cape", customer: "cus_cape", priceId: PRICES.proMonthly, metadata: { user_id: "u_cape" }, shape: "basil" });
+    const { state } = given(
+      sub("evt_1", "customer.subscription.created", T, { status: "active" }),
+      sub("evt_2", "customer.subscription.updated", T + 5 * DAY, { status: "active", cancelAtPeriodEnd: true, canceledAt: T + 5 * DAY }, {
+        cancel_at_period_end: false,
+        cancel_at: null,
+        canceled_at: null,
+      }),
+    );
+    const user = userOf(state, "u_cape");
+    const end = ms(T + 30 * DAY);
+    expect(state.subscriptions["stripe:sub_cape"]).toMatchObject({ status: "active", cancelAtPeriodEnd: true, currentPeriodEnd: end });
+
+    expect(feature(entitlements(state, user, end - 1), "export")).toMatchObject({ enabled: true, source: "pro" });
+    expect(feature(entitlements(state, user, end - 1), "api_calls")).toMatchObject({ enabled: true, limit: 10_000, remaining: 10_000 });
+    expect(feature(entitlements(state, user, end), "export")).toMatchObject({ enabled: false, source: null });
+    expect(feature(entitlements(state, user, end), "api_calls").enabled).toBe(false);
+  });
+
+  it("past_due keeps access for catalog.grace.pastDueDays, then not", () => {
+    expect(testCatalog.grace.pastDueDays).toBe(3);
+    const sub = subscriptionEvents({ id: "sub_pd", customer: "cus_pd", priceId: PRICES.teamMonthly, metadata: { user_id: "u_pd" }, shape: "legacy" });
+    const failedAt = T + 30 * DAY + 3600;
+    const { state } = given(
+      sub("evt_1", "customer.subscription.created", T, { status: "active" }),
+      sub("evt_2", "customer.subscription.updated", T + 30 * DAY, { status: "active", periodStart: T + 30 * DAY, periodEnd: T + 60 * DAY }, {
+        current_period_start: T,
+        current_period_end: T + 30 * DAY,
+      }),
+      sub("evt_3", "customer.subscription.updated", failedAt, { status: "past_due", periodStart: T + 30 * DAY, periodEnd: T + 60 * DAY }, { status: "active" }),
+    );
+    const user = userOf(state, "u_pd");
+    expect(state.subscriptions["stripe:sub_pd"]).toMatchObject({ status: "past_due", pastDueSince: ms(failedAt) });
+
+    const graceEnds = addDays(ms(failedAt), testCatalog.grace.pastDueDays);
+    expect(feature(entitlements(state, user, graceEnds - 1), "export")).toMatchObject({ enabled: true, source: "team" });
+    expect(feature(entitlements(state, user, graceEnds - 1), "api_calls")).toMatchObject({ limit: 50_000, resetsAt: ms(T + 60 * DAY) });
+    expect(feature(entitlements(state, user, graceEnds), "export").enabled).toBe(false);
+  });
+
+  describe("a lifetime one-time purchase", () => {
+    const amount = 19_900;
+    const purchase = [
+      stripeEvent({ id: "evt_cus", type: "customer.created", created: T, object: customer({ id: "cus_life", email: "life@example.com", created: T }) }),
+      stripeEvent({
+        id: "evt_cs",
+        type: "checkout.session.completed",
+        created: T,
+        object: checkoutSession({
+          id: "cs_test_life",
+          mode: "payment",
+          customer: "cus_life",
+          clientReferenceId: "u_life",
+          paymentIntent: "pi_life",
+          amountTotal: amount,
+          currency: "usd",
+          metadata: { price_id: PRICES.lifetime },
+          created: T - 60,
+        }),
+      }),
+      stripeEvent({
+        id: "evt_ch",
+        type: "charge.succeeded",
+        created: T,
+        object: charge({ id: "ch_life", customer: "cus_life", paymentIntent: "pi_life", amount, amountRefunded: 0, created: T }),
+      }),
+    ];
+    const refundEvents = (at: number, refundId: string, refundAmount: number, refundedBefore: number): StripeEvent[] => [
+      stripeEvent({
+        id: `evt_chr_${refundId}`,
+        type: "charge.refunded",
+        created: at,
+        object: charge({ id: "ch_life", customer: "cus_life", paymentIntent: "pi_life", amount, amountRefunded: refundedBefore + refundAmount, created: T }),
+        previousAttributes: refundedBefore + refundAmount >= amount ? { amount_refunded: refundedBefore, refunded: false } : { amount_refunded: refundedBefore },
+      }),
+      stripeEvent({
+        id: `evt_re_${refundId}`,
+        type: "refund.created",
+        created: at,
+        object: refund({ id: refundId, charge: "ch_life", paymentIntent: "pi_life", amount: refundAmount, status: "succeeded", created: at }),
+      }),
+    ];
+    const partial = refundEvents(T + 10 * DAY, "re_1", 5_000, 0);
+    const rest = refundEvents(T + 20 * DAY, "re_2", amount - 5_000, 5_000);
+    const tenYearsOn = ms(T) + 10 * 365 * 86_400_000;
+
+    it("grants its plan without end", () => {
+      const { state } = given(...purchase);
+      const user = userOf(state, "u_life");
+      expect(state.orders["stripe:cs_test_life"]).toMatchObject({ plan: "lifetime", status: "paid", amount });
+      expect(feature(entitlements(state, user, tenYearsOn), "export")).toMatchObject({ enabled: true, source: "lifetime" });
+      expect(feature(entitlements(state, user, tenYearsOn), "api_calls")).toMatchObject({ enabled: true, limit: 5_000 });
+    });
+
+    it("a partial refund (seen as charge.refunded and refund.created) keeps it", () => {
+      const { state } = given(...partial, ...purchase, ...partial);
+      const user = userOf(state, "u_life");
+      expect(state.orders["stripe:cs_test_life"]).toMatchObject({ status: "partially_refunded", amountRefunded: 5_000 });
+      expect(feature(entitlements(state, user, tenYearsOn), "export").enabled).toBe(true);
+    });
+
+    it("a full refund ends it", () => {
+      const { state } = given(...rest, ...partial, ...purchase);
+      const user = userOf(state, "u_life");
+      expect(state.orders["stripe:cs_test_life"]).toMatchObject({ status: "refunded", amountRefunded: amount });
+      expect(feature(entitlements(state, user, ms(T + 21 * DAY)), "export")).toMatchObject({ enabled: false, source: null });
+    });
+  });
+});
+
+describe("identity", () => {
+  it("two users merge when a checkout links their keys, and the app user id finds the merged user", () => {
+    const known = stripeEvent({
+      id: "evt_cus_a",
+      type: "customer.created",
+      created: T,
+      object: customer({ id: "cus_A", email: "ada@example.com", metadata: { user_id: "u_42" }, created: T }),
+    });
+    const anonymous = stripeEvent({ id: "evt_cus_b", type: "customer.created", created: T + 10, object: customer({ id: "cus_B", created: T + 10 }) });
+    const sub = subscriptionEvents({ id: "sub_B", customer: "cus_B", priceId: PRICES.proMonthly, shape: "basil", periodStart: T + 10, periodEnd: T + 10 + 30 * DAY });
+    const subscribed = sub("evt_sub_b", "customer.subscription.created", T + 10, { status: "active" });
+    const link = stripeEvent({
+      id: "evt_cs_b",
+      type: "checkout.session.completed",
+      created: T + 20,
+      object: checkoutSession({
+        id: "cs_test_B",
+        mode: "subscription",
+        customer: "cus_B",
+        clientReferenceId: "u_42",
+        subscription: "sub_B",
+        amountTotal: 1900,
+        currency: "usd",
+        created: T,
+      }),
+    });
+
+    const before = given(known, anonymous, subscribed).state;
+    expect(Object.keys(before.users)).toHaveLength(2);
+    expect(before.owners[customerKey("stripe", "cus_A")]).not.toBe(before.owners[customerKey("stripe", "cus_B")]);
+
+    const step = given(link, subscribed, anonymous, known);
+    const { state } = step;
+    const user = userOf(state, "u_42");
+    expect(Object.keys(state.users)).toStrictEqual([user]);
+    expect(state.users[user]).toMatchObject({ appUserId: "u_42", email: "ada@example.com", status: "active" });
+    expect(state.owners[customerKey("stripe", "cus_A")]).toBe(user);
+    expect(state.owners[customerKey("stripe", "cus_B")]).toBe(user);
+    expect(state.subscriptions["stripe:sub_B"]?.userId).toBe(user);
+    expect(step.transitions).toContainEqual(expect.objectContaining({ entity: "user", field: "merged", to: user, cause: "stripe:evt_cs_b" }));
+    expect(feature(entitlements(state, user, ms(T + 5 * DAY)), "export")).toMatchObject({ enabled: true, source: "pro" });
+  });
+});
+
+describe("features", () => {
+  it("a feature that no live plan grants is not enabled", () => {
+    const sub = subscriptionEvents({ id: "sub_f", customer: "cus_f", priceId: PRICES.proMonthly, metadata: { user_id: "u_f" }, shape: "legacy" });
+    const created = sub("evt_1", "customer.subscription.created", T, { status: "active" });
+    const live = given(created).state;
+    const user = userOf(live, "u_f");
+    const now = entitlements(live, user, ms(T + DAY));
+    // Every feature of the catalog is answered, enabled or not.
+    expect(now.map((v) => v.feature)).toStrictEqual(["api_calls", "export", "sso"]);
+    expect(feature(now, "sso")).toStrictEqual({ feature: "sso", enabled: false, source: null, limit: null, used: null, remaining: null, resetsAt: null });
+    expect(feature(now, "export").enabled).toBe(true);
+
+    const ended = given(created, sub("evt_2", "customer.subscription.deleted", T + 2 * DAY, { status: "canceled", canceledAt: T + 2 * DAY, endedAt: T + 2 * DAY })).state;
+    expect(entitlements(ended, user, ms(T + 3 * DAY)).every((v) => !v.enabled)).toBe(true);
+    expect(ended.users[user]?.status).toBe("inactive");
+  });
+
+  it("a subscription to a price the catalog does not map grants nothing", () => {
+    const sub = subscriptionEvents({ id: "sub_u", customer: "cus_u", priceId: PRICES.unmapped, metadata: { user_id: "u_u" }, shape: "basil" });
+    const { state } = given(sub("evt_1", "customer.subscription.created", T, { status: "active" }));
+    const user = userOf(state, "u_u");
+    expect(state.subscriptions["stripe:sub_u"]?.plan).toBeNull();
+    expect(entitlements(state, user, ms(T + DAY)).every((v) => !v.enabled)).toBe(true);
+  });
+});
