@@ -658,10 +658,12 @@ describe("normalizeStripeEvent rules", () => {
     expect(normalize("checkout.session.completed", checkoutObject({ payment_status: "no_payment_required" })).facts[0]).toMatchObject({ paid: true });
   });
 
-  it("counts a refund only while it is succeeded or pending", () => {
+  it("counts a refund while it is succeeded or pending, and a failed or canceled one as nothing", () => {
     const refund = (status: string) => ({ id: "re_unit", object: "refund", amount: 300, charge: "ch_unit", payment_intent: "pi_unit", currency: "usd", status });
     expect(normalize("refund.updated", refund("pending")).facts[0]).toMatchObject({ refunds: { re_unit: 300 }, totalRefunded: null, keys: ["payment:stripe:ch_unit", "payment:stripe:pi_unit"] });
-    expect(normalize("refund.updated", refund("failed")).facts[0]).toMatchObject({ refunds: {} });
+    expect(normalize("refund.updated", refund("failed")).facts[0]!).toHaveProperty("refunds", { re_unit: 0 });
+    expect(normalize("refund.updated", refund("canceled")).facts[0]!).toHaveProperty("refunds", { re_unit: 0 });
+    expect(normalize("refund.updated", refund("requires_action")).facts[0]!).toHaveProperty("refunds", {});
     expect(normalize("charge.refund.updated", refund("succeeded")).facts[0]).toMatchObject({ refunds: { re_unit: 300 } });
   });
 

@@ -90,6 +90,9 @@ export const invoiceFailedFacts = (invoice: Json | null, ctx: FactContext): Fact
  * "failed", "canceled" and "requires_action" never (or not yet) returned anything.
  */
 const countsAsRefunded = (status: unknown): boolean => status === "succeeded" || status === "pending";
+// A refund that failed or was canceled gave nothing back: recorded as 0 so that, folded after the
+// pending state it left, it undoes that state's amount.
+const reversesRefund = (status: unknown): boolean => status === "failed" || status === "canceled";
 
 /** id → amount for the refunds that count. Object.fromEntries: untrusted ids cannot reach a prototype. */
 const refundAmounts = (refunds: readonly unknown[]): Record<string, number> =>
@@ -98,7 +101,9 @@ const refundAmounts = (refunds: readonly unknown[]): Record<string, number> =>
       refunds.map((refund) => {
         const id = text(field(refund, "id"));
         const amount = integer(field(refund, "amount"));
-        return id !== null && amount !== null && countsAsRefunded(field(refund, "status")) ? ([id, amount] as const) : null;
+        const status = field(refund, "status");
+        if (id === null || amount === null) return null;
+        return countsAsRefunded(status) ? ([id, amount] as const) : reversesRefund(status) ? ([id, 0] as const) : null;
       }),
     ),
   );
