@@ -126,15 +126,9 @@ const writeState = async (tx: Tx, state: State, transitions: readonly Transition
   if (rows.length > 0) await tx.transition.createMany({ data: rows });
 };
 
+/** Removes users and, through ON DELETE CASCADE, everything projected for them. */
 const deleteUsers = async (tx: Tx, userIds: readonly string[]): Promise<void> => {
-  if (userIds.length === 0) return;
-  const where = { userId: { in: [...userIds] } };
-  await tx.transition.deleteMany({ where });
-  await tx.entitlement.deleteMany({ where });
-  await tx.order.deleteMany({ where });
-  await tx.subscription.deleteMany({ where });
-  await tx.userIdentity.deleteMany({ where });
-  await tx.user.deleteMany({ where: { id: { in: [...userIds] } } });
+  if (userIds.length > 0) await tx.user.deleteMany({ where: { id: { in: [...userIds] } } });
 };
 
 // All writers of projections on one PostgreSQL take this transaction-scoped lock in turn.
@@ -142,35 +136,48 @@ const PROJECTION_LOCK = 4_242_002;
 
 export type ProjectionResult = { readonly seqs: readonly number[]; readonly users: readonly string[] };
 
-/** Re-derives the user(s) that event `seq` touches, in one transaction with the checkpoint. */
-export const projectEvent = async (db: Database, catalog: Catalog, seq: number): Promise<ProjectionResult> =>
+const EVENT_COLUMNS = { seq: true, provider: true, providerEventId: true, type: true, occurredAt: true, receivedAt: true, origin: true, rawBody: true } as const;
+
+/**
+ * Re-derives the users that the events `seqs` touch, in one transaction with the checkpoint:
+ * finds every event of those users (through the identity keys they share), folds them in
+ * canonical order, and replaces the users' projections with the result.
+ */
+export const projectEvents = async (db: Database, catalog: Catalog, seqs: readonly number[]): Promise<ProjectionResult> =>
   db.prisma.$transaction(
     async (tx) => {
       if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
-      const row = await tx.event.findUnique({ where: { seq } });
-      if (!row) throw new Error(`event ${seq} does not exist`);
-      const event = normalizeStored(toStoredEvent(row), catalog);
-      const keys = keysOf(event);
+      const fresh = await tx.event.findMany({ where: { seq: { in: [...seqs] } }, select: EVENT_COLUMNS });
+      const normalized = new Map(fresh.map((r) => [r.seq, normalizeStored(toStoredEvent({ ...r, payload: null }), catalog)]));
+      const keys = [...new Set([...normalized.values()].flatMap(keysOf))];
       const owners = [...new Set((await tx.userIdentity.findMany({ where: { key: { in: keys } }, select: { userId: true } })).map((r) => r.userId))];
       const ownedKeys = (await tx.userIdentity.findMany({ where: { userId: { in: owners } }, select: { key: true } })).map((r) => r.key);
       const related = await tx.eventKey.findMany({ where: { key: { in: [...new Set([...keys, ...ownedKeys])] } }, select: { eventSeq: true } });
-      const seqs = [...new Set([seq, ...related.map((r) => r.eventSeq)])].sort((a, b) => a - b);
-      const rows = seqs.length === 1 ? [row] : await tx.event.findMany({ where: { seq: { in: seqs } } });
-      const normalized = rows.map((r) => ({ seq: r.seq, event: r.seq === seq ? event : normalizeStored(toStoredEvent(r), catalog) }));
-      const { state, transitions } = replayEvents(catalog, normalized.map((n) => n.event));
+      const others = [...new Set(related.map((r) => r.eventSeq))].filter((seq) => !normalized.has(seq));
+      if (others.length > 0) {
+        for (const r of await tx.event.findMany({ where: { seq: { in: others } }, select: EVENT_COLUMNS })) {
+          normalized.set(r.seq, normalizeStored(toStoredEvent({ ...r, payload: null }), catalog));
+        }
+      }
+      const { state, transitions } = replayEvents(catalog, [...normalized.values()]);
 
       await deleteUsers(tx, owners);
       await writeState(tx, state, transitions, catalog);
-      await tx.eventKey.deleteMany({ where: { eventSeq: { in: seqs } } });
-      const eventKeys = normalized.flatMap((n) => keysOf(n.event).map((key) => ({ eventSeq: n.seq, key })));
-      if (eventKeys.length > 0) await tx.eventKey.createMany({ data: eventKeys });
-      await tx.projectedEvent.deleteMany({ where: { seq: { in: seqs } } });
-      const now = new Date();
-      await tx.projectedEvent.createMany({ data: seqs.map((s) => ({ seq: s, projectedAt: now })) });
-      return { seqs, users: Object.keys(state.users) };
+      // Events already projected keep their key index and checkpoint row; only new ones get them.
+      const done = new Set((await tx.projectedEvent.findMany({ where: { seq: { in: [...normalized.keys()] } }, select: { seq: true } })).map((r) => r.seq));
+      const added = [...normalized.keys()].filter((seq) => !done.has(seq)).sort((a, b) => a - b);
+      const eventKeys = added.flatMap((seq) => keysOf(normalized.get(seq)!).map((key) => ({ eventSeq: seq, key })));
+      if (eventKeys.length > 0) {
+        await tx.eventKey.deleteMany({ where: { eventSeq: { in: added } } });
+        await tx.eventKey.createMany({ data: eventKeys });
+      }
+      if (added.length > 0) await tx.projectedEvent.createMany({ data: added.map((seq) => ({ seq, projectedAt: new Date() })) });
+      return { seqs: [...normalized.keys()].sort((a, b) => a - b), users: Object.keys(state.users) };
     },
     { maxWait: 30_000, timeout: 120_000 },
   );
+
+export const projectEvent = (db: Database, catalog: Catalog, seq: number): Promise<ProjectionResult> => projectEvents(db, catalog, [seq]);
 
 /** Sequence numbers of stored events whose effects the projections do not include yet. */
 export const pendingSeqs = async (db: Database, limit = 500): Promise<number[]> => {
@@ -182,10 +189,14 @@ export const pendingSeqs = async (db: Database, limit = 500): Promise<number[]> 
 
 /**
  * Serializes projection within this process and catches up on anything left pending (after a
- * crash, or when another process appended). PostgreSQL serializes across processes with the lock.
+ * crash, or when another process appended). Events that arrive while a projection runs are
+ * projected together in the next transaction. PostgreSQL serializes across processes with the lock.
  */
 export class Projector {
   private queue: Promise<unknown> = Promise.resolve();
+  private waiting: { seq: number; resolve: (r: ProjectionResult) => void; reject: (e: unknown) => void }[] = [];
+  private scheduled = false;
+
   constructor(
     private readonly db: Database,
     private readonly catalog: Catalog,
@@ -193,26 +204,42 @@ export class Projector {
 
   /** Projects one event; resolves when its effects are committed. */
   project(seq: number): Promise<ProjectionResult> {
-    const run = this.queue.then(() => projectEvent(this.db, this.catalog, seq));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ seq, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        this.enqueue(() => this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const batch = this.waiting.splice(0);
+    try {
+      const result = await projectEvents(this.db, this.catalog, batch.map((w) => w.seq));
+      for (const w of batch) w.resolve(result);
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+    }
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  /** Projects every pending event; returns how many events it projected. */
-  catchUp(): Promise<number> {
-    const run = this.queue.then(async () => {
+  /** Projects every pending event; returns how many events the projections now include anew. */
+  catchUp(batchSize = 200): Promise<number> {
+    return this.enqueue(async () => {
       let count = 0;
-      for (let batch = await pendingSeqs(this.db); batch.length > 0; batch = await pendingSeqs(this.db)) {
-        for (const seq of batch) {
-          // An earlier event of the batch may have re-derived this one already.
-          const done = await this.db.prisma.projectedEvent.findUnique({ where: { seq } });
-          if (done) continue;
-          count += (await projectEvent(this.db, this.catalog, seq)).seqs.length;
-        }
+      for (let batch = await pendingSeqs(this.db, batchSize); batch.length > 0; batch = await pendingSeqs(this.db, batchSize)) {
+        const before = await this.db.prisma.projectedEvent.count();
+        await projectEvents(this.db, this.catalog, batch);
+        count += (await this.db.prisma.projectedEvent.count()) - before;
       }
       return count;
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 }
