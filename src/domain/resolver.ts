@@ -49,11 +49,10 @@ const iso = (v: number | null): string | null => (v === null ? null : new Date(v
 
 /** Merges the users that own any of `keys` into one (the earliest revealed) and gives it every key. */
 const claimKeys = (state: State, keys: readonly IdentityKey[], ctx: Ctx): { state: State; userId: string; transitions: Transition[] } => {
-  const owners = [...new Set(keys.map((k) => state.owners[k]).filter((o): o is string => o !== undefined))];
-  const existing = owners.map((id) => state.users[id]!).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  const ownerIds = [...new Set(keys.map((k) => state.owners[k]).filter((o): o is string => o !== undefined))];
+  const existing = ownerIds.map((id) => state.users[id]!).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
   const transitions: Transition[] = [];
   let survivor: User;
-  let users = { ...state.users };
   let subscriptions = state.subscriptions;
   let orders = state.orders;
   if (existing.length === 0) {
@@ -62,28 +61,33 @@ const claimKeys = (state: State, keys: readonly IdentityKey[], ctx: Ctx): { stat
   } else {
     survivor = existing[0]!;
     for (const absorbed of existing.slice(1)) {
+      const held = new Set(survivor.keys);
       survivor = {
         ...survivor,
         appUserId: survivor.appUserId ?? absorbed.appUserId,
         email: survivor.email ?? absorbed.email,
-        keys: [...survivor.keys, ...absorbed.keys.filter((k) => !survivor.keys.includes(k))],
+        keys: [...survivor.keys, ...absorbed.keys.filter((k) => !held.has(k))],
       };
-      delete users[absorbed.id];
       subscriptions = reassign(subscriptions, absorbed.id, survivor.id);
       orders = reassign(orders, absorbed.id, survivor.id);
       transitions.push(...change(ctx, survivor.id, "user", survivor.id, "merged", absorbed.id, survivor.id));
     }
   }
-  const fresh = keys.filter((k) => !survivor.keys.includes(k));
+  const held = new Set(survivor.keys);
+  const fresh = [...new Set(keys)].filter((k) => !held.has(k));
+  // The common case (one known user, no new key) changes nothing: the large maps are not copied.
+  if (existing.length === 1 && fresh.length === 0) return { state, userId: survivor.id, transitions };
   survivor = { ...survivor, keys: [...survivor.keys, ...fresh] };
   for (const k of fresh) {
     const { kind } = parseKey(k);
     if (kind === "app" || kind === "customer") transitions.push(...change(ctx, survivor.id, "user", survivor.id, "identity", null, k));
   }
+  const users = { ...state.users };
+  for (const absorbed of existing.slice(1)) delete users[absorbed.id];
   users[survivor.id] = survivor;
-  const owners2 = { ...state.owners };
-  for (const k of survivor.keys) owners2[k] = survivor.id;
-  return { state: { ...state, users, owners: owners2, subscriptions, orders }, userId: survivor.id, transitions };
+  const owners = { ...state.owners };
+  for (const k of survivor.keys) if (owners[k] !== survivor.id) owners[k] = survivor.id;
+  return { state: { ...state, users, owners, subscriptions, orders }, userId: survivor.id, transitions };
 };
 
 const reassign = <T extends { readonly userId: string }>(rows: Readonly<Record<string, T>>, from: string, to: string) =>
@@ -92,6 +96,7 @@ const reassign = <T extends { readonly userId: string }>(rows: Readonly<Record<s
 const revealUser = (state: State, userId: string, appUserId: string | null, email: string | null, ctx: Ctx): Step => {
   const user = state.users[userId]!;
   const next: User = { ...user, appUserId: user.appUserId ?? appUserId, email: email ?? user.email };
+  if (next.appUserId === user.appUserId && next.email === user.email) return { state, transitions: [] };
   const transitions = [
     ...change(ctx, userId, "user", userId, "appUserId", user.appUserId, next.appUserId),
     ...change(ctx, userId, "user", userId, "email", user.email, next.email),
@@ -237,14 +242,15 @@ const applyPaymentFailed = (_state: State, userId: string, fact: PaymentFailed, 
   transitions: change(ctx, userId, "payment", `${fact.provider}:${fact.paymentId}`, "status", null, "failed"),
 });
 
-const applyRefund = (state: State, fact: RefundIssued, ctx: Ctx): Step => {
+const applyRefund = (state: State, userId: string, fact: RefundIssued, ctx: Ctx): Step => {
   const refunds = { ...state.refunds };
   for (const ref of fact.paymentRefs) {
     const ledger = refunds[ref] ?? { byId: {}, statedTotal: 0 };
     refunds[ref] = { byId: { ...ledger.byId, ...fact.refunds }, statedTotal: Math.max(ledger.statedTotal, fact.totalRefunded ?? 0) };
   }
   let next: Step = { state: { ...state, refunds }, transitions: [] };
-  const touched = Object.values(state.orders).filter((o) => o.paymentRefs.some((r) => fact.paymentRefs.includes(r)));
+  // The refund names payment keys, so the orders it can touch belong to the user it was claimed by.
+  const touched = ordersOf(state, userId).filter((o) => o.paymentRefs.some((r) => fact.paymentRefs.includes(r)));
   for (const order of touched) {
     const step = settleOrder(next.state, next.state.orders[order.id]!, order, ctx);
     next = { state: step.state, transitions: [...next.transitions, ...step.transitions] };
@@ -254,26 +260,27 @@ const applyRefund = (state: State, fact: RefundIssued, ctx: Ctx): Step => {
 
 // ── derived per-user values ─────────────────────────────────────────────────────────────────
 
-const userStatus = (state: State, userId: string, catalog: Catalog): UserStatus =>
-  grantsFor(userId, subscriptionsOf(state, userId), ordersOf(state, userId), catalog).length > 0 ||
-  subscriptionsOf(state, userId).some((s) => s.status !== "canceled")
-    ? "active"
-    : "inactive";
+const userGrants = (state: State, userId: string, catalog: Catalog) =>
+  state.users[userId] ? grantsFor(userId, subscriptionsOf(state, userId), ordersOf(state, userId), catalog) : [];
+
+/** Active while anything grants features or a subscription is not canceled. */
+const userStatus = (state: State, userId: string, grants: readonly unknown[]): UserStatus =>
+  grants.length > 0 || subscriptionsOf(state, userId).some((s) => s.status !== "canceled") ? "active" : "inactive";
 
 /** Reports changes of status and of granted features between two states of one user. */
 const deriveUser = (before: State, after: State, userId: string, ctx: Ctx): Step => {
-  const sources = (s: State) =>
-    s.users[userId] ? grantedSources(grantsFor(userId, subscriptionsOf(s, userId), ordersOf(s, userId), ctx.catalog)) : {};
-  const was = sources(before);
-  const now = sources(after);
+  const grantsNow = userGrants(after, userId, ctx.catalog);
+  const was = grantedSources(userGrants(before, userId, ctx.catalog));
+  const now = grantedSources(grantsNow);
   const features = [...new Set([...Object.keys(was), ...Object.keys(now)])].sort();
   const user = after.users[userId]!;
-  const status = userStatus(after, userId, ctx.catalog);
+  const status = userStatus(after, userId, grantsNow);
   const transitions = [
     ...change(ctx, userId, "user", userId, "status", before.users[userId]?.status ?? null, status),
     ...features.flatMap((f) => change(ctx, userId, "entitlement", `${userId}:${f}`, "source", was[f] ?? null, now[f] ?? null)),
   ];
-  return { state: { ...after, users: { ...after.users, [userId]: { ...user, status } } }, transitions };
+  const state = user.status === status ? after : { ...after, users: { ...after.users, [userId]: { ...user, status } } };
+  return { state, transitions };
 };
 
 // ── the fold ────────────────────────────────────────────────────────────────────────────────
@@ -297,7 +304,7 @@ const applyFact = (state: State, userId: string, fact: Fact, ctx: Ctx): Step => 
     case "PaymentFailed":
       return applyPaymentFailed(state, userId, fact, ctx);
     case "RefundIssued":
-      return applyRefund(state, fact, ctx);
+      return applyRefund(state, userId, fact, ctx);
     default: {
       const unreachable: never = fact;
       return unreachable;

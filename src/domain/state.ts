@@ -1,6 +1,6 @@
 // The resolver's state: users, subscriptions, orders and what refunds touched, all plain readonly
 // data keyed by stable ids. Credits and usage have their place here, filled by later work.
-import type { IdentityKey } from "./identity.js";
+import { parseKey, type IdentityKey } from "./identity.js";
 import type { Provider } from "./provider.js";
 import type { SubscriptionStatus } from "./facts.js";
 import type { Instant } from "./time.js";
@@ -99,8 +99,21 @@ export type Transition = {
   readonly cause: string;
 };
 
+/**
+ * A user's subscriptions and orders, found through the keys that name them, so the cost follows
+ * the user's size, not the state's. Facts that create one name its key (subscription:…, invoice:…
+ * for a paid invoice or transaction, checkout:… for a one-time checkout).
+ */
 export const subscriptionsOf = (state: State, userId: string): Subscription[] =>
-  Object.values(state.subscriptions).filter((s) => s.userId === userId);
+  (state.users[userId]?.keys ?? []).flatMap((key) => {
+    const { kind, provider, value } = parseKey(key);
+    const sub = kind === "subscription" ? state.subscriptions[`${provider}:${value}`] : undefined;
+    return sub !== undefined && sub.userId === userId ? [sub] : [];
+  });
 
 export const ordersOf = (state: State, userId: string): Order[] =>
-  Object.values(state.orders).filter((o) => o.userId === userId);
+  (state.users[userId]?.keys ?? []).flatMap((key) => {
+    const { kind, provider, value } = parseKey(key);
+    const order = kind === "invoice" || kind === "checkout" ? state.orders[`${provider}:${value}`] : undefined;
+    return order !== undefined && order.userId === userId ? [order] : [];
+  });
