@@ -100,6 +100,17 @@ export type PaymentFailed = FactBase & {
   readonly currency: string;
 };
 
+/**
+ * More payment references for something paid: how refunds (which name charges and payment
+ * intents) find an order whose own event did not name its payment (Stripe invoices from
+ * 2025-03-31 on are linked to their payments by separate invoice_payment events).
+ */
+export type PaymentLinked = FactBase & {
+  readonly _tag: "PaymentLinked";
+  readonly paymentId: string;
+  readonly paymentRefs: readonly string[];
+};
+
 export type RefundIssued = FactBase & {
   readonly _tag: "RefundIssued";
   /** Charge / payment-intent ids that identify what was refunded. */
@@ -119,6 +130,7 @@ export type Fact =
   | SubscriptionEnded
   | PaymentSucceeded
   | PaymentFailed
+  | PaymentLinked
   | RefundIssued;
 
 export type FactTag = Fact["_tag"];

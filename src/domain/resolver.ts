@@ -9,6 +9,7 @@ import type {
   CheckoutItemsFetched,
   Fact,
   PaymentFailed,
+  PaymentLinked,
   PaymentSucceeded,
   RefundIssued,
   SubscriptionEnded,
@@ -172,8 +173,9 @@ const settleOrder = (state: State, order: Order, before: Order | undefined, ctx:
   };
 };
 
-const recordOrder = (state: State, order: Order, ctx: Ctx): Step => {
-  const before = state.orders[order.id];
+const recordOrder = (state: State, placed: Order, ctx: Ctx): Step => {
+  const before = state.orders[placed.id];
+  const order = { ...placed, paymentRefs: [...new Set([...placed.paymentRefs, ...(state.paymentLinks[placed.id] ?? [])])] };
   const merged: Order = before
     ? { ...order, paymentRefs: [...new Set([...before.paymentRefs, ...order.paymentRefs])], status: before.status === "pending" ? order.status : before.status }
     : order;
@@ -242,6 +244,15 @@ const applyPaymentFailed = (_state: State, userId: string, fact: PaymentFailed, 
   transitions: change(ctx, userId, "payment", `${fact.provider}:${fact.paymentId}`, "status", null, "failed"),
 });
 
+const applyPaymentLinked = (state: State, fact: PaymentLinked, ctx: Ctx): Step => {
+  const id = `${fact.provider}:${fact.paymentId}`;
+  const paymentLinks = { ...state.paymentLinks, [id]: [...new Set([...(state.paymentLinks[id] ?? []), ...fact.paymentRefs])] };
+  const linked = { ...state, paymentLinks };
+  const order = linked.orders[id];
+  if (!order) return { state: linked, transitions: [] };
+  return settleOrder(linked, { ...order, paymentRefs: [...new Set([...order.paymentRefs, ...fact.paymentRefs])] }, order, ctx);
+};
+
 const applyRefund = (state: State, userId: string, fact: RefundIssued, ctx: Ctx): Step => {
   const refunds = { ...state.refunds };
   for (const ref of fact.paymentRefs) {
@@ -303,6 +314,8 @@ const applyFact = (state: State, userId: string, fact: Fact, ctx: Ctx): Step => 
       return applyPayment(state, userId, fact, ctx);
     case "PaymentFailed":
       return applyPaymentFailed(state, userId, fact, ctx);
+    case "PaymentLinked":
+      return applyPaymentLinked(state, fact, ctx);
     case "RefundIssued":
       return applyRefund(state, userId, fact, ctx);
     default: {

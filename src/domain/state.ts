@@ -69,6 +69,8 @@ export type State = {
   readonly subscriptions: Readonly<Record<string, Subscription>>;
   readonly orders: Readonly<Record<string, Order>>;
   readonly refunds: Readonly<Record<string, RefundLedger>>;
+  /** Payment references learned apart from the order they belong to (order id → refs). */
+  readonly paymentLinks: Readonly<Record<string, readonly string[]>>;
   readonly checkoutItems: Readonly<Record<string, readonly string[]>>;
   /** Credit balances and usage counters: filled by the credits and usage facts of later issues. */
   readonly credits: Readonly<Record<string, never>>;
@@ -81,6 +83,7 @@ export const initialState = (): State => ({
   subscriptions: {},
   orders: {},
   refunds: {},
+  paymentLinks: {},
   checkoutItems: {},
   credits: {},
   usage: {},

@@ -15,6 +15,7 @@ import {
   charge,
   checkoutSession,
   customer,
+  invoice,
   refund,
   stripeEvent,
   subscription,
@@ -326,5 +327,38 @@ describe("features", () => {
     const user = userOf(state, "u_u");
     expect(state.subscriptions["stripe:sub_u"]?.plan).toBeNull();
     expect(entitlements(state, user, ms(T + DAY)).every((v) => !v.enabled)).toBe(true);
+  });
+});
+
+describe("refunds of invoices from API 2025-03-31 on", () => {
+  it("find the invoice through invoice_payment.paid, in any arrival order", () => {
+    const paid = stripeEvent({
+      id: "evt_inv_basil",
+      type: "invoice.paid",
+      created: T,
+      apiVersion: apiVersionFor("basil"),
+      object: invoice({ id: "in_basil", customer: "cus_basil", subscription: "sub_basil", priceId: PRICES.proMonthly, amountPaid: 1900, billingReason: "subscription_create", shape: "basil" }),
+    });
+    const link = stripeEvent({
+      id: "evt_inpay_basil",
+      type: "invoice_payment.paid",
+      created: T,
+      apiVersion: apiVersionFor("basil"),
+      object: { id: "inpay_basil", object: "invoice_payment", invoice: "in_basil", payment: { type: "payment_intent", payment_intent: "pi_basil" }, status: "paid", amount_paid: 1900, currency: "usd" },
+    });
+    const refunded = stripeEvent({
+      id: "evt_re_basil",
+      type: "refund.created",
+      created: T + DAY,
+      apiVersion: apiVersionFor("basil"),
+      object: refund({ id: "re_basil", charge: "ch_basil", paymentIntent: "pi_basil", amount: 700, status: "succeeded" }),
+    });
+    const orders = [
+      given(paid, link, refunded),
+      given(refunded, link, paid),
+      given(link, refunded, paid),
+    ].map(({ state }) => state.orders["stripe:in_basil"]);
+    for (const order of orders) expect(order).toMatchObject({ status: "partially_refunded", amountRefunded: 700, amount: 1900 });
+    expect(new Set(orders.map((o) => JSON.stringify(o))).size).toBe(1);
   });
 });

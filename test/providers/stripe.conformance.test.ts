@@ -184,6 +184,16 @@ const fullBodyRows: readonly Row[] = [
   },
   { file: "customer.deleted.json", facts: [], check: expectUnchanged },
   {
+    file: "invoice_payment.paid.json",
+    facts: ["PaymentLinked"],
+    check: ({ state }) => {
+      // The invoice is not known yet: its payment waits for it, so a refund of pi_… will find it.
+      expect(state.paymentLinks).toEqual({ "stripe:in_103Q0w2eZvKYlo2C5PYwf6Wf": ["pi_103Q0w2eZvKYlo2C364X582Z"] });
+      expect(state.orders).toEqual({});
+      expect(onlyUser(state).keys).toEqual(["invoice:stripe:in_103Q0w2eZvKYlo2C5PYwf6Wf", "payment:stripe:pi_103Q0w2eZvKYlo2C364X582Z"]);
+    },
+  },
+  {
     file: "checkout.session.completed.json",
     facts: ["CheckoutCompleted"],
     check: ({ payload, event, state }) => {
@@ -262,7 +272,6 @@ const fullBodyRows: readonly Row[] = [
     "invoice.finalized.json",
     "invoice.updated.json",
     "invoice.voided.json",
-    "invoice_payment.paid.json",
     "payment_intent.payment_failed.api-2025-04-30.basil.json",
     "payment_intent.payment_failed.json",
     "payment_intent.succeeded.api-2022-11-15.json",

@@ -6,7 +6,7 @@ import type { Normalizer, StoredEventInput } from "../types.js";
 import { checkoutFacts, customerFacts, LINE_ITEMS_EVENT_TYPE, lineItemsFacts } from "./checkout.js";
 import { factContext, type FactContext } from "./context.js";
 import { stripeOrderHint } from "./hint.js";
-import { chargeRefundedFacts, invoiceFailedFacts, invoicePaidFacts, refundObjectFacts } from "./payments.js";
+import { chargeRefundedFacts, invoiceFailedFacts, invoicePaidFacts, invoicePaymentFacts, refundObjectFacts } from "./payments.js";
 import { eventObject } from "./read.js";
 import { subscriptionFacts } from "./subscription.js";
 
@@ -40,6 +40,8 @@ const factsOf = (event: StoredEventInput, ctx: FactContext): Fact[] => {
     case "invoice.paid":
     case "invoice.payment_succeeded":
       return invoicePaidFacts(object, ctx);
+    case "invoice_payment.paid":
+      return invoicePaymentFacts(object, ctx);
     case "invoice.payment_failed":
       return invoiceFailedFacts(object, ctx);
     case "charge.refunded":

@@ -14,6 +14,14 @@ const invoicePriceIds = (invoice: Json): string[] =>
 /** Charge and payment-intent ids: the names by which later refunds find this payment. */
 const chargeRefs = (object: Json): string[] => present([ref(object["charge"]), ref(object["payment_intent"])]);
 
+/** An invoice_payment's payment: a payment intent or a charge (Stripe API 2025-03-31 on). */
+const invoicePaymentRefs = (invoicePayment: unknown): string[] =>
+  present([ref(field(invoicePayment, "payment", "payment_intent")), ref(field(invoicePayment, "payment", "charge"))]);
+
+/** Basil invoices name their payments only in an (expandable) `payments` list, when included. */
+const invoiceRefs = (invoice: Json): string[] =>
+  distinct([...chargeRefs(invoice), ...listData(invoice["payments"]).flatMap(invoicePaymentRefs)]);
+
 const paymentReason = (billingReason: unknown, subscriptionId: string | null): PaymentSucceeded["reason"] => {
   if (subscriptionId === null) return "one_time";
   switch (billingReason) {
@@ -40,7 +48,7 @@ const invoiceFields = (invoice: Json | null): InvoiceFields | null => {
   if (invoice === null || invoiceId === null) return null;
   const customerId = ref(invoice["customer"]);
   const subscriptionId = invoiceSubscriptionId(invoice);
-  const paymentRefs = chargeRefs(invoice);
+  const paymentRefs = invoiceRefs(invoice);
   const keys = identityKeys({
     customer: customerId,
     objects: [["subscription", subscriptionId], ["invoice", invoiceId], ...paymentRefs.map((r) => ["payment", r] as const)],
@@ -144,4 +152,13 @@ export const refundObjectFacts = (refund: Json | null, ctx: FactContext): Fact[]
       currency: text(refund["currency"]) ?? "",
     },
   ];
+};
+
+/** invoice_payment.paid → the invoice's payment intent or charge, so refunds find the invoice. */
+export const invoicePaymentFacts = (invoicePayment: Json | null, ctx: FactContext): Fact[] => {
+  const invoiceId = invoicePayment === null ? null : ref(invoicePayment["invoice"]);
+  const paymentRefs = invoicePaymentRefs(invoicePayment);
+  if (invoiceId === null || paymentRefs.length === 0) return [];
+  const keys = identityKeys({ objects: [["invoice", invoiceId], ...paymentRefs.map((r) => ["payment", r] as const)] });
+  return [{ ...factBase(ctx, keys), _tag: "PaymentLinked", paymentId: invoiceId, paymentRefs }];
 };
