@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { replayEvents } from "../src/domain/resolver.js";
 import { normalizeStripeEvent } from "../src/providers/stripe/normalize.js";
 import { openDatabase } from "../src/store/database.js";
-import { appendEvent } from "../src/store/events.js";
 import { Projector } from "../src/store/projector.js";
 import { testCatalog } from "../test/builders/histories.js";
+import { appendStripeEvent } from "../test/support/append.js";
 import { customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../test/builders/stripe.js";
 
 const USERS = Number(process.env.BENCH_USERS ?? 300);
@@ -72,17 +72,7 @@ const main = async () => {
       const projector = new Projector(db, testCatalog);
       const ms = await time(async () => {
         for (const e of sample) {
-          const body = toRawBody(e);
-          const r = await appendEvent(db, {
-            provider: "stripe",
-            providerEventId: e.id,
-            type: e.type,
-            occurredAt: e.created * 1000,
-            receivedAt: Date.now(),
-            origin: "webhook",
-            rawBody: body,
-            payload: JSON.parse(new TextDecoder().decode(body)),
-          });
+          const r = await appendStripeEvent(db, e, Date.now());
           if (project) await projector.project(r.seq);
         }
       });

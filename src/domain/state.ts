@@ -2,7 +2,7 @@
 // data keyed by stable ids. Credits and usage have their place here, filled by later work.
 import { parseKey, type IdentityKey } from "./identity.js";
 import type { Provider } from "./provider.js";
-import type { SubscriptionStatus } from "./facts.js";
+import type { SubscriptionSnapshot } from "./facts.js";
 import type { Instant } from "./time.js";
 
 export type UserStatus = "active" | "inactive" | "blocked";
@@ -17,23 +17,13 @@ export type User = {
   readonly status: UserStatus;
 };
 
-export type Subscription = {
+/** A subscription is the latest snapshot its provider sent, with what Verity derives beside it. */
+export type Subscription = SubscriptionSnapshot & {
   readonly id: string;
   readonly provider: Provider;
   readonly providerId: string;
   readonly userId: string;
   readonly plan: string | null;
-  readonly priceIds: readonly string[];
-  readonly status: SubscriptionStatus;
-  readonly providerStatus: string;
-  readonly currentPeriodStart: Instant | null;
-  readonly currentPeriodEnd: Instant | null;
-  readonly cancelAtPeriodEnd: boolean;
-  readonly canceledAt: Instant | null;
-  readonly startedAt: Instant | null;
-  readonly endedAt: Instant | null;
-  readonly trialStart: Instant | null;
-  readonly trialEnd: Instant | null;
   readonly pastDueSince: Instant | null;
   /** A deletion or expiry was seen: nothing later revives it. */
   readonly ended: boolean;

@@ -3,10 +3,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Catalog } from "../../src/domain/catalog.js";
 import type { Database } from "../../src/store/database.js";
-import { appendEvent } from "../../src/store/events.js";
 import { pendingSeqs, Projector } from "../../src/store/projector.js";
 import { checkoutSession, customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../builders/stripe.js";
 import { testCatalog } from "../builders/histories.js";
+import { appendStripeEvent } from "../support/append.js";
 import { KINDS, openTestDatabase } from "../support/databases.js";
 import { databaseSnapshot, replaySnapshot } from "../support/snapshot.js";
 
@@ -42,17 +42,7 @@ const history = (): StripeEvent[] => [
   stripeEvent({ id: "evt_6", type: "customer.subscription.deleted", created: T0 + 200, object: sub("canceled") }),
 ];
 
-const store = (db: Database, e: StripeEvent, receivedAt = Date.now()) =>
-  appendEvent(db, {
-    provider: "stripe",
-    providerEventId: e.id,
-    type: e.type,
-    occurredAt: e.created * 1000,
-    receivedAt,
-    origin: "webhook",
-    rawBody: toRawBody(e),
-    payload: JSON.parse(new TextDecoder().decode(toRawBody(e))),
-  });
+const store = (db: Database, e: StripeEvent) => appendStripeEvent(db, e, Date.now());
 
 describe.each(KINDS)("store on %s", (kind) => {
   let db: Database;
