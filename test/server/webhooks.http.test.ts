@@ -48,6 +48,14 @@ describe.each(KINDS)("POST /webhooks/stripe on %s", (kind) => {
     expect(after.events).toBe(before.events);
     expect(after.rejected).toBe(before.rejected + 8);
     const reasons = await s.db.prisma.rejectedDelivery.findMany({ orderBy: { id: "asc" } });
+    const gql = await fetch(`${s.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${s.readKey}` },
+      body: JSON.stringify({ query: "{ rejectedDeliveries(limit: 1) { provider code message bodyBytes } }" }),
+    });
+    expect(((await gql.json()) as { data: unknown }).data).toEqual({
+      rejectedDeliveries: [{ provider: "stripe", code: "payload_too_large", message: expect.stringContaining("limit"), bodyBytes: 70 * 1024 }],
+    });
     expect(reasons.map((r) => r.code)).toEqual([
       "missing_signature",
       "malformed_signature",
