@@ -2,6 +2,7 @@
 // A new event re-derives the whole user it touches (the connected component of its identity keys)
 // from that user's events in canonical order, so a late or out-of-order event can never corrupt
 // state. Projections, the event→keys index and the checkpoint are written in one transaction.
+import { createHash } from "node:crypto";
 import type { Catalog } from "../domain/catalog.js";
 import { grantsFor } from "../domain/entitlements.js";
 import type { NormalizedEvent } from "../domain/event.js";
@@ -10,7 +11,7 @@ import { replayEvents } from "../domain/resolver.js";
 import { ordersOf, subscriptionsOf, type State, type Transition } from "../domain/state.js";
 import { normalize } from "../providers/registry.js";
 import type { Database, Prisma } from "./database.js";
-import { toStoredEvent, type StoredEvent } from "./events.js";
+import { queryablePayload, toStoredEvent, type StoredEvent } from "./events.js";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
 
@@ -21,8 +22,9 @@ export const normalizeStored = (event: StoredEvent, catalog: Catalog): Normalize
       providerEventId: event.providerEventId,
       type: event.type,
       occurredAt: event.occurredAt,
-      // The raw bytes are the record; parsing them here is what offline replay does too.
-      payload: JSON.parse(Buffer.from(event.rawBody).toString("utf8")),
+      // The raw bytes are the record; parsing them here is what offline replay does too. NUL
+      // characters cannot be stored in PostgreSQL text, so derived values never carry them.
+      payload: queryablePayload(JSON.parse(Buffer.from(event.rawBody).toString("utf8"))),
     },
     { userIdKeys: catalog.userIdKeys },
   );
@@ -138,44 +140,81 @@ export type ProjectionResult = { readonly seqs: readonly number[]; readonly user
 
 const EVENT_COLUMNS = { seq: true, provider: true, providerEventId: true, type: true, occurredAt: true, receivedAt: true, origin: true, rawBody: true } as const;
 
+/** The body of a projection, inside the caller's transaction (see projectEvents). */
+const projectWithin = async (tx: Tx, catalog: Catalog, seqs: readonly number[]): Promise<ProjectionResult> => {
+  const fresh = await tx.event.findMany({ where: { seq: { in: [...seqs] } }, select: EVENT_COLUMNS });
+  const normalized = new Map(fresh.map((r) => [r.seq, normalizeStored(toStoredEvent({ ...r, payload: null }), catalog)]));
+  const keys = [...new Set([...normalized.values()].flatMap(keysOf))];
+  const owners = [...new Set((await tx.userIdentity.findMany({ where: { key: { in: keys } }, select: { userId: true } })).map((r) => r.userId))];
+  const ownedKeys = (await tx.userIdentity.findMany({ where: { userId: { in: owners } }, select: { key: true } })).map((r) => r.key);
+  const related = await tx.eventKey.findMany({ where: { key: { in: [...new Set([...keys, ...ownedKeys])] } }, select: { eventSeq: true } });
+  const others = [...new Set(related.map((r) => r.eventSeq))].filter((seq) => !normalized.has(seq));
+  if (others.length > 0) {
+    for (const r of await tx.event.findMany({ where: { seq: { in: others } }, select: EVENT_COLUMNS })) {
+      normalized.set(r.seq, normalizeStored(toStoredEvent({ ...r, payload: null }), catalog));
+    }
+  }
+  const { state, transitions } = replayEvents(catalog, [...normalized.values()]);
+
+  await deleteUsers(tx, owners);
+  await writeState(tx, state, transitions, catalog);
+  // Events already projected keep their key index and checkpoint row; only new ones get them.
+  const done = new Set((await tx.projectedEvent.findMany({ where: { seq: { in: [...normalized.keys()] } }, select: { seq: true } })).map((r) => r.seq));
+  const added = [...normalized.keys()].filter((seq) => !done.has(seq)).sort((a, b) => a - b);
+  const eventKeys = added.flatMap((seq) => keysOf(normalized.get(seq)!).map((key) => ({ eventSeq: seq, key })));
+  if (eventKeys.length > 0) {
+    await tx.eventKey.deleteMany({ where: { eventSeq: { in: added } } });
+    await tx.eventKey.createMany({ data: eventKeys });
+  }
+  if (added.length > 0) await tx.projectedEvent.createMany({ data: added.map((seq) => ({ seq, projectedAt: new Date() })) });
+  return { seqs: [...normalized.keys()].sort((a, b) => a - b), users: Object.keys(state.users) };
+};
+
+const TX_OPTIONS = { maxWait: 30_000, timeout: 300_000 };
+
 /**
  * Re-derives the users that the events `seqs` touch, in one transaction with the checkpoint:
  * finds every event of those users (through the identity keys they share), folds them in
  * canonical order, and replaces the users' projections with the result.
  */
 export const projectEvents = async (db: Database, catalog: Catalog, seqs: readonly number[]): Promise<ProjectionResult> =>
-  db.prisma.$transaction(
-    async (tx) => {
-      if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
-      const fresh = await tx.event.findMany({ where: { seq: { in: [...seqs] } }, select: EVENT_COLUMNS });
-      const normalized = new Map(fresh.map((r) => [r.seq, normalizeStored(toStoredEvent({ ...r, payload: null }), catalog)]));
-      const keys = [...new Set([...normalized.values()].flatMap(keysOf))];
-      const owners = [...new Set((await tx.userIdentity.findMany({ where: { key: { in: keys } }, select: { userId: true } })).map((r) => r.userId))];
-      const ownedKeys = (await tx.userIdentity.findMany({ where: { userId: { in: owners } }, select: { key: true } })).map((r) => r.key);
-      const related = await tx.eventKey.findMany({ where: { key: { in: [...new Set([...keys, ...ownedKeys])] } }, select: { eventSeq: true } });
-      const others = [...new Set(related.map((r) => r.eventSeq))].filter((seq) => !normalized.has(seq));
-      if (others.length > 0) {
-        for (const r of await tx.event.findMany({ where: { seq: { in: others } }, select: EVENT_COLUMNS })) {
-          normalized.set(r.seq, normalizeStored(toStoredEvent({ ...r, payload: null }), catalog));
-        }
-      }
-      const { state, transitions } = replayEvents(catalog, [...normalized.values()]);
+  db.prisma.$transaction(async (tx) => {
+    if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
+    return projectWithin(tx, catalog, seqs);
+  }, TX_OPTIONS);
 
-      await deleteUsers(tx, owners);
-      await writeState(tx, state, transitions, catalog);
-      // Events already projected keep their key index and checkpoint row; only new ones get them.
-      const done = new Set((await tx.projectedEvent.findMany({ where: { seq: { in: [...normalized.keys()] } }, select: { seq: true } })).map((r) => r.seq));
-      const added = [...normalized.keys()].filter((seq) => !done.has(seq)).sort((a, b) => a - b);
-      const eventKeys = added.flatMap((seq) => keysOf(normalized.get(seq)!).map((key) => ({ eventSeq: seq, key })));
-      if (eventKeys.length > 0) {
-        await tx.eventKey.deleteMany({ where: { eventSeq: { in: added } } });
-        await tx.eventKey.createMany({ data: eventKeys });
-      }
-      if (added.length > 0) await tx.projectedEvent.createMany({ data: added.map((seq) => ({ seq, projectedAt: new Date() })) });
-      return { seqs: [...normalized.keys()].sort((a, b) => a - b), users: Object.keys(state.users) };
-    },
-    { maxWait: 30_000, timeout: 120_000 },
-  );
+/**
+ * Bump when a change to normalizers or the resolver means existing projections are out of date:
+ * the next start rebuilds them from the event store.
+ */
+export const PROJECTION_VERSION = "1";
+
+const fingerprint = (catalog: Catalog): string =>
+  `${PROJECTION_VERSION}:${createHash("sha256").update(JSON.stringify(catalog)).digest("hex")}`;
+
+/**
+ * Rebuilds every projection from the event store when the plan catalog or the projection version
+ * changed since they were derived; one transaction, so readers see the old state or the new.
+ * Returns whether it rebuilt.
+ */
+export const rebuildIfStale = async (db: Database, catalog: Catalog): Promise<boolean> => {
+  const wanted = fingerprint(catalog);
+  const current = await db.prisma.projectionMeta.findUnique({ where: { key: "derivedWith" } });
+  if (current?.value === wanted) return false;
+  const hasProjections = (await db.prisma.projectedEvent.count()) > 0;
+  await db.prisma.$transaction(async (tx) => {
+    if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
+    if (hasProjections) {
+      await tx.user.deleteMany({});
+      await tx.eventKey.deleteMany({});
+      await tx.projectedEvent.deleteMany({});
+      const seqs = (await tx.event.findMany({ select: { seq: true }, orderBy: { seq: "asc" } })).map((r) => r.seq);
+      if (seqs.length > 0) await projectWithin(tx, catalog, seqs);
+    }
+    await tx.projectionMeta.upsert({ where: { key: "derivedWith" }, create: { key: "derivedWith", value: wanted }, update: { value: wanted } });
+  }, TX_OPTIONS);
+  return hasProjections;
+};
 
 export const projectEvent = (db: Database, catalog: Catalog, seq: number): Promise<ProjectionResult> => projectEvents(db, catalog, [seq]);
 
@@ -189,8 +228,10 @@ export const pendingSeqs = async (db: Database, limit = 500): Promise<number[]> 
 
 /**
  * Serializes projection within this process and catches up on anything left pending (after a
- * crash, or when another process appended). Events that arrive while a projection runs are
- * projected together in the next transaction. PostgreSQL serializes across processes with the lock.
+ * crash, a failed projection, or when another process appended). Events that arrive while a
+ * projection runs are projected together in the next transaction; if that fails, each is tried on
+ * its own so one bad event cannot hold the others back. PostgreSQL serializes across processes
+ * with the lock.
  */
 export class Projector {
   private queue: Promise<unknown> = Promise.resolve();
@@ -208,7 +249,7 @@ export class Projector {
       this.waiting.push({ seq, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        this.enqueue(() => this.flush());
+        void this.enqueue(() => this.flush());
       }
     });
   }
@@ -220,7 +261,8 @@ export class Projector {
       const result = await projectEvents(this.db, this.catalog, batch.map((w) => w.seq));
       for (const w of batch) w.resolve(result);
     } catch (e) {
-      for (const w of batch) w.reject(e);
+      if (batch.length === 1) return batch[0]!.reject(e);
+      for (const w of batch) await projectEvents(this.db, this.catalog, [w.seq]).then(w.resolve, w.reject);
     }
   }
 
@@ -230,16 +272,24 @@ export class Projector {
     return run;
   }
 
-  /** Projects every pending event; returns how many events the projections now include anew. */
-  catchUp(batchSize = 200): Promise<number> {
+  /**
+   * Projects every pending event; returns how many events the projections now include anew and
+   * which ones failed (they stay pending, to be tried again by the next catch-up).
+   */
+  catchUp(batchSize = 200): Promise<{ readonly projected: number; readonly failed: readonly number[] }> {
     return this.enqueue(async () => {
-      let count = 0;
-      for (let batch = await pendingSeqs(this.db, batchSize); batch.length > 0; batch = await pendingSeqs(this.db, batchSize)) {
-        const before = await this.db.prisma.projectedEvent.count();
-        await projectEvents(this.db, this.catalog, batch);
-        count += (await this.db.prisma.projectedEvent.count()) - before;
+      const failed = new Set<number>();
+      const before = await this.db.prisma.projectedEvent.count();
+      for (;;) {
+        const batch = (await pendingSeqs(this.db, batchSize + failed.size)).filter((seq) => !failed.has(seq)).slice(0, batchSize);
+        if (batch.length === 0) break;
+        try {
+          await projectEvents(this.db, this.catalog, batch);
+        } catch {
+          for (const seq of batch) await projectEvents(this.db, this.catalog, [seq]).catch(() => failed.add(seq));
+        }
       }
-      return count;
+      return { projected: (await this.db.prisma.projectedEvent.count()) - before, failed: [...failed] };
     });
   }
 }

@@ -75,7 +75,7 @@ export const primarySubscription = (subs: readonly SubscriptionRow[], liveGrants
 };
 
 export const userSubscriptions = async (db: Database, userId: string, at: Instant) => {
-  const subs = await db.prisma.subscription.findMany({ where: { userId }, orderBy: [{ startedAt: "desc" }, { id: "asc" }] });
+  const subs = await db.prisma.subscription.findMany({ where: { userId }, orderBy: [{ startedAt: { sort: "desc", nulls: "last" } }, { id: "asc" }] });
   const grants = (await db.prisma.entitlement.findMany({ where: { userId } })).map(toGrant).filter((g) => g.validUntil === null || at < g.validUntil);
   return { primary: primarySubscription(subs, grants), all: subs };
 };

@@ -3,7 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Catalog } from "../../src/domain/catalog.js";
 import type { Database } from "../../src/store/database.js";
-import { pendingSeqs, Projector } from "../../src/store/projector.js";
+import { pendingSeqs, Projector, rebuildIfStale } from "../../src/store/projector.js";
+import { findUserId } from "../../src/store/reads.js";
 import { checkoutSession, customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../builders/stripe.js";
 import { testCatalog } from "../builders/histories.js";
 import { appendStripeEvent } from "../support/append.js";
@@ -97,9 +98,9 @@ describe.each(KINDS)("store on %s", (kind) => {
     for (const e of events.slice(3)) await store(db, e);
     expect(await pendingSeqs(db)).toHaveLength(3);
     const restarted = new Projector(db, catalog);
-    expect(await restarted.catchUp()).toBeGreaterThan(0);
+    expect(await restarted.catchUp()).toEqual({ projected: 3, failed: [] });
     expect(await pendingSeqs(db)).toEqual([]);
-    expect(await restarted.catchUp()).toBe(0);
+    expect(await restarted.catchUp()).toEqual({ projected: 0, failed: [] });
     const snap = await databaseSnapshot(db);
     expect(snap).toEqual(await replaySnapshot(db, catalog));
     expect(snap.subscriptions[0]!.status).toBe("canceled");
@@ -107,11 +108,59 @@ describe.each(KINDS)("store on %s", (kind) => {
 
   it("merges two users when a late event links their ids, and both ids find the merged user", async () => {
     const projector = new Projector(db, catalog);
-    const events = history();
-    for (const e of [events[1]!, events[2]!]) await projector.project((await store(db, e)).seq);
+    const project = async (e: StripeEvent) => projector.project((await store(db, e)).seq);
+    // A customer, and apart from it a guest checkout by the app's user_7: two users so far.
+    await project(stripeEvent({ id: "evt_m1", type: "customer.created", created: T0, object: customer({ id: "cus_M" }) }));
+    await project(
+      stripeEvent({
+        id: "evt_m2",
+        type: "checkout.session.completed",
+        created: T0 + 5,
+        object: checkoutSession({ id: "cs_M", mode: "payment", customer: null, clientReferenceId: "user_7", paymentIntent: "pi_M", amountTotal: 500, currency: "usd" }),
+      }),
+    );
+    expect((await databaseSnapshot(db)).users).toHaveLength(2);
+    expect(await findUserId(db, "cus_M")).not.toBe(await findUserId(db, "user_7"));
+    // An invoice paid by cus_M through pi_M reveals they are one person.
+    await project(
+      stripeEvent({
+        id: "evt_m3",
+        type: "invoice.paid",
+        created: T0 + 10,
+        object: invoice({ id: "in_M", customer: "cus_M", subscription: null, priceId: PRICE, amountPaid: 500, billingReason: "manual", paymentIntent: "pi_M", shape: "legacy" }),
+      }),
+    );
     const snap = await databaseSnapshot(db);
     expect(snap.users).toHaveLength(1);
-    expect(snap.users[0]!.keys).toEqual(expect.arrayContaining(["app:user_42", "customer:stripe:cus_A"]));
+    expect(snap.users[0]!.keys).toEqual(expect.arrayContaining(["app:user_7", "customer:stripe:cus_M", "payment:stripe:pi_M"]));
+    expect(await findUserId(db, "cus_M")).toBe(await findUserId(db, "user_7"));
+    expect(snap.transitions.some((t) => t.field === "merged")).toBe(true);
     expect(snap).toEqual(await replaySnapshot(db, catalog));
+  });
+
+  it("rebuilds the projections from the event store when the plan catalog changes", async () => {
+    const projector = new Projector(db, catalog);
+    for (const e of history().slice(0, 2)) await projector.project((await store(db, e)).seq);
+    expect(await rebuildIfStale(db, catalog)).toBe(true);
+    expect(await rebuildIfStale(db, catalog)).toBe(false);
+    const plan = Object.keys(catalog.plans).find((code) => catalog.plans[code]!.prices.stripe?.includes(PRICE))!;
+    expect((await databaseSnapshot(db)).subscriptions[0]!.plan).toBe(plan);
+    const renamed: Catalog = { ...catalog, plans: { ...catalog.plans, gold: { ...catalog.plans[plan]!, code: "gold" } } };
+    delete (renamed.plans as Record<string, unknown>)[plan];
+    expect(await rebuildIfStale(db, renamed)).toBe(true);
+    const snap = await databaseSnapshot(db);
+    expect(snap.subscriptions[0]!.plan).toBe("gold");
+    expect(snap).toEqual(await replaySnapshot(db, renamed));
+  });
+
+  it("stores a signed body holding \\u0000 (PostgreSQL jsonb would refuse it)", async () => {
+    const e = stripeEvent({ id: "evt_nul", type: "customer.created", created: T0, object: customer({ id: "cus_N", email: "nul\u0000@example.com" }) });
+    const r = await store(db, e);
+    expect(r.duplicate).toBe(false);
+    const row = await db.prisma.event.findUniqueOrThrow({ where: { seq: r.seq } });
+    expect(Buffer.from(row.rawBody).toString("utf8")).toContain("\\u0000");
+    await new Projector(db, catalog).project(r.seq);
+    // Derived values replace NUL (PostgreSQL text cannot hold it); the raw body keeps it.
+    expect((await databaseSnapshot(db)).users[0]!.email).toBe("nul\uFFFD@example.com");
   });
 });

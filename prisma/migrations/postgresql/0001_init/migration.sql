@@ -37,6 +37,14 @@ CREATE TABLE "ProjectedEvent" (
 );
 
 -- CreateTable
+CREATE TABLE "ProjectionMeta" (
+    "key" TEXT NOT NULL,
+    "value" TEXT NOT NULL,
+
+    CONSTRAINT "ProjectionMeta_pkey" PRIMARY KEY ("key")
+);
+
+-- CreateTable
 CREATE TABLE "EventKey" (
     "eventSeq" INTEGER NOT NULL,
     "key" TEXT NOT NULL,

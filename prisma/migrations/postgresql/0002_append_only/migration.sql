@@ -9,7 +9,3 @@ CREATE TRIGGER "Event_append_only" BEFORE UPDATE OR DELETE ON "Event"
   FOR EACH ROW EXECUTE FUNCTION "verity_refuse_change"();
 CREATE TRIGGER "Event_no_truncate" BEFORE TRUNCATE ON "Event"
   FOR EACH STATEMENT EXECUTE FUNCTION "verity_refuse_change"();
-CREATE TRIGGER "RejectedDelivery_append_only" BEFORE UPDATE OR DELETE ON "RejectedDelivery"
-  FOR EACH ROW EXECUTE FUNCTION "verity_refuse_change"();
-CREATE TRIGGER "RejectedDelivery_no_truncate" BEFORE TRUNCATE ON "RejectedDelivery"
-  FOR EACH STATEMENT EXECUTE FUNCTION "verity_refuse_change"();

@@ -28,6 +28,12 @@ CREATE TABLE "ProjectedEvent" (
 );
 
 -- CreateTable
+CREATE TABLE "ProjectionMeta" (
+    "key" TEXT NOT NULL PRIMARY KEY,
+    "value" TEXT NOT NULL
+);
+
+-- CreateTable
 CREATE TABLE "EventKey" (
     "eventSeq" INTEGER NOT NULL,
     "key" TEXT NOT NULL,

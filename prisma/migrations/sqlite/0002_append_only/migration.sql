@@ -4,9 +4,3 @@ BEGIN SELECT RAISE(ABORT, 'append-only: UPDATE on Event refused'); END;
 
 CREATE TRIGGER "Event_refuse_delete" BEFORE DELETE ON "Event"
 BEGIN SELECT RAISE(ABORT, 'append-only: DELETE on Event refused'); END;
-
-CREATE TRIGGER "RejectedDelivery_refuse_update" BEFORE UPDATE ON "RejectedDelivery"
-BEGIN SELECT RAISE(ABORT, 'append-only: UPDATE on RejectedDelivery refused'); END;
-
-CREATE TRIGGER "RejectedDelivery_refuse_delete" BEFORE DELETE ON "RejectedDelivery"
-BEGIN SELECT RAISE(ABORT, 'append-only: DELETE on RejectedDelivery refused'); END;
