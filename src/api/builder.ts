@@ -3,7 +3,7 @@ import SchemaBuilder from "@pothos/core";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import { GraphQLError } from "graphql";
 import type { Catalog } from "../domain/catalog.js";
-import type { Principal, Scope } from "../server/auth.js";
+import type { Principal, Scope } from "./scopes.js";
 import type { Database } from "../store/database.js";
 import type PrismaTypes from "../store/generated/pothos-types.js";
 import { getDatamodel } from "../store/generated/pothos-types.js";

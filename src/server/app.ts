@@ -9,7 +9,7 @@ import { schema } from "../api/schema.js";
 import type { Catalog } from "../domain/catalog.js";
 import { isProvider } from "../domain/provider.js";
 import type { Database } from "../store/database.js";
-import { Projector } from "../store/projector.js";
+import { Projector, rebuildIfStale } from "../store/projector.js";
 import { authenticate, type Scope } from "./auth.js";
 import { apiError, sendError, sendJson, type ApiError } from "./errors.js";
 import { ingestWebhook, retryMissingLineItems, type IngestDeps } from "./ingest.js";
@@ -25,6 +25,8 @@ export type AppOptions = {
   readonly maxBodyBytes: number;
   readonly now: () => number;
   readonly log: Logger;
+  /** How often pending events are retried while serving (default 30 s). */
+  readonly catchUpIntervalMs?: number;
 };
 
 export type App = {
@@ -88,7 +90,12 @@ export const buildApp = (options: AppOptions): App => {
       if (user) {
         const denied = await authorize(req, "read");
         if (denied) return sendError(res, denied);
-        const id = decodeURIComponent(user[1]!);
+        let id: string;
+        try {
+          id = decodeURIComponent(user[1]!);
+        } catch {
+          return sendError(res, apiError(400, "invalid_parameter", "the user id in the path is not valid percent-encoding"));
+        }
         return answer(res, user[2] === "entitlements" ? await getEntitlements(db, catalog, id, now()) : await getSubscription(db, id, now()));
       }
       if (path === "/api/events") {
@@ -108,9 +115,19 @@ export const buildApp = (options: AppOptions): App => {
     });
   });
 
+  const catchUp = async () => {
+    const { projected, failed } = await projector.catchUp();
+    if (projected > 0) log.info("caught up on unprojected events", { events: projected });
+    if (failed.length > 0) log.error("events could not be projected; they stay stored and are retried", { seqs: failed.slice(0, 20) });
+  };
+  let retryTimer: NodeJS.Timeout | null = null;
+
   const start = async (port: number, host = "0.0.0.0") => {
-    const caught = await projector.catchUp();
-    if (caught > 0) log.info("caught up on unprojected events", { events: caught });
+    if (await rebuildIfStale(db, catalog)) log.info("plan catalog or projection version changed: projections rebuilt from the event store");
+    await catchUp();
+    // Whatever failed to project (or another process stored) is picked up without a restart.
+    retryTimer = setInterval(() => void catchUp().catch((e: Error) => log.error("catch-up failed", { error: e.message })), options.catchUpIntervalMs ?? 30_000);
+    retryTimer.unref();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, host, () => resolve());
@@ -121,11 +138,12 @@ export const buildApp = (options: AppOptions): App => {
   };
 
   const stop = async () => {
+    if (retryTimer) clearInterval(retryTimer);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
-    await projector.catchUp().catch(() => 0);
+    await projector.catchUp().catch(() => undefined);
     await db.close();
   };
 

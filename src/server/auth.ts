@@ -1,11 +1,9 @@
 // API keys: random secrets shown once, stored only as SHA-256 hashes, each with a set of scopes.
 import { createHash, randomBytes } from "node:crypto";
+import { isScope, type Principal, type Scope } from "../api/scopes.js";
 import type { Database } from "../store/database.js";
 
-export const SCOPES = ["read", "events"] as const;
-export type Scope = (typeof SCOPES)[number];
-
-export const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).includes(s);
+export { isScope, type Principal, type Scope } from "../api/scopes.js";
 
 const hashKey = (key: string): string => createHash("sha256").update(key, "utf8").digest("hex");
 
@@ -13,7 +11,8 @@ export type CreatedKey = { readonly id: string; readonly key: string; readonly s
 
 export const createApiKey = async (db: Database, scopes: readonly Scope[], now: Date): Promise<CreatedKey> => {
   const secret = randomBytes(24).toString("base64url");
-  const id = `key_${secret.slice(0, 8)}`;
+  // The id is shown in listings and logs, so it shares nothing with the secret.
+  const id = `key_${randomBytes(6).toString("hex")}`;
   const key = `vty_${secret}`;
   await db.prisma.apiKey.create({ data: { id, hash: hashKey(key), scopes: [...scopes].join(","), createdAt: now } });
   return { id, key, scopes };
@@ -21,8 +20,6 @@ export const createApiKey = async (db: Database, scopes: readonly Scope[], now: 
 
 export const listApiKeys = async (db: Database) =>
   (await db.prisma.apiKey.findMany({ orderBy: { createdAt: "asc" } })).map((k) => ({ id: k.id, scopes: k.scopes.split(","), createdAt: k.createdAt }));
-
-export type Principal = { readonly keyId: string; readonly scopes: ReadonlySet<Scope> };
 
 /** The key's principal from an `Authorization: Bearer …` header, or null when absent or unknown. */
 export const authenticate = async (db: Database, header: string | undefined): Promise<Principal | null> => {

@@ -7,7 +7,7 @@ import type { Provider } from "../domain/provider.js";
 import type { Envelope } from "../providers/types.js";
 import { decodeStripeEnvelope } from "../providers/stripe/envelope.js";
 import { verifyStripeSignature } from "../providers/stripe/verify.js";
-import { checkoutNeedingLineItems } from "../providers/stripe/normalize.js";
+import { checkoutNeedingLineItems, LINE_ITEMS_EVENT_TYPE, lineItemsEventId } from "../providers/stripe/normalize.js";
 import type { Database } from "../store/database.js";
 import { appendEvent, recordRejection } from "../store/events.js";
 import type { Projector } from "../store/projector.js";
@@ -100,8 +100,8 @@ export const enrichCheckout = async (deps: IngestDeps, payload: unknown, occurre
   }
   const appended = await appendEvent(deps.db, {
     provider: "stripe",
-    providerEventId: `line_items:${sessionId}`,
-    type: "verity.checkout.line_items",
+    providerEventId: lineItemsEventId(sessionId),
+    type: LINE_ITEMS_EVENT_TYPE,
     occurredAt,
     receivedAt: deps.now(),
     origin: "fetched",
@@ -127,7 +127,7 @@ export const retryMissingLineItems = async (deps: IngestDeps): Promise<number> =
     const sessionId = checkoutNeedingLineItems(payload);
     if (sessionId === null) continue;
     const known = await deps.db.prisma.event.findUnique({
-      where: { provider_providerEventId: { provider: "stripe", providerEventId: `line_items:${sessionId}` } },
+      where: { provider_providerEventId: { provider: "stripe", providerEventId: lineItemsEventId(sessionId) } },
       select: { seq: true },
     });
     if (known) continue;
@@ -139,7 +139,7 @@ export const retryMissingLineItems = async (deps: IngestDeps): Promise<number> =
 
 export const ingestWebhook = async (deps: IngestDeps, provider: Provider, req: IncomingMessage): Promise<Either.Either<IngestOk, ApiError>> => {
   if (provider !== "stripe") {
-    return Either.left(await reject(deps, provider, 0, apiError(501, "provider_not_supported", `webhooks from ${provider} are not supported yet`)));
+    return Either.left(await reject(deps, provider, 0, apiError(404, "provider_not_supported", `webhooks from ${provider} are not supported yet`)));
   }
   const verified = await verifyStripe(deps, req);
   if (Either.isLeft(verified)) return Either.left(verified.left);
@@ -154,7 +154,11 @@ export const ingestWebhook = async (deps: IngestDeps, provider: Provider, req: I
     rawBody: bytes,
     payload,
   });
-  if (!appended.duplicate) {
+  if (appended.duplicate) {
+    // A redelivery of an event whose projection failed earlier: try again now.
+    const projected = await deps.db.prisma.projectedEvent.findUnique({ where: { seq: appended.seq }, select: { seq: true } });
+    if (!projected) await projectSafely(deps, appended.seq);
+  } else {
     await projectSafely(deps, appended.seq);
     await enrichCheckout(deps, payload, envelope.occurredAt).catch((e: Error) =>
       deps.log.error("checkout enrichment failed", { error: e.message }),

@@ -49,15 +49,15 @@ export const eventJson = (e: StoredEvent) => ({
 
 const userNotFound = (id: string) => apiError(404, "user_not_found", `no user is known by the id "${id}"`);
 
-/** The id an app asks with, answered back: the app's user id when known. */
-const appFacingId = async (db: Database, userId: string, asked: string): Promise<string> =>
-  (await db.prisma.user.findUnique({ where: { id: userId }, select: { appUserId: true } }))?.appUserId ?? asked;
+/** The id answered back, as GraphQL's User.id: the app's user id when known, else Verity's own. */
+const appFacingId = async (db: Database, userId: string): Promise<string> =>
+  (await db.prisma.user.findUnique({ where: { id: userId }, select: { appUserId: true } }))?.appUserId ?? userId;
 
 export const getEntitlements = async (db: Database, catalog: Catalog, id: string, now: number): Promise<RestResult> => {
   const userId = await findUserId(db, id);
   if (userId === null) return userNotFound(id);
   const entitlements = await userEntitlements(db, catalog, userId, now);
-  return { status: 200, body: { userId: await appFacingId(db, userId, id), entitlements: entitlements.map(entitlementJson) } };
+  return { status: 200, body: { userId: await appFacingId(db, userId), entitlements: entitlements.map(entitlementJson) } };
 };
 
 export const getSubscription = async (db: Database, id: string, now: number): Promise<RestResult> => {
@@ -67,7 +67,7 @@ export const getSubscription = async (db: Database, id: string, now: number): Pr
   return {
     status: 200,
     body: {
-      userId: await appFacingId(db, userId, id),
+      userId: await appFacingId(db, userId),
       subscription: primary ? subscriptionJson(primary) : null,
       subscriptions: all.map(subscriptionJson),
     },

@@ -5,13 +5,14 @@ import { printedSchema } from "../../src/api/schema.js";
 import { createApiKey } from "../../src/server/auth.js";
 import { customer, stripeEvent, subscription } from "../builders/stripe.js";
 import { testCatalog } from "../builders/histories.js";
+import { KINDS } from "../support/databases.js";
 import { startServer, type RunningServer } from "../support/server.js";
 import { deliver } from "../support/stripe-delivery.js";
 
 const T0 = 1_735_689_600;
 const PLAN = Object.values(testCatalog.plans).find((p) => !p.lifetime && (p.prices.stripe?.length ?? 0) > 0)!;
 
-describe("GraphQL /graphql", () => {
+describe.each(KINDS)("GraphQL /graphql on %s", (kind) => {
   let s: RunningServer;
   let eventsOnlyKey: string;
   const gql = async (query: string, key: string | null, variables: Record<string, unknown> = {}) => {
@@ -24,7 +25,7 @@ describe("GraphQL /graphql", () => {
   };
 
   beforeAll(async () => {
-    s = await startServer("sqlite", testCatalog, { now: T0 * 1000 + 1000 });
+    s = await startServer(kind, testCatalog, { now: T0 * 1000 + 1000 });
     eventsOnlyKey = (await createApiKey(s.db, ["events"], new Date())).key;
     await deliver(s.url, stripeEvent({ id: "evt_c", type: "customer.created", created: T0, object: customer({ id: "cus_G", metadata: { user_id: "user_g" } }) }), { timestamp: T0 });
     const sub = subscription({ id: "sub_G", customer: "cus_G", status: "active", priceId: PLAN.prices.stripe![0]!, periodStart: T0, periodEnd: T0 + 86400 * 30, shape: "basil" });
@@ -66,6 +67,8 @@ describe("GraphQL /graphql", () => {
   it("has no mutations: the API is read-only", async () => {
     const r = await gql(`mutation { anything }`, s.readKey);
     expect(r.errors?.[0]?.message).toMatch(/mutation/i);
+    const roots = await gql(`{ __schema { queryType { name } mutationType { name } subscriptionType { name } } }`, s.readKey);
+    expect(roots.data).toEqual({ __schema: { queryType: { name: "Query" }, mutationType: null, subscriptionType: null } });
   });
 });
 

@@ -4,12 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stripeSignatureHeader } from "../../src/providers/stripe/verify.js";
 import { customer, stripeEvent, subscription, toRawBody } from "../builders/stripe.js";
 import { testCatalog } from "../builders/histories.js";
+import { appendStripeEvent } from "../support/append.js";
 import { KINDS } from "../support/databases.js";
 import { startServer, type RunningServer } from "../support/server.js";
 import { deliver, TEST_SECRET } from "../support/stripe-delivery.js";
 
 const T0 = 1_735_689_600;
-const PRICE = Object.values(testCatalog.plans).find((p) => !p.lifetime && (p.prices.stripe?.length ?? 0) > 0)!.prices.stripe![0]!;
+const PLAN = Object.values(testCatalog.plans).find((p) => !p.lifetime && (p.prices.stripe?.length ?? 0) > 0)!;
+const PRICE = PLAN.prices.stripe![0]!;
 
 const customerEvent = (id: string) => stripeEvent({ id, type: "customer.created", created: T0, object: customer({ id: "cus_H", email: "h@example.com", metadata: { user_id: "user_h" } }) });
 
@@ -108,12 +110,91 @@ describe.each(KINDS)("POST /webhooks/stripe on %s", (kind) => {
       expect(ents.status).toBe(200);
       const body = (await ents.json()) as { userId: string; entitlements: { feature: string; enabled: boolean; source: string | null }[] };
       expect(body.userId).toBe("user_h");
-      expect(body.entitlements.some((x) => x.enabled)).toBe(true);
+      const granted = Object.keys(PLAN.features).sort();
+      expect(body.entitlements.filter((x) => x.enabled).map((x) => [x.feature, x.source])).toEqual(granted.map((f) => [f, PLAN.code]));
+      expect(body.entitlements.filter((x) => !x.enabled).every((x) => x.source === null && !granted.includes(x.feature))).toBe(true);
     }
     const subRes = await fetch(`${s.url}/api/users/cus_H/subscription`, { headers: { authorization: `Bearer ${s.readKey}` } });
     expect(await subRes.json()).toMatchObject({
       userId: "user_h",
       subscription: { provider: "stripe", id: "sub_H", status: "active", cancelAtPeriodEnd: false, currentPeriodEnd: new Date((T0 + 30 * 86400) * 1000).toISOString() },
     });
+  });
+
+  it("stores one event for concurrent duplicate deliveries, answering each with 2xx", async () => {
+    const before = await counts();
+    const e = customerEvent("evt_concurrent");
+    const answers = await Promise.all(Array.from({ length: 6 }, () => deliver(s.url, e, { timestamp: T0 + 50 })));
+    expect(answers.map((r) => r.status)).toEqual(Array(6).fill(200));
+    const bodies = (await Promise.all(answers.map((r) => r.json()))) as { duplicate: boolean; seq: number }[];
+    expect(bodies.filter((b) => !b.duplicate)).toHaveLength(1);
+    expect(new Set(bodies.map((b) => b.seq)).size).toBe(1);
+    expect((await counts()).events).toBe(before.events + 1);
+  });
+
+  it("refuses a chunked body (no Content-Length) once it passes the limit", async () => {
+    const before = await counts();
+    const chunk = new Uint8Array(16 * 1024).fill(0x20);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 8) return controller.close();
+        sent += 1;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await fetch(`${s.url}/webhooks/stripe`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": "t=1,v1=00" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    await refused(res, 413, "payload_too_large");
+    expect((await counts()).events).toBe(before.events);
+  });
+
+  it("stores a signed body holding \\u0000 and serves the user", async () => {
+    const e = stripeEvent({ id: "evt_nul_http", type: "customer.created", created: T0, object: customer({ id: "cus_nul", email: "a\u0000b@example.com", metadata: { user_id: "user_nul" } }) });
+    const res = await deliver(s.url, e, { timestamp: T0 });
+    expect(res.status).toBe(200);
+    const user = await fetch(`${s.url}/api/users/user_nul/subscription`, { headers: { authorization: `Bearer ${s.readKey}` } });
+    expect(user.status).toBe(200);
+  });
+
+  it("projects again, on redelivery, an event whose projection never happened", async () => {
+    const e = stripeEvent({ id: "evt_unprojected", type: "customer.created", created: T0, object: customer({ id: "cus_late", metadata: { user_id: "user_late" } }) });
+    // Stored, but the process stopped before projecting it.
+    await appendStripeEvent(s.db, e);
+    const ask = () => fetch(`${s.url}/api/users/user_late/subscription`, { headers: { authorization: `Bearer ${s.readKey}` } });
+    expect((await ask()).status).toBe(404);
+    const res = await deliver(s.url, e, { timestamp: T0 });
+    expect(await res.json()).toMatchObject({ duplicate: true });
+    expect((await ask()).status).toBe(200);
+  });
+
+  it("answers an unsupported provider and a malformed id clearly", async () => {
+    await refused(await fetch(`${s.url}/webhooks/paddle`, { method: "POST", body: "{}" }), 404, "provider_not_supported");
+    await refused(await fetch(`${s.url}/webhooks/unknown`, { method: "POST", body: "{}" }), 404, "unknown_provider");
+    await refused(await fetch(`${s.url}/api/users/%E0%A4%A/entitlements`, { headers: { authorization: `Bearer ${s.readKey}` } }), 400, "invalid_parameter");
+    await refused(await fetch(`${s.url}/api/users/x/entitlements`, { headers: { authorization: "Bearer nope" } }), 401, "unauthorized");
+    await refused(await fetch(`${s.url}/api/events?limit=0`, { headers: { authorization: `Bearer ${s.readKey}` } }), 400, "invalid_parameter");
+  });
+});
+
+describe("while serving", () => {
+  it("picks up events stored but not projected, without a restart", async () => {
+    const s = await startServer("sqlite", testCatalog, { now: T0 * 1000, catchUpIntervalMs: 100 });
+    try {
+      await appendStripeEvent(s.db, customerEvent("evt_background"));
+      const deadline = Date.now() + 10_000;
+      let status = 404;
+      while (status !== 200 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await fetch(`${s.url}/api/users/user_h/subscription`, { headers: { authorization: `Bearer ${s.readKey}` } })).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      await s.stop();
+    }
   });
 });

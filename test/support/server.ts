@@ -21,7 +21,7 @@ export type RunningServer = {
 export const startServer = async (
   kind: DatabaseKindUnderTest,
   catalog: Catalog,
-  options: { maxBodyBytes?: number; stripeApi?: StripeApi | null; secrets?: string[]; now?: number } = {},
+  options: { maxBodyBytes?: number; stripeApi?: StripeApi | null; secrets?: string[]; now?: number; catchUpIntervalMs?: number } = {},
 ): Promise<RunningServer> => {
   const { db, close } = await openTestDatabase(kind);
   const clock = { now: options.now ?? Date.now() };
@@ -33,6 +33,7 @@ export const startServer = async (
     maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
     now: () => clock.now,
     log: silentLogger,
+    ...(options.catchUpIntervalMs === undefined ? {} : { catchUpIntervalMs: options.catchUpIntervalMs }),
   });
   const { readKey } = { readKey: (await createApiKey(db, ["read", "events"], new Date())).key };
   const { url } = await app.start(0, "127.0.0.1");

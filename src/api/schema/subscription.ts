@@ -1,7 +1,10 @@
 // Subscription as stored in the projections.
 import { builder } from "../builder.js";
 
+// Named BillingSubscription: a GraphQL type named "Subscription" would be taken for the root of
+// GraphQL subscriptions.
 export const SubscriptionRef = builder.prismaObject("Subscription", {
+  name: "BillingSubscription",
   fields: (t) => ({
     provider: t.exposeString("provider"),
     id: t.exposeString("providerId", { description: "The provider's subscription id." }),

@@ -37,7 +37,7 @@ export const UserRef = builder.prismaObject("User", {
         return primarySubscription(subs, grants);
       },
     }),
-    subscriptions: t.relation("subscriptions", { query: { orderBy: [{ startedAt: "desc" }, { id: "asc" }] } }),
+    subscriptions: t.relation("subscriptions", { query: { orderBy: [{ startedAt: { sort: "desc", nulls: "last" } }, { id: "asc" }] } }),
     orders: t.relation("orders", { query: { orderBy: [{ paidAt: "desc" }, { id: "asc" }] } }),
     transitions: t.relation("transitions", { query: { orderBy: { ordinal: "asc" } } }),
   }),
