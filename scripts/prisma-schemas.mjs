@@ -7,6 +7,8 @@ const sqlite = record
   .replace(/generator pothos \{[\s\S]*?\n\}\n\n/, "")
   .replace('output       = "../src/store/generated/postgresql"', 'output       = "../../src/store/generated/sqlite"')
   .replace('provider = "postgresql"', 'provider = "sqlite"')
+  // Native PostgreSQL types have no SQLite counterpart: SQLite keeps Prisma's defaults.
+  .replace(/[ \t]+@db\.\w+(\([^)]*\))?/g, "")
   .replace(/^\/\/ Schema of record\..*\n\/\/.*\n/, "// Generated from prisma/schema.prisma by scripts/prisma-schemas.mjs. Do not edit.\n");
 if (sqlite === record) throw new Error("prisma-schemas: nothing replaced");
 mkdirSync("prisma/sqlite", { recursive: true });
