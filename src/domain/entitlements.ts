@@ -18,12 +18,24 @@ export type Grant = {
   readonly periodEnd: Instant | null;
 };
 
+/**
+ * When a trialing / active subscription stops: nothing is scheduled → no end known (null).
+ * Otherwise the earliest of the scheduled `cancelAt` and the current period end, so a cancellation
+ * scheduled inside the period ends access then, and a period end passed without a renewal event
+ * ends it too. Either signal alone schedules the end.
+ */
+const scheduledEnd = (sub: Subscription): Instant | null => {
+  if (!sub.cancelAtPeriodEnd && sub.cancelAt === null) return null;
+  const ends = [sub.cancelAt, sub.currentPeriodEnd].filter((t): t is Instant => t !== null);
+  return ends.length === 0 ? null : Math.min(...ends);
+};
+
 /** Until when a subscription grants its plan, or "none" when its status grants nothing. */
 export const subscriptionValidity = (sub: Subscription, catalog: Catalog): Instant | null | "none" => {
   switch (sub.status) {
     case "trialing":
     case "active":
-      return sub.cancelAtPeriodEnd ? sub.currentPeriodEnd : null;
+      return scheduledEnd(sub);
     case "past_due":
       return addDays(sub.pastDueSince ?? sub.updatedAt, catalog.grace.pastDueDays);
     case "canceled":

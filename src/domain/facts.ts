@@ -13,7 +13,13 @@ export type SubscriptionSnapshot = {
   readonly priceIds: readonly string[];
   readonly currentPeriodStart: Instant | null;
   readonly currentPeriodEnd: Instant | null;
+  /**
+   * The subscription stops renewing at a known date: either at the end of the current period, or
+   * (with `cancelAt`) at a scheduled instant.
+   */
   readonly cancelAtPeriodEnd: boolean;
+  /** A scheduled end, when the provider names one; it may fall before the current period ends. */
+  readonly cancelAt: Instant | null;
   readonly canceledAt: Instant | null;
   readonly startedAt: Instant | null;
   readonly endedAt: Instant | null;
@@ -26,7 +32,10 @@ type FactBase = {
   readonly at: Instant;
   /** The event that caused it: `${provider}:${providerEventId}`. */
   readonly cause: string;
-  /** Every identity this fact touches; they all belong to one user. */
+  /**
+   * Every identity this fact touches; they belong to one user, unless they span two app user ids
+   * (a shared customer): then the resolver picks one and the other keeps its own (see resolver.ts).
+   */
   readonly keys: readonly IdentityKey[];
   readonly provider: Provider;
 };

@@ -50,8 +50,20 @@ export type Order = {
   readonly paymentRefs: readonly string[];
 };
 
-/** Refunds seen per payment reference: individual refunds by id, and the largest stated total. */
-export type RefundLedger = { readonly byId: Readonly<Record<string, number>>; readonly statedTotal: number };
+/**
+ * Refunds seen per payment reference, as of the latest fact in canonical order:
+ * - `byId`: each refund's latest amount (a failed or canceled refund is 0);
+ * - `statedTotal`: the latest cumulative total the provider stated (not the largest ever seen: a
+ *   total can go down when a refund fails), or null when none was stated;
+ * - `counted`: the refunds (id → amount) known to count (amount > 0) when that total was stated,
+ *   so a later failure of one of them can be taken back out of it.
+ * See refundedAmount in resolver.ts for how they combine.
+ */
+export type RefundLedger = {
+  readonly byId: Readonly<Record<string, number>>;
+  readonly statedTotal: number | null;
+  readonly counted: Readonly<Record<string, number>>;
+};
 
 export type State = {
   readonly users: Readonly<Record<string, User>>;

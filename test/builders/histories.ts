@@ -151,6 +151,11 @@ export type UserScript = {
   readonly startOffset: number;
   readonly subscription: SubscriptionScript | null;
   readonly oneTime: OneTimeScript | null;
+  /**
+   * Buys on the first user's Stripe customer instead of its own (two app users on one customer, e.g.
+   * a shared company card). Ignored for the first user.
+   */
+  readonly sharesFirstCustomer: boolean;
 };
 
 const arbSubscriptionScript: fc.Arbitrary<SubscriptionScript> = fc.record({
@@ -187,6 +192,7 @@ export const arbUserScript: fc.Arbitrary<UserScript> = fc.record({
   startOffset: fc.integer({ min: 0, max: 2 }),
   subscription: fc.option(arbSubscriptionScript, { nil: null, freq: 4 }),
   oneTime: fc.option(arbOneTimeScript, { nil: null, freq: 2 }),
+  sharesFirstCustomer: fc.integer({ min: 0, max: 3 }).map((x) => x === 0),
 });
 
 // ── what a history implies ──────────────────────────────────────────────────────────────────
@@ -214,8 +220,13 @@ export type Expected = {
   readonly paths: Readonly<Record<string, ExpectedPath>>;
   /** One-time checkouts by `stripe:<checkout session id>`. */
   readonly orders: Readonly<Record<string, ExpectedOrder>>;
-  /** Which customers end up as one user, and under which app user id. */
+  /**
+   * Which customers end up as one user, and under which app user id. Customers shared by two app
+   * users are left out: which of them keeps the customer depends on what the data names first.
+   */
   readonly users: readonly ExpectedUser[];
+  /** App user ids the history names: each is exactly one user, never merged with another. */
+  readonly appUsers: readonly string[];
 };
 
 export type History = { readonly events: StripeEvent[]; readonly expected: Expected; readonly scripts: readonly UserScript[] };
@@ -620,18 +631,23 @@ export const buildHistory = (scripts: readonly UserScript[], salt: number): Hist
   const paths: Record<string, ExpectedPath> = {};
   const orders: Record<string, ExpectedOrder> = {};
   const users: ExpectedUser[] = [];
+  const appUsers: string[] = [];
+  const sharing = scripts.some((script, index) => index > 0 && script.sharesFirstCustomer);
   scripts.forEach((script, index) => {
     const n = index + 1;
     const emitter = emitterFor(events, salt, n);
     const appUserId = `user_${n}`;
     const email = script.email ? `user${n}@example.com` : null;
-    const primary = `cus_U${n}a`;
+    const shares = index > 0 && script.sharesFirstCustomer;
+    const primary = shares ? "cus_U1a" : `cus_U${n}a`;
     const t0 = BASE + script.startOffset;
-    emitter.emit(
-      "customer.created",
-      t0,
-      customer({ id: primary, email, metadata: script.customerMetadata ? { user_id: appUserId } : {}, created: t0 }),
-    );
+    if (!shares) {
+      emitter.emit(
+        "customer.created",
+        t0,
+        customer({ id: primary, email, metadata: script.customerMetadata ? { user_id: appUserId } : {}, created: t0 }),
+      );
+    }
     const sub = script.subscription;
     if (sub !== null) buildSubscription(sub, { n, customer: primary, appUserId, email }, t0, emitter, { subscriptions, paths });
     const once = script.oneTime;
@@ -641,8 +657,13 @@ export const buildHistory = (scripts: readonly UserScript[], salt: number): Hist
       buildOneTime(once, { n, customer: secondary ?? primary, appUserId, email }, tO, emitter, { orders });
     }
     const primaryNamed =
-      script.customerMetadata || (sub !== null && (sub.metadataUserId || sub.checkout !== "none")) || (once !== null && once.identified && secondary === null);
+      (script.customerMetadata && !shares) ||
+      (sub !== null && (sub.metadataUserId || sub.checkout !== "none")) ||
+      (once !== null && once.identified && secondary === null);
     const secondaryNamed = once !== null && once.identified;
+    if (primaryNamed || secondaryNamed) appUsers.push(appUserId);
+    // The first user's customer and every sharer's customers: attribution follows the data's order.
+    if (sharing && (index === 0 || shares)) return;
     if (secondary === null) users.push({ appUserId: primaryNamed ? appUserId : null, customers: [primary] });
     else if (primaryNamed && secondaryNamed) users.push({ appUserId, customers: [primary, secondary] });
     else {
@@ -651,7 +672,7 @@ export const buildHistory = (scripts: readonly UserScript[], salt: number): Hist
     }
   });
   events.sort((a, b) => a.created - b.created);
-  return withPrinter({ events, expected: { subscriptions, paths, orders, users }, scripts });
+  return withPrinter({ events, expected: { subscriptions, paths, orders, users, appUsers }, scripts });
 };
 
 // ── printing counterexamples ────────────────────────────────────────────────────────────────

@@ -194,6 +194,8 @@ export type SubscriptionInput = {
   readonly periodStart: number;
   readonly periodEnd: number;
   readonly cancelAtPeriodEnd?: boolean;
+  /** `cancel_at`; defaults to the period end when cancelAtPeriodEnd, else null. */
+  readonly cancelAt?: number | null;
   readonly canceledAt?: number | null;
   readonly endedAt?: number | null;
   readonly trialStart?: number | null;
@@ -250,7 +252,7 @@ export const subscription = (input: SubscriptionInput): StripeObject => {
     billing_cycle_anchor: input.trialEnd ?? created,
     billing_cycle_anchor_config: null,
     billing_thresholds: null,
-    cancel_at: cancelAtPeriodEnd ? input.periodEnd : null,
+    cancel_at: input.cancelAt !== undefined ? input.cancelAt : cancelAtPeriodEnd ? input.periodEnd : null,
     cancel_at_period_end: cancelAtPeriodEnd,
     canceled_at: input.canceledAt ?? null,
     cancellation_details: {

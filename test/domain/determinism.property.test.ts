@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalOrder } from "../../src/domain/canonical-order.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
-import { customerKey } from "../../src/domain/identity.js";
+import { appUserKey, customerKey } from "../../src/domain/identity.js";
 import { foldFacts, replayEvents, type Step } from "../../src/domain/resolver.js";
 import { initialState, type State } from "../../src/domain/state.js";
 import { normalizeStripeEvent } from "../../src/providers/stripe/normalize.js";
@@ -164,6 +164,17 @@ const expectImplied = (history: History, { state, transitions }: Step): void => 
     return userId;
   });
   expect(new Set(owners).size, "distinct users stay distinct").toBe(owners.length);
+  // Two app user ids are never one user, shared customer or not.
+  for (const user of Object.values(state.users)) {
+    const appKeys = user.keys.filter((k) => k.startsWith("app:"));
+    expect(appKeys.length, `app keys of ${user.id}`).toBeLessThanOrEqual(1);
+    expect(appKeys, `app key of ${user.id}`).toStrictEqual(user.appUserId === null ? [] : [appUserKey(user.appUserId)]);
+  }
+  for (const appUserId of history.expected.appUsers) {
+    const userId = state.owners[appUserKey(appUserId)];
+    expect(userId, `a user is known by ${appUserId}`).toBeDefined();
+    expect(state.users[userId!]?.appUserId, `the user known by ${appUserId}`).toBe(appUserId);
+  }
 };
 
 describe("the generator covers the hard cases", () => {
@@ -208,6 +219,12 @@ describe("the generator covers the hard cases", () => {
       return types.has("charge.refunded") && types.has("refund.created");
     });
     const partial = some(({ history }) => Object.values(history.expected.orders).some((o) => o.status === "partially_refunded"));
-    for (const count of [lateLink, merged, basil, legacy, duplicated, bothRefundEvents, partial]) expect(count).toBeGreaterThan(10);
+    // Two named app users on one Stripe customer: the first user and one that buys on its customer.
+    const shared = some(
+      ({ history }) =>
+        history.expected.appUsers.includes("user_1") &&
+        history.scripts.some((s, i) => i > 0 && s.sharesFirstCustomer && history.expected.appUsers.includes(`user_${i + 1}`)),
+    );
+    for (const count of [lateLink, merged, basil, legacy, duplicated, bothRefundEvents, partial, shared]) expect(count).toBeGreaterThan(10);
   });
 });

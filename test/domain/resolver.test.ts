@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { entitlementsAt, grantsFor, type EntitlementView } from "../../src/domain/entitlements.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
-import { appUserKey, customerKey } from "../../src/domain/identity.js";
+import { appUserKey, customerKey, userIdFor } from "../../src/domain/identity.js";
 import { foldFacts, replayEvents, type Step } from "../../src/domain/resolver.js";
 import { initialState, ordersOf, subscriptionsOf, type State } from "../../src/domain/state.js";
 import { addDays, type Instant } from "../../src/domain/time.js";
@@ -360,5 +360,285 @@ describe("refunds of invoices from API 2025-03-31 on", () => {
     ].map(({ state }) => state.orders["stripe:in_basil"]);
     for (const order of orders) expect(order).toMatchObject({ status: "partially_refunded", amountRefunded: 700, amount: 1900 });
     expect(new Set(orders.map((o) => JSON.stringify(o))).size).toBe(1);
+  });
+});
+
+describe("two app users on one Stripe customer", () => {
+  const DAY_MS = 86_400_000;
+  const shared = customerKey("stripe", "cus_S");
+  const checkout = (id: string, created: number, appUserId: string, subscriptionId: string): StripeEvent =>
+    stripeEvent({
+      id,
+      type: "checkout.session.completed",
+      created,
+      object: checkoutSession({
+        id: `cs_test_${subscriptionId}`,
+        mode: "subscription",
+        customer: "cus_S",
+        clientReferenceId: appUserId,
+        subscription: subscriptionId,
+        amountTotal: 1900,
+        currency: "usd",
+        created: created - 60,
+      }),
+    });
+  const checkoutA = checkout("evt_cs_a", T, "user_A", "sub_1");
+  const checkoutB = checkout("evt_cs_b", T + DAY, "user_B", "sub_2");
+  // Apps commonly copy their user id onto the subscription (subscription_data.metadata).
+  const subA = subscriptionEvents({ id: "sub_1", customer: "cus_S", priceId: PRICES.teamMonthly, metadata: { user_id: "user_A" }, shape: "basil" });
+  const subB = subscriptionEvents({
+    id: "sub_2",
+    customer: "cus_S",
+    priceId: PRICES.proMonthly,
+    metadata: { user_id: "user_B" },
+    shape: "basil",
+    periodStart: T + DAY,
+    periodEnd: T + 31 * DAY,
+  });
+  const history = [
+    subA("evt_sub_1", "customer.subscription.created", T, { status: "active" }),
+    checkoutA,
+    subB("evt_sub_2", "customer.subscription.created", T + DAY, { status: "active" }),
+    checkoutB,
+  ];
+
+  it("stay two users, each with its own subscription and entitlements, in any arrival order", () => {
+    const step = given(...history);
+    const { state } = step;
+    const a = userOf(state, "user_A");
+    const b = userOf(state, "user_B");
+    expect(a).not.toBe(b);
+    expect(state.users[a]).toMatchObject({ appUserId: "user_A" });
+    expect(state.users[b]).toMatchObject({ appUserId: "user_B" });
+    // The shared customer stays with its first owner.
+    expect(state.owners[shared]).toBe(a);
+    expect(state.subscriptions["stripe:sub_1"]?.userId).toBe(a);
+    expect(state.subscriptions["stripe:sub_2"]?.userId).toBe(b);
+    expect(subscriptionsOf(state, a).map((s) => s.id)).toStrictEqual(["stripe:sub_1"]);
+    expect(subscriptionsOf(state, b).map((s) => s.id)).toStrictEqual(["stripe:sub_2"]);
+    const t = ms(T) + 5 * DAY_MS;
+    expect(feature(entitlements(state, a, t), "api_calls")).toMatchObject({ enabled: true, source: "team", limit: 50_000 });
+    expect(feature(entitlements(state, b, t), "api_calls")).toMatchObject({ enabled: true, source: "pro", limit: 10_000 });
+    expect(step.transitions).toContainEqual(
+      expect.objectContaining({ userId: b, entity: "user", entityId: b, field: "conflict", from: a, to: shared, cause: "stripe:evt_sub_2" }),
+    );
+    expect(step.transitions.some((t) => t.field === "merged")).toBe(false);
+    expect(given(...[...history].reverse())).toStrictEqual(step);
+    expect(given(checkoutB, ...history, checkoutA)).toStrictEqual(step);
+  });
+
+  it("events naming only the shared customer and a subscription go to the subscription's owner", () => {
+    // No metadata on the subscriptions: the checkouts alone say whose they are.
+    const plainA = subscriptionEvents({ id: "sub_1", customer: "cus_S", priceId: PRICES.teamMonthly, shape: "legacy", periodStart: T + 10, periodEnd: T + 10 + 30 * DAY });
+    const plainB = subscriptionEvents({ id: "sub_2", customer: "cus_S", priceId: PRICES.proMonthly, shape: "legacy", periodStart: T + DAY + 10, periodEnd: T + 31 * DAY + 10 });
+    const paidB = stripeEvent({
+      id: "evt_in_2",
+      type: "invoice.paid",
+      created: T + DAY + 10,
+      object: invoice({ id: "in_2", customer: "cus_S", subscription: "sub_2", priceId: PRICES.proMonthly, amountPaid: 1900, billingReason: "subscription_create", shape: "legacy" }),
+    });
+    const events = [
+      checkoutA,
+      plainA("evt_sub_1", "customer.subscription.created", T + 10, { status: "active" }),
+      checkoutB,
+      plainB("evt_sub_2", "customer.subscription.created", T + DAY + 10, { status: "active" }),
+      paidB,
+    ];
+    const { state } = given(...events);
+    const a = userOf(state, "user_A");
+    const b = userOf(state, "user_B");
+    expect(a).not.toBe(b);
+    expect(state.owners[shared]).toBe(a);
+    expect(state.subscriptions["stripe:sub_1"]?.userId).toBe(a);
+    expect(state.subscriptions["stripe:sub_2"]?.userId).toBe(b);
+    expect(state.orders["stripe:in_2"]?.userId).toBe(b);
+    expect(ordersOf(state, b).map((o) => o.id)).toStrictEqual(["stripe:in_2"]);
+    expect(feature(entitlements(state, b, ms(T + 5 * DAY)), "export")).toMatchObject({ enabled: true, source: "pro" });
+    expect(feature(entitlements(state, a, ms(T + 5 * DAY)), "api_calls")).toMatchObject({ source: "team" });
+    expect(given(...[...events].reverse()).state).toStrictEqual(state);
+  });
+
+  it("a subscription whose metadata later names another app user stays with the owner of its key", () => {
+    const plain = subscriptionEvents({ id: "sub_1", customer: "cus_S", priceId: PRICES.teamMonthly, shape: "basil", periodStart: T + 10, periodEnd: T + 10 + 30 * DAY });
+    const { state } = given(
+      checkoutA,
+      plain("evt_sub_1", "customer.subscription.created", T + 10, { status: "active" }),
+      plain("evt_sub_1b", "customer.subscription.updated", T + DAY, { status: "active", metadata: { user_id: "user_B" } }, { metadata: { user_id: null } }),
+    );
+    const a = userOf(state, "user_A");
+    const b = userOf(state, "user_B");
+    expect(a).not.toBe(b);
+    expect(state.subscriptions["stripe:sub_1"]?.userId).toBe(a);
+    expect(subscriptionsOf(state, a).map((s) => s.id)).toStrictEqual(["stripe:sub_1"]);
+    expect(feature(entitlements(state, a, ms(T + 5 * DAY)), "export")).toMatchObject({ enabled: true, source: "team" });
+    expect(entitlements(state, b, ms(T + 5 * DAY)).every((v) => !v.enabled)).toBe(true);
+  });
+
+  describe("the rule, fact by fact", () => {
+    const seen = (cause: string, at: number, keys: string[], appUserId: string | null) =>
+      ({ _tag: "CustomerSeen", at, cause, keys, provider: "stripe", customerId: "cus", appUserId, email: null }) as const;
+    const fold = (...facts: ReturnType<typeof seen>[]) => foldFacts(testCatalog, initialState(), facts);
+
+    it("users without an app id merge into the target; the other app user keeps its key", () => {
+      const { state, transitions } = fold(
+        seen("c1", 1, [appUserKey("user_A"), shared], "user_A"),
+        seen("c2", 2, [customerKey("stripe", "cus_X")], null),
+        seen("c3", 3, [appUserKey("user_B"), shared, customerKey("stripe", "cus_X")], "user_B"),
+      );
+      const a = state.owners[appUserKey("user_A")]!;
+      const b = state.owners[appUserKey("user_B")]!;
+      expect(Object.keys(state.users).sort()).toStrictEqual([a, b].sort());
+      expect(state.users[b]?.appUserId).toBe("user_B");
+      expect([...state.users[b]!.keys].sort()).toStrictEqual([appUserKey("user_B"), customerKey("stripe", "cus_X")]);
+      expect(state.users[a]!.keys).toStrictEqual([appUserKey("user_A"), shared]);
+      expect(state.owners[shared]).toBe(a);
+      expect(transitions.filter((t) => t.cause === "c3").map((t) => [t.field, t.from, t.to])).toStrictEqual([
+        ["created", null, appUserKey("user_B")],
+        ["merged", userIdFor(customerKey("stripe", "cus_X")), b],
+        ["identity", null, appUserKey("user_B")],
+        ["conflict", a, shared],
+        ["appUserId", null, "user_B"],
+        ["status", null, "inactive"],
+      ]);
+    });
+
+    it("without an app key and an owned object key, the owner of the first owned key wins", () => {
+      const other = customerKey("stripe", "cus_T");
+      const { state, transitions } = fold(
+        seen("c1", 1, [appUserKey("user_A"), shared], "user_A"),
+        seen("c2", 2, [appUserKey("user_B"), other], "user_B"),
+        seen("c3", 3, [shared, other, customerKey("stripe", "cus_new")], null),
+      );
+      const a = state.owners[appUserKey("user_A")]!;
+      const b = state.owners[appUserKey("user_B")]!;
+      expect(state.owners[other]).toBe(b);
+      expect(state.owners[customerKey("stripe", "cus_new")]).toBe(a);
+      expect(transitions).toContainEqual(expect.objectContaining({ userId: a, field: "conflict", from: b, to: other, cause: "c3" }));
+    });
+  });
+});
+
+describe("a refund that fails gives access back", () => {
+  const amount = 19_900;
+  const purchase = [
+    stripeEvent({
+      id: "evt_cs_fail",
+      type: "checkout.session.completed",
+      created: T,
+      object: checkoutSession({
+        id: "cs_test_fail",
+        mode: "payment",
+        customer: "cus_fail",
+        clientReferenceId: "u_fail",
+        paymentIntent: "pi_X",
+        amountTotal: amount,
+        currency: "usd",
+        metadata: { price_id: PRICES.lifetime },
+        created: T - 60,
+      }),
+    }),
+  ];
+  const refundAt = T + 10 * DAY;
+  const refundEvent = (id: string, type: string, created: number, refundId: string, refundAmount: number, status: "pending" | "succeeded" | "failed", previous?: JsonObject) =>
+    stripeEvent({
+      id,
+      type,
+      created,
+      object: refund({ id: refundId, charge: "ch_X", paymentIntent: "pi_X", amount: refundAmount, status, created: refundAt }),
+      ...(previous === undefined ? {} : { previousAttributes: previous }),
+    });
+  const chargeRefunded = (id: string, created: number, amountRefunded: number, before: number, refunds?: StripeEvent["data"]["object"][]) =>
+    stripeEvent({
+      id,
+      type: "charge.refunded",
+      created,
+      object: charge({ id: "ch_X", customer: "cus_fail", paymentIntent: "pi_X", amount, amountRefunded, created: T, ...(refunds === undefined ? {} : { refunds }) }),
+      previousAttributes: amountRefunded >= amount ? { amount_refunded: before, refunded: false } : { amount_refunded: before },
+    });
+  const later = ms(T + 400 * DAY);
+
+  it("a pending full refund that then fails: paid again, lifetime granted (charge.refunded without a refunds list)", () => {
+    const pending = refundEvent("evt_re_created", "refund.created", refundAt, "re_1", amount, "pending");
+    const stated = chargeRefunded("evt_ch_refunded", refundAt, amount, 0);
+    const failed = refundEvent("evt_re_failed", "refund.updated", refundAt + 2 * DAY, "re_1", amount, "failed", { status: "pending" });
+
+    const refunded = given(...purchase, pending, stated).state;
+    expect(refunded.orders["stripe:cs_test_fail"]).toMatchObject({ status: "refunded", amountRefunded: amount });
+
+    const step = given(...purchase, pending, stated, failed);
+    const user = userOf(step.state, "u_fail");
+    expect(step.state.orders["stripe:cs_test_fail"]).toMatchObject({ status: "paid", amountRefunded: 0 });
+    expect(feature(entitlements(step.state, user, later), "export")).toMatchObject({ enabled: true, source: "lifetime" });
+    expect(step.transitions.filter((t) => t.entity === "order" && t.field === "status").map((t) => t.to)).toStrictEqual(["paid", "refunded", "paid"]);
+    for (const delivery of [
+      [failed, stated, pending, ...purchase],
+      [stated, failed, ...purchase, pending, stated],
+    ]) {
+      expect(given(...delivery)).toStrictEqual(step);
+    }
+  });
+
+  it("the same with the refund listed on the charge", () => {
+    const pendingObject = refund({ id: "re_1", charge: "ch_X", paymentIntent: "pi_X", amount, status: "pending", created: refundAt });
+    const stated = chargeRefunded("evt_ch_refunded", refundAt, amount, 0, [pendingObject]);
+    const failed = refundEvent("evt_re_failed", "refund.updated", refundAt + 2 * DAY, "re_1", amount, "failed", { status: "pending" });
+    const { state } = given(failed, stated, ...purchase);
+    expect(state.orders["stripe:cs_test_fail"]).toMatchObject({ status: "paid", amountRefunded: 0 });
+  });
+
+  it("a failed refund on top of a succeeded one leaves the order partially refunded", () => {
+    const first = refundEvent("evt_re_1", "refund.created", refundAt, "re_1", 5_000, "succeeded");
+    const firstStated = chargeRefunded("evt_ch_1", refundAt, 5_000, 0);
+    const second = refundEvent("evt_re_2", "refund.created", refundAt + DAY, "re_2", amount - 5_000, "pending");
+    const secondStated = chargeRefunded("evt_ch_2", refundAt + DAY, amount, 5_000);
+    const failed = refundEvent("evt_re_2_failed", "refund.updated", refundAt + 3 * DAY, "re_2", amount - 5_000, "failed", { status: "pending" });
+
+    const full = given(...purchase, first, firstStated, second, secondStated).state;
+    expect(full.orders["stripe:cs_test_fail"]).toMatchObject({ status: "refunded", amountRefunded: amount });
+    const { state } = given(failed, secondStated, second, firstStated, first, ...purchase);
+    expect(state.orders["stripe:cs_test_fail"]).toMatchObject({ status: "partially_refunded", amountRefunded: 5_000 });
+    expect(feature(entitlements(state, userOf(state, "u_fail"), later), "export").enabled).toBe(true);
+  });
+
+  it("a lower stated total replaces a higher one", () => {
+    const { state } = given(...purchase, chargeRefunded("evt_ch_1", refundAt, amount, 0), chargeRefunded("evt_ch_2", refundAt + DAY, 5_000, amount));
+    expect(state.orders["stripe:cs_test_fail"]).toMatchObject({ status: "partially_refunded", amountRefunded: 5_000 });
+  });
+});
+
+describe("a scheduled cancel_at", () => {
+  const periodEnd = T + 30 * DAY;
+  const cancelAt = T + 10 * DAY;
+  const sub = subscriptionEvents({ id: "sub_ca", customer: "cus_ca", priceId: PRICES.proMonthly, metadata: { user_id: "u_ca" }, shape: "basil" });
+  const created = sub("evt_1", "customer.subscription.created", T, { status: "active" });
+
+  it("before the period end ends access at cancel_at, also without cancel_at_period_end", () => {
+    const { state } = given(created, sub("evt_2", "customer.subscription.updated", T + 2 * DAY, { status: "active", cancelAt }, { cancel_at: null }));
+    const user = userOf(state, "u_ca");
+    expect(state.subscriptions["stripe:sub_ca"]).toMatchObject({ cancelAt: ms(cancelAt), currentPeriodEnd: ms(periodEnd) });
+    expect(feature(entitlements(state, user, ms(cancelAt) - 1), "export").enabled).toBe(true);
+    expect(feature(entitlements(state, user, ms(cancelAt)), "export").enabled).toBe(false);
+  });
+
+  it("with cancel_at_period_end set too, the earlier of the two ends it", () => {
+    const { state } = given(
+      created,
+      sub("evt_2", "customer.subscription.updated", T + 2 * DAY, { status: "trialing", cancelAt, cancelAtPeriodEnd: true }, { cancel_at: null, cancel_at_period_end: false }),
+    );
+    const user = userOf(state, "u_ca");
+    expect(feature(entitlements(state, user, ms(cancelAt)), "export").enabled).toBe(false);
+  });
+
+  it("after the period end grants until the period end (a renewal event moves it on)", () => {
+    const { state } = given(created, sub("evt_2", "customer.subscription.updated", T + 2 * DAY, { status: "active", cancelAt: T + 45 * DAY }, { cancel_at: null }));
+    const user = userOf(state, "u_ca");
+    expect(feature(entitlements(state, user, ms(periodEnd) - 1), "export").enabled).toBe(true);
+    expect(feature(entitlements(state, user, ms(periodEnd)), "export").enabled).toBe(false);
+  });
+
+  it("nothing scheduled: no end", () => {
+    const { state } = given(created);
+    expect(state.subscriptions["stripe:sub_ca"]).toMatchObject({ cancelAt: null, cancelAtPeriodEnd: false });
+    expect(feature(entitlements(state, userOf(state, "u_ca"), ms(T + 400 * DAY)), "export").enabled).toBe(true);
   });
 });

@@ -221,7 +221,7 @@ const fullBodyRows: readonly Row[] = [
     file: "charge.refunded.json",
     facts: ["RefundIssued"],
     check: ({ state }) => {
-      const ledger = { byId: { re_3Kl36gJDPojXS6LN0eP4yPDz: 2500 }, statedTotal: 2500 };
+      const ledger = { byId: { re_3Kl36gJDPojXS6LN0eP4yPDz: 2500 }, statedTotal: 2500, counted: { re_3Kl36gJDPojXS6LN0eP4yPDz: 2500 } };
       expect(state.refunds).toEqual({ ch_3Kl36gJDPojXS6LN0DCM4A8l: ledger, pi_3Kl36gJDPojXS6LN02fQVtKR: ledger });
       expect(state.orders).toEqual({});
       expect(onlyUser(state).keys).toEqual([
@@ -257,7 +257,8 @@ const fullBodyRows: readonly Row[] = [
       file,
       facts: ["RefundIssued"],
       check: ({ event, state }) => {
-        const ledger = { byId: { re_1Nispe2eZvKYlo2Cd31jOCgZ: 1000 }, statedTotal: 0 };
+        // A single refund states no cumulative total.
+        const ledger = { byId: { re_1Nispe2eZvKYlo2Cd31jOCgZ: 1000 }, statedTotal: null, counted: {} };
         expect(state.refunds).toEqual({ ch_1NirD82eZvKYlo2CIvbtLWuY: ledger, pi_1GszsK2eZvKYlo2CfhZyoZLp: ledger });
         expect(onlyUser(state).keys).toEqual(["payment:stripe:ch_1NirD82eZvKYlo2CIvbtLWuY", "payment:stripe:pi_1GszsK2eZvKYlo2CfhZyoZLp"]);
         expect(event.hint.object).toBe("stripe:refund:re_1Nispe2eZvKYlo2Cd31jOCgZ");
@@ -308,7 +309,7 @@ const dataOnlyRows: readonly DataOnlyRow[] = [
     type: "charge.refunded",
     facts: ["RefundIssued"],
     check: ({ state }) => {
-      const ledger = { byId: { re_3LQOJoKXBGcbgpbZ10i9Mg75: 500 }, statedTotal: 500 };
+      const ledger = { byId: { re_3LQOJoKXBGcbgpbZ10i9Mg75: 500 }, statedTotal: 500, counted: { re_3LQOJoKXBGcbgpbZ10i9Mg75: 500 } };
       expect(state.refunds).toEqual({ ch_chargeid: ledger, pm_1234: ledger });
       expect(onlyUser(state).keys).toEqual(["customer:stripe:cus_0dUMWLtzCTagWs", "payment:stripe:ch_chargeid", "payment:stripe:pm_1234"]);
     },
@@ -623,6 +624,15 @@ describe("normalizeStripeEvent rules", () => {
     expect(snapshotOf(normalize("customer.subscription.updated", subscriptionObject({ cancel_at_period_end: true }))).cancelAtPeriodEnd).toBe(true);
     expect(snapshotOf(normalize("customer.subscription.updated", subscriptionObject({ cancel_at: at }))).cancelAtPeriodEnd).toBe(true);
     expect(snapshotOf(normalize("customer.subscription.updated", subscriptionObject({ cancel_at: at, status: "canceled" }))).cancelAtPeriodEnd).toBe(false);
+  });
+
+  it("keeps cancel_at as cancelAt, also when it falls before the period end", () => {
+    const before = 1_701_000_000; // inside the current period (which ends 1_702_592_000)
+    expect(snapshotOf(normalize("customer.subscription.updated", subscriptionObject({ cancel_at: before }))).cancelAt).toBe(before * 1000);
+    expect(snapshotOf(normalize("customer.subscription.updated", subscriptionObject({ cancel_at: null, cancel_at_period_end: true }))).cancelAt).toBeNull();
+    expect(snapshotOf(normalize("customer.subscription.updated", subscriptionObject({ cancel_at: "soon" }))).cancelAt).toBeNull();
+    const { cancel_at: _omitted, ...withoutCancelAt } = subscriptionObject();
+    expect(snapshotOf(normalize("customer.subscription.updated", withoutCancelAt)).cancelAt).toBeNull();
   });
 
   it("spans several items' periods and falls back from price to plan ids", () => {

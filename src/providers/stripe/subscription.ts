@@ -64,6 +64,9 @@ export const subscriptionSnapshot = (subscription: Json, fallbackStatus: string 
     currentPeriodStart: instant(period.start),
     currentPeriodEnd: instant(period.end),
     cancelAtPeriodEnd: cancelsAtPeriodEnd(subscription, providerStatus),
+    // Kept as Stripe states it: a `cancel_at` before the period end ends access there (see
+    // domain/entitlements.ts); once canceled the status alone decides, so the history is harmless.
+    cancelAt: instant(subscription["cancel_at"]),
     canceledAt: instant(subscription["canceled_at"]),
     startedAt: instant(subscription["start_date"]),
     endedAt: instant(subscription["ended_at"]),
