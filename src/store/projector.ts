@@ -12,6 +12,7 @@ import { ordersOf, subscriptionsOf, type State, type Transition } from "../domai
 import { normalize } from "../providers/registry.js";
 import type { Database, Prisma } from "./database.js";
 import { queryablePayload, toStoredEvent, type StoredEvent } from "./events.js";
+import { appendToFeed, gainedTransitions, type FeedTransition } from "./feed.js";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
 
@@ -44,9 +45,10 @@ const finalOwner = (transitions: readonly Transition[], state: State) => {
 
 const ms = (t: number | null): Date | null => (t === null ? null : new Date(t));
 
-const writeState = async (tx: Tx, state: State, transitions: readonly Transition[], catalog: Catalog): Promise<void> => {
+/** Writes the projections of `state`; returns the transition rows written, in fold order. */
+const writeState = async (tx: Tx, state: State, transitions: readonly Transition[], catalog: Catalog): Promise<FeedTransition[]> => {
   const users = Object.values(state.users);
-  if (users.length === 0) return;
+  if (users.length === 0) return [];
   await tx.user.createMany({
     data: users.map((u) => ({ id: u.id, appUserId: u.appUserId, email: u.email, status: u.status, createdAt: new Date(u.createdAt) })),
   });
@@ -126,6 +128,7 @@ const writeState = async (tx: Tx, state: State, transitions: readonly Transition
     return { id: `${userId}:${ordinal}`, userId, ordinal, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: new Date(t.at) };
   });
   if (rows.length > 0) await tx.transition.createMany({ data: rows });
+  return rows;
 };
 
 /** Removes users and, through ON DELETE CASCADE, everything projected for them. */
@@ -144,20 +147,33 @@ const EVENT_COLUMNS = { seq: true, provider: true, providerEventId: true, type: 
 const projectWithin = async (tx: Tx, catalog: Catalog, seqs: readonly number[]): Promise<ProjectionResult> => {
   const fresh = await tx.event.findMany({ where: { seq: { in: [...seqs] } }, select: EVENT_COLUMNS });
   const normalized = new Map(fresh.map((r) => [r.seq, normalizeStored(toStoredEvent({ ...r, payload: null }), catalog)]));
-  const keys = [...new Set([...normalized.values()].flatMap(keysOf))];
-  const owners = [...new Set((await tx.userIdentity.findMany({ where: { key: { in: keys } }, select: { userId: true } })).map((r) => r.userId))];
-  const ownedKeys = (await tx.userIdentity.findMany({ where: { userId: { in: owners } }, select: { key: true } })).map((r) => r.key);
-  const related = await tx.eventKey.findMany({ where: { key: { in: [...new Set([...keys, ...ownedKeys])] } }, select: { eventSeq: true } });
-  const others = [...new Set(related.map((r) => r.eventSeq))].filter((seq) => !normalized.has(seq));
-  if (others.length > 0) {
+  // The whole connected component: users owning any key, their keys, events naming those keys,
+  // their keys in turn — until nothing new. (Two users with different app ids can share a key, so
+  // one hop is not enough.)
+  const keys = new Set([...normalized.values()].flatMap(keysOf));
+  const owners = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of await tx.userIdentity.findMany({ where: { key: { in: [...keys] } }, select: { userId: true } })) {
+      if (!owners.has(r.userId)) (owners.add(r.userId), (grew = true));
+    }
+    for (const r of await tx.userIdentity.findMany({ where: { userId: { in: [...owners] } }, select: { key: true } })) keys.add(r.key);
+    const related = await tx.eventKey.findMany({ where: { key: { in: [...keys] } }, select: { eventSeq: true } });
+    const others = [...new Set(related.map((r) => r.eventSeq))].filter((seq) => !normalized.has(seq));
+    if (others.length === 0) continue;
+    grew = true;
     for (const r of await tx.event.findMany({ where: { seq: { in: others } }, select: EVENT_COLUMNS })) {
-      normalized.set(r.seq, normalizeStored(toStoredEvent({ ...r, payload: null }), catalog));
+      const event = normalizeStored(toStoredEvent({ ...r, payload: null }), catalog);
+      normalized.set(r.seq, event);
+      for (const k of keysOf(event)) keys.add(k);
     }
   }
   const { state, transitions } = replayEvents(catalog, [...normalized.values()]);
 
-  await deleteUsers(tx, owners);
-  await writeState(tx, state, transitions, catalog);
+  const previous = await tx.transition.findMany({ where: { userId: { in: [...owners] } }, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] });
+  await deleteUsers(tx, [...owners]);
+  const written = await writeState(tx, state, transitions, catalog);
+  await appendToFeed(tx, gainedTransitions(previous, written));
   // Events already projected keep their key index and checkpoint row; only new ones get them.
   const done = new Set((await tx.projectedEvent.findMany({ where: { seq: { in: [...normalized.keys()] } }, select: { seq: true } })).map((r) => r.seq));
   const added = [...normalized.keys()].filter((seq) => !done.has(seq)).sort((a, b) => a - b);
@@ -205,11 +221,13 @@ export const rebuildIfStale = async (db: Database, catalog: Catalog): Promise<bo
   await db.prisma.$transaction(async (tx) => {
     if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
     if (hasProjections) {
-      await tx.user.deleteMany({});
+      // Re-deriving every event replaces every user that owns a key (so the feed gets only what
+      // changed); users no event derives any more are removed after.
       await tx.eventKey.deleteMany({});
       await tx.projectedEvent.deleteMany({});
       const seqs = (await tx.event.findMany({ select: { seq: true }, orderBy: { seq: "asc" } })).map((r) => r.seq);
-      if (seqs.length > 0) await projectWithin(tx, catalog, seqs);
+      const derived = seqs.length > 0 ? (await projectWithin(tx, catalog, seqs)).users : [];
+      await tx.user.deleteMany({ where: { id: { notIn: [...derived] } } });
     }
     await tx.projectionMeta.upsert({ where: { key: "derivedWith" }, create: { key: "derivedWith", value: wanted }, update: { value: wanted } });
   }, TX_OPTIONS);

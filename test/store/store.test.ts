@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Catalog } from "../../src/domain/catalog.js";
 import type { Database } from "../../src/store/database.js";
 import { pendingSeqs, Projector, rebuildIfStale } from "../../src/store/projector.js";
+import { readFeed } from "../../src/store/feed.js";
 import { findUserId } from "../../src/store/reads.js";
 import { checkoutSession, customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../builders/stripe.js";
 import { testCatalog } from "../builders/histories.js";
@@ -162,5 +163,23 @@ describe.each(KINDS)("store on %s", (kind) => {
     await new Projector(db, catalog).project(r.seq);
     // Derived values replace NUL (PostgreSQL text cannot hold it); the raw body keeps it.
     expect((await databaseSnapshot(db)).users[0]!.email).toBe("nul\uFFFD@example.com");
+  });
+
+  it("appends to the live feed only what re-derivation adds, in order, even when a late event rewrites history", async () => {
+    const projector = new Projector(db, catalog);
+    const events = history();
+    for (const e of [events[0]!, events[1]!, events[4]!]) await projector.project((await store(db, e)).seq);
+    const feed = async () => (await readFeed(db, 0, 1000)).map((r) => `${r.entity}.${r.field}:${r.from}→${r.to}@${r.cause}`);
+    const before = await feed();
+    expect(before).toContain("subscription.status:null→active@stripe:evt_2");
+    // A late event that sorts before the ones already folded.
+    await projector.project((await store(db, events[2]!)).seq);
+    const after = await feed();
+    expect(after.slice(0, before.length)).toEqual(before);
+    const gained = after.slice(before.length);
+    expect(gained.length).toBeGreaterThan(0);
+    expect(gained.every((t) => t.endsWith("@stripe:evt_3"))).toBe(true);
+    const seqs = (await readFeed(db, 0, 1000)).map((r) => r.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   });
 });

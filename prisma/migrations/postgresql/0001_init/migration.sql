@@ -152,6 +152,21 @@ CREATE TABLE "Transition" (
 );
 
 -- CreateTable
+CREATE TABLE "TransitionFeed" (
+    "seq" SERIAL NOT NULL,
+    "userId" TEXT NOT NULL,
+    "entity" TEXT NOT NULL,
+    "entityId" TEXT NOT NULL,
+    "field" TEXT NOT NULL,
+    "from" TEXT,
+    "to" TEXT,
+    "cause" TEXT NOT NULL,
+    "at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "TransitionFeed_pkey" PRIMARY KEY ("seq")
+);
+
+-- CreateTable
 CREATE TABLE "ApiKey" (
     "id" TEXT NOT NULL,
     "hash" TEXT NOT NULL,
@@ -199,6 +214,9 @@ CREATE INDEX "Transition_userId_ordinal_idx" ON "Transition"("userId", "ordinal"
 
 -- CreateIndex
 CREATE INDEX "Transition_at_idx" ON "Transition"("at");
+
+-- CreateIndex
+CREATE INDEX "TransitionFeed_userId_seq_idx" ON "TransitionFeed"("userId", "seq");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ApiKey_hash_key" ON "ApiKey"("hash");

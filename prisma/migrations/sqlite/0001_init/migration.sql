@@ -134,6 +134,19 @@ CREATE TABLE "Transition" (
 );
 
 -- CreateTable
+CREATE TABLE "TransitionFeed" (
+    "seq" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "userId" TEXT NOT NULL,
+    "entity" TEXT NOT NULL,
+    "entityId" TEXT NOT NULL,
+    "field" TEXT NOT NULL,
+    "from" TEXT,
+    "to" TEXT,
+    "cause" TEXT NOT NULL,
+    "at" DATETIME NOT NULL
+);
+
+-- CreateTable
 CREATE TABLE "ApiKey" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "hash" TEXT NOT NULL,
@@ -179,6 +192,9 @@ CREATE INDEX "Transition_userId_ordinal_idx" ON "Transition"("userId", "ordinal"
 
 -- CreateIndex
 CREATE INDEX "Transition_at_idx" ON "Transition"("at");
+
+-- CreateIndex
+CREATE INDEX "TransitionFeed_userId_seq_idx" ON "TransitionFeed"("userId", "seq");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ApiKey_hash_key" ON "ApiKey"("hash");

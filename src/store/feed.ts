@@ -1,0 +1,64 @@
+// The live transition feed: after a re-derivation, what the users' transition logs gained is
+// appended in order, with a sequence number subscribers resume from. A late event that rewrites
+// history appends only the transitions that are new; ones that merely moved are not repeated.
+import type { Database, Prisma } from "./database.js";
+
+type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
+
+export type FeedTransition = {
+  readonly userId: string;
+  readonly entity: string;
+  readonly entityId: string;
+  readonly field: string;
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly cause: string;
+  readonly at: Date;
+};
+
+export type FeedRow = FeedTransition & { readonly seq: number };
+
+// The user id is left out: a merge moves old transitions to another user without making them new.
+const contentKey = (t: FeedTransition): string =>
+  [t.entity, t.entityId, t.field, t.from ?? "\u0000", t.to ?? "\u0000", t.cause, t.at.toISOString()].join("\u0001");
+
+/** The transitions of `after` that `before` does not hold (as a multiset), in `after`'s order. */
+export const gainedTransitions = (before: readonly FeedTransition[], after: readonly FeedTransition[]): FeedTransition[] => {
+  const held = new Map<string, number>();
+  for (const t of before) held.set(contentKey(t), (held.get(contentKey(t)) ?? 0) + 1);
+  return after.filter((t) => {
+    const k = contentKey(t);
+    const n = held.get(k) ?? 0;
+    if (n === 0) return true;
+    held.set(k, n - 1);
+    return false;
+  });
+};
+
+export const appendToFeed = async (tx: Tx, gained: readonly FeedTransition[]): Promise<void> => {
+  if (gained.length === 0) return;
+  await tx.transitionFeed.createMany({
+    data: gained.map((t) => ({ userId: t.userId, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: t.at })),
+  });
+};
+
+export type FeedFilter = { readonly userId?: string | null; readonly entity?: string | null; readonly field?: string | null };
+
+export const matchesFilter = (row: FeedTransition, f: FeedFilter): boolean =>
+  (f.userId == null || row.userId === f.userId) && (f.entity == null || row.entity === f.entity) && (f.field == null || row.field === f.field);
+
+/** Feed rows after `afterSeq`, oldest first. */
+export const readFeed = async (db: Database, afterSeq: number, limit: number, filter: FeedFilter = {}): Promise<FeedRow[]> =>
+  db.prisma.transitionFeed.findMany({
+    where: {
+      seq: { gt: afterSeq },
+      ...(filter.userId == null ? {} : { userId: filter.userId }),
+      ...(filter.entity == null ? {} : { entity: filter.entity }),
+      ...(filter.field == null ? {} : { field: filter.field }),
+    },
+    orderBy: { seq: "asc" },
+    take: limit,
+  });
+
+export const lastFeedSeq = async (db: Database): Promise<number> =>
+  (await db.prisma.transitionFeed.findFirst({ orderBy: { seq: "desc" }, select: { seq: true } }))?.seq ?? 0;
