@@ -3,6 +3,7 @@ import SchemaBuilder from "@pothos/core";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import { GraphQLError } from "graphql";
 import type { Catalog } from "../domain/catalog.js";
+import type { TransitionHub } from "./live.js";
 import type { Principal, Scope } from "./scopes.js";
 import type { Database } from "../store/database.js";
 import type PrismaTypes from "../store/generated/pothos-types.js";
@@ -14,6 +15,8 @@ export type Context = {
   /** The instant time-dependent answers are computed at: one per request. */
   readonly now: number;
   readonly principal: Principal | null;
+  /** Live transitions, for subscriptions. */
+  readonly live: TransitionHub;
 };
 
 export const builder = new SchemaBuilder<{
@@ -54,3 +57,4 @@ builder.scalarType("JSON", {
 });
 
 builder.queryType({});
+builder.subscriptionType({});

@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.js";
 import "./schema/entitlement.js";
 import "./schema/event.js";
+import "./schema/live.js";
 import "./schema/rejection.js";
 import "./schema/subscription.js";
 import "./schema/transition.js";

@@ -3,12 +3,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Either } from "effect";
-import { createYoga } from "graphql-yoga";
+import { useGraphQLSSE } from "@graphql-yoga/plugin-graphql-sse";
+import { createYoga, isAsyncIterable, type Plugin } from "graphql-yoga";
 import type { Context } from "../api/builder.js";
 import { schema } from "../api/schema.js";
 import type { Catalog } from "../domain/catalog.js";
 import { isProvider } from "../domain/provider.js";
 import type { Database } from "../store/database.js";
+import { TransitionHub } from "../api/live.js";
 import { Projector, rebuildIfStale } from "../store/projector.js";
 import { authenticate, type Scope } from "./auth.js";
 import { apiError, sendError, sendJson, type ApiError } from "./errors.js";
@@ -38,13 +40,27 @@ export type App = {
   readonly stop: () => Promise<void>;
 };
 
+/**
+ * A subscription refused before it starts (no key, unknown user) yields `{ errors }` without
+ * `data`; graphql-sse only recognizes a result with `data`, so give it `data: null` and the
+ * client receives the errors instead of a bare 400.
+ */
+const subscribeErrorsAsResults: Plugin = {
+  onSubscribe: () => ({
+    onSubscribeResult: ({ result, setResult }) => {
+      if (!isAsyncIterable(result) && !("data" in result)) setResult({ data: null, errors: result.errors });
+    },
+  }),
+};
+
 const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription)$/;
 const WEBHOOK_ROUTE = /^\/webhooks\/([^/]+)$/;
 
 export const buildApp = (options: AppOptions): App => {
   const { db, catalog, now, log } = options;
   const projector = new Projector(db, catalog);
-  const ingestDeps: IngestDeps = { ...options, projector, secrets: options.secrets };
+  const live = new TransitionHub(db);
+  const ingestDeps: IngestDeps = { ...options, projector, secrets: options.secrets, onProjected: () => void live.refresh().catch(() => undefined) };
 
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
     schema,
@@ -52,11 +68,14 @@ export const buildApp = (options: AppOptions): App => {
     graphiql: { title: "Verity", defaultQuery: '{ user(id: "user_123") { id entitlements { feature enabled source remaining } } }' },
     landingPage: false,
     logging: false,
+    // GraphQL over Server-Sent Events (the graphql-sse protocol) at /graphql/stream.
+    plugins: [useGraphQLSSE({ endpoint: "/graphql/stream" }), subscribeErrorsAsResults],
     context: async ({ request }): Promise<Context> => ({
       db,
       catalog,
       now: now(),
       principal: await authenticate(db, request.headers.get("authorization") ?? undefined),
+      live,
     }),
   });
 
@@ -117,6 +136,7 @@ export const buildApp = (options: AppOptions): App => {
 
   const catchUp = async () => {
     const { projected, failed } = await projector.catchUp();
+    if (projected > 0) await live.refresh();
     if (projected > 0) log.info("caught up on unprojected events", { events: projected });
     if (failed.length > 0) log.error("events could not be projected; they stay stored and are retried", { seqs: failed.slice(0, 20) });
   };
@@ -124,6 +144,7 @@ export const buildApp = (options: AppOptions): App => {
 
   const start = async (port: number, host = "0.0.0.0") => {
     if (await rebuildIfStale(db, catalog)) log.info("plan catalog or projection version changed: projections rebuilt from the event store");
+    await live.start();
     await catchUp();
     // Whatever failed to project (or another process stored) is picked up without a restart.
     retryTimer = setInterval(() => void catchUp().catch((e: Error) => log.error("catch-up failed", { error: e.message })), options.catchUpIntervalMs ?? 30_000);
@@ -139,6 +160,7 @@ export const buildApp = (options: AppOptions): App => {
 
   const stop = async () => {
     if (retryTimer) clearInterval(retryTimer);
+    live.stop();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();

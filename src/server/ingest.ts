@@ -25,6 +25,8 @@ export type IngestDeps = {
   readonly secrets: { readonly stripe: readonly string[] };
   readonly stripeApi: StripeApi | null;
   readonly log: Logger;
+  /** Told after each projection commits (live subscribers wait on it). */
+  readonly onProjected?: () => void;
 };
 
 export type IngestOk = { readonly seq: number; readonly duplicate: boolean; readonly type: string; readonly id: string };
@@ -77,6 +79,7 @@ const verifyStripe = async (deps: IngestDeps, req: IncomingMessage): Promise<Eit
 const projectSafely = async (deps: IngestDeps, seq: number): Promise<void> => {
   try {
     await deps.projector.project(seq);
+    deps.onProjected?.();
   } catch (e) {
     deps.log.error("projection failed; it will be retried", { seq, error: (e as Error).message });
   }

@@ -1,0 +1,97 @@
+// Live transitions: one shared reader of the transition feed fans new rows out to every
+// subscriber. Subscribers read from a bounded buffer of recent rows and fall back to paging the
+// database when they are behind it (a reconnect with an old cursor, a slow consumer), so memory
+// stays bounded however many subscribers there are and however slowly they read.
+import { lastFeedSeq, matchesFilter, readFeed, type FeedFilter, type FeedRow } from "../store/feed.js";
+import type { Database } from "../store/database.js";
+
+export class TransitionHub {
+  private buffer: FeedRow[] = [];
+  private head = 0;
+  private waiters = new Set<() => void>();
+  private refreshing: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly capacity = 5000,
+  ) {}
+
+  /** Starts from the feed's end; polls so rows appended by other processes arrive too. */
+  async start(pollMs = 1000): Promise<void> {
+    this.head = await lastFeedSeq(this.db);
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
+  /** The newest feed position known to this process. */
+  get position(): number {
+    return this.head;
+  }
+
+  /** Reads rows appended since the last refresh and wakes subscribers. Calls coalesce. */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        for (let rows = await readFeed(this.db, this.head, 1000); rows.length > 0; rows = await readFeed(this.db, this.head, 1000)) {
+          this.buffer.push(...rows);
+          this.head = rows[rows.length - 1]!.seq;
+        }
+        if (this.buffer.length > this.capacity) this.buffer = this.buffer.slice(this.buffer.length - this.capacity);
+        for (const wake of this.waiters) wake();
+        this.waiters.clear();
+      } while (this.again);
+    })().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private nextChange(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.closed || signal.aborted) return resolve();
+      const wake = () => {
+        signal.removeEventListener("abort", wake);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      this.waiters.add(wake);
+      signal.addEventListener("abort", wake, { once: true });
+    });
+  }
+
+  /** Rows after `afterSeq` (or from now when null) that match `filter`, as they arrive. */
+  async *subscribe(filter: FeedFilter, afterSeq: number | null, signal: AbortSignal): AsyncGenerator<FeedRow> {
+    let last = afterSeq ?? this.head;
+    while (!this.closed && !signal.aborted) {
+      const oldest = this.buffer[0]?.seq ?? this.head + 1;
+      if (last + 1 < oldest) {
+        // Behind the buffer: page through the database; everything up to `upto` is then seen.
+        const upto = this.head;
+        const rows = await readFeed(this.db, last, 500, filter);
+        for (const row of rows) yield row;
+        last = rows.length === 500 ? rows[rows.length - 1]!.seq : Math.max(upto, rows.at(-1)?.seq ?? last);
+        continue;
+      }
+      const upto = this.head;
+      const fresh = this.buffer.filter((r) => r.seq > last && r.seq <= upto && matchesFilter(r, filter));
+      last = upto;
+      for (const row of fresh) yield row;
+      if (fresh.length === 0 && this.head === upto) await this.nextChange(signal);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// Subscription.transitions: state transitions as they happen, over graphql-sse. Each carries a
+// cursor; subscribing again with `after: <cursor>` resumes with nothing missed.
+import { GraphQLError } from "graphql";
+import type { FeedRow } from "../../store/feed.js";
+import { findUserId } from "../../store/reads.js";
+import { builder, requireScope } from "../builder.js";
+
+const encode = (seq: number): string => Buffer.from(`feed:${seq}`).toString("base64url");
+
+const decode = (cursor: string): number | null => {
+  const m = /^feed:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  return m ? Number(m[1]) : null;
+};
+
+const TransitionEventRef = builder.objectRef<FeedRow>("TransitionEvent").implement({
+  description: "A transition as it became known, with the cursor to resume after it.",
+  fields: (t) => ({
+    cursor: t.string({ resolve: (r) => encode(r.seq) }),
+    userId: t.exposeString("userId", { description: "Verity's id of the user." }),
+    entity: t.exposeString("entity"),
+    entityId: t.exposeString("entityId"),
+    field: t.exposeString("field"),
+    from: t.exposeString("from", { nullable: true }),
+    to: t.exposeString("to", { nullable: true }),
+    at: t.expose("at", { type: "DateTime" }),
+    cause: t.exposeString("cause"),
+  }),
+});
+
+builder.subscriptionField("transitions", (t) =>
+  t.field({
+    type: TransitionEventRef,
+    description: "Transitions as they happen; every filter is optional. `after` resumes after a cursor.",
+    args: {
+      userId: t.arg.string({ description: "The app's user id or a provider customer id." }),
+      entity: t.arg.string(),
+      field: t.arg.string(),
+      after: t.arg.string({ description: "A cursor from an earlier TransitionEvent." }),
+    },
+    subscribe: async (_root, args, ctx, info) => {
+      requireScope(ctx, "read");
+      const after = args.after ? decode(args.after) : null;
+      if (args.after && after === null) throw new GraphQLError("after is not a cursor from a TransitionEvent", { extensions: { code: "invalid_parameter" } });
+      let userId: string | null = null;
+      if (args.userId) {
+        userId = await findUserId(ctx.db, args.userId);
+        if (userId === null) throw new GraphQLError(`no user is known by the id "${args.userId}"`, { extensions: { code: "user_not_found" } });
+      }
+      void info;
+      const aborter = new AbortController();
+      const rows = ctx.live.subscribe({ userId, entity: args.entity ?? null, field: args.field ?? null }, after, aborter.signal);
+      // Closing the iterator (client gone) ends the wait at once.
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: () => rows.next(),
+          return: async () => {
+            aborter.abort();
+            return rows.return(undefined);
+          },
+        }),
+      } as AsyncIterable<FeedRow>;
+    },
+    resolve: (row) => row,
+  }),
+);
