@@ -1,0 +1,65 @@
+// The example client (examples/client/) and its generated typed documents against the real server:
+// the documents are valid for the running schema, and the typed results match what Verity answers.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createVerityClient, VerityRequestError, type VerityClient } from "../../examples/client/client.js";
+import { EntitlementDocument, EventsDocument, TransitionsDocument, UserDocument } from "../../examples/client/generated/graphql.js";
+import { report } from "../../examples/client/main.js";
+import { createApiKey } from "../../src/server/auth.js";
+import { testCatalog } from "../builders/histories.js";
+import { customer, stripeEvent, subscription } from "../builders/stripe.js";
+import { startServer, type RunningServer } from "../support/server.js";
+import { deliver } from "../support/stripe-delivery.js";
+
+const T0 = 1_735_689_600;
+const PLAN = Object.values(testCatalog.plans).find((p) => !p.lifetime && (p.prices.stripe?.length ?? 0) > 0)!;
+
+describe("example client (typed documents over plain fetch)", () => {
+  let s: RunningServer;
+  let client: VerityClient;
+
+  beforeAll(async () => {
+    s = await startServer("sqlite", testCatalog, { now: T0 * 1000 + 1000 });
+    client = createVerityClient({ url: s.url, apiKey: s.readKey });
+    await deliver(s.url, stripeEvent({ id: "evt_c", type: "customer.created", created: T0, object: customer({ id: "cus_X", metadata: { user_id: "user_x" } }) }), { timestamp: T0 });
+    const sub = subscription({ id: "sub_X", customer: "cus_X", status: "active", priceId: PLAN.prices.stripe![0]!, periodStart: T0, periodEnd: T0 + 86400 * 30, shape: "basil" });
+    await deliver(s.url, stripeEvent({ id: "evt_s", type: "customer.subscription.created", created: T0, object: sub }), { timestamp: T0 });
+  });
+  afterAll(async () => s?.stop());
+
+  it("runs every generated document with typed variables and results", async () => {
+    const { user } = await client.request(UserDocument, { id: "cus_X" });
+    expect(user?.id).toBe("user_x");
+    expect(user?.subscription).toMatchObject({ provider: "stripe", id: "sub_X", plan: PLAN.code, status: "active", cancelAtPeriodEnd: false });
+    expect(user?.entitlements.filter((e) => e.enabled).map((e) => e.feature).sort()).toEqual(Object.keys(PLAN.features).sort());
+
+    const feature = Object.keys(PLAN.features)[0]!;
+    const { entitlement } = await client.request(EntitlementDocument, { userId: "user_x", feature });
+    expect(entitlement).toMatchObject({ feature, enabled: true, source: PLAN.code });
+    expect((await client.request(EntitlementDocument, { userId: "nobody", feature })).entitlement).toBeNull();
+
+    const { transitions } = await client.request(TransitionsDocument, { userId: "user_x" });
+    expect(transitions).toContainEqual(expect.objectContaining({ entity: "subscription", field: "status", from: null, to: "active", cause: "stripe:evt_s" }));
+
+    const first = await client.request(EventsDocument, { limit: 1 });
+    expect(first.events.events.map((e) => e.id)).toEqual(["evt_c"]);
+    expect(first.events.next).not.toBeNull();
+    const rest = await client.request(EventsDocument, { since: first.events.next, limit: 10 });
+    expect(rest.events.events.map((e) => e.id)).toEqual(["evt_s"]);
+  });
+
+  it("turns GraphQL errors into VerityRequestError with the error code", async () => {
+    const noEvents = createVerityClient({ url: s.url, apiKey: (await createApiKey(s.db, ["read"], new Date())).key });
+    const forbidden = await noEvents.request(EventsDocument, { limit: 1 }).catch((e: unknown) => e);
+    expect(forbidden).toBeInstanceOf(VerityRequestError);
+    expect((forbidden as VerityRequestError).code).toBe("forbidden");
+    const unauthorized = await createVerityClient({ url: s.url, apiKey: "vk_wrong" }).request(UserDocument, { id: "user_x" }).catch((e: unknown) => e);
+    expect((unauthorized as VerityRequestError).code).toBe("unauthorized");
+  });
+
+  it("prints the example report", async () => {
+    const lines = await report(client, "user_x");
+    expect(lines[0]).toMatch(/^user user_x /);
+    expect(lines.join("\n")).toContain("subscription stripe:sub_X");
+    expect(lines.join("\n")).toContain("stripe:evt_s");
+  });
+});
