@@ -2,6 +2,7 @@
 // numbers mean something on any machine. Nothing here asserts; it reports.
 //   fold     normalize + canonical order + resolve, against merely parsing the same bodies
 //   ingest   append + project per event (SQLite), against append alone
+//   live     webhook → graphql-sse subscriber latency, against the webhook round trip (bench/live.ts)
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { replayEvents } from "../src/domain/resolver.js";
 import { normalizeStripeEvent } from "../src/providers/stripe/normalize.js";
 import { openDatabase } from "../src/store/database.js";
 import { Projector } from "../src/store/projector.js";
+import { benchLive } from "./live.js";
 import { testCatalog } from "../test/builders/histories.js";
 import { appendStripeEvent } from "../test/support/append.js";
 import { customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../test/builders/stripe.js";
@@ -91,3 +93,4 @@ const main = async () => {
 };
 
 await main();
+await benchLive();

@@ -61,6 +61,18 @@ export class TransitionHub {
     return this.refreshing;
   }
 
+  /** Index of the first buffered row with seq > `seq` (the buffer is in seq order). */
+  private firstAfter(seq: number): number {
+    let lo = 0;
+    let hi = this.buffer.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.buffer[mid]!.seq <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   private nextChange(signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (this.closed || signal.aborted) return resolve();
@@ -88,7 +100,10 @@ export class TransitionHub {
         continue;
       }
       const upto = this.head;
-      const fresh = this.buffer.filter((r) => r.seq > last && r.seq <= upto && matchesFilter(r, filter));
+      const fresh: FeedRow[] = [];
+      for (let i = this.firstAfter(last); i < this.buffer.length && this.buffer[i]!.seq <= upto; i++) {
+        if (matchesFilter(this.buffer[i]!, filter)) fresh.push(this.buffer[i]!);
+      }
       last = upto;
       for (const row of fresh) yield row;
       if (fresh.length === 0 && this.head === upto) await this.nextChange(signal);
