@@ -2,7 +2,7 @@
 // subscriber. Subscribers read from a bounded buffer of recent rows and fall back to paging the
 // database when they are behind it (a reconnect with an old cursor, a slow consumer), so memory
 // stays bounded however many subscribers there are and however slowly they read.
-import { lastFeedSeq, matchesFilter, readFeed, type FeedFilter, type FeedRow } from "../store/feed.js";
+import { lastFeedSeq, listenForFeed, matchesFilter, readFeed, type FeedFilter, type FeedRow } from "../store/feed.js";
 import type { Database } from "../store/database.js";
 
 export class TransitionHub {
@@ -13,21 +13,27 @@ export class TransitionHub {
   private again = false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private unlisten: (() => Promise<void>) | null = null;
 
   constructor(
     private readonly db: Database,
     private readonly capacity = 5000,
   ) {}
 
-  /** Starts from the feed's end; polls so rows appended by other processes arrive too. */
+  /**
+   * Starts from the feed's end. Rows appended by other processes arrive through PostgreSQL
+   * LISTEN/NOTIFY, and through polling as a safety net.
+   */
   async start(pollMs = 1000): Promise<void> {
     this.head = await lastFeedSeq(this.db);
+    this.unlisten = await listenForFeed(this.db, () => void this.refresh().catch(() => undefined));
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), pollMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.closed = true;
+    await this.unlisten?.();
     if (this.timer) clearInterval(this.timer);
     for (const wake of this.waiters) wake();
     this.waiters.clear();

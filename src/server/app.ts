@@ -11,6 +11,7 @@ import type { Catalog } from "../domain/catalog.js";
 import { isProvider } from "../domain/provider.js";
 import type { Database } from "../store/database.js";
 import { TransitionHub } from "../api/live.js";
+import { announceFeed } from "../store/feed.js";
 import { Projector, rebuildIfStale } from "../store/projector.js";
 import { authenticate, type Scope } from "./auth.js";
 import { apiError, sendError, sendJson, type ApiError } from "./errors.js";
@@ -27,6 +28,8 @@ export type AppOptions = {
   readonly maxBodyBytes: number;
   readonly now: () => number;
   readonly log: Logger;
+  /** How often live subscribers poll the feed besides NOTIFY (default 1 s). */
+  readonly livePollMs?: number;
   /** How often pending events are retried while serving (default 30 s). */
   readonly catchUpIntervalMs?: number;
 };
@@ -60,7 +63,12 @@ export const buildApp = (options: AppOptions): App => {
   const { db, catalog, now, log } = options;
   const projector = new Projector(db, catalog);
   const live = new TransitionHub(db);
-  const ingestDeps: IngestDeps = { ...options, projector, secrets: options.secrets, onProjected: () => void live.refresh().catch(() => undefined) };
+  // Local subscribers are woken at once; other processes on the same PostgreSQL through NOTIFY.
+  const announce = async () => {
+    await live.refresh().catch(() => undefined);
+    await announceFeed(db).catch((e: Error) => log.warn("could not announce feed", { error: e.message }));
+  };
+  const ingestDeps: IngestDeps = { ...options, projector, secrets: options.secrets, onProjected: () => void announce() };
 
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
     schema,
@@ -136,7 +144,7 @@ export const buildApp = (options: AppOptions): App => {
 
   const catchUp = async () => {
     const { projected, failed } = await projector.catchUp();
-    if (projected > 0) await live.refresh();
+    if (projected > 0) await announce();
     if (projected > 0) log.info("caught up on unprojected events", { events: projected });
     if (failed.length > 0) log.error("events could not be projected; they stay stored and are retried", { seqs: failed.slice(0, 20) });
   };
@@ -144,7 +152,7 @@ export const buildApp = (options: AppOptions): App => {
 
   const start = async (port: number, host = "0.0.0.0") => {
     if (await rebuildIfStale(db, catalog)) log.info("plan catalog or projection version changed: projections rebuilt from the event store");
-    await live.start();
+    await live.start(options.livePollMs);
     await catchUp();
     // Whatever failed to project (or another process stored) is picked up without a restart.
     retryTimer = setInterval(() => void catchUp().catch((e: Error) => log.error("catch-up failed", { error: e.message })), options.catchUpIntervalMs ?? 30_000);
@@ -160,7 +168,7 @@ export const buildApp = (options: AppOptions): App => {
 
   const stop = async () => {
     if (retryTimer) clearInterval(retryTimer);
-    live.stop();
+    await live.stop();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();

@@ -1,6 +1,7 @@
 // The live transition feed: after a re-derivation, what the users' transition logs gained is
 // appended in order, with a sequence number subscribers resume from. A late event that rewrites
 // history appends only the transitions that are new; ones that merely moved are not repeated.
+import pg from "pg";
 import type { Database, Prisma } from "./database.js";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
@@ -60,5 +61,39 @@ export const readFeed = async (db: Database, afterSeq: number, limit: number, fi
     take: limit,
   });
 
+/** The opaque cursor subscribers resume from. */
+export const encodeFeedCursor = (seq: number): string => Buffer.from(`feed:${seq}`).toString("base64url");
+
+export const decodeFeedCursor = (cursor: string): number | null => {
+  const m = /^feed:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  return m ? Number(m[1]) : null;
+};
+
 export const lastFeedSeq = async (db: Database): Promise<number> =>
   (await db.prisma.transitionFeed.findFirst({ orderBy: { seq: "desc" }, select: { seq: true } }))?.seq ?? 0;
+
+const FEED_CHANNEL = "verity_feed";
+
+/** Tells other processes on the same PostgreSQL that the feed grew (no-op on SQLite: one process). */
+export const announceFeed = async (db: Database): Promise<void> => {
+  if (db.kind === "postgresql") await db.prisma.$executeRawUnsafe(`NOTIFY ${FEED_CHANNEL}`);
+};
+
+/**
+ * Calls `onChange` whenever any process announces that the feed grew (PostgreSQL LISTEN). Returns
+ * how to stop listening; null on SQLite, where a single process sees its own appends.
+ */
+export const listenForFeed = async (db: Database, onChange: () => void): Promise<(() => Promise<void>) | null> => {
+  if (db.kind !== "postgresql") return null;
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  client.on("notification", (msg) => {
+    if (msg.channel === FEED_CHANNEL) onChange();
+  });
+  // A dropped listener connection must not take the process down; polling still delivers.
+  client.on("error", () => undefined);
+  await client.query(`LISTEN ${FEED_CHANNEL}`);
+  return async () => {
+    await client.end().catch(() => undefined);
+  };
+};

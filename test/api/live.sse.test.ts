@@ -3,6 +3,7 @@
 import { createClient, type Client } from "graphql-sse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/server/auth.js";
+import { encodeFeedCursor, lastFeedSeq } from "../../src/store/feed.js";
 import { customer, stripeEvent, subscription } from "../builders/stripe.js";
 import { testCatalog } from "../builders/histories.js";
 import { KINDS } from "../support/databases.js";
@@ -57,15 +58,15 @@ describe.each(KINDS)("Subscription.transitions over graphql-sse on %s", (kind) =
         if (got.length === n) break;
       }
     })();
-    // Give the stream time to be established before causing anything (a new stream starts "now").
-    await new Promise((r) => setTimeout(r, 1000));
+    // Let the stream be established first; the tests pass `after` so a slow start misses nothing.
+    await new Promise((r) => setTimeout(r, 300));
     await whileOpen();
     await reading;
     return got;
   };
 
   it("streams the transitions a webhook causes, in order, and resumes after a dropped connection with nothing missed", async () => {
-    const first = await take(client(), { userId: "user_l" }, 2, async () => {
+    const first = await take(client(), { userId: "user_l", after: encodeFeedCursor(await lastFeedSeq(s.db)) }, 2, async () => {
       await deliver(s.url, subEvent("evt_l_0", T0 + 10, "active"), { timestamp: T0 });
     });
     expect(first.map((t) => `${t.entity}.${t.field}:${t.from}→${t.to}`)).toEqual(["subscription.status:null→active", `subscription.plan:null→${PLAN}`]);
@@ -113,7 +114,9 @@ describe.each(KINDS)("Subscription.transitions over graphql-sse on %s", (kind) =
 
   it("serves 200 concurrent streams: each receives the transition an event causes", async () => {
     const N = 200;
-    const streams = Array.from({ length: N }, () => client().iterate<{ transitions: Received }>({ query: QUERY, variables: { userId: "user_l" } }));
+    // From the current end of the feed: a stream established late still gets what follows.
+    const after = encodeFeedCursor(await lastFeedSeq(s.db));
+    const streams = Array.from({ length: N }, () => client().iterate<{ transitions: Received }>({ query: QUERY, variables: { userId: "user_l", after } }));
     const firsts = streams.map(async (it) => {
       for await (const result of it) {
         await it.return?.(undefined);
@@ -125,5 +128,20 @@ describe.each(KINDS)("Subscription.transitions over graphql-sse on %s", (kind) =
     await deliver(s.url, stripeEvent({ id: "evt_l_email", type: "customer.updated", created: T0 + 50, object: customer({ id: "cus_L", email: "l@example.com", metadata: { user_id: "user_l" } }) }), { timestamp: T0 });
     const got = await Promise.all(firsts);
     expect(got.filter((t) => t?.cause === "stripe:evt_l_email")).toHaveLength(N);
+  });
+
+  it.runIf(kind === "postgresql")("reaches a subscriber of another process on the same database through NOTIFY", async () => {
+    // Polling an hour apart: only NOTIFY can deliver in time.
+    const other = await startServer(kind, testCatalog, { now: T0 * 1000, databaseUrl: s.databaseUrl, livePollMs: 3_600_000 });
+    try {
+      const c = createClient({ url: `${other.url}/graphql/stream`, headers: { authorization: `Bearer ${s.readKey}` }, retryAttempts: 0 });
+      clients.push(c);
+      const got = await take(c, { userId: "user_l", after: encodeFeedCursor(await lastFeedSeq(s.db)) }, 1, async () => {
+        await deliver(s.url, stripeEvent({ id: "evt_l_notify", type: "customer.updated", created: T0 + 60, object: customer({ id: "cus_L", email: "n@example.com", metadata: { user_id: "user_l" } }) }), { timestamp: T0 });
+      });
+      expect(got[0]!.cause).toBe("stripe:evt_l_notify");
+    } finally {
+      await other.stop();
+    }
   });
 });

@@ -6,12 +6,15 @@ import { createApiKey } from "../../src/server/auth.js";
 import { silentLogger } from "../../src/server/logger.js";
 import type { StripeApi } from "../../src/server/stripe-api.js";
 import type { Database } from "../../src/store/database.js";
+import { openDatabase } from "../../src/store/database.js";
 import { openTestDatabase, type DatabaseKindUnderTest } from "./databases.js";
 import { TEST_SECRET } from "./stripe-delivery.js";
 
 export type RunningServer = {
   readonly url: string;
   readonly db: Database;
+  /** The database URL, for a second server on the same database. */
+  readonly databaseUrl: string;
   readonly app: App;
   readonly readKey: string;
   readonly clock: { now: number };
@@ -21,9 +24,20 @@ export type RunningServer = {
 export const startServer = async (
   kind: DatabaseKindUnderTest,
   catalog: Catalog,
-  options: { maxBodyBytes?: number; stripeApi?: StripeApi | null; secrets?: string[]; now?: number; catchUpIntervalMs?: number } = {},
+  options: {
+    maxBodyBytes?: number;
+    stripeApi?: StripeApi | null;
+    secrets?: string[];
+    now?: number;
+    catchUpIntervalMs?: number;
+    livePollMs?: number;
+    /** Share this (already created) database instead of creating one; it is not dropped on stop. */
+    databaseUrl?: string;
+  } = {},
 ): Promise<RunningServer> => {
-  const { db, close } = await openTestDatabase(kind);
+  const { db, close, url } = options.databaseUrl
+    ? await openDatabase(options.databaseUrl).then((d) => ({ db: d, close: async () => undefined, url: options.databaseUrl! }))
+    : await openTestDatabase(kind);
   const clock = { now: options.now ?? Date.now() };
   const app = buildApp({
     db,
@@ -34,12 +48,14 @@ export const startServer = async (
     now: () => clock.now,
     log: silentLogger,
     ...(options.catchUpIntervalMs === undefined ? {} : { catchUpIntervalMs: options.catchUpIntervalMs }),
+    ...(options.livePollMs === undefined ? {} : { livePollMs: options.livePollMs }),
   });
   const { readKey } = { readKey: (await createApiKey(db, ["read", "events"], new Date())).key };
-  const { url } = await app.start(0, "127.0.0.1");
+  const { url: listening } = await app.start(0, "127.0.0.1");
   return {
-    url,
+    url: listening,
     db,
+    databaseUrl: url,
     app,
     readKey,
     clock,

@@ -1,16 +1,9 @@
 // Subscription.transitions: state transitions as they happen, over graphql-sse. Each carries a
 // cursor; subscribing again with `after: <cursor>` resumes with nothing missed.
 import { GraphQLError } from "graphql";
-import type { FeedRow } from "../../store/feed.js";
+import { decodeFeedCursor as decode, encodeFeedCursor as encode, type FeedRow } from "../../store/feed.js";
 import { findUserId } from "../../store/reads.js";
 import { builder, requireScope } from "../builder.js";
-
-const encode = (seq: number): string => Buffer.from(`feed:${seq}`).toString("base64url");
-
-const decode = (cursor: string): number | null => {
-  const m = /^feed:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  return m ? Number(m[1]) : null;
-};
 
 const TransitionEventRef = builder.objectRef<FeedRow>("TransitionEvent").implement({
   description: "A transition as it became known, with the cursor to resume after it.",
