@@ -1,18 +1,14 @@
-// The `verity` command line: serve, migrate, keys. Each command parses its own flags strictly,
-// answers --help, and reports a wrong flag or value clearly with a non-zero exit code.
-import { parseArgs, type ParseArgsConfig } from "node:util";
+// The `verity` command line: serve, migrate, keys, and the offline commands export, replay,
+// verify, reprocess (./offline.ts). Each command parses its own flags strictly, answers --help,
+// and reports a wrong flag or value clearly with a non-zero exit code.
 import { Either } from "effect";
 import { loadCatalog } from "../config/catalog.js";
 import { readSettings } from "../config/env.js";
 import { createApiKey, isScope, listApiKeys, type Scope } from "../server/auth.js";
-import { buildApp } from "../server/app.js";
-import { stderrLogger } from "../server/logger.js";
 import { openDatabase } from "../store/database.js";
 import { applyMigrations } from "../store/migrate.js";
-
-class UsageError extends Error {
-  readonly _tag = "UsageError";
-}
+import { InputError, parse, UsageError, type Io } from "./args.js";
+import { exportCommand, replayCommand, reprocessCommand, verifyCommand } from "./offline.js";
 
 const HELP = `verity: billing control plane (webhooks in, entitlements out)
 
@@ -22,6 +18,10 @@ Commands:
   serve      start the HTTP server (default port 4000)
   migrate    apply database migrations and exit
   keys       create or list API keys
+  export     write the event log as NDJSON, in canonical order
+  replay     fold an exported log offline and print the state it gives
+  verify     compare the projections with an offline replay of the event log
+  reprocess  rebuild every projection from the event store, atomically
 
 Run "verity <command> --help" for a command's options.
 Environment: DATABASE_URL, PORT, VERITY_CONFIG, STRIPE_WEBHOOK_SECRET, STRIPE_SECRET_KEY (see README.md).`;
@@ -44,15 +44,7 @@ const KEYS_HELP = `Usage: verity keys create --scopes read,events
   list     lists key ids and scopes (never the keys)
   --scopes comma-separated scopes: read (users, entitlements, subscriptions), events (the event log)`;
 
-type Out = { readonly out: (s: string) => void; readonly err: (s: string) => void };
-
-const parse = <T extends ParseArgsConfig["options"]>(args: string[], options: T, allowPositionals = false) => {
-  try {
-    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-};
+type Out = Io;
 
 const serve = async (args: string[], io: Out): Promise<number> => {
   const { values } = parse(args, { port: { type: "string" }, config: { type: "string" } });
@@ -63,6 +55,9 @@ const serve = async (args: string[], io: Out): Promise<number> => {
   const catalog = loadCatalog(s.configPath);
   if (Either.isLeft(catalog)) return io.err(`verity: ${catalog.left.message}`), 2;
   const db = await openDatabase(s.databaseUrl);
+  // The HTTP stack (GraphQL, Pothos) loads only for serve: the other commands start faster.
+  const { buildApp } = await import("../server/app.js");
+  const { stderrLogger } = await import("../server/logger.js");
   const app = buildApp({
     db,
     catalog: catalog.right,
@@ -131,7 +126,15 @@ const keys = async (args: string[], io: Out): Promise<number> => {
   throw new UsageError(`unknown keys command "${sub}"; use create or list`);
 };
 
-const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = { serve, migrate, keys };
+const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
+  serve,
+  migrate,
+  keys,
+  export: exportCommand,
+  replay: replayCommand,
+  verify: verifyCommand,
+  reprocess: reprocessCommand,
+};
 
 export const main = async (argv: string[], io: Out = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> => {
   const [command, ...rest] = argv;
@@ -142,6 +145,7 @@ export const main = async (argv: string[], io: Out = { out: (s) => console.log(s
     return await run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) return io.err(`verity ${command}: ${e.message}\nRun "verity ${command} --help" for usage.`), 2;
+    if (e instanceof InputError) return io.err(`verity ${command}: ${e.message}`), 2;
     io.err(`verity ${command}: ${(e as Error).message}`);
     return 1;
   }

@@ -209,6 +209,34 @@ const fingerprint = (catalog: Catalog): string =>
   `${PROJECTION_VERSION}:${createHash("sha256").update(JSON.stringify(catalog)).digest("hex")}`;
 
 /**
+ * Rebuilds every projection from the event store, in one transaction (readers see the old state or
+ * the new, never a half-built one), and records the catalog they were derived with. `observe` runs
+ * inside that transaction, just before the rebuild and just after it. Returns how many events were
+ * re-derived and how many users they gave.
+ */
+export const rebuildProjections = async (
+  db: Database,
+  catalog: Catalog,
+  observe: { readonly before?: (tx: Tx) => Promise<void>; readonly after?: (tx: Tx) => Promise<void> } = {},
+): Promise<{ readonly events: number; readonly users: number }> => {
+  const wanted = fingerprint(catalog);
+  return db.prisma.$transaction(async (tx) => {
+    if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
+    await observe.before?.(tx);
+    // Re-deriving every event replaces every user that owns a key (so the feed gets only what
+    // changed); users no event derives any more are removed after.
+    await tx.eventKey.deleteMany({});
+    await tx.projectedEvent.deleteMany({});
+    const seqs = (await tx.event.findMany({ select: { seq: true }, orderBy: { seq: "asc" } })).map((r) => r.seq);
+    const derived = seqs.length > 0 ? (await projectWithin(tx, catalog, seqs)).users : [];
+    await tx.user.deleteMany({ where: { id: { notIn: [...derived] } } });
+    await tx.projectionMeta.upsert({ where: { key: "derivedWith" }, create: { key: "derivedWith", value: wanted }, update: { value: wanted } });
+    await observe.after?.(tx);
+    return { events: seqs.length, users: derived.length };
+  }, TX_OPTIONS);
+};
+
+/**
  * Rebuilds every projection from the event store when the plan catalog or the projection version
  * changed since they were derived; one transaction, so readers see the old state or the new.
  * Returns whether it rebuilt.
@@ -218,19 +246,8 @@ export const rebuildIfStale = async (db: Database, catalog: Catalog): Promise<bo
   const current = await db.prisma.projectionMeta.findUnique({ where: { key: "derivedWith" } });
   if (current?.value === wanted) return false;
   const hasProjections = (await db.prisma.projectedEvent.count()) > 0;
-  await db.prisma.$transaction(async (tx) => {
-    if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
-    if (hasProjections) {
-      // Re-deriving every event replaces every user that owns a key (so the feed gets only what
-      // changed); users no event derives any more are removed after.
-      await tx.eventKey.deleteMany({});
-      await tx.projectedEvent.deleteMany({});
-      const seqs = (await tx.event.findMany({ select: { seq: true }, orderBy: { seq: "asc" } })).map((r) => r.seq);
-      const derived = seqs.length > 0 ? (await projectWithin(tx, catalog, seqs)).users : [];
-      await tx.user.deleteMany({ where: { id: { notIn: [...derived] } } });
-    }
-    await tx.projectionMeta.upsert({ where: { key: "derivedWith" }, create: { key: "derivedWith", value: wanted }, update: { value: wanted } });
-  }, TX_OPTIONS);
+  if (hasProjections) await rebuildProjections(db, catalog);
+  else await db.prisma.projectionMeta.upsert({ where: { key: "derivedWith" }, create: { key: "derivedWith", value: wanted }, update: { value: wanted } });
   return hasProjections;
 };
 

@@ -1,0 +1,70 @@
+// What every command shares: strict flag parsing (an unknown flag is a usage error, exit 2), the
+// error kinds that map to exit codes, and the streams a command writes to.
+import { existsSync } from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { Either } from "effect";
+import { loadCatalog } from "../config/catalog.js";
+import type { Catalog } from "../domain/catalog.js";
+import { databaseKind, openDatabase, sqlitePath, type Database } from "../store/database.js";
+
+/** A wrong flag, value or argument: exit 2, with a pointer to --help. */
+export class UsageError extends Error {
+  readonly _tag = "UsageError";
+}
+
+/** Input that cannot be used (a missing file, a malformed line, an invalid catalog): exit 2. */
+export class InputError extends Error {
+  readonly _tag = "InputError";
+}
+
+export type Io = {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  /** Where streamed output goes (export); defaults to process.stdout. */
+  readonly stdout?: NodeJS.WritableStream;
+  /** Where `-` reads from (replay); defaults to process.stdin. */
+  readonly stdin?: NodeJS.ReadableStream;
+  /** Where progress goes, only when it is a terminal; defaults to process.stderr. */
+  readonly stderr?: NodeJS.WritableStream & { readonly isTTY?: boolean };
+};
+
+export const parse = <T extends ParseArgsConfig["options"]>(args: string[], options: T, allowPositionals = false) => {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+};
+
+const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * An ISO 8601 date or date-time given to a flag; a date-time without an offset is UTC, so the
+ * answer never depends on the machine's time zone.
+ */
+export const parseInstant = (text: string, flag: string): number => {
+  const m = ISO.exec(text.trim());
+  const withZone = m !== null && m[0].length > 10 && m[1] === undefined ? `${text.trim()}Z` : text.trim();
+  const t = m === null ? NaN : Date.parse(withZone.replace(" ", "T"));
+  if (Number.isNaN(t)) throw new UsageError(`${flag} expects an ISO 8601 date or date-time (e.g. 2026-01-31 or 2026-01-31T12:00:00Z), got "${text}"`);
+  return t;
+};
+
+/** The plan catalog, or an InputError listing every problem with its JSON path. */
+export const catalogAt = (file: string): Catalog => {
+  const catalog = loadCatalog(file);
+  if (Either.isLeft(catalog)) throw new InputError(catalog.left.message);
+  return catalog.right;
+};
+
+/**
+ * Opens an existing database. An SQLite file that does not exist is an error here (opening would
+ * create an empty one, and an empty log verifies and exports nothing).
+ */
+export const openExisting = async (url: string): Promise<Database> => {
+  if (databaseKind(url) === "sqlite") {
+    const file = sqlitePath(url);
+    if (file !== ":memory:" && !existsSync(file)) throw new InputError(`no database at ${file} (DATABASE_URL=${url})`);
+  }
+  return openDatabase(url);
+};

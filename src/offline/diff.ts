@@ -1,0 +1,77 @@
+// Field-by-field differences between two snapshots: what `verity verify` prints, and what
+// `verity reprocess` summarizes.
+import type { Snapshot } from "./snapshot.js";
+
+export type Entity = "user" | "identity" | "subscription" | "order" | "grant" | "transition";
+
+/** One difference. `field` null: the whole row exists on one side only. */
+export type Difference = {
+  readonly entity: Entity;
+  readonly id: string;
+  readonly field: string | null;
+  /** The value in the first snapshot (undefined: no such row). */
+  readonly left: unknown;
+  /** The value in the second snapshot (undefined: no such row). */
+  readonly right: unknown;
+};
+
+type Row = Readonly<Record<string, unknown>>;
+
+const TABLES: readonly { readonly entity: Entity; readonly key: keyof Snapshot; readonly id: (row: Row) => string }[] = [
+  { entity: "user", key: "users", id: (r) => String(r["id"]) },
+  { entity: "identity", key: "identities", id: (r) => String(r["key"]) },
+  { entity: "subscription", key: "subscriptions", id: (r) => String(r["id"]) },
+  { entity: "order", key: "orders", id: (r) => String(r["id"]) },
+  { entity: "grant", key: "grants", id: (r) => String(r["id"]) },
+  { entity: "transition", key: "transitions", id: (r) => `${String(r["userId"])}#${String(r["ordinal"])}` },
+];
+
+const indexed = (rows: readonly Row[], id: (row: Row) => string): Map<string, Row> => new Map(rows.map((r) => [id(r), r]));
+
+/** Every difference between `left` and `right`, entity by entity, in id order. */
+export const diffSnapshots = (left: Snapshot, right: Snapshot): Difference[] => {
+  const out: Difference[] = [];
+  for (const { entity, key, id } of TABLES) {
+    const a = indexed(left[key] as readonly Row[], id);
+    const b = indexed(right[key] as readonly Row[], id);
+    const ids = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    for (const rowId of ids) {
+      const ra = a.get(rowId);
+      const rb = b.get(rowId);
+      if (ra === undefined || rb === undefined) {
+        out.push({ entity, id: rowId, field: null, left: ra, right: rb });
+        continue;
+      }
+      for (const field of [...new Set([...Object.keys(ra), ...Object.keys(rb)])]) {
+        if (JSON.stringify(ra[field]) !== JSON.stringify(rb[field])) out.push({ entity, id: rowId, field, left: ra[field], right: rb[field] });
+      }
+    }
+  }
+  return out;
+};
+
+export type ChangeCounts = { added: number; removed: number; changed: number };
+
+/** Per entity: rows only in `after` (added), only in `before` (removed), in both but different (changed). */
+export const summarizeChanges = (before: Snapshot, after: Snapshot): Record<Entity, ChangeCounts> => {
+  const counts = Object.fromEntries(TABLES.map((t) => [t.entity, { added: 0, removed: 0, changed: 0 }])) as Record<Entity, ChangeCounts>;
+  const changed = new Set<string>();
+  for (const d of diffSnapshots(before, after)) {
+    if (d.field === null) counts[d.entity][d.left === undefined ? "added" : "removed"] += 1;
+    else if (!changed.has(`${d.entity}\u0000${d.id}`)) {
+      changed.add(`${d.entity}\u0000${d.id}`);
+      counts[d.entity].changed += 1;
+    }
+  }
+  return counts;
+};
+
+const show = (v: unknown): string => (v === undefined ? "(absent)" : JSON.stringify(v));
+
+/** One line per difference, naming the sides (e.g. "projections" and "replay"). */
+export const formatDifference = (d: Difference, leftName: string, rightName: string): string =>
+  d.field === null
+    ? d.left === undefined
+      ? `${d.entity} ${d.id}: only in ${rightName} ${JSON.stringify(d.right)}`
+      : `${d.entity} ${d.id}: only in ${leftName} ${JSON.stringify(d.left)}`
+    : `${d.entity} ${d.id} ${d.field}: ${leftName} ${show(d.left)}, ${rightName} ${show(d.right)}`;

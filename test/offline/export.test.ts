@@ -1,0 +1,111 @@
+// The export's filters and cut, replay's handling of input it cannot use, and the library entry
+// `verity/replay` as a package consumer imports it.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { exportEvents } from "../../src/offline/export.js";
+import { decodeLine } from "../../src/offline/ndjson.js";
+import { ExportFormatError, replay } from "../../src/offline/replay.js";
+import { databaseSnapshot } from "../../src/offline/snapshot.js";
+import { snapshotOf } from "../../src/offline/verify.js";
+import type { Database } from "../../src/store/database.js";
+import { buildHistory, PRICES, testCatalog, type UserScript } from "../builders/histories.js";
+import { customer, stripeEvent } from "../builders/stripe.js";
+import { appendStripeEvent } from "../support/append.js";
+import { openTestDatabase } from "../support/databases.js";
+import { exportLines, ingest } from "./support.js";
+
+const run = promisify(execFile);
+
+const scripts: UserScript[] = [
+  {
+    customerMetadata: true,
+    email: true,
+    startOffset: 0,
+    subscription: {
+      shape: "basil",
+      priceId: PRICES.proMonthly,
+      trial: true,
+      checkout: "late_same_second",
+      metadataUserId: false,
+      cancelAtSignup: false,
+      renewals: 2,
+      renewalTie: true,
+      pastDue: "recovered",
+      cancel: "at_period_end",
+      cancelTie: true,
+      planChange: "switch",
+      updateAtDeletion: true,
+      paymentSucceededToo: true,
+    },
+    oneTime: { priceId: PRICES.lifetime, ownCustomer: true, identified: true, delayDays: 3, refund: "partial", refundEvents: "both", expandRefunds: true, refundTie: true },
+    sharesFirstCustomer: false,
+  },
+];
+const history = buildHistory(scripts, 11);
+
+describe("export", () => {
+  let db: Database;
+  let close: () => Promise<void>;
+  beforeEach(async () => {
+    ({ db, close } = await openTestDatabase("sqlite"));
+    await ingest(db, [...history.events].reverse());
+  });
+  afterEach(async () => close());
+
+  it("--since keeps the events that occurred at or after T, still in canonical order", async () => {
+    const all = (await exportLines(db)).map((l) => decodeLine(l)!);
+    const since = all[Math.floor(all.length / 2)]!.occurredAt;
+    const some = (await exportLines(db, { since })).map((l) => decodeLine(l)!);
+    expect(some.length).toBeGreaterThan(0);
+    expect(some.map((e) => e.providerEventId)).toEqual(all.filter((e) => e.occurredAt >= since).map((e) => e.providerEventId));
+  });
+
+  it("--provider keeps one provider's events", async () => {
+    expect(await exportLines(db, { provider: "paddle" })).toEqual([]);
+    expect(await exportLines(db, { provider: "stripe" })).toHaveLength(history.events.length);
+  });
+
+  it("holds the events stored when it began, even while more arrive", async () => {
+    const iterator = exportEvents(db, { pageSize: 2 });
+    const first = await iterator.next();
+    expect(first.done).toBe(false);
+    await appendStripeEvent(db, stripeEvent({ id: "evt_late", type: "customer.created", created: 1_900_000_000, object: customer({ id: "cus_late" }) }));
+    let count = 1;
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) count += 1;
+    expect(count).toBe(history.events.length);
+  });
+
+  it("replays to the projections from lines in any order, with duplicates and blank lines", async () => {
+    const lines = await exportLines(db);
+    const shuffled = ["", ...[...lines].reverse(), lines[0]!, "  "];
+    const r = await replay(shuffled, testCatalog, { at: new Date("2024-07-01T00:00:00Z") });
+    expect(snapshotOf(r)).toEqual(await databaseSnapshot(db));
+    expect(r.events).toBe(lines.length);
+    expect(r.at).toBe("2024-07-01T00:00:00.000Z");
+    const user = r.entitlements.find((u) => u.appUserId === "user_1")!;
+    expect(user.entitlements.find((e) => e.feature === "export")).toMatchObject({ enabled: true });
+  });
+
+  it("replay refuses a body that is not JSON, naming its line", async () => {
+    const lines = await exportLines(db);
+    const broken = JSON.stringify({ ...JSON.parse(lines[1]!), body: "{oops" });
+    await expect(replay([lines[0]!, broken], testCatalog, { at: 0 })).rejects.toThrow(ExportFormatError);
+    await expect(replay([lines[0]!, broken], testCatalog, { at: 0 })).rejects.toThrow(/^line 2: stripe event evt_\w+: body is not valid JSON/);
+  });
+});
+
+describe("the library entry verity/replay", () => {
+  it("imports by package name with a TypeScript loader and replays records", async () => {
+    const script = `
+      import { replay } from "verity/replay";
+      const body = JSON.stringify({ id: "evt_a", object: "event", type: "customer.created", created: 1717200000,
+        data: { object: { id: "cus_A", object: "customer", email: "a@example.com", metadata: { user_id: "u1" } } } });
+      const r = await replay([{ provider: "stripe", providerEventId: "evt_a", type: "customer.created", occurredAt: "2024-06-01T00:00:00Z", body }],
+        { plans: {}, grace: { pastDueDays: 0 }, userIdKeys: ["user_id"] }, { at: 0 });
+      console.log(JSON.stringify(r.users));`;
+    const cwd = new URL("../..", import.meta.url).pathname;
+    const { stdout } = await run("node", ["--import", "tsx", "--input-type=module", "-e", script], { cwd, timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual([expect.objectContaining({ appUserId: "u1", email: "a@example.com", keys: ["app:u1", "customer:stripe:cus_A"] })]);
+  });
+});
