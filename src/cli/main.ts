@@ -136,7 +136,16 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
   reprocess: reprocessCommand,
 };
 
-export const main = async (argv: string[], io: Out = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> => {
+const processIo = (): Out => {
+  // A reader that goes away (`verity replay … | head`) ends the output quietly instead of crashing.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+  return { out: (s) => console.log(s), err: (s) => console.error(s) };
+};
+
+export const main = async (argv: string[], io: Out = processIo()): Promise<number> => {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") return io.out(HELP), command === undefined ? 2 : 0;
   const run = COMMANDS[command];

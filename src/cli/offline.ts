@@ -3,6 +3,7 @@
 import { once } from "node:events";
 import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { finished } from "node:stream/promises";
 import { Either } from "effect";
 import { readSettings } from "../config/env.js";
 import { isProvider, PROVIDERS, type Provider } from "../domain/provider.js";
@@ -99,7 +100,8 @@ export const exportCommand = async (args: string[], io: Io): Promise<number> => 
     target = stream;
   }
   const out = writer(target);
-  const shown = progress(io.stderr ?? process.stderr, "exported events");
+  // No counter over NDJSON printed on the same terminal.
+  const shown = progress((target as { isTTY?: boolean }).isTTY === true ? undefined : (io.stderr ?? process.stderr), "exported events");
   let count = 0;
   try {
     let chunk = "";
@@ -115,8 +117,8 @@ export const exportCommand = async (args: string[], io: Io): Promise<number> => 
     if (chunk !== "") await out.write(chunk);
     shown.done();
     if (partial !== null) {
-      const stream = target as NodeJS.WritableStream & { end: (cb: () => void) => void };
-      await new Promise<void>((resolve) => stream.end(resolve));
+      target.end();
+      await finished(target);
       renameSync(partial, file!);
       io.err(`exported ${count} events to ${file}`);
     }

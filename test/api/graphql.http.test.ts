@@ -68,7 +68,7 @@ describe.each(KINDS)("GraphQL /graphql on %s", (kind) => {
     const r = await gql(`mutation { anything }`, s.readKey);
     expect(r.errors?.[0]?.message).toMatch(/mutation/i);
     const roots = await gql(`{ __schema { queryType { name } mutationType { name } subscriptionType { name } } }`, s.readKey);
-    expect(roots.data).toEqual({ __schema: { queryType: { name: "Query" }, mutationType: null, subscriptionType: null } });
+    expect(roots.data).toEqual({ __schema: { queryType: { name: "Query" }, mutationType: null, subscriptionType: { name: "Subscription" } } });
   });
 });
 
