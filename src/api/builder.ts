@@ -17,6 +17,8 @@ export type Context = {
   readonly principal: Principal | null;
   /** Live transitions, for subscriptions. */
   readonly live: TransitionHub;
+  /** Aborts when the client goes away: ends its subscriptions at once. */
+  readonly signal: AbortSignal;
 };
 
 export const builder = new SchemaBuilder<{

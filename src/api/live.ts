@@ -14,6 +14,9 @@ export class TransitionHub {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private unlisten: (() => Promise<void>) | null = null;
+  /** Subscriptions running now, and rows handed to subscribers so far (for tests and metrics). */
+  active = 0;
+  delivered = 0;
 
   constructor(
     private readonly db: Database,
@@ -94,14 +97,26 @@ export class TransitionHub {
 
   /** Rows after `afterSeq` (or from now when null) that match `filter`, as they arrive. */
   async *subscribe(filter: FeedFilter, afterSeq: number | null, signal: AbortSignal): AsyncGenerator<FeedRow> {
-    let last = afterSeq ?? this.head;
+    this.active++;
+    try {
+      yield* this.follow(filter, afterSeq ?? this.head, signal);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async *follow(filter: FeedFilter, from: number, signal: AbortSignal): AsyncGenerator<FeedRow> {
+    let last = from;
     while (!this.closed && !signal.aborted) {
       const oldest = this.buffer[0]?.seq ?? this.head + 1;
       if (last + 1 < oldest) {
         // Behind the buffer: page through the database; everything up to `upto` is then seen.
         const upto = this.head;
         const rows = await readFeed(this.db, last, 500, filter);
-        for (const row of rows) yield row;
+        for (const row of rows) {
+          this.delivered++;
+          yield row;
+        }
         last = rows.length === 500 ? rows[rows.length - 1]!.seq : Math.max(upto, rows.at(-1)?.seq ?? last);
         continue;
       }
@@ -111,7 +126,10 @@ export class TransitionHub {
         if (matchesFilter(this.buffer[i]!, filter)) fresh.push(this.buffer[i]!);
       }
       last = upto;
-      for (const row of fresh) yield row;
+      for (const row of fresh) {
+        this.delivered++;
+        yield row;
+      }
       if (fresh.length === 0 && this.head === upto) await this.nextChange(signal);
     }
   }

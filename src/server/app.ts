@@ -2,6 +2,7 @@
 // dependency (database, catalog, secrets, clock) so tests run the real server with their own.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setImmediate } from "node:timers/promises";
 import { Either } from "effect";
 import { useGraphQLSSE } from "@graphql-yoga/plugin-graphql-sse";
 import { createYoga, isAsyncIterable, type Plugin } from "graphql-yoga";
@@ -37,6 +38,7 @@ export type AppOptions = {
 export type App = {
   readonly server: Server;
   readonly projector: Projector;
+  readonly live: TransitionHub;
   /** Listens on `port` (0 = any free port) after catching up on unprojected events. */
   readonly start: (port: number, host?: string) => Promise<{ readonly port: number; readonly url: string }>;
   /** Stops accepting, lets requests in flight finish, then closes the database. */
@@ -56,6 +58,40 @@ const subscribeErrorsAsResults: Plugin = {
   }),
 };
 
+/**
+ * Backpressure for event streams. graphql-sse pulls a subscription's results as fast as they come
+ * and queues them for the connection without bound, so before each result, while the connection's
+ * buffer is full (a client that stopped reading), wait for it to drain. A result for a connection
+ * that is gone (or a server shutting down) ends the subscription instead.
+ */
+const backpressure = (shutdown: AbortSignal) => {
+  const responses = new WeakMap<Request, ServerResponse>();
+  const gone = (res: ServerResponse) => res.destroyed || res.writableEnded;
+  const drained = (res: ServerResponse) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        res.off("drain", done).off("close", done);
+        shutdown.removeEventListener("abort", done);
+        resolve();
+      };
+      res.on("drain", done).on("close", done);
+      shutdown.addEventListener("abort", done);
+    });
+  const track: Plugin<{}, { res: ServerResponse }> = {
+    onRequest: ({ request, serverContext }) => void responses.set(request, serverContext.res),
+  };
+  const onNext = async (_ctx: unknown, req: { raw: Request }) => {
+    const res = responses.get(req.raw);
+    if (res === undefined) return;
+    // A turn of the event loop first: results read without IO (SQLite answers synchronously)
+    // would otherwise all be queued before the response even starts writing.
+    await setImmediate();
+    if (!gone(res) && res.writableNeedDrain && !shutdown.aborted) await drained(res);
+    if (gone(res) || shutdown.aborted) throw new Error("the event stream is closed");
+  };
+  return { track, onNext };
+};
+
 const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription)$/;
 const WEBHOOK_ROUTE = /^\/webhooks\/([^/]+)$/;
 
@@ -68,6 +104,8 @@ export const buildApp = (options: AppOptions): App => {
     await live.refresh().catch(() => undefined);
     await announceFeed(db).catch((e: Error) => log.warn("could not announce feed", { error: e.message }));
   };
+  const shutdown = new AbortController();
+  const streams = backpressure(shutdown.signal);
   const ingestDeps: IngestDeps = { ...options, projector, secrets: options.secrets, onProjected: () => void announce() };
 
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
@@ -77,13 +115,14 @@ export const buildApp = (options: AppOptions): App => {
     landingPage: false,
     logging: false,
     // GraphQL over Server-Sent Events (the graphql-sse protocol) at /graphql/stream.
-    plugins: [useGraphQLSSE({ endpoint: "/graphql/stream" }), subscribeErrorsAsResults],
+    plugins: [streams.track, useGraphQLSSE({ endpoint: "/graphql/stream", onNext: streams.onNext }), subscribeErrorsAsResults],
     context: async ({ request }): Promise<Context> => ({
       db,
       catalog,
       now: now(),
       principal: await authenticate(db, request.headers.get("authorization") ?? undefined),
       live,
+      signal: request.signal,
     }),
   });
 
@@ -168,14 +207,19 @@ export const buildApp = (options: AppOptions): App => {
 
   const stop = async () => {
     if (retryTimer) clearInterval(retryTimer);
+    shutdown.abort();
     await live.stop();
+    // Event streams end with the subscriptions; one whose client stopped reading never flushes,
+    // so connections still open after a grace period are cut (clients resume from their cursor).
+    const grace = setTimeout(() => server.closeAllConnections(), 2000);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    clearTimeout(grace);
     await projector.catchUp().catch(() => undefined);
     await db.close();
   };
 
-  return { server, projector, start, stop };
+  return { server, projector, live, start, stop };
 };

@@ -1,9 +1,10 @@
 // Live transitions over graphql-sse with the real graphql-sse client against the running server:
 // order, resume after a dropped connection with nothing missed, authorization, many streams.
+import { connect } from "node:net";
 import { createClient, type Client } from "graphql-sse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/server/auth.js";
-import { encodeFeedCursor, lastFeedSeq } from "../../src/store/feed.js";
+import { appendToFeed, encodeFeedCursor, lastFeedSeq } from "../../src/store/feed.js";
 import { customer, stripeEvent, subscription } from "../builders/stripe.js";
 import { testCatalog } from "../builders/histories.js";
 import { KINDS } from "../support/databases.js";
@@ -143,5 +144,48 @@ describe.each(KINDS)("Subscription.transitions over graphql-sse on %s", (kind) =
     } finally {
       await other.stop();
     }
+  });
+
+  it("holds back a consumer that stops reading, and ends a subscription whose client went away", async () => {
+    const own = await startServer(kind, testCatalog, { now: T0 * 1000 });
+    try {
+      // 4,000 rows of 10 KB each: 40 MB, far more than the socket buffers between the two ends.
+      const big = "x".repeat(10_240);
+      for (let i = 0; i < 4; i++) {
+        const rows = Array.from({ length: 1000 }, (_, j) => ({ userId: "u", entity: "user", entityId: "u", field: "f", from: null, to: big, cause: `c${i * 1000 + j}`, at: new Date(T0 * 1000) }));
+        await own.db.prisma.$transaction((tx) => appendToFeed(tx, rows));
+      }
+      const body = JSON.stringify({ query: QUERY, variables: { after: encodeFeedCursor(0) } });
+      const { port } = new URL(own.url);
+      const socket = connect(Number(port), "127.0.0.1");
+      // The client sends its request and then never reads a byte of the stream.
+      socket.pause();
+      socket.write(
+        `POST /graphql/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${own.readKey}\r\nAccept: text/event-stream\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      await new Promise((r) => setTimeout(r, 4000));
+      expect(own.app.live.active).toBe(1);
+      // Without backpressure the server pulls all 4,000 rows into memory within this time.
+      expect(own.app.live.delivered).toBeLessThan(2_000);
+      socket.destroy();
+      for (let i = 0; i < 50 && own.app.live.active > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(own.app.live.active).toBe(0);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it("ends the subscription of a graphql-sse client that disconnects while nothing happens", async () => {
+    const c = client();
+    const before = s.app.live.active;
+    const it = c.iterate<{ transitions: Received }>({ query: QUERY, variables: { userId: "user_l" } });
+    const pending = it.next();
+    for (let i = 0; i < 50 && s.app.live.active === before; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(s.app.live.active).toBe(before + 1);
+    c.dispose();
+    await pending.catch(() => undefined);
+    for (let i = 0; i < 50 && s.app.live.active > before; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(s.app.live.active).toBe(before);
   });
 });

@@ -3,8 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVerityClient, VerityRequestError, type VerityClient } from "../../examples/client/client.js";
 import { EntitlementDocument, EventsDocument, TransitionsDocument, UserDocument } from "../../examples/client/generated/graphql.js";
+import { liveTransitions, type LiveTransition } from "../../examples/client/live.js";
 import { report } from "../../examples/client/main.js";
 import { createApiKey } from "../../src/server/auth.js";
+import { encodeFeedCursor, lastFeedSeq } from "../../src/store/feed.js";
 import { testCatalog } from "../builders/histories.js";
 import { customer, stripeEvent, subscription } from "../builders/stripe.js";
 import { startServer, type RunningServer } from "../support/server.js";
@@ -61,5 +63,37 @@ describe("example client (typed documents over plain fetch)", () => {
     expect(lines[0]).toMatch(/^user user_x /);
     expect(lines.join("\n")).toContain("subscription stripe:sub_X");
     expect(lines.join("\n")).toContain("stripe:evt_s");
+  });
+
+  it("follows live transitions and, after the server cuts the connection, resumes with nothing missed or repeated", async () => {
+    const aborter = new AbortController();
+    const stream = liveTransitions({ url: s.url, apiKey: s.readKey }, { userId: "user_x", after: encodeFeedCursor(await lastFeedSeq(s.db)) }, { signal: aborter.signal, backoff: () => 50 });
+    const email = (id: string, created: number, address: string) =>
+      deliver(s.url, stripeEvent({ id, type: "customer.updated", created, object: customer({ id: "cus_X", email: address, metadata: { user_id: "user_x" } }) }), { timestamp: T0 });
+    const got: LiveTransition[] = [];
+    const next = async () => {
+      const { value } = await stream.next();
+      got.push(value as LiveTransition);
+    };
+    const first = next();
+    await new Promise((r) => setTimeout(r, 300));
+    await email("evt_e1", T0 + 10, "one@example.com");
+    await first;
+    s.app.server.closeAllConnections();
+    await email("evt_e2", T0 + 20, "two@example.com");
+    await next();
+    aborter.abort();
+    expect(got.map((t) => [t.field, t.to, t.cause])).toEqual([
+      ["email", "one@example.com", "stripe:evt_e1"],
+      ["email", "two@example.com", "stripe:evt_e2"],
+    ]);
+    expect(new Set(got.map((t) => t.cursor)).size).toBe(2);
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("throws VerityRequestError when Verity refuses the subscription", async () => {
+    const refused = await liveTransitions({ url: s.url, apiKey: "vty_wrong" }, { userId: "user_x" }).next().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(VerityRequestError);
+    expect((refused as VerityRequestError).code).toBe("unauthorized");
   });
 });

@@ -41,8 +41,9 @@ builder.subscriptionField("transitions", (t) =>
       }
       void info;
       const aborter = new AbortController();
-      const rows = ctx.live.subscribe({ userId, entity: args.entity ?? null, field: args.field ?? null }, after, aborter.signal);
-      // Closing the iterator (client gone) ends the wait at once.
+      const signal = AbortSignal.any([aborter.signal, ctx.signal]);
+      const rows = ctx.live.subscribe({ userId, entity: args.entity ?? null, field: args.field ?? null }, after, signal);
+      // Closing the iterator or the client's connection ends the wait at once.
       return {
         [Symbol.asyncIterator]: () => ({
           next: () => rows.next(),
