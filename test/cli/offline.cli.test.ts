@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCatalog } from "../../src/config/catalog.js";
 import { databaseSnapshot, type Snapshot } from "../../src/offline/snapshot.js";
 import { openDatabase } from "../../src/store/database.js";
-import { buildHistory, PRICES, testCatalog, type UserScript } from "../builders/histories.js";
-import { ingest, testCatalogJson } from "../offline/support.js";
+import { testCatalog } from "../builders/histories.js";
+import { testCatalogJson } from "../offline/support.js";
+import { seedDatabase, seedHistory } from "../support/seed.js";
 
 const BIN = new URL("../../bin/verity.mjs", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "verity-offline-cli-"));
@@ -32,32 +33,13 @@ const verity = (args: string[], options: { input?: string; env?: NodeJS.ProcessE
     child.stdin.end(options.input ?? "");
   });
 
-const scripts: UserScript[] = [
+const history = seedHistory(
   {
-    customerMetadata: true,
-    email: true,
-    startOffset: 0,
-    subscription: {
-      shape: "basil",
-      priceId: PRICES.proMonthly,
-      trial: false,
-      checkout: "late_same_second",
-      metadataUserId: false,
-      cancelAtSignup: false,
-      renewals: 1,
-      renewalTie: true,
-      pastDue: "none",
-      cancel: "immediately",
-      cancelTie: true,
-      planChange: "none",
-      updateAtDeletion: true,
-      paymentSucceededToo: false,
-    },
-    oneTime: { priceId: PRICES.lifetime, ownCustomer: false, identified: true, delayDays: 2, refund: "partial", refundEvents: "both", expandRefunds: false, refundTie: false },
-    sharesFirstCustomer: false,
+    subscription: { trial: false, renewals: 1, pastDue: "none", cancel: "immediately", planChange: "none", paymentSucceededToo: false },
+    oneTime: { ownCustomer: false, delayDays: 2, expandRefunds: false, refundTie: false },
   },
-];
-const history = buildHistory(scripts, 5);
+  5,
+);
 
 const live = async (): Promise<Snapshot> => {
   const db = await openDatabase(DATABASE_URL);
@@ -77,7 +59,7 @@ beforeAll(async () => {
   writeFileSync(CONFIG, testCatalogJson);
   const db = await openDatabase(DATABASE_URL);
   try {
-    await ingest(db, [...history.events].reverse());
+    await seedDatabase(db, history);
   } finally {
     await db.close();
   }

@@ -9,47 +9,29 @@ import { ExportFormatError, replay } from "../../src/offline/replay.js";
 import { databaseSnapshot } from "../../src/offline/snapshot.js";
 import { snapshotOf } from "../../src/offline/verify.js";
 import type { Database } from "../../src/store/database.js";
-import { buildHistory, PRICES, testCatalog, type UserScript } from "../builders/histories.js";
+import { testCatalog } from "../builders/histories.js";
 import { customer, stripeEvent } from "../builders/stripe.js";
 import { appendStripeEvent } from "../support/append.js";
 import { openTestDatabase } from "../support/databases.js";
-import { exportLines, ingest } from "./support.js";
+import { seedDatabase, seedHistory } from "../support/seed.js";
+import { exportLines } from "./support.js";
 
 const run = promisify(execFile);
 
-const scripts: UserScript[] = [
+const history = seedHistory(
   {
-    customerMetadata: true,
-    email: true,
-    startOffset: 0,
-    subscription: {
-      shape: "basil",
-      priceId: PRICES.proMonthly,
-      trial: true,
-      checkout: "late_same_second",
-      metadataUserId: false,
-      cancelAtSignup: false,
-      renewals: 2,
-      renewalTie: true,
-      pastDue: "recovered",
-      cancel: "at_period_end",
-      cancelTie: true,
-      planChange: "switch",
-      updateAtDeletion: true,
-      paymentSucceededToo: true,
-    },
-    oneTime: { priceId: PRICES.lifetime, ownCustomer: true, identified: true, delayDays: 3, refund: "partial", refundEvents: "both", expandRefunds: true, refundTie: true },
-    sharesFirstCustomer: false,
+    subscription: { trial: true, renewals: 2, pastDue: "recovered", cancel: "at_period_end", planChange: "switch", paymentSucceededToo: true },
+    oneTime: { ownCustomer: true, delayDays: 3, expandRefunds: true, refundTie: true },
   },
-];
-const history = buildHistory(scripts, 11);
+  11,
+);
 
 describe("export", () => {
   let db: Database;
   let close: () => Promise<void>;
   beforeEach(async () => {
     ({ db, close } = await openTestDatabase("sqlite"));
-    await ingest(db, [...history.events].reverse());
+    await seedDatabase(db, history);
   });
   afterEach(async () => close());
 
