@@ -4,6 +4,7 @@
 import { Either } from "effect";
 import { loadCatalog } from "../config/catalog.js";
 import { readSettings } from "../config/env.js";
+import { webhookSchemes } from "../providers/registry.js";
 import { createApiKey, isScope, listApiKeys, type Scope } from "../server/auth.js";
 import { openDatabase } from "../store/database.js";
 import { applyMigrations } from "../store/migrate.js";
@@ -61,7 +62,7 @@ const serve = async (args: string[], io: Out): Promise<number> => {
   const app = buildApp({
     db,
     catalog: catalog.right,
-    secrets: { stripe: s.stripeWebhookSecrets },
+    secrets: s.webhookSecrets,
     stripeApi: s.stripeSecretKey === null ? null : { secretKey: s.stripeSecretKey, baseUrl: s.stripeApiBase, timeoutMs: 5000 },
     maxBodyBytes: s.maxBodyBytes,
     now: () => Date.now(),
@@ -69,8 +70,14 @@ const serve = async (args: string[], io: Out): Promise<number> => {
   });
   const { url } = await app.start(s.port, s.host);
   io.out(`Verity listening on ${url} (database: ${db.kind}, plans: ${Object.keys(catalog.right.plans).length})`);
-  io.out(`  webhooks: ${url}/webhooks/stripe   GraphQL: ${url}/graphql   REST: ${url}/api/users/{id}/entitlements`);
-  if (s.stripeWebhookSecrets.length === 0) io.err("warning: STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks will be refused");
+  const configured = Object.values(webhookSchemes).filter((scheme) => (s.webhookSecrets[scheme.provider] ?? []).length > 0);
+  io.out(`  webhooks: ${url}/webhooks/{${Object.keys(webhookSchemes).join("|")}}   GraphQL: ${url}/graphql   REST: ${url}/api/users/{id}/entitlements`);
+  if (configured.length === 0) {
+    const variables = Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ");
+    io.err(`warning: no webhook secret is set (${variables}): every webhook will be refused`);
+  } else {
+    io.out(`  accepting webhooks from: ${configured.map((scheme) => scheme.provider).join(", ")}`);
+  }
   await new Promise<void>((resolve) => {
     const shutdown = () => resolve();
     process.once("SIGINT", shutdown);

@@ -1,6 +1,8 @@
 // Reads Verity's settings from the environment (and CLI flags), with a clear error for each
 // value that is wrong.
 import { Either } from "effect";
+import type { Provider } from "../domain/provider.js";
+import { webhookSchemes } from "../providers/registry.js";
 import { DEFAULT_DATABASE_URL } from "../store/database.js";
 import { databaseKind } from "../store/url.js";
 
@@ -9,7 +11,8 @@ export type Settings = {
   readonly host: string;
   readonly databaseUrl: string;
   readonly configPath: string;
-  readonly stripeWebhookSecrets: readonly string[];
+  /** Webhook signing secrets per provider, from each provider's variable (e.g. STRIPE_WEBHOOK_SECRET). */
+  readonly webhookSecrets: Readonly<Partial<Record<Provider, readonly string[]>>>;
   readonly stripeSecretKey: string | null;
   readonly stripeApiBase: string;
   readonly maxBodyBytes: number;
@@ -46,7 +49,7 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
     host: env.HOST ?? "0.0.0.0",
     databaseUrl,
     configPath: overrides.config ?? env.VERITY_CONFIG ?? "verity.config.json",
-    stripeWebhookSecrets: secretList(env.STRIPE_WEBHOOK_SECRET),
+    webhookSecrets: Object.fromEntries(Object.values(webhookSchemes).map((scheme) => [scheme.provider, secretList(env[scheme.secretVariable])])),
     stripeSecretKey: env.STRIPE_SECRET_KEY?.trim() || null,
     stripeApiBase: env.STRIPE_API_BASE?.trim() || "https://api.stripe.com",
     maxBodyBytes: Either.getOrThrow(maxBody),

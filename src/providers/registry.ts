@@ -1,8 +1,10 @@
-// The normalizer for each provider. A provider without one yet stores its events and derives no facts.
+// Every provider's webhook edge and normalizer, by name. A provider without a normalizer yet
+// stores its events and derives no facts.
 import { noHint, type NormalizedEvent } from "../domain/event.js";
 import type { Provider } from "../domain/provider.js";
 import { normalizeStripeEvent } from "./stripe/normalize.js";
-import type { NormalizeOptions, Normalizer, StoredEventInput } from "./types.js";
+import { stripeWebhook } from "./stripe/webhook.js";
+import type { NormalizeOptions, Normalizer, StoredEventInput, WebhookScheme } from "./types.js";
 
 const factless =
   (provider: Provider): Normalizer =>
@@ -13,6 +15,11 @@ export const normalizers: Readonly<Record<Provider, Normalizer>> = {
   paddle: factless("paddle"),
   lemonsqueezy: factless("lemonsqueezy"),
   creem: factless("creem"),
+};
+
+/** Providers whose webhooks Verity accepts. */
+export const webhookSchemes: Readonly<Partial<Record<Provider, WebhookScheme>>> = {
+  stripe: stripeWebhook,
 };
 
 export const normalize = (provider: Provider, event: StoredEventInput, options: NormalizeOptions): NormalizedEvent =>

@@ -16,15 +16,17 @@ import { announceFeed } from "../store/feed.js";
 import { Projector, rebuildIfStale } from "../store/projector.js";
 import { authenticate, type Scope } from "./auth.js";
 import { apiError, sendError, sendJson, type ApiError } from "./errors.js";
-import { ingestWebhook, retryMissingLineItems, type IngestDeps } from "./ingest.js";
+import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
 import type { Logger } from "./logger.js";
 import { getEntitlements, getEvents, getSubscription, type RestResult } from "./rest.js";
-import type { StripeApi } from "./stripe-api.js";
+import type { Provider } from "../domain/provider.js";
+import { stripeLineItems, type StripeApi } from "../providers/stripe/line-items.js";
 
 export type AppOptions = {
   readonly db: Database;
   readonly catalog: Catalog;
-  readonly secrets: { readonly stripe: readonly string[] };
+  /** Webhook signing secrets per provider (several during a rotation). */
+  readonly secrets: Readonly<Partial<Record<Provider, readonly string[]>>>;
   readonly stripeApi: StripeApi | null;
   readonly maxBodyBytes: number;
   readonly now: () => number;
@@ -106,7 +108,12 @@ export const buildApp = (options: AppOptions): App => {
   };
   const shutdown = new AbortController();
   const streams = backpressure(shutdown.signal);
-  const ingestDeps: IngestDeps = { ...options, projector, secrets: options.secrets, onProjected: () => void announce() };
+  const ingestDeps: IngestDeps = {
+    ...options,
+    projector,
+    enrichments: { stripe: stripeLineItems(options.stripeApi) },
+    onProjected: () => void announce(),
+  };
 
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
     schema,
@@ -200,7 +207,7 @@ export const buildApp = (options: AppOptions): App => {
       server.once("error", reject);
       server.listen(port, host, () => resolve());
     });
-    retryMissingLineItems(ingestDeps).catch((e: Error) => log.error("line item retry failed", { error: e.message }));
+    retryMissingEnrichments(ingestDeps).catch((e: Error) => log.error("enrichment retry failed", { error: e.message }));
     const actual = (server.address() as AddressInfo).port;
     return { port: actual, url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${actual}` };
   };

@@ -4,17 +4,14 @@ import type { IncomingMessage } from "node:http";
 import { Either } from "effect";
 import type { Catalog } from "../domain/catalog.js";
 import type { Provider } from "../domain/provider.js";
-import type { Envelope } from "../providers/types.js";
-import { decodeStripeEnvelope } from "../providers/stripe/envelope.js";
-import { verifyStripeSignature } from "../providers/stripe/verify.js";
-import { checkoutNeedingLineItems, LINE_ITEMS_EVENT_TYPE, lineItemsEventId } from "../providers/stripe/normalize.js";
+import { webhookSchemes } from "../providers/registry.js";
+import type { Enrichment, Envelope, WebhookScheme } from "../providers/types.js";
 import type { Database } from "../store/database.js";
 import { appendEvent, recordRejection } from "../store/events.js";
 import type { Projector } from "../store/projector.js";
 import { readBody } from "./body.js";
 import { apiError, type ApiError } from "./errors.js";
 import type { Logger } from "./logger.js";
-import { fetchCheckoutLineItems, type StripeApi } from "./stripe-api.js";
 
 export type IngestDeps = {
   readonly db: Database;
@@ -22,8 +19,9 @@ export type IngestDeps = {
   readonly projector: Projector;
   readonly now: () => number;
   readonly maxBodyBytes: number;
-  readonly secrets: { readonly stripe: readonly string[] };
-  readonly stripeApi: StripeApi | null;
+  /** Signing secrets per provider; a provider with none answers 503 and stores nothing. */
+  readonly secrets: Readonly<Partial<Record<Provider, readonly string[]>>>;
+  readonly enrichments: Readonly<Partial<Record<Provider, Enrichment>>>;
   readonly log: Logger;
   /** Told after each projection commits (live subscribers wait on it). */
   readonly onProjected?: () => void;
@@ -44,33 +42,35 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 
 type Verified = { readonly bytes: Buffer; readonly payload: unknown; readonly envelope: Envelope };
 
-const verifyStripe = async (deps: IngestDeps, req: IncomingMessage): Promise<Either.Either<Verified, ApiError>> => {
+const verifyDelivery = async (deps: IngestDeps, scheme: WebhookScheme, req: IncomingMessage): Promise<Either.Either<Verified, ApiError>> => {
+  const { provider } = scheme;
   const receivedAt = deps.now();
   const body = await readBody(req, deps.maxBodyBytes);
   if (body._tag === "TooLarge") {
     return Either.left(
-      await reject(deps, "stripe", body.seen, apiError(413, "payload_too_large", `body exceeds the ${deps.maxBodyBytes}-byte limit`)),
+      await reject(deps, provider, body.seen, apiError(413, "payload_too_large", `body exceeds the ${deps.maxBodyBytes}-byte limit`)),
     );
   }
   const bytes = body.bytes;
-  if (deps.secrets.stripe.length === 0) {
+  const secrets = deps.secrets[provider] ?? [];
+  if (secrets.length === 0) {
     return Either.left(
-      await reject(deps, "stripe", bytes.length, apiError(503, "provider_not_configured", "STRIPE_WEBHOOK_SECRET is not set; nothing was stored")),
+      await reject(deps, provider, bytes.length, apiError(503, "provider_not_configured", `${scheme.secretVariable} is not set; nothing was stored`)),
     );
   }
-  const verified = verifyStripeSignature({ rawBody: bytes, header: header(req, "stripe-signature"), secrets: deps.secrets.stripe, now: receivedAt });
+  const verified = scheme.verify({ rawBody: bytes, header: (name) => header(req, name), secrets, now: receivedAt });
   if (Either.isLeft(verified)) {
-    return Either.left(await reject(deps, "stripe", bytes.length, apiError(400, verified.left.code, verified.left.message)));
+    return Either.left(await reject(deps, provider, bytes.length, apiError(400, verified.left.code, verified.left.message)));
   }
   let payload: unknown;
   try {
     payload = JSON.parse(bytes.toString("utf8"));
   } catch (e) {
-    return Either.left(await reject(deps, "stripe", bytes.length, apiError(400, "invalid_json", `body is not JSON: ${(e as Error).message}`)));
+    return Either.left(await reject(deps, provider, bytes.length, apiError(400, "invalid_json", `body is not JSON: ${(e as Error).message}`)));
   }
-  const envelope = decodeStripeEnvelope(payload);
+  const envelope = scheme.envelope(payload);
   if (Either.isLeft(envelope)) {
-    return Either.left(await reject(deps, "stripe", bytes.length, apiError(400, "invalid_event", envelope.left)));
+    return Either.left(await reject(deps, provider, bytes.length, apiError(400, "invalid_event", envelope.left)));
   }
   return Either.right({ bytes, payload, envelope: envelope.right });
 };
@@ -85,26 +85,24 @@ const projectSafely = async (deps: IngestDeps, seq: number): Promise<void> => {
   }
 };
 
-/**
- * A one-time checkout event does not say what was bought. Verity asks Stripe for the line items
- * and stores the answer as an event of its own, so replay stays pure and offline.
- */
-export const enrichCheckout = async (deps: IngestDeps, payload: unknown, occurredAt: number): Promise<void> => {
-  const sessionId = checkoutNeedingLineItems(payload);
-  if (sessionId === null) return;
-  if (deps.stripeApi === null) {
-    deps.log.warn("checkout without price metadata and no STRIPE_SECRET_KEY: its plan stays unknown", { sessionId });
+/** Fetches what an event lacks (see Enrichment) and stores the answer as an event of its own. */
+export const enrich = async (deps: IngestDeps, provider: Provider, payload: unknown, occurredAt: number): Promise<void> => {
+  const enrichment = deps.enrichments[provider];
+  const needed = enrichment?.needs(payload) ?? null;
+  if (enrichment === undefined || needed === null) return;
+  if (enrichment.fetch === null) {
+    deps.log.warn(enrichment.unavailable, { provider, subject: needed.subject });
     return;
   }
-  const fetched = await fetchCheckoutLineItems(deps.stripeApi, sessionId);
+  const fetched = await enrichment.fetch(needed.subject);
   if (Either.isLeft(fetched)) {
-    deps.log.error("could not fetch checkout line items", { sessionId, error: fetched.left });
+    deps.log.error("could not fetch what an event lacks", { provider, subject: needed.subject, error: fetched.left });
     return;
   }
   const appended = await appendEvent(deps.db, {
-    provider: "stripe",
-    providerEventId: lineItemsEventId(sessionId),
-    type: LINE_ITEMS_EVENT_TYPE,
+    provider,
+    providerEventId: needed.eventId,
+    type: needed.type,
     occurredAt,
     receivedAt: deps.now(),
     origin: "fetched",
@@ -115,36 +113,36 @@ export const enrichCheckout = async (deps: IngestDeps, payload: unknown, occurre
 };
 
 /**
- * Fetches line items that an earlier attempt could not (Stripe unreachable, process stopped):
- * every stored one-time checkout that needs them and has no fetched answer yet.
+ * Fetches what an earlier attempt could not (the provider unreachable, the process stopped): every
+ * stored event that needs a fetch and has no stored answer yet.
  */
-export const retryMissingLineItems = async (deps: IngestDeps): Promise<number> => {
-  if (deps.stripeApi === null) return 0;
-  const checkouts = await deps.db.prisma.event.findMany({
-    where: { provider: "stripe", type: { in: ["checkout.session.completed", "checkout.session.async_payment_succeeded"] } },
-    orderBy: { seq: "asc" },
-  });
+export const retryMissingEnrichments = async (deps: IngestDeps): Promise<number> => {
   let fetched = 0;
-  for (const row of checkouts) {
-    const payload = JSON.parse(Buffer.from(row.rawBody).toString("utf8")) as unknown;
-    const sessionId = checkoutNeedingLineItems(payload);
-    if (sessionId === null) continue;
-    const known = await deps.db.prisma.event.findUnique({
-      where: { provider_providerEventId: { provider: "stripe", providerEventId: lineItemsEventId(sessionId) } },
-      select: { seq: true },
-    });
-    if (known) continue;
-    await enrichCheckout(deps, payload, row.occurredAt.getTime());
-    fetched += 1;
+  for (const [provider, enrichment] of Object.entries(deps.enrichments) as [Provider, Enrichment][]) {
+    if (enrichment.fetch === null) continue;
+    const candidates = await deps.db.prisma.event.findMany({ where: { provider, type: { in: [...enrichment.eventTypes] } }, orderBy: { seq: "asc" } });
+    for (const row of candidates) {
+      const payload = JSON.parse(Buffer.from(row.rawBody).toString("utf8")) as unknown;
+      const needed = enrichment.needs(payload);
+      if (needed === null) continue;
+      const known = await deps.db.prisma.event.findUnique({
+        where: { provider_providerEventId: { provider, providerEventId: needed.eventId } },
+        select: { seq: true },
+      });
+      if (known) continue;
+      await enrich(deps, provider, payload, row.occurredAt.getTime());
+      fetched += 1;
+    }
   }
   return fetched;
 };
 
 export const ingestWebhook = async (deps: IngestDeps, provider: Provider, req: IncomingMessage): Promise<Either.Either<IngestOk, ApiError>> => {
-  if (provider !== "stripe") {
+  const scheme = webhookSchemes[provider];
+  if (scheme === undefined) {
     return Either.left(await reject(deps, provider, 0, apiError(404, "provider_not_supported", `webhooks from ${provider} are not supported yet`)));
   }
-  const verified = await verifyStripe(deps, req);
+  const verified = await verifyDelivery(deps, scheme, req);
   if (Either.isLeft(verified)) return Either.left(verified.left);
   const { bytes, payload, envelope } = verified.right;
   const appended = await appendEvent(deps.db, {
@@ -163,9 +161,7 @@ export const ingestWebhook = async (deps: IngestDeps, provider: Provider, req: I
     if (!projected) await projectSafely(deps, appended.seq);
   } else {
     await projectSafely(deps, appended.seq);
-    await enrichCheckout(deps, payload, envelope.occurredAt).catch((e: Error) =>
-      deps.log.error("checkout enrichment failed", { error: e.message }),
-    );
+    await enrich(deps, provider, payload, envelope.occurredAt).catch((e: Error) => deps.log.error("enrichment failed", { provider, error: e.message }));
   }
   return Either.right({ seq: appended.seq, duplicate: appended.duplicate, type: envelope.type, id: envelope.providerEventId });
 };

@@ -38,6 +38,19 @@ export const PRICES = {
   oneTimeUnmapped: "price_sticker_pack",
 } as const;
 
+/** The same plans' ids at the other providers: Paddle price ids, Lemon Squeezy variant ids, Creem product ids. */
+export const PROVIDER_PRICES = {
+  paddle: { proMonthly: "pri_01hpro0monthly", proYearly: "pri_01hpro0yearly", teamMonthly: "pri_01hteam0monthly", lifetime: "pri_01hlifetime" },
+  lemonsqueezy: { proMonthly: "101", proYearly: "102", teamMonthly: "201", lifetime: "301" },
+  creem: { proMonthly: "prod_pro_monthly", proYearly: "prod_pro_yearly", teamMonthly: "prod_team_monthly", lifetime: "prod_lifetime" },
+} as const;
+
+const others = (plan: "proMonthly" | "teamMonthly" | "lifetime", alt?: "proYearly") => ({
+  paddle: [PROVIDER_PRICES.paddle[plan], ...(alt ? [PROVIDER_PRICES.paddle[alt]] : [])],
+  lemonsqueezy: [PROVIDER_PRICES.lemonsqueezy[plan], ...(alt ? [PROVIDER_PRICES.lemonsqueezy[alt]] : [])],
+  creem: [PROVIDER_PRICES.creem[plan], ...(alt ? [PROVIDER_PRICES.creem[alt]] : [])],
+});
+
 const AMOUNTS: Readonly<Record<string, number>> = {
   [PRICES.proMonthly]: 1900,
   [PRICES.proYearly]: 19000,
@@ -57,7 +70,7 @@ export const testCatalog: Catalog = {
     pro: {
       code: "pro",
       name: "Pro",
-      prices: { stripe: [PRICES.proMonthly, PRICES.proYearly] },
+      prices: { stripe: [PRICES.proMonthly, PRICES.proYearly], ...others("proMonthly", "proYearly") },
       features: {
         export: { _tag: "Flag" },
         api_calls: { _tag: "Metered", limit: 10_000, per: "month", overage: "block" },
@@ -69,7 +82,7 @@ export const testCatalog: Catalog = {
     team: {
       code: "team",
       name: "Team",
-      prices: { stripe: [PRICES.teamMonthly, PRICES.teamYearly] },
+      prices: { stripe: [PRICES.teamMonthly, PRICES.teamYearly], ...others("teamMonthly") },
       features: {
         export: { _tag: "Flag" },
         api_calls: { _tag: "Metered", limit: 50_000, per: "period", overage: "allow" },
@@ -81,7 +94,7 @@ export const testCatalog: Catalog = {
     lifetime: {
       code: "lifetime",
       name: "Lifetime",
-      prices: { stripe: [PRICES.lifetime] },
+      prices: { stripe: [PRICES.lifetime], ...others("lifetime") },
       features: {
         export: { _tag: "Flag" },
         api_calls: { _tag: "Metered", limit: 5_000, per: "month", overage: "block" },

@@ -1,10 +1,11 @@
 // Starts the real Verity HTTP server on a free port against a fresh database, with a fixed or
 // controllable clock, and an API key for reads.
 import type { Catalog } from "../../src/domain/catalog.js";
+import type { Provider } from "../../src/domain/provider.js";
 import { buildApp, type App } from "../../src/server/app.js";
 import { createApiKey } from "../../src/server/auth.js";
 import { silentLogger } from "../../src/server/logger.js";
-import type { StripeApi } from "../../src/server/stripe-api.js";
+import type { StripeApi } from "../../src/providers/stripe/line-items.js";
 import type { Database } from "../../src/store/database.js";
 import { openDatabase } from "../../src/store/database.js";
 import { openTestDatabase, type DatabaseKindUnderTest } from "./databases.js";
@@ -27,7 +28,10 @@ export const startServer = async (
   options: {
     maxBodyBytes?: number;
     stripeApi?: StripeApi | null;
+    /** Stripe's webhook secrets (default: TEST_SECRET). */
     secrets?: string[];
+    /** Other providers' webhook secrets; a provider left out answers 503 provider_not_configured. */
+    providerSecrets?: Partial<Record<Exclude<Provider, "stripe">, string[]>>;
     now?: number;
     catchUpIntervalMs?: number;
     livePollMs?: number;
@@ -42,7 +46,7 @@ export const startServer = async (
   const app = buildApp({
     db,
     catalog,
-    secrets: { stripe: options.secrets ?? [TEST_SECRET] },
+    secrets: { ...options.providerSecrets, stripe: options.secrets ?? [TEST_SECRET] },
     stripeApi: options.stripeApi ?? null,
     maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
     now: () => clock.now,
