@@ -1,10 +1,9 @@
 // `verity verify`: exports the event log, replays it offline and compares the result with the live
 // projections, field by field. No difference is the replay-equivalence property, checked on the
 // operator's own data.
-import { createHash } from "node:crypto";
 import type { Catalog } from "../domain/catalog.js";
 import type { Database } from "../store/database.js";
-import { PROJECTION_VERSION } from "../store/projector.js";
+import { catalogFingerprint } from "../store/projector.js";
 import { diffSnapshots, type Difference } from "./diff.js";
 import { exportEvents } from "./export.js";
 import { encodeLine } from "./ndjson.js";
@@ -23,10 +22,6 @@ export type VerifyResult = {
   /** True when the database kept changing during every attempt: the comparison may not be exact. */
   readonly unsettled: boolean;
 };
-
-/** Mirrors the fingerprint the projector records with the projections (see rebuildIfStale). */
-const catalogFingerprint = (catalog: Catalog): string =>
-  `${PROJECTION_VERSION}:${createHash("sha256").update(JSON.stringify(catalog)).digest("hex")}`;
 
 /** What changes whenever events are appended or projections rewritten. */
 const watermark = async (db: Database): Promise<string> => {

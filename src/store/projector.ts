@@ -4,15 +4,14 @@
 // state. Projections, the event→keys index and the checkpoint are written in one transaction.
 import { createHash } from "node:crypto";
 import type { Catalog } from "../domain/catalog.js";
-import { grantsFor } from "../domain/entitlements.js";
 import type { NormalizedEvent } from "../domain/event.js";
-import { parseKey } from "../domain/identity.js";
 import { replayEvents } from "../domain/resolver.js";
-import { ordersOf, subscriptionsOf, type State, type Transition } from "../domain/state.js";
+import type { State, Transition } from "../domain/state.js";
 import { normalize } from "../providers/registry.js";
 import type { Database, Prisma } from "./database.js";
 import { queryablePayload, toStoredEvent, type StoredEvent } from "./events.js";
 import { appendToFeed, gainedTransitions, type FeedTransition } from "./feed.js";
+import { projectionRows } from "./projection-rows.js";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
 
@@ -32,103 +31,17 @@ export const normalizeStored = (event: StoredEvent, catalog: Catalog): Normalize
 
 const keysOf = (event: NormalizedEvent): string[] => [...new Set(event.facts.flatMap((f) => f.keys))];
 
-/** Absorbed users' transitions belong to the user that absorbed them. */
-const finalOwner = (transitions: readonly Transition[], state: State) => {
-  const absorbedBy = new Map<string, string>();
-  for (const t of transitions) if (t.entity === "user" && t.field === "merged" && t.from !== null) absorbedBy.set(t.from, t.entityId);
-  return (userId: string): string => {
-    let id = userId;
-    while (!state.users[id] && absorbedBy.has(id)) id = absorbedBy.get(id)!;
-    return id;
-  };
-};
-
-const ms = (t: number | null): Date | null => (t === null ? null : new Date(t));
-
-/** Writes the projections of `state`; returns the transition rows written, in fold order. */
+/** Writes the projection rows of `state`; returns the transition rows written, in fold order. */
 const writeState = async (tx: Tx, state: State, transitions: readonly Transition[], catalog: Catalog): Promise<FeedTransition[]> => {
-  const users = Object.values(state.users);
-  if (users.length === 0) return [];
-  await tx.user.createMany({
-    data: users.map((u) => ({ id: u.id, appUserId: u.appUserId, email: u.email, status: u.status, createdAt: new Date(u.createdAt) })),
-  });
-  await tx.userIdentity.createMany({
-    data: users.flatMap((u) => u.keys.map((key) => ({ key, userId: u.id, ...parseKey(key) }))),
-  });
-  const subs = Object.values(state.subscriptions);
-  if (subs.length > 0) {
-    await tx.subscription.createMany({
-      data: subs.map((s) => ({
-        id: s.id,
-        provider: s.provider,
-        providerId: s.providerId,
-        userId: s.userId,
-        plan: s.plan,
-        priceIds: s.priceIds.join(","),
-        status: s.status,
-        providerStatus: s.providerStatus,
-        currentPeriodStart: ms(s.currentPeriodStart),
-        currentPeriodEnd: ms(s.currentPeriodEnd),
-        cancelAtPeriodEnd: s.cancelAtPeriodEnd,
-        canceledAt: ms(s.canceledAt),
-        startedAt: ms(s.startedAt),
-        endedAt: ms(s.endedAt),
-        trialStart: ms(s.trialStart),
-        trialEnd: ms(s.trialEnd),
-        pastDueSince: ms(s.pastDueSince),
-        updatedAt: new Date(s.updatedAt),
-      })),
-    });
-  }
-  const orders = Object.values(state.orders);
-  if (orders.length > 0) {
-    await tx.order.createMany({
-      data: orders.map((o) => ({
-        id: o.id,
-        provider: o.provider,
-        providerId: o.providerId,
-        userId: o.userId,
-        kind: o.kind,
-        plan: o.plan,
-        priceIds: o.priceIds.join(","),
-        subscriptionId: o.subscriptionId,
-        amount: o.amount,
-        amountRefunded: o.amountRefunded,
-        currency: o.currency,
-        status: o.status,
-        paidAt: new Date(o.paidAt),
-      })),
-    });
-  }
-  const grants = users.flatMap((u) => grantsFor(u.id, subscriptionsOf(state, u.id), ordersOf(state, u.id), catalog));
-  if (grants.length > 0) {
-    await tx.entitlement.createMany({
-      data: grants.map((g) => ({
-        id: g.id,
-        userId: g.userId,
-        feature: g.feature,
-        source: g.source,
-        sourceKind: g.sourceKind,
-        sourceId: g.sourceId,
-        limit: g.spec._tag === "Metered" ? g.spec.limit : null,
-        per: g.spec._tag === "Metered" ? g.spec.per : null,
-        overage: g.spec._tag === "Metered" ? g.spec.overage : null,
-        credits: g.spec._tag === "Credits" ? g.spec.credits : null,
-        validUntil: ms(g.validUntil),
-        periodEnd: ms(g.periodEnd),
-      })),
-    });
-  }
-  const owner = finalOwner(transitions, state);
-  const ordinals = new Map<string, number>();
-  const rows = transitions.map((t) => {
-    const userId = owner(t.userId);
-    const ordinal = ordinals.get(userId) ?? 0;
-    ordinals.set(userId, ordinal + 1);
-    return { id: `${userId}:${ordinal}`, userId, ordinal, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: new Date(t.at) };
-  });
-  if (rows.length > 0) await tx.transition.createMany({ data: rows });
-  return rows;
+  const rows = projectionRows(state, transitions, catalog);
+  if (rows.users.length === 0) return [];
+  await tx.user.createMany({ data: rows.users });
+  await tx.userIdentity.createMany({ data: rows.identities });
+  if (rows.subscriptions.length > 0) await tx.subscription.createMany({ data: rows.subscriptions });
+  if (rows.orders.length > 0) await tx.order.createMany({ data: rows.orders });
+  if (rows.grants.length > 0) await tx.entitlement.createMany({ data: rows.grants });
+  if (rows.transitions.length > 0) await tx.transition.createMany({ data: rows.transitions });
+  return rows.transitions;
 };
 
 /** Removes users and, through ON DELETE CASCADE, everything projected for them. */
@@ -205,7 +118,8 @@ export const projectEvents = async (db: Database, catalog: Catalog, seqs: readon
  */
 export const PROJECTION_VERSION = "1";
 
-const fingerprint = (catalog: Catalog): string =>
+/** What the projections were derived with: the projection version and the plan catalog. */
+export const catalogFingerprint = (catalog: Catalog): string =>
   `${PROJECTION_VERSION}:${createHash("sha256").update(JSON.stringify(catalog)).digest("hex")}`;
 
 /**
@@ -219,7 +133,7 @@ export const rebuildProjections = async (
   catalog: Catalog,
   observe: { readonly before?: (tx: Tx) => Promise<void>; readonly after?: (tx: Tx) => Promise<void> } = {},
 ): Promise<{ readonly events: number; readonly users: number }> => {
-  const wanted = fingerprint(catalog);
+  const wanted = catalogFingerprint(catalog);
   return db.prisma.$transaction(async (tx) => {
     if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
     await observe.before?.(tx);
@@ -242,7 +156,7 @@ export const rebuildProjections = async (
  * Returns whether it rebuilt.
  */
 export const rebuildIfStale = async (db: Database, catalog: Catalog): Promise<boolean> => {
-  const wanted = fingerprint(catalog);
+  const wanted = catalogFingerprint(catalog);
   const current = await db.prisma.projectionMeta.findUnique({ where: { key: "derivedWith" } });
   if (current?.value === wanted) return false;
   const hasProjections = (await db.prisma.projectedEvent.count()) > 0;

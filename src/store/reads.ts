@@ -1,9 +1,12 @@
 // Read-side queries over the projections and the event log. Nothing here writes.
-import type { Catalog, FeatureSpec } from "../domain/catalog.js";
+import type { Catalog } from "../domain/catalog.js";
 import { entitlementsAt, type EntitlementView, type Grant } from "../domain/entitlements.js";
 import type { Instant } from "../domain/time.js";
 import type { Database } from "./database.js";
 import { toStoredEvent, type StoredEvent } from "./events.js";
+import { toGrant } from "./projection-rows.js";
+
+export { toGrant } from "./projection-rows.js";
 
 /** Finds a user by the app's user id, any provider customer id, or Verity's own id. */
 export const findUserId = async (db: Database, id: string): Promise<string | null> => {
@@ -15,40 +18,6 @@ export const findUserId = async (db: Database, id: string): Promise<string | nul
   if (byApp) return byApp.userId;
   return (await db.prisma.user.findUnique({ where: { id }, select: { id: true } }))?.id ?? null;
 };
-
-type EntitlementRow = {
-  id: string;
-  userId: string;
-  feature: string;
-  source: string;
-  sourceKind: string;
-  sourceId: string;
-  limit: number | null;
-  per: string | null;
-  overage: string | null;
-  credits: number | null;
-  validUntil: Date | null;
-  periodEnd: Date | null;
-};
-
-const specOf = (row: EntitlementRow): FeatureSpec =>
-  row.limit !== null && row.per !== null
-    ? { _tag: "Metered", limit: row.limit, per: row.per as "month" | "year" | "period", overage: row.overage === "allow" ? "allow" : "block" }
-    : row.credits !== null
-      ? { _tag: "Credits", credits: row.credits }
-      : { _tag: "Flag" };
-
-export const toGrant = (row: EntitlementRow): Grant => ({
-  id: row.id,
-  userId: row.userId,
-  feature: row.feature,
-  source: row.source,
-  sourceKind: row.sourceKind === "lifetime" ? "lifetime" : "subscription",
-  sourceId: row.sourceId,
-  spec: specOf(row),
-  validUntil: row.validUntil?.getTime() ?? null,
-  periodEnd: row.periodEnd?.getTime() ?? null,
-});
 
 export const userEntitlements = async (db: Database, catalog: Catalog, userId: string, at: Instant): Promise<EntitlementView[]> => {
   const rows = await db.prisma.entitlement.findMany({ where: { userId }, orderBy: { id: "asc" } });

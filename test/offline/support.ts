@@ -24,25 +24,25 @@ export const exportLines = async (db: Database, options: ExportOptions = {}): Pr
   return lines;
 };
 
-/** testCatalog as verity.config.json text. */
+/** testCatalog as verity.config.json text (the same prices at every provider). */
 export const testCatalogJson = JSON.stringify(
   {
     plans: {
       pro: {
         name: "Pro",
-        prices: { stripe: ["price_pro_monthly", "price_pro_yearly"] },
+        prices: testCatalog.plans.pro!.prices,
         features: { export: true, api_calls: { limit: 10000, per: "month", overage: "block" } },
         price: { amount: 1900, currency: "usd", interval: "month" },
       },
       team: {
         name: "Team",
-        prices: { stripe: ["price_team_monthly", "price_team_yearly"] },
+        prices: testCatalog.plans.team!.prices,
         features: { export: true, api_calls: { limit: 50000, per: "period", overage: "allow" } },
         price: { amount: 4900, currency: "usd", interval: "month" },
       },
       lifetime: {
         name: "Lifetime",
-        prices: { stripe: ["price_lifetime"] },
+        prices: testCatalog.plans.lifetime!.prices,
         features: { export: true, api_calls: { limit: 5000, per: "month", overage: "block" } },
         lifetime: true,
         price: { amount: 19900, currency: "usd", interval: "once" },

@@ -1,0 +1,252 @@
+// The rows a fold's result gives, one table at a time, as plain data: what the projector writes
+// (src/store/projector.ts) and what `verity verify` compares the database with
+// (src/offline/snapshot.ts). This is the one mapping from the resolver's State and transitions to
+// projection rows; neither side keeps its own copy. No database here.
+import type { Catalog, FeatureSpec } from "../domain/catalog.js";
+import { grantsFor, type Grant } from "../domain/entitlements.js";
+import { parseKey } from "../domain/identity.js";
+import { ordersOf, subscriptionsOf, type State, type Transition } from "../domain/state.js";
+
+export type ProjectedUser = { id: string; appUserId: string | null; email: string | null; status: string; createdAt: Date };
+export type ProjectedIdentity = { key: string; userId: string; kind: string; provider: string | null; value: string };
+export type ProjectedSubscription = {
+  id: string;
+  provider: string;
+  providerId: string;
+  userId: string;
+  plan: string | null;
+  /** Comma-separated, in the provider's order. */
+  priceIds: string;
+  status: string;
+  providerStatus: string;
+  cancelAtPeriodEnd: boolean;
+  currentPeriodStart: Date | null;
+  currentPeriodEnd: Date | null;
+  canceledAt: Date | null;
+  startedAt: Date | null;
+  endedAt: Date | null;
+  trialStart: Date | null;
+  trialEnd: Date | null;
+  pastDueSince: Date | null;
+  updatedAt: Date;
+};
+export type ProjectedOrder = {
+  id: string;
+  provider: string;
+  providerId: string;
+  userId: string;
+  kind: string;
+  plan: string | null;
+  /** Comma-separated, in the provider's order. */
+  priceIds: string;
+  subscriptionId: string | null;
+  status: string;
+  amount: number;
+  amountRefunded: number;
+  currency: string;
+  paidAt: Date;
+};
+/** An entitlement grant; its spec is spread over limit/per/overage (metered) and credits. */
+export type ProjectedGrant = {
+  id: string;
+  userId: string;
+  feature: string;
+  source: string;
+  sourceKind: string;
+  sourceId: string;
+  limit: number | null;
+  per: string | null;
+  overage: string | null;
+  credits: number | null;
+  validUntil: Date | null;
+  periodEnd: Date | null;
+};
+/** A transition as the log stores it: per final owner, numbered in fold order; id is `${userId}:${ordinal}`. */
+export type ProjectedTransition = {
+  id: string;
+  userId: string;
+  ordinal: number;
+  entity: string;
+  entityId: string;
+  field: string;
+  from: string | null;
+  to: string | null;
+  cause: string;
+  at: Date;
+};
+
+/** Every projection row of a fold, table by table (User, UserIdentity, Subscription, Order, Entitlement, Transition). */
+export type ProjectionRows = {
+  users: ProjectedUser[];
+  identities: ProjectedIdentity[];
+  subscriptions: ProjectedSubscription[];
+  orders: ProjectedOrder[];
+  grants: ProjectedGrant[];
+  transitions: ProjectedTransition[];
+};
+
+type ColumnsOf<Row> = { readonly [K in keyof Row]-?: true };
+
+/**
+ * The columns of each table's rows, exactly (the compiler holds them to the row types): a Prisma
+ * `select` for reading the rows back, and the field order of a snapshot (src/offline/snapshot.ts).
+ */
+export const PROJECTION_COLUMNS = {
+  users: { id: true, appUserId: true, email: true, status: true, createdAt: true },
+  identities: { key: true, userId: true, kind: true, provider: true, value: true },
+  subscriptions: {
+    id: true,
+    provider: true,
+    providerId: true,
+    userId: true,
+    plan: true,
+    priceIds: true,
+    status: true,
+    providerStatus: true,
+    cancelAtPeriodEnd: true,
+    currentPeriodStart: true,
+    currentPeriodEnd: true,
+    canceledAt: true,
+    startedAt: true,
+    endedAt: true,
+    trialStart: true,
+    trialEnd: true,
+    pastDueSince: true,
+    updatedAt: true,
+  },
+  orders: {
+    id: true,
+    provider: true,
+    providerId: true,
+    userId: true,
+    kind: true,
+    plan: true,
+    priceIds: true,
+    subscriptionId: true,
+    status: true,
+    amount: true,
+    amountRefunded: true,
+    currency: true,
+    paidAt: true,
+  },
+  grants: {
+    id: true,
+    userId: true,
+    feature: true,
+    source: true,
+    sourceKind: true,
+    sourceId: true,
+    limit: true,
+    per: true,
+    overage: true,
+    credits: true,
+    validUntil: true,
+    periodEnd: true,
+  },
+  transitions: { id: true, userId: true, ordinal: true, entity: true, entityId: true, field: true, from: true, to: true, cause: true, at: true },
+} as const satisfies { readonly [T in keyof ProjectionRows]: ColumnsOf<ProjectionRows[T][number]> };
+
+const date = (t: number | null): Date | null => (t === null ? null : new Date(t));
+
+export const grantRow = (g: Grant): ProjectedGrant => ({
+  id: g.id,
+  userId: g.userId,
+  feature: g.feature,
+  source: g.source,
+  sourceKind: g.sourceKind,
+  sourceId: g.sourceId,
+  limit: g.spec._tag === "Metered" ? g.spec.limit : null,
+  per: g.spec._tag === "Metered" ? g.spec.per : null,
+  overage: g.spec._tag === "Metered" ? g.spec.overage : null,
+  credits: g.spec._tag === "Credits" ? g.spec.credits : null,
+  validUntil: date(g.validUntil),
+  periodEnd: date(g.periodEnd),
+});
+
+const specOf = (row: ProjectedGrant): FeatureSpec =>
+  row.limit !== null && row.per !== null
+    ? { _tag: "Metered", limit: row.limit, per: row.per as "month" | "year" | "period", overage: row.overage === "allow" ? "allow" : "block" }
+    : row.credits !== null
+      ? { _tag: "Credits", credits: row.credits }
+      : { _tag: "Flag" };
+
+/** The grant an entitlement row holds: the inverse of grantRow. */
+export const toGrant = (row: ProjectedGrant): Grant => ({
+  id: row.id,
+  userId: row.userId,
+  feature: row.feature,
+  source: row.source,
+  sourceKind: row.sourceKind === "lifetime" ? "lifetime" : "subscription",
+  sourceId: row.sourceId,
+  spec: specOf(row),
+  validUntil: row.validUntil?.getTime() ?? null,
+  periodEnd: row.periodEnd?.getTime() ?? null,
+});
+
+/** Absorbed users' transitions belong to the user that absorbed them. */
+const finalOwner = (transitions: readonly Transition[], state: State) => {
+  const absorbedBy = new Map<string, string>();
+  for (const t of transitions) if (t.entity === "user" && t.field === "merged" && t.from !== null) absorbedBy.set(t.from, t.entityId);
+  return (userId: string): string => {
+    let id = userId;
+    while (!state.users[id] && absorbedBy.has(id)) id = absorbedBy.get(id)!;
+    return id;
+  };
+};
+
+/**
+ * The projection rows of a fold's result (`state` and its `transitions`, in fold order), with the
+ * grants the catalog gives each user. Rows come in the state's order; transitions are numbered per
+ * final owner in fold order.
+ */
+export const projectionRows = (state: State, transitions: readonly Transition[], catalog: Catalog): ProjectionRows => {
+  const users = Object.values(state.users);
+  const owner = finalOwner(transitions, state);
+  const ordinals = new Map<string, number>();
+  return {
+    users: users.map((u) => ({ id: u.id, appUserId: u.appUserId, email: u.email, status: u.status, createdAt: new Date(u.createdAt) })),
+    identities: users.flatMap((u) => u.keys.map((key) => ({ key, userId: u.id, ...parseKey(key) }))),
+    subscriptions: Object.values(state.subscriptions).map((s) => ({
+      id: s.id,
+      provider: s.provider,
+      providerId: s.providerId,
+      userId: s.userId,
+      plan: s.plan,
+      priceIds: s.priceIds.join(","),
+      status: s.status,
+      providerStatus: s.providerStatus,
+      cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+      currentPeriodStart: date(s.currentPeriodStart),
+      currentPeriodEnd: date(s.currentPeriodEnd),
+      canceledAt: date(s.canceledAt),
+      startedAt: date(s.startedAt),
+      endedAt: date(s.endedAt),
+      trialStart: date(s.trialStart),
+      trialEnd: date(s.trialEnd),
+      pastDueSince: date(s.pastDueSince),
+      updatedAt: new Date(s.updatedAt),
+    })),
+    orders: Object.values(state.orders).map((o) => ({
+      id: o.id,
+      provider: o.provider,
+      providerId: o.providerId,
+      userId: o.userId,
+      kind: o.kind,
+      plan: o.plan,
+      priceIds: o.priceIds.join(","),
+      subscriptionId: o.subscriptionId,
+      status: o.status,
+      amount: o.amount,
+      amountRefunded: o.amountRefunded,
+      currency: o.currency,
+      paidAt: new Date(o.paidAt),
+    })),
+    grants: users.flatMap((u) => grantsFor(u.id, subscriptionsOf(state, u.id), ordersOf(state, u.id), catalog)).map(grantRow),
+    transitions: transitions.map((t) => {
+      const userId = owner(t.userId);
+      const ordinal = ordinals.get(userId) ?? 0;
+      ordinals.set(userId, ordinal + 1);
+      return { id: `${userId}:${ordinal}`, userId, ordinal, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: new Date(t.at) };
+    }),
+  };
+};
