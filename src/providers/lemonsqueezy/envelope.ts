@@ -1,0 +1,56 @@
+// Decodes the envelope of a Lemon Squeezy webhook body: event name, the JSON:API resource it is
+// about and its time, all from the body (the X-Event-Name header is never needed, so a stored
+// event decodes the same later). Errors name the path of what was wrong.
+import { Either, ParseResult, Schema } from "effect";
+import type { Envelope } from "../types.js";
+import { deriveEventId } from "./event-id.js";
+import { isoInstant } from "./read.js";
+
+const IsoTimestamp = Schema.String.pipe(
+  Schema.filter((s) => isoInstant(s) !== null, { message: () => "expected an ISO-8601 timestamp with a zone, e.g. 2023-01-17T12:26:23.000000Z" }),
+);
+
+/** JSON:API ids are strings; a number is accepted and read as its decimal string. */
+const ResourceId = Schema.Union(Schema.NonEmptyString, Schema.NonNegativeInt);
+
+/** The members ingest relies on; everything else stays in the stored body for the normalizer. */
+export const LemonSqueezyEventEnvelope = Schema.Struct({
+  meta: Schema.Struct({ event_name: Schema.NonEmptyString }),
+  data: Schema.Struct({
+    type: Schema.NonEmptyString,
+    id: ResourceId,
+    attributes: Schema.Struct({
+      updated_at: Schema.optional(Schema.NullOr(IsoTimestamp)),
+      created_at: Schema.optional(Schema.NullOr(IsoTimestamp)),
+    }),
+  }),
+});
+export type LemonSqueezyEventEnvelope = typeof LemonSqueezyEventEnvelope.Type;
+
+const decodeEnvelope = Schema.decodeUnknownEither(LemonSqueezyEventEnvelope, { errors: "all", onExcessProperty: "ignore" });
+
+const describeIssues = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => `${issue.path.length === 0 ? "(body)" : issue.path.map(String).join(".")}: ${issue.message}`)
+    .join("; ");
+
+const describeValue = (payload: unknown): string => (payload === null ? "null" : Array.isArray(payload) ? "an array" : typeof payload);
+
+/**
+ * occurredAt is the resource's `updated_at` (the change the event reports), else its `created_at`.
+ * Lemon Squeezy sends no event timestamp; every resource it sends has both.
+ */
+export const decodeLemonSqueezyEnvelope = (payload: unknown): Either.Either<Envelope, string> => {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+    return Either.left(`Lemon Squeezy webhook body must be a JSON object, got ${describeValue(payload)}`);
+  }
+  const decoded = decodeEnvelope(payload);
+  if (Either.isLeft(decoded)) return Either.left(`invalid Lemon Squeezy webhook body: ${describeIssues(decoded.left)}`);
+  const { meta, data } = decoded.right;
+  const occurredAt = isoInstant(data.attributes.updated_at) ?? isoInstant(data.attributes.created_at);
+  if (occurredAt === null) {
+    return Either.left("invalid Lemon Squeezy webhook body: data.attributes.updated_at: missing (and no data.attributes.created_at either)");
+  }
+  const parts = { eventName: meta.event_name, resourceType: data.type, resourceId: String(data.id), occurredAt };
+  return Either.right({ providerEventId: deriveEventId(parts, payload), type: meta.event_name, occurredAt });
+};

@@ -1,0 +1,51 @@
+// Defensive readers for untrusted Paddle JSON: each returns a typed value or null and never throws,
+// so an odd field makes the normalizer yield fewer facts instead of failing the whole event. The
+// shape-neutral ones are Stripe's; Paddle's own are its timestamps (RFC 3339 strings) and amounts
+// (strings of minor units, e.g. "65215").
+import type { Instant } from "../../domain/time.js";
+import { field, record, text, type Json } from "../stripe/read.js";
+import { parseRfc3339 } from "./time.js";
+
+export { distinct, field, present, record, scalars, text, type Json } from "../stripe/read.js";
+
+// Go's zero time: Paddle writes it for a timestamp that was never set (e.g. a new adjustment's updated_at).
+const UNSET_TIME = /^0001-01-01T00:00:00(?:\.0+)?Z$/;
+
+/** Epoch milliseconds of an RFC 3339 string; null for anything else and for Go's zero time. */
+export const instant = (value: unknown): Instant | null => {
+  const s = text(value);
+  return s === null || UNSET_TIME.test(s) ? null : (parseRfc3339(s)?.epochMs ?? null);
+};
+
+/** An amount in minor units: Paddle sends integers as decimal strings; a JSON integer is read too. */
+export const minorUnits = (value: unknown): number | null => {
+  if (typeof value === "number") return Number.isSafeInteger(value) ? value : null;
+  if (typeof value !== "string" || !/^-?\d{1,16}$/.test(value)) return null;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : null;
+};
+
+/** ISO 4217 code in lower case, as Stripe writes it, so orders from every provider compare alike. */
+export const currency = (...candidates: readonly unknown[]): string => {
+  for (const c of candidates) {
+    const code = text(c);
+    if (code !== null) return code.trim().toLowerCase();
+  }
+  return "";
+};
+
+/**
+ * A transaction id used as a payment reference. The resolver indexes its refund ledgers by the
+ * raw reference in a plain object, so a name Object.prototype already has ("__proto__",
+ * "constructor", …) would read the prototype; no real Paddle id is one, so such a value is no id.
+ */
+export const paymentRef = (value: unknown): string | null => {
+  const id = text(value);
+  return id === null || id in Object.prototype ? null : id;
+};
+
+/** The elements of a JSON array that are objects; anything else is empty. */
+export const objects = (value: unknown): Json[] => (Array.isArray(value) ? value.map(record).filter((o): o is Json => o !== null) : []);
+
+/** The `data` member of a notification: the entity the event is about. */
+export const eventData = (payload: unknown): Json | null => record(field(payload, "data"));
