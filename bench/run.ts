@@ -1,6 +1,8 @@
 // `npm run bench`: throughput measured as ratios against baselines taken in the same run, so the
 // numbers mean something on any machine. Nothing here asserts; it reports.
 //   fold     normalize + canonical order + resolve, against merely parsing the same bodies
+//   scale    canonical order + resolve of many users with a few events each, at two sizes: the time
+//            per event at twice the users against the smaller size (1 = linear, 2 = quadratic)
 //   ingest   append + project per event (SQLite), against append alone
 //   live     webhook → graphql-sse subscriber latency, against the webhook round trip (bench/live.ts)
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,11 +13,13 @@ import { normalizeStripeEvent } from "../src/providers/stripe/normalize.js";
 import { openDatabase } from "../src/store/database.js";
 import { Projector } from "../src/store/projector.js";
 import { benchLive } from "./live.js";
-import { testCatalog } from "../test/builders/histories.js";
+import { PRICES, testCatalog } from "../test/builders/histories.js";
 import { appendStripeEvent } from "../test/support/append.js";
-import { customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../test/builders/stripe.js";
+import { asStoredInput, checkoutSession, customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../test/builders/stripe.js";
 
 const USERS = Number(process.env.BENCH_USERS ?? 300);
+/** The smaller size of the scale case; the larger is twice as many users. */
+const SCALE_USERS = Number(process.env.BENCH_SCALE_USERS ?? 20_000);
 const T0 = 1_735_689_600;
 const PRICE = Object.values(testCatalog.plans).find((p) => !p.lifetime && (p.prices.stripe?.length ?? 0) > 0)!.prices.stripe![0]!;
 
@@ -43,6 +47,46 @@ const history = (): StripeEvent[] =>
     return events;
   }).flat();
 
+/**
+ * Per user: a customer, a subscription and its first invoice. Every fourth user also buys once on a
+ * second customer, which a checkout naming the app user then merges into the first.
+ */
+const manyUsers = (users: number): StripeEvent[] =>
+  Array.from({ length: users }, (_, u) => {
+    const t = T0 + u * 7;
+    const cus = `cus_m${u}`;
+    const sub = `sub_m${u}`;
+    const object = subscription({ id: sub, customer: cus, status: "active", priceId: PRICES.proMonthly, periodStart: t + 1, periodEnd: t + 1 + 30 * 86400, shape: "basil" });
+    const events = [
+      stripeEvent({ id: `evt_mc${u}`, type: "customer.created", created: t, object: customer({ id: cus, metadata: { user_id: `user_${u}` }, created: t }) }),
+      stripeEvent({ id: `evt_ms${u}`, type: "customer.subscription.created", created: t + 1, object }),
+      stripeEvent({
+        id: `evt_mi${u}`,
+        type: "invoice.paid",
+        created: t + 1,
+        object: invoice({ id: `in_m${u}`, customer: cus, subscription: sub, priceId: PRICES.proMonthly, amountPaid: 1900, billingReason: "subscription_create", shape: "basil" }),
+      }),
+    ];
+    if (u % 4 !== 0) return events;
+    const other = `cus_m${u}b`;
+    return [
+      ...events,
+      stripeEvent({ id: `evt_mb${u}`, type: "customer.created", created: t + 2, object: customer({ id: other, created: t + 2 }) }),
+      stripeEvent({
+        id: `evt_mo${u}`,
+        type: "invoice.paid",
+        created: t + 3,
+        object: invoice({ id: `in_m${u}b`, customer: other, subscription: null, priceId: PRICES.lifetime, amountPaid: 19900, billingReason: "manual", paymentIntent: `pi_m${u}b`, shape: "legacy" }),
+      }),
+      stripeEvent({
+        id: `evt_mk${u}`,
+        type: "checkout.session.completed",
+        created: t + 4,
+        object: checkoutSession({ id: `cs_m${u}`, mode: "payment", customer: other, clientReferenceId: `user_${u}`, paymentIntent: `pi_m${u}c`, amountTotal: 500, currency: "usd", metadata: { price_id: PRICES.oneTimeUnmapped }, created: t + 4 }),
+      }),
+    ];
+  }).flat();
+
 const time = async (f: () => unknown | Promise<unknown>): Promise<number> => {
   const start = process.hrtime.bigint();
   await f();
@@ -65,6 +109,19 @@ const main = async () => {
     return replayEvents(testCatalog, normalized);
   });
   console.log(`fold:   ${foldMs.toFixed(0)} ms (${((events.length / foldMs) * 1000).toFixed(0)} events/s), ${(foldMs / parseMs).toFixed(1)}× parsing alone`);
+
+  // Normalized beforehand: only the fold is timed. A small fold first warms the code up.
+  const normalizedMany = (users: number) => manyUsers(users).map((e) => normalizeStripeEvent(asStoredInput(e), { userIdKeys: testCatalog.userIdKeys }));
+  replayEvents(testCatalog, normalizedMany(Math.min(SCALE_USERS, 2000)));
+  const scale = async (users: number) => {
+    const many = normalizedMany(users);
+    const ms = await time(() => replayEvents(testCatalog, many));
+    return { users, events: many.length, ms, perEvent: ms / many.length };
+  };
+  const small = await scale(SCALE_USERS);
+  const large = await scale(2 * SCALE_USERS);
+  const describe = (r: typeof small) => `${r.users} users (${r.events} events) ${r.ms.toFixed(0)} ms, ${((r.events / r.ms) * 1000).toFixed(0)} events/s`;
+  console.log(`scale:  ${describe(small)}; ${describe(large)}; ${(large.perEvent / small.perEvent).toFixed(2)}× the time per event at twice the users`);
 
   const dir = mkdtempSync(join(tmpdir(), "verity-bench-"));
   try {

@@ -50,23 +50,83 @@ const mustPrecede = (a: NormalizedEvent, b: NormalizedEvent): boolean => {
   return leftStateOf(b.hint, a.hint) && !leftStateOf(a.hint, b.hint);
 };
 
-/** Orders one group of same-instant events: topological over `mustPrecede`, smallest fallback first. */
+/** A set of indices that gives up its smallest first: a binary min-heap. */
+const minHeap = () => {
+  const heap: number[] = [];
+  const push = (x: number): void => {
+    let i = heap.length;
+    heap.push(x);
+    for (let parent = (i - 1) >> 1; i > 0 && heap[parent]! > x; i = parent, parent = (i - 1) >> 1) heap[i] = heap[parent]!;
+    heap[i] = x;
+  };
+  const pop = (): number | undefined => {
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (let child = 1; child < heap.length; i = child, child = 2 * i + 1) {
+      if (child + 1 < heap.length && heap[child + 1]! < heap[child]!) child += 1;
+      if (heap[child]! >= last) break;
+      heap[i] = heap[child]!;
+    }
+    heap[i] = last;
+    return top;
+  };
+  return { push, pop };
+};
+
+/** Indices of the events about each object: only these constrain each other (see mustPrecede). */
+const byObject = (events: readonly NormalizedEvent[]): number[][] => {
+  const groups = new Map<string, number[]>();
+  events.forEach((e, i) => {
+    if (e.hint.object === null) return;
+    const group = groups.get(e.hint.object);
+    if (group) group.push(i);
+    else groups.set(e.hint.object, [i]);
+  });
+  return [...groups.values()];
+};
+
+/**
+ * Orders one group of same-instant events: topological over `mustPrecede`, smallest fallback first.
+ * Pairs are compared within one object only, so a second in which many users' events tie costs what
+ * each object's events cost, not the square of the group.
+ */
 const orderTies = (group: readonly NormalizedEvent[]): NormalizedEvent[] => {
   if (group.length < 2) return [...group];
   const sorted = [...group].sort(compareFallback);
-  const indegree = sorted.map((b) => sorted.filter((a) => a !== b && mustPrecede(a, b)).length);
-  const done = new Set<number>();
+  const successors = sorted.map((): number[] => []);
+  const indegree = sorted.map(() => 0);
+  for (const members of byObject(sorted)) {
+    for (const a of members) {
+      for (const b of members) {
+        if (a === b || !mustPrecede(sorted[a]!, sorted[b]!)) continue;
+        successors[a]!.push(b);
+        indegree[b] = indegree[b]! + 1;
+      }
+    }
+  }
+  const ready = minHeap();
+  indegree.forEach((n, i) => {
+    if (n === 0) ready.push(i);
+  });
+  const done = sorted.map(() => false);
+  let firstLeft = 0;
   const out: NormalizedEvent[] = [];
   while (out.length < sorted.length) {
-    let next = sorted.findIndex((_, i) => !done.has(i) && indegree[i] === 0);
-    // A cycle (contradictory data) falls back to the fixed key so the order stays total.
-    if (next === -1) next = sorted.findIndex((_, i) => !done.has(i));
-    done.add(next);
-    const chosen = sorted[next]!;
-    out.push(chosen);
-    sorted.forEach((b, i) => {
-      if (!done.has(i) && mustPrecede(chosen, b)) indegree[i] = indegree[i]! - 1;
-    });
+    // A cycle (contradictory data) leaves nothing ready: the fixed key decides, so the order stays total.
+    let next = ready.pop();
+    if (next === undefined) {
+      while (done[firstLeft]) firstLeft += 1;
+      next = firstLeft;
+    }
+    done[next] = true;
+    out.push(sorted[next]!);
+    for (const b of successors[next]!) {
+      if (done[b]) continue;
+      indegree[b] = indegree[b]! - 1;
+      if (indegree[b] === 0) ready.push(b);
+    }
   }
   return out;
 };

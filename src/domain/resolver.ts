@@ -1,6 +1,11 @@
 // The resolver: a pure fold (state, fact) → (state, transitions). No clock, no IO, no randomness.
 // Users are the connected components of identity keys: every key a fact names joins one user,
 // except that two different app user ids are never joined (see "identity" below).
+//
+// Cost: a fold copies each record of the state once into a draft and then writes facts into it in
+// place, so a fact costs what the users it touches hold, not what the state holds (replaying
+// millions of events stays linear). The values inside the records (users, rows, ledgers, arrays)
+// are shared with the caller's state, so they are replaced, never changed.
 import { planForPrices, type Catalog } from "./catalog.js";
 import { canonicalOrder } from "./canonical-order.js";
 import { grantedSources, grantsFor } from "./entitlements.js";
@@ -32,6 +37,25 @@ import {
 } from "./state.js";
 
 export type Step = { readonly state: State; readonly transitions: readonly Transition[] };
+
+/** The fold's working copy of a state: the same records, writable. */
+type Draft = { -readonly [K in keyof State]: { -readonly [Id in keyof State[K]]: State[K][Id] } };
+
+/** One shallow copy of each record (the caller's state is never written), in the state's field order. */
+const draftOf = (state: State): Draft => {
+  const records: Draft = {
+    users: { ...state.users },
+    owners: { ...state.owners },
+    subscriptions: { ...state.subscriptions },
+    orders: { ...state.orders },
+    refunds: { ...state.refunds },
+    paymentLinks: { ...state.paymentLinks },
+    checkoutItems: { ...state.checkoutItems },
+    credits: { ...state.credits },
+    usage: { ...state.usage },
+  };
+  return { ...state, ...records };
+};
 
 type Ctx = { readonly catalog: Catalog; readonly at: number; readonly cause: string };
 
@@ -73,7 +97,17 @@ const iso = (v: number | null): string | null => (v === null ? null : new Date(v
 // Limitation: an object first seen through a shared key alone (a subscription event naming only
 // the customer) goes to that key's owner and stays there when a later fact names another app user.
 
-type Claim = { readonly state: State; readonly userId: string; readonly transitions: readonly Transition[] };
+/** How a fact's keys are claimed, decided from the state before anything is written. */
+type ClaimPlan = {
+  /** The user the fact belongs to, as it was before the fact (a new one when `created`). */
+  readonly survivor: User;
+  readonly created: boolean;
+  /** Users merged into the survivor, oldest first. */
+  readonly absorbed: readonly User[];
+  readonly claimed: readonly IdentityKey[];
+  /** Keys that stay with another app user, reported on the survivor after the join. */
+  readonly conflicts: readonly Transition[];
+};
 
 /** The app user id among keys: the value of the first app key. */
 const appIdIn = (keys: readonly IdentityKey[]): string | null => {
@@ -98,12 +132,25 @@ const newUser = (firstKey: IdentityKey, ctx: Ctx): User => ({
   status: "inactive",
 });
 
-/** Merges `absorbed` into `survivor` (a new user when `created`) and gives it the keys `claimed`. */
-const join = (state: State, survivor: User, created: boolean, absorbed: readonly User[], claimed: readonly IdentityKey[], ctx: Ctx): Claim => {
+/**
+ * Moves an absorbed user's subscriptions and orders to `to`. They are found through its keys, as
+ * subscriptionsOf / ordersOf find them (a fact that creates a row names its key), not by a scan.
+ */
+const reassign = (d: Draft, from: User, to: string): void => {
+  for (const key of from.keys) {
+    const { kind, provider, value } = parseKey(key);
+    const id = `${provider}:${value}`;
+    const sub = kind === "subscription" ? d.subscriptions[id] : undefined;
+    if (sub !== undefined && sub.userId === from.id) d.subscriptions[id] = { ...sub, userId: to };
+    const order = kind === "invoice" || kind === "checkout" ? d.orders[id] : undefined;
+    if (order !== undefined && order.userId === from.id) d.orders[id] = { ...order, userId: to };
+  }
+};
+
+/** Merges the absorbed users into the survivor and gives it the claimed keys. */
+const join = (d: Draft, { survivor, created, absorbed, claimed }: ClaimPlan, ctx: Ctx): Transition[] => {
   const transitions: Transition[] = created ? change(ctx, survivor.id, "user", survivor.id, "created", null, claimed[0] ?? null) : [];
   let user = survivor;
-  let subscriptions = state.subscriptions;
-  let orders = state.orders;
   for (const other of absorbed) {
     const held = new Set(user.keys);
     user = {
@@ -112,25 +159,22 @@ const join = (state: State, survivor: User, created: boolean, absorbed: readonly
       email: user.email ?? other.email,
       keys: [...user.keys, ...other.keys.filter((k) => !held.has(k))],
     };
-    subscriptions = reassign(subscriptions, other.id, user.id);
-    orders = reassign(orders, other.id, user.id);
+    reassign(d, other, user.id);
     transitions.push(...change(ctx, user.id, "user", user.id, "merged", other.id, user.id));
   }
   const held = new Set(user.keys);
   const fresh = claimed.filter((k) => !held.has(k));
-  // The common case (one known user, no new key) changes nothing: the large maps are not copied.
-  if (!created && absorbed.length === 0 && fresh.length === 0) return { state, userId: user.id, transitions };
+  // The common case (one known user, no new key) writes nothing.
+  if (!created && absorbed.length === 0 && fresh.length === 0) return transitions;
   user = { ...user, keys: [...user.keys, ...fresh] };
   for (const k of fresh) {
     const { kind } = parseKey(k);
     if (kind === "app" || kind === "customer") transitions.push(...change(ctx, user.id, "user", user.id, "identity", null, k));
   }
-  const users = { ...state.users };
-  for (const other of absorbed) delete users[other.id];
-  users[user.id] = user;
-  const owners = { ...state.owners };
-  for (const k of user.keys) if (owners[k] !== user.id) owners[k] = user.id;
-  return { state: { ...state, users, owners, subscriptions, orders }, userId: user.id, transitions };
+  for (const other of absorbed) delete d.users[other.id];
+  d.users[user.id] = user;
+  for (const k of user.keys) if (d.owners[k] !== user.id) d.owners[k] = user.id;
+  return transitions;
 };
 
 /** Object keys from most to least specific: the first one owned decides a conflict without app key. */
@@ -146,8 +190,8 @@ const conflictTarget = (state: State, keys: readonly IdentityKey[], factApp: str
   return state.owners[keys.find((k) => state.owners[k] !== undefined)!]!;
 };
 
-/** Finds or makes the user a fact belongs to and gives it the fact's keys (see the rule above). */
-const claimKeys = (state: State, keys: readonly IdentityKey[], ctx: Ctx): Claim => {
+/** Finds or makes the user a fact belongs to (see the rule above); reads the state, writes nothing. */
+const planClaim = (state: State, keys: readonly IdentityKey[], ctx: Ctx): ClaimPlan => {
   const unique = [...new Set(keys)];
   const ownerIds = [...new Set(unique.map((k) => state.owners[k]).filter((o): o is string => o !== undefined))];
   const touched = ownerIds.map((id) => state.users[id]!);
@@ -155,7 +199,9 @@ const claimKeys = (state: State, keys: readonly IdentityKey[], ctx: Ctx): Claim 
   const appIds = new Set([...touched.map(appIdOf), factApp].filter((a): a is string => a !== null));
   if (appIds.size <= 1) {
     const [oldest, ...rest] = [...touched].sort(byAge);
-    return oldest === undefined ? join(state, newUser(unique[0]!, ctx), true, [], unique, ctx) : join(state, oldest, false, rest, unique, ctx);
+    return oldest === undefined
+      ? { survivor: newUser(unique[0]!, ctx), created: true, absorbed: [], claimed: unique, conflicts: [] }
+      : { survivor: oldest, created: false, absorbed: rest, claimed: unique, conflicts: [] };
   }
   const targetId = conflictTarget(state, unique, factApp);
   const target = targetId === null ? newUser(appUserKey(factApp!), ctx) : state.users[targetId]!;
@@ -171,35 +217,34 @@ const claimKeys = (state: State, keys: readonly IdentityKey[], ctx: Ctx): Claim 
   });
   // A new target is named by its app key (its id derives from it), so that key comes first.
   const ordered = targetId === null ? [appUserKey(factApp!), ...claimed.filter((k) => k !== appUserKey(factApp!))] : claimed;
-  const joined = join(state, target, targetId === null, others.filter(joins).sort(byAge), ordered, ctx);
   const conflicts = unique.flatMap((k) => {
     const owner = state.owners[k];
     return owner !== undefined && kept.has(owner) ? change(ctx, target.id, "user", target.id, "conflict", owner, k) : [];
   });
-  return { ...joined, transitions: [...joined.transitions, ...conflicts] };
+  return { survivor: target, created: targetId === null, absorbed: others.filter(joins).sort(byAge), claimed: ordered, conflicts };
 };
 
-const reassign = <T extends { readonly userId: string }>(rows: Readonly<Record<string, T>>, from: string, to: string) =>
-  Object.fromEntries(Object.entries(rows).map(([id, row]) => [id, row.userId === from ? { ...row, userId: to } : row]));
+/** Writes a planned claim: the join, then the conflicts it left. */
+const claimKeys = (d: Draft, plan: ClaimPlan, ctx: Ctx): Transition[] => [...join(d, plan, ctx), ...plan.conflicts];
 
-const revealUser = (state: State, userId: string, appUserId: string | null, email: string | null, ctx: Ctx): Step => {
-  const user = state.users[userId]!;
+const revealUser = (d: Draft, userId: string, appUserId: string | null, email: string | null, ctx: Ctx): Transition[] => {
+  const user = d.users[userId]!;
   const next: User = { ...user, appUserId: user.appUserId ?? appUserId, email: email ?? user.email };
-  if (next.appUserId === user.appUserId && next.email === user.email) return { state, transitions: [] };
-  const transitions = [
+  if (next.appUserId === user.appUserId && next.email === user.email) return [];
+  d.users[userId] = next;
+  return [
     ...change(ctx, userId, "user", userId, "appUserId", user.appUserId, next.appUserId),
     ...change(ctx, userId, "user", userId, "email", user.email, next.email),
   ];
-  return { state: { ...state, users: { ...state.users, [userId]: next } }, transitions };
 };
 
 // ── subscriptions ───────────────────────────────────────────────────────────────────────────
 
-const applySnapshot = (state: State, userId: string, fact: SubscriptionObserved | SubscriptionEnded, ctx: Ctx): Step => {
+const applySnapshot = (d: Draft, userId: string, fact: SubscriptionObserved | SubscriptionEnded, ctx: Ctx): Transition[] => {
   const id = `${fact.provider}:${fact.subscriptionId}`;
-  const before = state.subscriptions[id];
+  const before = d.subscriptions[id];
   if (before?.ended && fact._tag === "SubscriptionObserved") {
-    return { state, transitions: change(ctx, userId, "subscription", id, "anomaly", null, "update_after_end") };
+    return change(ctx, userId, "subscription", id, "anomaly", null, "update_after_end");
   }
   const snap = fact.snapshot;
   const ended = fact._tag === "SubscriptionEnded";
@@ -226,14 +271,14 @@ const applySnapshot = (state: State, userId: string, fact: SubscriptionObserved 
     ended: ended || (before?.ended ?? false),
     updatedAt: fact.at,
   };
-  const transitions = [
+  d.subscriptions[id] = after;
+  return [
     ...change(ctx, userId, "subscription", id, "status", before?.status ?? null, after.status),
     ...change(ctx, userId, "subscription", id, "plan", before?.plan ?? null, after.plan),
     ...change(ctx, userId, "subscription", id, "cancelAtPeriodEnd", str(before?.cancelAtPeriodEnd ?? null), str(after.cancelAtPeriodEnd)),
     ...change(ctx, userId, "subscription", id, "currentPeriodEnd", iso(before?.currentPeriodEnd ?? null), iso(after.currentPeriodEnd)),
     ...change(ctx, userId, "subscription", id, "cancelAt", iso(before?.cancelAt ?? null), iso(after.cancelAt)),
   ];
-  return { state: { ...state, subscriptions: { ...state.subscriptions, [id]: after } }, transitions };
 };
 
 // ── orders and refunds ──────────────────────────────────────────────────────────────────────
@@ -286,35 +331,33 @@ const refundedAmount = (state: State, refs: readonly string[]): number => {
 const orderStatus = (amount: number, refunded: number, paid: boolean): OrderStatus =>
   !paid ? "pending" : refunded <= 0 ? "paid" : refunded >= amount ? "refunded" : "partially_refunded";
 
-/** Recomputes refunds on an order and reports its status change. */
-const settleOrder = (state: State, order: Order, before: Order | undefined, ctx: Ctx): Step => {
-  const amountRefunded = Math.min(refundedAmount(state, order.paymentRefs), order.amount);
+/** Recomputes refunds on an order and reports its status change against `before` (read before any write). */
+const settleOrder = (d: Draft, order: Order, before: Order | undefined, ctx: Ctx): Transition[] => {
+  const amountRefunded = Math.min(refundedAmount(d, order.paymentRefs), order.amount);
   const status = orderStatus(order.amount, amountRefunded, order.status !== "pending");
   const after = { ...order, amountRefunded, status };
-  return {
-    state: { ...state, orders: { ...state.orders, [order.id]: after } },
-    transitions: [
-      ...change(ctx, order.userId, "order", order.id, "status", before?.status ?? null, after.status),
-      ...change(ctx, order.userId, "order", order.id, "plan", before?.plan ?? null, after.plan),
-    ],
-  };
+  d.orders[order.id] = after;
+  return [
+    ...change(ctx, order.userId, "order", order.id, "status", before?.status ?? null, after.status),
+    ...change(ctx, order.userId, "order", order.id, "plan", before?.plan ?? null, after.plan),
+  ];
 };
 
-const recordOrder = (state: State, placed: Order, ctx: Ctx): Step => {
-  const before = state.orders[placed.id];
-  const order = { ...placed, paymentRefs: [...new Set([...placed.paymentRefs, ...(state.paymentLinks[placed.id] ?? [])])] };
+const recordOrder = (d: Draft, placed: Order, ctx: Ctx): Transition[] => {
+  const before = d.orders[placed.id];
+  const order = { ...placed, paymentRefs: [...new Set([...placed.paymentRefs, ...(d.paymentLinks[placed.id] ?? [])])] };
   const merged: Order = before
     ? { ...order, paymentRefs: [...new Set([...before.paymentRefs, ...order.paymentRefs])], status: before.status === "pending" ? order.status : before.status }
     : order;
-  return settleOrder(state, merged, before, ctx);
+  return settleOrder(d, merged, before, ctx);
 };
 
-const applyCheckout = (state: State, userId: string, subject: string, fact: CheckoutCompleted, ctx: Ctx): Step => {
-  const revealed = revealUser(state, userId, fact.appUserId, fact.email, ctx);
+const applyCheckout = (d: Draft, userId: string, subject: string, fact: CheckoutCompleted, ctx: Ctx): Transition[] => {
+  const revealed = revealUser(d, userId, fact.appUserId, fact.email, ctx);
   if (fact.mode === "subscription") return revealed;
-  const priceIds = fact.priceIds ?? revealed.state.checkoutItems[fact.checkoutId] ?? [];
+  const priceIds = fact.priceIds ?? d.checkoutItems[fact.checkoutId] ?? [];
   const placed = recordOrder(
-    revealed.state,
+    d,
     {
       id: `${fact.provider}:${fact.checkoutId}`,
       provider: fact.provider,
@@ -333,20 +376,20 @@ const applyCheckout = (state: State, userId: string, subject: string, fact: Chec
     },
     ctx,
   );
-  return { state: placed.state, transitions: [...revealed.transitions, ...placed.transitions] };
+  return [...revealed, ...placed];
 };
 
-const applyCheckoutItems = (state: State, fact: CheckoutItemsFetched, ctx: Ctx): Step => {
-  const withItems = { ...state, checkoutItems: { ...state.checkoutItems, [fact.checkoutId]: fact.priceIds } };
-  const order = withItems.orders[`${fact.provider}:${fact.checkoutId}`];
-  if (!order || order.priceIds.length > 0) return { state: withItems, transitions: [] };
+const applyCheckoutItems = (d: Draft, fact: CheckoutItemsFetched, ctx: Ctx): Transition[] => {
+  d.checkoutItems[fact.checkoutId] = fact.priceIds;
+  const order = d.orders[`${fact.provider}:${fact.checkoutId}`];
+  if (!order || order.priceIds.length > 0) return [];
   const updated = { ...order, priceIds: fact.priceIds, plan: planForPrices(ctx.catalog, fact.provider, fact.priceIds) };
-  return settleOrder(withItems, updated, order, ctx);
+  return settleOrder(d, updated, order, ctx);
 };
 
-const applyPayment = (state: State, userId: string, fact: PaymentSucceeded, ctx: Ctx): Step =>
+const applyPayment = (d: Draft, userId: string, fact: PaymentSucceeded, ctx: Ctx): Transition[] =>
   recordOrder(
-    state,
+    d,
     {
       id: `${fact.provider}:${fact.paymentId}`,
       provider: fact.provider,
@@ -366,31 +409,22 @@ const applyPayment = (state: State, userId: string, fact: PaymentSucceeded, ctx:
     ctx,
   );
 
-const applyPaymentFailed = (_state: State, userId: string, fact: PaymentFailed, ctx: Ctx): Step => ({
-  state: _state,
-  transitions: change(ctx, userId, "payment", `${fact.provider}:${fact.paymentId}`, "status", null, "failed"),
-});
+const applyPaymentFailed = (userId: string, fact: PaymentFailed, ctx: Ctx): Transition[] =>
+  change(ctx, userId, "payment", `${fact.provider}:${fact.paymentId}`, "status", null, "failed");
 
-const applyPaymentLinked = (state: State, fact: PaymentLinked, ctx: Ctx): Step => {
+const applyPaymentLinked = (d: Draft, fact: PaymentLinked, ctx: Ctx): Transition[] => {
   const id = `${fact.provider}:${fact.paymentId}`;
-  const paymentLinks = { ...state.paymentLinks, [id]: [...new Set([...(state.paymentLinks[id] ?? []), ...fact.paymentRefs])] };
-  const linked = { ...state, paymentLinks };
-  const order = linked.orders[id];
-  if (!order) return { state: linked, transitions: [] };
-  return settleOrder(linked, { ...order, paymentRefs: [...new Set([...order.paymentRefs, ...fact.paymentRefs])] }, order, ctx);
+  d.paymentLinks[id] = [...new Set([...(d.paymentLinks[id] ?? []), ...fact.paymentRefs])];
+  const order = d.orders[id];
+  if (!order) return [];
+  return settleOrder(d, { ...order, paymentRefs: [...new Set([...order.paymentRefs, ...fact.paymentRefs])] }, order, ctx);
 };
 
-const applyRefund = (state: State, userId: string, fact: RefundIssued, ctx: Ctx): Step => {
-  const refunds = { ...state.refunds };
-  for (const ref of fact.paymentRefs) refunds[ref] = foldLedger(refunds[ref] ?? emptyLedger, fact);
-  let next: Step = { state: { ...state, refunds }, transitions: [] };
+const applyRefund = (d: Draft, userId: string, fact: RefundIssued, ctx: Ctx): Transition[] => {
   // The refund names payment keys, so the orders it can touch belong to the user it was claimed by.
-  const touched = ordersOf(state, userId).filter((o) => o.paymentRefs.some((r) => fact.paymentRefs.includes(r)));
-  for (const order of touched) {
-    const step = settleOrder(next.state, next.state.orders[order.id]!, order, ctx);
-    next = { state: step.state, transitions: [...next.transitions, ...step.transitions] };
-  }
-  return next;
+  const touched = ordersOf(d, userId).filter((o) => o.paymentRefs.some((r) => fact.paymentRefs.includes(r)));
+  for (const ref of fact.paymentRefs) d.refunds[ref] = foldLedger(d.refunds[ref] ?? emptyLedger, fact);
+  return touched.flatMap((order) => settleOrder(d, d.orders[order.id]!, order, ctx));
 };
 
 // ── derived per-user values ─────────────────────────────────────────────────────────────────
@@ -402,20 +436,26 @@ const userGrants = (state: State, userId: string, catalog: Catalog) =>
 const userStatus = (state: State, userId: string, grants: readonly unknown[]): UserStatus =>
   grants.length > 0 || subscriptionsOf(state, userId).some((s) => s.status !== "canceled") ? "active" : "inactive";
 
-/** Reports changes of status and of granted features between two states of one user. */
-const deriveUser = (before: State, after: State, userId: string, ctx: Ctx): Step => {
-  const grantsNow = userGrants(after, userId, ctx.catalog);
-  const was = grantedSources(userGrants(before, userId, ctx.catalog));
+/** What a user's fact reports against: its status and granted features before the fact. */
+type Before = { readonly status: UserStatus | null; readonly sources: Readonly<Record<string, string>> };
+
+const userBefore = (state: State, userId: string, catalog: Catalog): Before => ({
+  status: state.users[userId]?.status ?? null,
+  sources: grantedSources(userGrants(state, userId, catalog)),
+});
+
+/** Reports changes of status and of granted features since `was`, and stores the user's status. */
+const deriveUser = (d: Draft, was: Before, userId: string, ctx: Ctx): Transition[] => {
+  const grantsNow = userGrants(d, userId, ctx.catalog);
   const now = grantedSources(grantsNow);
-  const features = [...new Set([...Object.keys(was), ...Object.keys(now)])].sort();
-  const user = after.users[userId]!;
-  const status = userStatus(after, userId, grantsNow);
-  const transitions = [
-    ...change(ctx, userId, "user", userId, "status", before.users[userId]?.status ?? null, status),
-    ...features.flatMap((f) => change(ctx, userId, "entitlement", `${userId}:${f}`, "source", was[f] ?? null, now[f] ?? null)),
+  const features = [...new Set([...Object.keys(was.sources), ...Object.keys(now)])].sort();
+  const user = d.users[userId]!;
+  const status = userStatus(d, userId, grantsNow);
+  if (user.status !== status) d.users[userId] = { ...user, status };
+  return [
+    ...change(ctx, userId, "user", userId, "status", was.status, status),
+    ...features.flatMap((f) => change(ctx, userId, "entitlement", `${userId}:${f}`, "source", was.sources[f] ?? null, now[f] ?? null)),
   ];
-  const state = user.status === status ? after : { ...after, users: { ...after.users, [userId]: { ...user, status } } };
-  return { state, transitions };
 };
 
 // ── the fold ────────────────────────────────────────────────────────────────────────────────
@@ -440,28 +480,27 @@ const subjectKey = (fact: Fact): IdentityKey | null => {
 };
 
 /** `userId` is the user the fact was claimed for; `subject` the owner of the object it records. */
-const applyFact = (state: State, userId: string, subject: string, fact: Fact, ctx: Ctx): Step => {
+const applyFact = (d: Draft, userId: string, subject: string, fact: Fact, ctx: Ctx): Transition[] => {
   switch (fact._tag) {
     case "CustomerSeen":
-      return revealUser(state, userId, fact.appUserId, fact.email, ctx);
+      return revealUser(d, userId, fact.appUserId, fact.email, ctx);
     case "CheckoutCompleted":
-      return applyCheckout(state, userId, subject, fact, ctx);
+      return applyCheckout(d, userId, subject, fact, ctx);
     case "CheckoutItemsFetched":
-      return applyCheckoutItems(state, fact, ctx);
+      return applyCheckoutItems(d, fact, ctx);
     case "SubscriptionObserved":
     case "SubscriptionEnded": {
-      const revealed = revealUser(state, userId, fact.appUserId, null, ctx);
-      const applied = applySnapshot(revealed.state, subject, fact, ctx);
-      return { state: applied.state, transitions: [...revealed.transitions, ...applied.transitions] };
+      const revealed = revealUser(d, userId, fact.appUserId, null, ctx);
+      return [...revealed, ...applySnapshot(d, subject, fact, ctx)];
     }
     case "PaymentSucceeded":
-      return applyPayment(state, subject, fact, ctx);
+      return applyPayment(d, subject, fact, ctx);
     case "PaymentFailed":
-      return applyPaymentFailed(state, userId, fact, ctx);
+      return applyPaymentFailed(userId, fact, ctx);
     case "PaymentLinked":
-      return applyPaymentLinked(state, fact, ctx);
+      return applyPaymentLinked(d, fact, ctx);
     case "RefundIssued":
-      return applyRefund(state, userId, fact, ctx);
+      return applyRefund(d, userId, fact, ctx);
     default: {
       const unreachable: never = fact;
       return unreachable;
@@ -469,38 +508,39 @@ const applyFact = (state: State, userId: string, subject: string, fact: Fact, ct
   }
 };
 
-/** One step of the fold. A fact that names no identity cannot belong to a user and changes nothing. */
+/** Writes one fact into the draft. A fact that names no identity cannot belong to a user and changes nothing. */
+const applyStep = (d: Draft, fact: Fact, catalog: Catalog): Transition[] => {
+  if (fact.keys.length === 0) return [];
+  const ctx: Ctx = { catalog, at: fact.at, cause: fact.cause };
+  const plan = planClaim(d, fact.keys, ctx);
+  const userId = plan.survivor.id;
+  // The claimed user as it was before the fact: read before the join rewrites it.
+  const wasUser = userBefore(d, userId, ctx.catalog);
+  const claimed = claimKeys(d, plan, ctx);
+  const key = subjectKey(fact);
+  const subject = (key === null ? undefined : d.owners[key]) ?? userId;
+  // Another subject is a user the claim kept apart and left untouched: as it is now, it was before.
+  const wasSubject = subject === userId ? wasUser : userBefore(d, subject, ctx.catalog);
+  const applied = applyFact(d, userId, subject, fact, ctx);
+  const derived = deriveUser(d, wasUser, userId, ctx);
+  if (subject === userId) return [...claimed, ...applied, ...derived];
+  return [...claimed, ...applied, ...derived, ...deriveUser(d, wasSubject, subject, ctx)];
+};
+
+/** Folds facts in the order given: one copy of the state, then each fact costs what its users hold. */
+export const foldFacts = (catalog: Catalog, state: State, facts: readonly Fact[]): Step => {
+  const draft = draftOf(state);
+  const transitions: Transition[] = [];
+  for (const fact of facts) transitions.push(...applyStep(draft, fact, catalog));
+  return { state: draft, transitions };
+};
+
+/** One step of the fold. It copies the state's records, so to fold many facts use foldFacts. */
 export const evolve =
   (catalog: Catalog) =>
-  (state: State, fact: Fact): Step => {
-    if (fact.keys.length === 0) return { state, transitions: [] };
-    const ctx: Ctx = { catalog, at: fact.at, cause: fact.cause };
-    const claimed = claimKeys(state, fact.keys, ctx);
-    const key = subjectKey(fact);
-    const subject = (key === null ? undefined : claimed.state.owners[key]) ?? claimed.userId;
-    const applied = applyFact(claimed.state, claimed.userId, subject, fact, ctx);
-    const derived = deriveUser(state, applied.state, claimed.userId, ctx);
-    if (subject === claimed.userId) {
-      return { state: derived.state, transitions: [...claimed.transitions, ...applied.transitions, ...derived.transitions] };
-    }
-    const other = deriveUser(state, derived.state, subject, ctx);
-    return { state: other.state, transitions: [...claimed.transitions, ...applied.transitions, ...derived.transitions, ...other.transitions] };
-  };
-
-/** Folds facts in the order given. */
-export const foldFacts = (catalog: Catalog, state: State, facts: readonly Fact[]): Step => {
-  const step = evolve(catalog);
-  let current = state;
-  const transitions: Transition[] = [];
-  for (const fact of facts) {
-    const next = step(current, fact);
-    current = next.state;
-    transitions.push(...next.transitions);
-  }
-  return { state: current, transitions };
-};
+  (state: State, fact: Fact): Step =>
+    foldFacts(catalog, state, [fact]);
 
 /** Folds a set of events: deduplicated, put in canonical order, then folded from `state`. */
 export const replayEvents = (catalog: Catalog, events: readonly NormalizedEvent[], state: State = initialState()): Step =>
   foldFacts(catalog, state, canonicalOrder(events).flatMap((e) => e.facts));
-
