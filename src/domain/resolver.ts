@@ -21,6 +21,7 @@ import type {
   SubscriptionEnded,
   SubscriptionObserved,
 } from "./facts.js";
+import type { Provider } from "./provider.js";
 import { appUserKey, objectKey, parseKey, userIdFor, type IdentityKey } from "./identity.js";
 import {
   initialState,
@@ -299,6 +300,12 @@ const foldLedger = (ledger: RefundLedger, fact: RefundIssued): RefundLedger => {
 };
 
 /**
+ * Ledgers are kept per provider and payment reference: two providers' ids may coincide, and a
+ * reference is provider data (a prefix also keeps names like "__proto__" plain keys).
+ */
+const ledgerKey = (provider: Provider, ref: string): string => `${provider}:${ref}`;
+
+/**
  * The stated total less what refunds it counted have since given back: a refund counted at 500
  * that later failed (now 0) takes 500 out of it.
  * Limitation: a total stated before a refund was known by id cannot tell whether it included that
@@ -319,10 +326,10 @@ const adjustedStatedTotal = (ledger: RefundLedger): number | null => {
  * payment intent carry the same totals; the larger covers a fact that named only one of them).
  * The caller caps it at the order amount.
  */
-const refundedAmount = (state: State, refs: readonly string[]): number => {
-  const ledgers = refs.map((r) => state.refunds[r]).filter((l) => l !== undefined);
+const refundedAmount = (state: State, provider: Provider, refs: readonly string[]): number => {
+  const ledgers = refs.map((r) => state.refunds[ledgerKey(provider, r)]).filter((l) => l !== undefined);
   const byId: Record<string, number> = {};
-  for (const l of ledgers) Object.assign(byId, l.byId);
+  for (const l of ledgers) for (const [id, amount] of Object.entries(l.byId)) byId[`#${id}`] = amount;
   const summed = Object.values(byId).reduce((a, b) => a + b, 0);
   const stated = ledgers.map(adjustedStatedTotal).filter((t): t is number => t !== null);
   return Math.max(summed, ...stated, 0);
@@ -333,7 +340,7 @@ const orderStatus = (amount: number, refunded: number, paid: boolean): OrderStat
 
 /** Recomputes refunds on an order and reports its status change against `before` (read before any write). */
 const settleOrder = (d: Draft, order: Order, before: Order | undefined, ctx: Ctx): Transition[] => {
-  const amountRefunded = Math.min(refundedAmount(d, order.paymentRefs), order.amount);
+  const amountRefunded = Math.min(refundedAmount(d, order.provider, order.paymentRefs), order.amount);
   const status = orderStatus(order.amount, amountRefunded, order.status !== "pending");
   const after = { ...order, amountRefunded, status };
   d.orders[order.id] = after;
@@ -355,7 +362,7 @@ const recordOrder = (d: Draft, placed: Order, ctx: Ctx): Transition[] => {
 const applyCheckout = (d: Draft, userId: string, subject: string, fact: CheckoutCompleted, ctx: Ctx): Transition[] => {
   const revealed = revealUser(d, userId, fact.appUserId, fact.email, ctx);
   if (fact.mode === "subscription") return revealed;
-  const priceIds = fact.priceIds ?? d.checkoutItems[fact.checkoutId] ?? [];
+  const priceIds = fact.priceIds ?? d.checkoutItems[`${fact.provider}:${fact.checkoutId}`] ?? [];
   const placed = recordOrder(
     d,
     {
@@ -380,7 +387,7 @@ const applyCheckout = (d: Draft, userId: string, subject: string, fact: Checkout
 };
 
 const applyCheckoutItems = (d: Draft, fact: CheckoutItemsFetched, ctx: Ctx): Transition[] => {
-  d.checkoutItems[fact.checkoutId] = fact.priceIds;
+  d.checkoutItems[`${fact.provider}:${fact.checkoutId}`] = fact.priceIds;
   const order = d.orders[`${fact.provider}:${fact.checkoutId}`];
   if (!order || order.priceIds.length > 0) return [];
   const updated = { ...order, priceIds: fact.priceIds, plan: planForPrices(ctx.catalog, fact.provider, fact.priceIds) };
@@ -423,7 +430,7 @@ const applyPaymentLinked = (d: Draft, fact: PaymentLinked, ctx: Ctx): Transition
 const applyRefund = (d: Draft, userId: string, fact: RefundIssued, ctx: Ctx): Transition[] => {
   // The refund names payment keys, so the orders it can touch belong to the user it was claimed by.
   const touched = ordersOf(d, userId).filter((o) => o.paymentRefs.some((r) => fact.paymentRefs.includes(r)));
-  for (const ref of fact.paymentRefs) d.refunds[ref] = foldLedger(d.refunds[ref] ?? emptyLedger, fact);
+  for (const key of fact.paymentRefs.map((ref) => ledgerKey(fact.provider, ref))) d.refunds[key] = foldLedger(d.refunds[key] ?? emptyLedger, fact);
   return touched.flatMap((order) => settleOrder(d, d.orders[order.id]!, order, ctx));
 };
 

@@ -70,9 +70,11 @@ export type State = {
   readonly owners: Readonly<Record<IdentityKey, string>>;
   readonly subscriptions: Readonly<Record<string, Subscription>>;
   readonly orders: Readonly<Record<string, Order>>;
+  /** By `${provider}:${payment reference}`. */
   readonly refunds: Readonly<Record<string, RefundLedger>>;
   /** Payment references learned apart from the order they belong to (order id → refs). */
   readonly paymentLinks: Readonly<Record<string, readonly string[]>>;
+  /** Fetched line items by `${provider}:${checkout id}`. */
   readonly checkoutItems: Readonly<Record<string, readonly string[]>>;
   /** Credit balances and usage counters: filled by the credits and usage facts of later issues. */
   readonly credits: Readonly<Record<string, never>>;
