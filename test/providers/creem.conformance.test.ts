@@ -2,40 +2,25 @@
 // normalized and folded by the real resolver, with the resulting state asserted per event type.
 // Fixtures come from $VERITY_FIXTURES (default ../shared/fixtures/providers next to the repo).
 // The samples are Creem's own docs examples, odd values included (see SOURCES.md, "Creem").
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import type { Catalog, Plan } from "../../src/domain/catalog.js";
+import type { Catalog } from "../../src/domain/catalog.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
-import type { Fact, FactTag } from "../../src/domain/facts.js";
+import type { FactTag } from "../../src/domain/facts.js";
 import { replayEvents } from "../../src/domain/resolver.js";
-import { type State, type Transition, type User } from "../../src/domain/state.js";
 import { decodeCreemEnvelope, derivedEventId } from "../../src/providers/creem/envelope.js";
 import { normalizeCreemEvent } from "../../src/providers/creem/normalize.js";
 import { creemSignatureHeader, verifyCreemSignature } from "../../src/providers/creem/verify.js";
-import type { StoredEventInput } from "../../src/providers/types.js";
+import { storedEvent } from "../builders/creem.js";
+import { dig, foldAlone, onlyUser, planFor, tagsOf, type Outcome } from "../support/conformance.js";
+import { providerFixtures } from "../support/fixtures.js";
+import { expectSignedBy, failureOf } from "../support/signatures.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const fixturesRoot = process.env["VERITY_FIXTURES"] ?? path.resolve(repoRoot, "../shared/fixtures/providers");
-const creemDir = path.join(fixturesRoot, "creem");
-const fixturesExist = existsSync(creemDir);
-if (!fixturesExist) {
-  console.warn(`[creem conformance] SKIPPED: no Creem fixtures at ${creemDir} (set VERITY_FIXTURES to the providers fixture folder)`);
-}
+const fixtures = providerFixtures("creem", "Creem");
 
 // ── test catalog: the fixtures' product ids mapped to plans ─────────────────────────────────
 
-const plan = (code: string, products: readonly string[], lifetime = false): Plan => ({
-  code,
-  name: code,
-  prices: { creem: products },
-  features: { [`${code}_feature`]: { _tag: "Flag" } },
-  credits: null,
-  lifetime,
-  price: null,
-});
+const plan = planFor("creem");
 
 const PRODUCT = {
   monthly: "prod_d1AY2Sadk9YAvLI0pj97f",
@@ -63,52 +48,20 @@ const APP_ID = "internal_customer_id";
 const SECRET = "whsec_conformance_test_secret";
 const WRONG_SECRET = "whsec_not_this_endpoint";
 
-type Outcome = {
-  readonly payload: unknown;
-  readonly event: NormalizedEvent;
-  readonly state: State;
-  readonly transitions: readonly Transition[];
-};
-
-const dig = (value: unknown, ...keys: readonly (string | number)[]): unknown =>
-  keys.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<string | number, unknown>)[k] : undefined), value);
-
 /** Decodes the envelope and normalizes one stored event. */
-const normalizePayload = (payload: unknown): NormalizedEvent => {
-  const envelope = decodeCreemEnvelope(payload);
-  if (Either.isLeft(envelope)) throw new Error(envelope.left);
-  const input: StoredEventInput = { ...envelope.right, payload };
-  return normalizeCreemEvent(input, options);
-};
+const normalizePayload = (payload: unknown): NormalizedEvent => normalizeCreemEvent(storedEvent(payload), options);
 
-const normalizeAndFold = (payload: unknown): Outcome => {
-  const event = normalizePayload(payload);
-  const { state, transitions } = replayEvents(catalog, [event]);
-  return { payload, event, state, transitions };
-};
-
-const readRaw = (file: string): Buffer => readFileSync(path.join(creemDir, file));
-const readFixture = (file: string): unknown => JSON.parse(readRaw(file).toString("utf8"));
+const normalizeAndFold = (payload: unknown): Outcome => foldAlone(catalog, payload, normalizePayload(payload));
 
 /** Signs the exact file bytes (Creem signs the raw body, nothing else), checks both verdicts, then normalizes and folds. */
 const runSignedFixture = (file: string): Outcome => {
-  const raw = readRaw(file);
+  const raw = fixtures.bytes(file);
   const header = creemSignatureHeader(raw, SECRET);
-  expect(verifyCreemSignature({ rawBody: raw, header, secrets: [SECRET] })).toEqual(Either.right(true));
+  expectSignedBy((secrets) => verifyCreemSignature({ rawBody: raw, header, secrets }), SECRET, WRONG_SECRET);
   expect(verifyCreemSignature({ rawBody: raw, header, secrets: [WRONG_SECRET, SECRET] })).toEqual(Either.right(true));
-  const wrong = verifyCreemSignature({ rawBody: raw, header, secrets: [WRONG_SECRET] });
-  expect(Either.isLeft(wrong) && wrong.left.code).toBe("signature_mismatch");
-  const wrongBody = verifyCreemSignature({ rawBody: Buffer.from(JSON.stringify(JSON.parse(raw.toString("utf8")))), header, secrets: [SECRET] });
-  expect(Either.isLeft(wrongBody) && wrongBody.left.code).toBe("signature_mismatch");
+  const compact = Buffer.from(JSON.stringify(JSON.parse(raw.toString("utf8"))));
+  expect(failureOf(verifyCreemSignature({ rawBody: compact, header, secrets: [SECRET] })).code).toBe("signature_mismatch");
   return normalizeAndFold(JSON.parse(raw.toString("utf8")));
-};
-
-const tagsOf = (facts: readonly Fact[]): FactTag[] => facts.map((f) => f._tag);
-
-const onlyUser = (state: State): User => {
-  const users = Object.values(state.users);
-  expect(users).toHaveLength(1);
-  return users[0]!;
 };
 
 const ms = (iso: string): number => Date.parse(iso);
@@ -299,7 +252,7 @@ const rows: readonly Row[] = [
         currency: "EUR",
       });
       const ledger = { byId: { ref_3DB9NQFvk18TJwSqd0N6bd: 1210 }, statedTotal: 1210, counted: { ref_3DB9NQFvk18TJwSqd0N6bd: 1210 } };
-      expect(state.refunds).toEqual({ tran_5yMaWzAl3jxuGJMCOrYWwk: ledger, ord_4aDwWXjMLpes4Kj4XqNnUA: ledger });
+      expect(state.refunds).toEqual({ "creem:tran_5yMaWzAl3jxuGJMCOrYWwk": ledger, "creem:ord_4aDwWXjMLpes4Kj4XqNnUA": ledger });
       expect(state.orders).toEqual({});
       expect(onlyUser(state).keys).toEqual([
         `app:${APP_ID}`,
@@ -328,11 +281,6 @@ const rows: readonly Row[] = [
   },
 ];
 
-const eventFiles = (): string[] =>
-  readdirSync(creemDir)
-    .filter((f) => f.endsWith(".json") && !f.startsWith("signature_vectors") && statSync(path.join(creemDir, f)).isFile())
-    .sort();
-
 const withChanges = (payload: unknown, change: (copy: { id: string; eventType: string; created_at: number; object: Record<string, unknown> }) => void): unknown => {
   const copy = structuredClone(payload) as { id: string; eventType: string; created_at: number; object: Record<string, unknown> };
   change(copy);
@@ -341,9 +289,9 @@ const withChanges = (payload: unknown, change: (copy: { id: string; eventType: s
 
 // ── the suite ───────────────────────────────────────────────────────────────────────────────
 
-describe.skipIf(!fixturesExist)(`Creem conformance over published fixtures (${creemDir})`, () => {
+describe.skipIf(!fixtures.exist)(`Creem conformance over published fixtures (${fixtures.dir})`, () => {
   it("has an expectation for every fixture", () => {
-    expect(rows.map((r) => r.file).sort()).toEqual(eventFiles());
+    expect(rows.map((r) => r.file).sort()).toEqual(fixtures.eventFiles());
   });
 
   it.each(rows)("$file: signed, verified, decoded, normalized and folded", (row) => {
@@ -358,7 +306,7 @@ describe.skipIf(!fixturesExist)(`Creem conformance over published fixtures (${cr
   });
 
   it("checks the derived signature vectors", () => {
-    const file = JSON.parse(readRaw("signature_vectors.derived.json").toString("utf8")) as {
+    const file = fixtures.json("signature_vectors.derived.json") as {
       vectors: { name: string; header_name: string; header_value: string; secret: string; raw_body: string; expected_valid: boolean }[];
     };
     expect(file.vectors.length).toBeGreaterThan(0);
@@ -375,7 +323,7 @@ describe.skipIf(!fixturesExist)(`Creem conformance over published fixtures (${cr
   it("folds the samples of one subscription into its whole life, whatever the arrival order", () => {
     // checkout → paid → scheduled_cancel / past_due / canceled (the three share one created_at) → refund.
     const files = ["checkout.completed.json", "subscription.paid.json", "subscription.scheduled_cancel.json", "subscription.past_due.json", "subscription.canceled.json", "refund.created.json"];
-    const events = files.map((f) => normalizePayload(readFixture(f)));
+    const events = files.map((f) => normalizePayload(fixtures.json(f)));
     expect(new Set(events.slice(2, 5).map((e) => e.occurredAt)).size).toBe(1);
     for (const order of [events, [...events].reverse(), [events[4]!, events[2]!, events[5]!, events[0]!, events[3]!, events[1]!]]) {
       const { state } = replayEvents(catalog, order);
@@ -390,7 +338,7 @@ describe.skipIf(!fixturesExist)(`Creem conformance over published fixtures (${cr
   it("records a one-time checkout as an order that a refund of its order id finds, and a dispute takes a lifetime grant back", () => {
     const lifetimeCatalog: Catalog = { ...catalog, plans: { ...catalog.plans, monthly: plan("monthly", [PRODUCT.monthly], true) } };
     // The checkout sample as a one-time purchase: no subscription, order.type "onetime".
-    const oneTime = withChanges(readFixture("checkout.completed.json"), (c) => {
+    const oneTime = withChanges(fixtures.json("checkout.completed.json"), (c) => {
       (c.object["order"] as Record<string, unknown>)["type"] = "onetime";
       delete c.object["subscription"];
     });
@@ -401,7 +349,7 @@ describe.skipIf(!fixturesExist)(`Creem conformance over published fixtures (${cr
     expect(onlyUser(bought).status).toBe("active");
 
     // A one-time refund: its transaction names no subscription; the order id joins it to the checkout.
-    const partial = withChanges(readFixture("refund.created.json"), (r) => {
+    const partial = withChanges(fixtures.json("refund.created.json"), (r) => {
       r.object["refund_amount"] = 400;
       const transaction = r.object["transaction"] as Record<string, unknown>;
       transaction["refunded_amount"] = 400;
@@ -413,12 +361,12 @@ describe.skipIf(!fixturesExist)(`Creem conformance over published fixtures (${cr
       expect(state.orders["creem:ch_4l0N34kxo16AhRKUHFUuXr"]).toMatchObject({ amountRefunded: 400, status: "partially_refunded" });
       expect(onlyUser(state).status).toBe("active");
     }
-    const full = replayEvents(lifetimeCatalog, [checkoutEvent, normalizePayload(readFixture("refund.created.json"))]).state;
+    const full = replayEvents(lifetimeCatalog, [checkoutEvent, normalizePayload(fixtures.json("refund.created.json"))]).state;
     expect(full.orders["creem:ch_4l0N34kxo16AhRKUHFUuXr"]).toMatchObject({ amountRefunded: 1000, status: "refunded" });
     expect(onlyUser(full).status).toBe("inactive");
 
     // The dispute sample, aimed at this order: a chargeback ends the lifetime grant.
-    const dispute = withChanges(readFixture("dispute.created.json"), (d) => {
+    const dispute = withChanges(fixtures.json("dispute.created.json"), (d) => {
       (d.object["transaction"] as Record<string, unknown>)["order"] = "ord_4aDwWXjMLpes4Kj4XqNnUA";
       (d.object["order"] as Record<string, unknown>)["id"] = "ord_4aDwWXjMLpes4Kj4XqNnUA";
       (d.object["customer"] as Record<string, unknown>)["id"] = "cust_1OcIK1GEuVvXZwD19tjq2z";
@@ -430,9 +378,9 @@ describe.skipIf(!fixturesExist)(`Creem conformance over published fixtures (${cr
   });
 
   it("lets a later payment revive an expired subscription (expired is not terminal at Creem)", () => {
-    const expired = normalizePayload(readFixture("subscription.expired.json"));
+    const expired = normalizePayload(fixtures.json("subscription.expired.json"));
     const renewed = normalizePayload(
-      withChanges(readFixture("subscription.expired.json"), (e) => {
+      withChanges(fixtures.json("subscription.expired.json"), (e) => {
         e.id = "evt_renewed_after_expiry";
         e.eventType = "subscription.paid";
         e.created_at += 3_600_000;
@@ -444,7 +392,7 @@ describe.skipIf(!fixturesExist)(`Creem conformance over published fixtures (${cr
   });
 
   it("derives a stable id for a body without one: the same for a redelivery, another for another event", () => {
-    const payload = readFixture("subscription.paid.json") as Record<string, unknown>;
+    const payload = fixtures.json("subscription.paid.json") as Record<string, unknown>;
     const { id: _id, ...withoutId } = payload;
     const first = decodeCreemEnvelope(withoutId);
     const again = decodeCreemEnvelope(JSON.parse(JSON.stringify(withoutId, null, 4)));
@@ -453,8 +401,8 @@ describe.skipIf(!fixturesExist)(`Creem conformance over published fixtures (${cr
     expect(again).toEqual(first);
     expect(reordered).toEqual(first);
     expect(decodeCreemEnvelope({ ...withoutId, id: null })).toEqual(first);
-    const other = decodeCreemEnvelope(readFixture("subscription.past_due.json") as object);
-    const otherWithoutId = decodeCreemEnvelope({ ...(readFixture("subscription.past_due.json") as object), id: undefined });
+    const other = decodeCreemEnvelope(fixtures.json("subscription.past_due.json") as object);
+    const otherWithoutId = decodeCreemEnvelope({ ...(fixtures.json("subscription.past_due.json") as object), id: undefined });
     expect(Either.isRight(other) && other.right.providerEventId).toBe("evt_7HkTd800rHX7GCampi4Nt9");
     expect(Either.isRight(otherWithoutId) && otherWithoutId.right.providerEventId).not.toBe(Either.isRight(first) && first.right.providerEventId);
     const changedAmount = withChanges(withoutId, (c) => {
@@ -465,7 +413,7 @@ describe.skipIf(!fixturesExist)(`Creem conformance over published fixtures (${cr
   });
 
   it("normalizes the same stored event to the same result without touching it", () => {
-    const payload = Object.freeze(readFixture("refund.created.json"));
+    const payload = Object.freeze(fixtures.json("refund.created.json"));
     const before = structuredClone(payload);
     const first = normalizeAndFold(payload);
     expect(normalizeAndFold(payload)).toEqual(first);

@@ -6,7 +6,7 @@ import { entitlementsAt, grantsFor } from "../../src/domain/entitlements.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import type { Fact, SubscriptionSnapshot } from "../../src/domain/facts.js";
 import { replayEvents } from "../../src/domain/resolver.js";
-import { ordersOf, subscriptionsOf, type State, type User } from "../../src/domain/state.js";
+import { ordersOf, subscriptionsOf, type State } from "../../src/domain/state.js";
 import { decodeCreemEnvelope } from "../../src/providers/creem/envelope.js";
 import { normalizeCreemEvent } from "../../src/providers/creem/normalize.js";
 import { normalizeStripeEvent } from "../../src/providers/stripe/normalize.js";
@@ -22,6 +22,7 @@ import {
   type SubscriptionInput,
 } from "../builders/creem.js";
 import { PRICES, PROVIDER_PRICES, testCatalog } from "../builders/histories.js";
+import { onlyUser } from "../support/conformance.js";
 
 const P = PROVIDER_PRICES.creem;
 const options = { userIdKeys: testCatalog.userIdKeys };
@@ -53,12 +54,6 @@ const sub = (type: string, at: number, over: Partial<SubscriptionInput> = {}, id
 
 const fold = (events: readonly NormalizedEvent[]): State => replayEvents(testCatalog, events).state;
 const subOf = (state: State) => state.subscriptions[`creem:${SUB}`]!;
-
-const onlyUser = (state: State): User => {
-  const users = Object.values(state.users);
-  expect(users).toHaveLength(1);
-  return users[0]!;
-};
 
 /** What the user may use at `t`: feature → granting plan. */
 const grantsAt = (state: State, t: number): Record<string, string | null> => {

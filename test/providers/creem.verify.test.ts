@@ -5,19 +5,13 @@ import { describe, expect, it } from "vitest";
 import { creemSignatureHeader, verifyCreemSignature } from "../../src/providers/creem/verify.js";
 import { creemWebhook } from "../../src/providers/creem/webhook.js";
 import { webhookSchemes } from "../../src/providers/registry.js";
-import type { VerifyFailure } from "../../src/providers/types.js";
+import { failureOf, headerLookup, NOT_UTF8, utf8RoundTrip, verifierWith } from "../support/signatures.js";
 
 const SECRET = "whsec_unit_test_secret";
 const OTHER_SECRET = "whsec_some_other_secret";
 const body = Buffer.from('{\n  "id": "evt_unit",\n  "eventType": "checkout.completed",\n  "created_at": 1700000000000,\n  "object": {}\n}', "utf8");
 
-const verify = (header: string | undefined, options: { secrets?: string[]; rawBody?: Uint8Array } = {}) =>
-  verifyCreemSignature({ rawBody: options.rawBody ?? body, header, secrets: options.secrets ?? [SECRET] });
-
-const failureOf = (result: Either.Either<true, VerifyFailure>): VerifyFailure => {
-  if (Either.isRight(result)) throw new Error("expected verification to fail");
-  return result.left;
-};
+const verify = verifierWith(verifyCreemSignature, { rawBody: body, secrets: [SECRET] });
 
 describe("verifyCreemSignature", () => {
   it("accepts the lowercase hex HMAC-SHA256 of the raw body keyed by the whole secret", () => {
@@ -97,17 +91,13 @@ describe("verifyCreemSignature", () => {
   });
 
   it("verifies bytes that are not valid UTF-8 (no decode / re-encode round trip)", () => {
-    const bytes = Uint8Array.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
-    const header = creemSignatureHeader(bytes, SECRET);
-    expect(verify(header, { rawBody: bytes })).toEqual(Either.right(true));
-    const roundTripped = Buffer.from(Buffer.from(bytes).toString("utf8"), "utf8");
-    expect(failureOf(verify(header, { rawBody: roundTripped })).code).toBe("signature_mismatch");
+    const header = creemSignatureHeader(NOT_UTF8, SECRET);
+    expect(verify(header, { rawBody: NOT_UTF8 })).toEqual(Either.right(true));
+    expect(failureOf(verify(header, { rawBody: utf8RoundTrip(NOT_UTF8) })).code).toBe("signature_mismatch");
   });
 });
 
 describe("creemWebhook (the edge ingest uses)", () => {
-  const headers = (values: Record<string, string>) => (name: string) => values[name];
-
   it("is registered for creem with CREEM_WEBHOOK_SECRET", () => {
     expect(webhookSchemes.creem).toBe(creemWebhook);
     expect(creemWebhook).toMatchObject({ provider: "creem", secretVariable: "CREEM_WEBHOOK_SECRET" });
@@ -115,13 +105,13 @@ describe("creemWebhook (the edge ingest uses)", () => {
 
   it("reads the lower-case creem-signature header", () => {
     const signature = creemSignatureHeader(body, SECRET);
-    expect(creemWebhook.verify({ rawBody: body, header: headers({ "creem-signature": signature }), secrets: [SECRET], now: 0 })).toEqual(Either.right(true));
-    const other = creemWebhook.verify({ rawBody: body, header: headers({ "x-signature": signature }), secrets: [SECRET], now: 0 });
+    expect(creemWebhook.verify({ rawBody: body, header: headerLookup({ "creem-signature": signature }), secrets: [SECRET], now: 0 })).toEqual(Either.right(true));
+    const other = creemWebhook.verify({ rawBody: body, header: headerLookup({ "x-signature": signature }), secrets: [SECRET], now: 0 });
     expect(Either.isLeft(other) && other.left.code).toBe("missing_signature");
   });
 
   it("has no timestamp, so a delivery is never stale: the receive time plays no part", () => {
-    const header = headers({ "creem-signature": creemSignatureHeader(body, SECRET) });
+    const header = headerLookup({ "creem-signature": creemSignatureHeader(body, SECRET) });
     for (const now of [0, 1_700_000_000_000, 4_102_444_800_000]) {
       expect(creemWebhook.verify({ rawBody: body, header, secrets: [SECRET], now })).toEqual(Either.right(true));
     }

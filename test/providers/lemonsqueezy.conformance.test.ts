@@ -5,40 +5,24 @@
 // subscription_updated is subscription_created with another event name; the refunded invoice's
 // `refunded_amount_usd: 9.999` and `refunded_amount_formatted: "$0.00"` are hand-edit artefacts
 // that must not be read (the amount is `refunded_amount`, in cents).
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import type { Catalog, Plan } from "../../src/domain/catalog.js";
+import type { Catalog } from "../../src/domain/catalog.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
-import type { Fact, FactTag } from "../../src/domain/facts.js";
+import type { FactTag } from "../../src/domain/facts.js";
 import { replayEvents } from "../../src/domain/resolver.js";
-import type { State, User } from "../../src/domain/state.js";
-import { decodeLemonSqueezyEnvelope } from "../../src/providers/lemonsqueezy/envelope.js";
 import { normalizeLemonSqueezyEvent } from "../../src/providers/lemonsqueezy/normalize.js";
 import { lemonSqueezySignature, verifyLemonSqueezySignature } from "../../src/providers/lemonsqueezy/verify.js";
-import type { StoredEventInput } from "../../src/providers/types.js";
+import { stored } from "../builders/lemonsqueezy.js";
+import { foldAlone, onlyUser, planFor, tagsOf, type Outcome } from "../support/conformance.js";
+import { providerFixtures } from "../support/fixtures.js";
+import { expectSignedBy } from "../support/signatures.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const fixturesRoot = process.env["VERITY_FIXTURES"] ?? path.resolve(repoRoot, "../shared/fixtures/providers");
-const lsDir = path.join(fixturesRoot, "lemonsqueezy");
-const fixturesExist = existsSync(lsDir);
-if (!fixturesExist) {
-  console.warn(`[lemonsqueezy conformance] SKIPPED: no Lemon Squeezy fixtures at ${lsDir} (set VERITY_FIXTURES to the providers fixture folder)`);
-}
+const fixtures = providerFixtures("lemonsqueezy", "Lemon Squeezy");
 
 // ── test catalog: the fixtures' variant ids mapped to plans ─────────────────────────────────
 
-const plan = (code: string, variants: readonly string[], lifetime = false): Plan => ({
-  code,
-  name: code,
-  prices: { lemonsqueezy: variants },
-  features: { [`${code}_feature`]: { _tag: "Flag" } },
-  credits: null,
-  lifetime,
-  price: null,
-});
+const plan = planFor("lemonsqueezy");
 
 // order_created buys variant 1 ("Product One", one-time); the subscription is on variant 2.
 const catalog: Catalog = {
@@ -53,41 +37,15 @@ const options = { userIdKeys: catalog.userIdKeys };
 const SECRET = "SUBSCRIPTION_SECRET_conformance";
 const WRONG_SECRET = "not_this_webhook_secret";
 
-type Outcome = { readonly payload: unknown; readonly event: NormalizedEvent; readonly state: State };
-
-const fixtureFiles = (): string[] =>
-  readdirSync(lsDir)
-    .filter((f) => f.endsWith(".json") && !f.startsWith("signature_vectors") && statSync(path.join(lsDir, f)).isFile())
-    .sort();
-
-const decode = (payload: unknown): StoredEventInput => {
-  const envelope = decodeLemonSqueezyEnvelope(payload);
-  if (Either.isLeft(envelope)) throw new Error(envelope.left);
-  return { ...envelope.right, payload };
-};
-
 /** Signs the exact file bytes, checks both verdicts, then decodes and normalizes. */
 const signedEvent = (file: string): NormalizedEvent => {
-  const raw = readFileSync(path.join(lsDir, file));
+  const raw = fixtures.bytes(file);
   const header = lemonSqueezySignature(raw, SECRET);
-  expect(verifyLemonSqueezySignature({ rawBody: raw, header, secrets: [SECRET] })).toEqual(Either.right(true));
-  const wrong = verifyLemonSqueezySignature({ rawBody: raw, header, secrets: [WRONG_SECRET] });
-  expect(Either.isLeft(wrong) && wrong.left.code).toBe("signature_mismatch");
-  return normalizeLemonSqueezyEvent(decode(JSON.parse(raw.toString("utf8"))), options);
+  expectSignedBy((secrets) => verifyLemonSqueezySignature({ rawBody: raw, header, secrets }), SECRET, WRONG_SECRET);
+  return normalizeLemonSqueezyEvent(stored(JSON.parse(raw.toString("utf8"))), options);
 };
 
-const runSignedFixture = (file: string): Outcome => {
-  const event = signedEvent(file);
-  return { payload: JSON.parse(readFileSync(path.join(lsDir, file), "utf8")), event, state: replayEvents(catalog, [event]).state };
-};
-
-const tagsOf = (facts: readonly Fact[]): FactTag[] => facts.map((f) => f._tag);
-
-const onlyUser = (state: State): User => {
-  const users = Object.values(state.users);
-  expect(users).toHaveLength(1);
-  return users[0]!;
-};
+const runSignedFixture = (file: string): Outcome => foldAlone(catalog, fixtures.json(file), signedEvent(file));
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -203,7 +161,7 @@ const rows: readonly Row[] = [
       // 999 cents from `refunded_amount`; the artefacts beside it are not read.
       expect((payload as { data: { attributes: Record<string, unknown> } }).data.attributes["refunded_amount_usd"]).toBe(9.999);
       expect(event.facts[0]).toMatchObject({ paymentRefs: ["subscription-invoices/1"], refunds: {}, totalRefunded: 999, currency: "usd" });
-      expect(state.refunds).toEqual({ "subscription-invoices/1": { byId: {}, statedTotal: 999, counted: {} } });
+      expect(state.refunds).toEqual({ "lemonsqueezy:subscription-invoices/1": { byId: {}, statedTotal: 999, counted: {} } });
       // The payment it refunds is not known from this event alone.
       expect(state.orders).toEqual({});
       expect(event.hint).toMatchObject({ object: "lemonsqueezy:subscription-invoices:1", phase: "update" });
@@ -211,9 +169,9 @@ const rows: readonly Row[] = [
   },
 ];
 
-describe.skipIf(!fixturesExist)("Lemon Squeezy fixtures", () => {
+describe.skipIf(!fixtures.exist)("Lemon Squeezy fixtures", () => {
   it("has an expectation for every fixture file, and a file for every expectation", () => {
-    expect(fixtureFiles()).toEqual(rows.map((r) => r.file).sort());
+    expect(fixtures.eventFiles()).toEqual(rows.map((r) => r.file).sort());
   });
 
   it.each(rows)("$file: verified, decoded, normalized and folded", (row) => {
@@ -234,7 +192,7 @@ describe.skipIf(!fixturesExist)("Lemon Squeezy fixtures", () => {
   });
 
   it("folds the whole set into one user, the same in every arrival order", () => {
-    const events = fixtureFiles().map(signedEvent);
+    const events = fixtures.eventFiles().map(signedEvent);
     const reference = replayEvents(catalog, events).state;
     for (const order of [[...events].reverse(), [events[2]!, events[0]!, events[4]!, events[1]!, events[3]!]]) {
       expect(replayEvents(catalog, order).state).toEqual(reference);
@@ -248,9 +206,9 @@ describe.skipIf(!fixturesExist)("Lemon Squeezy fixtures", () => {
   });
 });
 
-describe.skipIf(!fixturesExist)("derived event ids (Lemon Squeezy bodies carry none)", () => {
-  const read = (file: string): Record<string, unknown> => JSON.parse(readFileSync(path.join(lsDir, file), "utf8")) as Record<string, unknown>;
-  const idOf = (payload: unknown): string => decode(payload).providerEventId;
+describe.skipIf(!fixtures.exist)("derived event ids (Lemon Squeezy bodies carry none)", () => {
+  const read = (file: string): Record<string, unknown> => fixtures.json(file) as Record<string, unknown>;
+  const idOf = (payload: unknown): string => stored(payload).providerEventId;
 
   it("derives a readable, stable id: the same body gives the same id, however it is serialised", () => {
     const body = read("subscription_created.json");
@@ -262,7 +220,7 @@ describe.skipIf(!fixturesExist)("derived event ids (Lemon Squeezy bodies carry n
   });
 
   it("gives different events different ids, even with one body or one object in one second", () => {
-    const ids = fixtureFiles().map((f) => idOf(read(f)));
+    const ids = fixtures.eventFiles().map((f) => idOf(read(f)));
     expect(new Set(ids).size).toBe(ids.length);
     // subscription_updated is subscription_created's body under another name.
     const created = read("subscription_created.json");
@@ -287,9 +245,9 @@ describe.skipIf(!fixturesExist)("derived event ids (Lemon Squeezy bodies carry n
   });
 });
 
-describe.skipIf(!fixturesExist)("derived signature vectors", () => {
+describe.skipIf(!fixtures.exist)("derived signature vectors", () => {
   type Vector = { name: string; header_name: string; header_value: string; secret: string; raw_body: string; expected_valid: boolean };
-  const file = JSON.parse(readFileSync(path.join(lsDir, "signature_vectors.derived.json"), "utf8")) as { published: boolean; vectors: Vector[] };
+  const file = fixtures.json("signature_vectors.derived.json") as { published: boolean; vectors: Vector[] };
 
   it("are labelled as derived", () => {
     expect(file.published).toBe(false);

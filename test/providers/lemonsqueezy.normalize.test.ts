@@ -6,13 +6,14 @@ import { subscriptionValidity } from "../../src/domain/entitlements.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import type { FactTag } from "../../src/domain/facts.js";
 import { replayEvents } from "../../src/domain/resolver.js";
-import { ordersOf, subscriptionsOf, type State, type User } from "../../src/domain/state.js";
+import { ordersOf, subscriptionsOf, type State } from "../../src/domain/state.js";
 import { decodeLemonSqueezyEnvelope } from "../../src/providers/lemonsqueezy/envelope.js";
 import { LEMONSQUEEZY_EVENTS, normalizeLemonSqueezyEvent } from "../../src/providers/lemonsqueezy/normalize.js";
 import { normalizeStripeEvent } from "../../src/providers/stripe/normalize.js";
 import { PROVIDER_PRICES, testCatalog as catalog } from "../builders/histories.js";
 import { invoice, lsEvent, lsTime, order, stored, subscription, type JsonObject, type Resource, type SubscriptionInput } from "../builders/lemonsqueezy.js";
 import { customer, stripeEvent } from "../builders/stripe.js";
+import { onlyUser } from "../support/conformance.js";
 
 const V = PROVIDER_PRICES.lemonsqueezy;
 const options = { userIdKeys: catalog.userIdKeys };
@@ -26,12 +27,6 @@ const ev = (eventName: string, data: Resource, customData: JsonObject | null = U
   normalizeLemonSqueezyEvent(stored(lsEvent({ eventName, data, ...(customData === null ? {} : { customData }), webhookId: "wh_1", testMode: true })), options);
 
 const fold = (...events: readonly NormalizedEvent[]): State => replayEvents(catalog, events).state;
-
-const onlyUser = (state: State): User => {
-  const users = Object.values(state.users);
-  expect(users).toHaveLength(1);
-  return users[0]!;
-};
 
 const SUB = "lemonsqueezy:5";
 const sub = (overrides: Partial<SubscriptionInput> & Pick<SubscriptionInput, "status" | "updatedAt">): Resource =>

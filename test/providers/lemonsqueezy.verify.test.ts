@@ -6,19 +6,13 @@ import { describe, expect, it } from "vitest";
 import { lemonsqueezyWebhook } from "../../src/providers/lemonsqueezy/webhook.js";
 import { lemonSqueezySignature, verifyLemonSqueezySignature } from "../../src/providers/lemonsqueezy/verify.js";
 import { webhookSchemes } from "../../src/providers/registry.js";
-import type { VerifyFailure } from "../../src/providers/types.js";
+import { failureOf, headerLookup, NOT_UTF8, utf8RoundTrip, verifierWith } from "../support/signatures.js";
 
 const SECRET = "ls_unit_signing_secret";
 const OTHER_SECRET = "an_older_signing_secret";
 const body = Buffer.from('{\n  "meta": {"event_name": "order_created"},\n  "data": {"type": "orders", "id": "1"}\n}', "utf8");
 
-const verify = (header: string | undefined, options: { secrets?: string[]; rawBody?: Uint8Array } = {}) =>
-  verifyLemonSqueezySignature({ rawBody: options.rawBody ?? body, header, secrets: options.secrets ?? [SECRET] });
-
-const failureOf = (result: Either.Either<true, VerifyFailure>): VerifyFailure => {
-  if (Either.isRight(result)) throw new Error("expected verification to fail");
-  return result.left;
-};
+const verify = verifierWith(verifyLemonSqueezySignature, { rawBody: body, secrets: [SECRET] });
 
 describe("verifyLemonSqueezySignature", () => {
   it("accepts the hex HMAC-SHA256 of the raw body under the signing secret", () => {
@@ -94,28 +88,26 @@ describe("verifyLemonSqueezySignature", () => {
   });
 
   it("verifies bytes that are not valid UTF-8 (no decode / re-encode round trip)", () => {
-    const bytes = Uint8Array.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
-    const header = lemonSqueezySignature(bytes, SECRET);
-    expect(Either.isRight(verify(header, { rawBody: bytes }))).toBe(true);
-    expect(failureOf(verify(header, { rawBody: Buffer.from(Buffer.from(bytes).toString("utf8"), "utf8") })).code).toBe("signature_mismatch");
+    const header = lemonSqueezySignature(NOT_UTF8, SECRET);
+    expect(Either.isRight(verify(header, { rawBody: NOT_UTF8 }))).toBe(true);
+    expect(failureOf(verify(header, { rawBody: utf8RoundTrip(NOT_UTF8) })).code).toBe("signature_mismatch");
   });
 });
 
 describe("lemonsqueezyWebhook", () => {
   const header = lemonSqueezySignature(body, SECRET);
-  const lookup = (headers: Record<string, string>) => (name: string) => headers[name];
 
   it("is registered and reads the X-Signature header by its lower-case name", () => {
     expect(webhookSchemes.lemonsqueezy).toBe(lemonsqueezyWebhook);
     expect(lemonsqueezyWebhook).toMatchObject({ provider: "lemonsqueezy", secretVariable: "LEMONSQUEEZY_WEBHOOK_SECRET" });
-    expect(lemonsqueezyWebhook.verify({ rawBody: body, header: lookup({ "x-signature": header }), secrets: [SECRET], now: 0 })).toEqual(Either.right(true));
-    const missing = lemonsqueezyWebhook.verify({ rawBody: body, header: lookup({ "stripe-signature": header }), secrets: [SECRET], now: 0 });
+    expect(lemonsqueezyWebhook.verify({ rawBody: body, header: headerLookup({ "x-signature": header }), secrets: [SECRET], now: 0 })).toEqual(Either.right(true));
+    const missing = lemonsqueezyWebhook.verify({ rawBody: body, header: headerLookup({ "stripe-signature": header }), secrets: [SECRET], now: 0 });
     expect(Either.isLeft(missing) && missing.left.code).toBe("missing_signature");
   });
 
   it("has no timestamp: an old replay still verifies whatever the receive time (idempotency deduplicates it)", () => {
     for (const now of [0, Date.UTC(2030, 0, 1), Number.MAX_SAFE_INTEGER]) {
-      expect(lemonsqueezyWebhook.verify({ rawBody: body, header: lookup({ "x-signature": header }), secrets: [SECRET], now })).toEqual(Either.right(true));
+      expect(lemonsqueezyWebhook.verify({ rawBody: body, header: headerLookup({ "x-signature": header }), secrets: [SECRET], now })).toEqual(Either.right(true));
     }
   });
 });

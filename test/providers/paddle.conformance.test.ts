@@ -9,30 +9,22 @@
 // - events_api_sequence/ items are `GET /events` elements: no notification_id (valid), newest first;
 // - signed/*.json carry one trailing newline that Paddle did not sign;
 // - data_only/adjustment.updated is still pending_approval: no money moved in that file.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import type { Catalog, Plan } from "../../src/domain/catalog.js";
+import type { Catalog } from "../../src/domain/catalog.js";
 import { canonicalOrder } from "../../src/domain/canonical-order.js";
-import type { NormalizedEvent } from "../../src/domain/event.js";
-import type { Fact, FactTag } from "../../src/domain/facts.js";
+import type { FactTag } from "../../src/domain/facts.js";
 import { replayEvents } from "../../src/domain/resolver.js";
-import { initialState, type State, type Transition, type User } from "../../src/domain/state.js";
-import { decodePaddleEnvelope } from "../../src/providers/paddle/envelope.js";
 import { normalizePaddleEvent } from "../../src/providers/paddle/normalize.js";
 import { paddleSignatureHeader, verifyPaddleSignature } from "../../src/providers/paddle/verify.js";
-import type { StoredEventInput } from "../../src/providers/types.js";
 import { adjustment, paddleEvent, storedEvent, transaction, wrapData } from "../builders/paddle.js";
+import { expectUnchanged, foldAlone, onlyUser, planFor, tagsOf, type Outcome } from "../support/conformance.js";
+import { providerFixtures } from "../support/fixtures.js";
+import { expectSignedBy } from "../support/signatures.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const fixturesRoot = process.env["VERITY_FIXTURES"] ?? path.resolve(repoRoot, "../shared/fixtures/providers");
-const paddleDir = path.join(fixturesRoot, "paddle");
-const fixturesExist = existsSync(paddleDir);
-if (!fixturesExist) {
-  console.warn(`[paddle conformance] SKIPPED: no Paddle fixtures at ${paddleDir} (set VERITY_FIXTURES to the providers fixture folder)`);
-}
+const fixtures = providerFixtures("paddle", "Paddle");
 
 // ── test catalog: the fixtures' price ids mapped to plans ───────────────────────────────────
 
@@ -42,15 +34,7 @@ const DOMAINS = "pri_01gsz98e27ak2tyhexptwc58yk"; // "Custom domains", one-time 
 const TRIAL_2023 = "pri_01h84cdy3xatsp16afda2gekzy";
 const TRIAL_2024 = "pri_01hv0vax6rv18t4tamj848ne4d";
 
-const plan = (code: string, prices: readonly string[], lifetime = false): Plan => ({
-  code,
-  name: code,
-  prices: { paddle: prices },
-  features: { [`${code}_feature`]: { _tag: "Flag" } },
-  credits: null,
-  lifetime,
-  price: null,
-});
+const plan = planFor("paddle");
 
 const catalog: Catalog = {
   plans: {
@@ -68,13 +52,6 @@ const options = { userIdKeys: catalog.userIdKeys };
 const SECRET = "pdl_ntfset_01conformance_test_secret";
 const WRONG_SECRET = "pdl_ntfset_01not_this_destination";
 
-type Outcome = {
-  readonly payload: unknown;
-  readonly event: NormalizedEvent;
-  readonly state: State;
-  readonly transitions: readonly Transition[];
-};
-
 const ms = (isoMillis: string): number => {
   const t = Date.parse(isoMillis);
   if (Number.isNaN(t)) throw new Error(`bad test timestamp ${isoMillis}`);
@@ -87,22 +64,13 @@ const occurredAtOf = (payload: unknown): string => {
   return value;
 };
 
-const stored = (payload: unknown): StoredEventInput => {
-  const envelope = decodePaddleEnvelope(payload);
-  if (Either.isLeft(envelope)) throw new Error(envelope.left);
-  return { ...envelope.right, payload };
-};
-
 /** Decodes the envelope, normalizes and folds one event on its own. */
-const normalizeAndFold = (payload: unknown, normalizeOptions = options): Outcome => {
-  const event = normalizePaddleEvent(stored(payload), normalizeOptions);
-  const { state, transitions } = replayEvents(catalog, [event]);
-  return { payload, event, state, transitions };
-};
+const normalizeAndFold = (payload: unknown, normalizeOptions = options): Outcome =>
+  foldAlone(catalog, payload, normalizePaddleEvent(storedEvent(payload), normalizeOptions));
 
 /** The bytes Paddle signed: the file, less the one trailing newline the signed/ files carry. */
 const signedBytes = (file: string): Buffer => {
-  const raw = readFileSync(path.join(paddleDir, file));
+  const raw = fixtures.bytes(file);
   return file.startsWith("signed/") && raw.at(-1) === 0x0a ? raw.subarray(0, raw.length - 1) : raw;
 };
 
@@ -112,24 +80,8 @@ const runSignedFixture = (file: string): Outcome => {
   const payload: unknown = JSON.parse(raw.toString("utf8"));
   const ts = Math.floor(ms(occurredAtOf(payload).replace(/(\.\d{3})\d*Z$/, "$1Z")) / 1000);
   const header = paddleSignatureHeader(raw, SECRET, ts);
-  expect(verifyPaddleSignature({ rawBody: raw, header, secrets: [SECRET], now: ts * 1000 })).toEqual(Either.right(true));
-  const wrong = verifyPaddleSignature({ rawBody: raw, header, secrets: [WRONG_SECRET], now: ts * 1000 });
-  expect(Either.isLeft(wrong) && wrong.left.code).toBe("signature_mismatch");
+  expectSignedBy((secrets) => verifyPaddleSignature({ rawBody: raw, header, secrets, now: ts * 1000 }), SECRET, WRONG_SECRET);
   return normalizeAndFold(payload);
-};
-
-const tagsOf = (facts: readonly Fact[]): FactTag[] => facts.map((f) => f._tag);
-
-const onlyUser = (state: State): User => {
-  const users = Object.values(state.users);
-  expect(users).toHaveLength(1);
-  return users[0]!;
-};
-
-const expectUnchanged = ({ event, state, transitions }: Outcome): void => {
-  expect(event.facts).toEqual([]);
-  expect(state).toEqual(initialState());
-  expect(transitions).toEqual([]);
 };
 
 // ── expectations per file ───────────────────────────────────────────────────────────────────
@@ -158,7 +110,7 @@ const fullBodyRows: readonly Row[] = [
     check: ({ event, state }) => {
       // pending_approval: Paddle has not refunded anything yet.
       expect(event.facts[0]).toMatchObject({ paymentRefs: [ADJ_TXN], refunds: {}, totalRefunded: null, currency: "usd" });
-      expect(state.refunds).toEqual({ [ADJ_TXN]: { byId: {}, statedTotal: null, counted: {} } });
+      expect(state.refunds).toEqual({ [`paddle:${ADJ_TXN}`]: { byId: {}, statedTotal: null, counted: {} } });
       expect(state.orders).toEqual({});
       expect(onlyUser(state).keys).toEqual(ADJ_KEYS);
       expect(event.hint).toMatchObject({ object: "paddle:adjustment:adj_01h8c6tbrkpdd7vx61w7b1r0ap", phase: "create", left: null, version: 457_000 });
@@ -169,7 +121,7 @@ const fullBodyRows: readonly Row[] = [
     facts: ["RefundIssued"],
     check: ({ event, state }) => {
       expect(event.facts[0]).toMatchObject({ refunds: { adj_01h8c6tbrkpdd7vx61w7b1r0ap: 100 }, currency: "usd" });
-      expect(state.refunds[ADJ_TXN]).toEqual({ byId: { adj_01h8c6tbrkpdd7vx61w7b1r0ap: 100 }, statedTotal: null, counted: {} });
+      expect(state.refunds[`paddle:${ADJ_TXN}`]).toEqual({ byId: { adj_01h8c6tbrkpdd7vx61w7b1r0ap: 100 }, statedTotal: null, counted: {} });
       expect(onlyUser(state).keys).toEqual(ADJ_KEYS);
       expect(event.hint.phase).toBe("update");
     },
@@ -373,7 +325,7 @@ const sequenceRows: readonly Row[] = [
   },
 ];
 
-const allFixtureFiles = (dir = paddleDir, prefix = ""): string[] =>
+const allFixtureFiles = (dir = fixtures.dir, prefix = ""): string[] =>
   readdirSync(dir)
     .flatMap((name) => (statSync(path.join(dir, name)).isDirectory() ? allFixtureFiles(path.join(dir, name), `${prefix}${name}/`) : [`${prefix}${name}`]))
     .filter((f) => f.endsWith(".json"))
@@ -381,7 +333,7 @@ const allFixtureFiles = (dir = paddleDir, prefix = ""): string[] =>
 
 // ── data-only fixtures, wrapped into a notification envelope ────────────────────────────────
 
-const readJson = (file: string): unknown => JSON.parse(readFileSync(path.join(paddleDir, file), "utf8"));
+const readJson = fixtures.json;
 
 const readDataOnly = (type: string): Record<string, unknown> => readJson(`data_only/${type}.data.json`) as Record<string, unknown>;
 
@@ -409,7 +361,7 @@ const dataOnlyRows: readonly DataOnlyRow[] = [
       type,
       facts: ["RefundIssued"],
       // Both files are pending_approval: nothing counts as refunded.
-      check: ({ state }) => expect(state.refunds).toEqual({ [REFUND_TXN]: { byId: {}, statedTotal: null, counted: {} } }),
+      check: ({ state }) => expect(state.refunds).toEqual({ [`paddle:${REFUND_TXN}`]: { byId: {}, statedTotal: null, counted: {} } }),
     }),
   ),
   dataOnlySubscription("subscription.activated", "SubscriptionObserved", { status: "active", plan: "pro", currentPeriodEnd: ms("2024-05-12T10:18:47.635Z") }),
@@ -460,7 +412,7 @@ const readVectors = (): Vector[] => (readJson("signature_vectors.json") as { vec
 
 const tsOf = (header: string): number => Number(/ts=(\d+)/.exec(header)![1]);
 
-describe.skipIf(!fixturesExist)(`Paddle conformance over published fixtures (${paddleDir})`, () => {
+describe.skipIf(!fixtures.exist)(`Paddle conformance over published fixtures (${fixtures.dir})`, () => {
   it("has an expectation for every fixture file", () => {
     const covered = [
       ...fullBodyRows.map((r) => r.file),
@@ -524,7 +476,7 @@ describe.skipIf(!fixturesExist)(`Paddle conformance over published fixtures (${p
       ["signed/customer.created.special_chars_payload.json", "special_chars_payload"],
     ] as const) {
       const v = vectors.find((x) => x.name === name)!;
-      const whole = readFileSync(path.join(paddleDir, file));
+      const whole = fixtures.bytes(file);
       const signed = signedBytes(file);
       expect(signed.toString("utf8")).toBe(v.raw_body);
       const now = tsOf(v.header_value) * 1000;
@@ -632,7 +584,7 @@ describe.skipIf(!fixturesExist)(`Paddle conformance over published fixtures (${p
       const data = readDataOnly(type);
       return { event_type: type, occurred_at: String(data["updated_at"]), notification_id: notificationId, data };
     };
-    const idOf = (payload: unknown) => stored(payload).providerEventId;
+    const idOf = (payload: unknown) => storedEvent(payload).providerEventId;
     const first = idOf(withoutId("transaction.paid", "ntf_destination_a"));
     expect(first).toMatch(/^derived_[0-9a-f]{32}$/);
     // Another destination's notification of the same event, and a re-serialised copy, keep the id.

@@ -5,26 +5,14 @@ import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { paddleSignatureHeader, verifyPaddleSignature } from "../../src/providers/paddle/verify.js";
 import { paddleWebhook } from "../../src/providers/paddle/webhook.js";
-import type { VerifyFailure } from "../../src/providers/types.js";
+import { failureOf, headerLookup, NOT_UTF8, utf8RoundTrip, verifierWith } from "../support/signatures.js";
 
 const SECRET = "pdl_ntfset_01unittest_secretAAAAAAAAAAAAAAAAAAAAAAAA";
 const OTHER_SECRET = "pdl_ntfset_01unittest_secretBBBBBBBBBBBBBBBBBBBBBBBB";
 const T = 1_700_000_000;
 const body = Buffer.from('{"event_id":"evt_unit","event_type":"customer.created","occurred_at":"2023-11-14T22:13:20.000000Z","data":{}}', "utf8");
 
-const verify = (header: string | undefined, options: { now?: number; secrets?: string[]; rawBody?: Uint8Array; toleranceSeconds?: number } = {}) =>
-  verifyPaddleSignature({
-    rawBody: options.rawBody ?? body,
-    header,
-    secrets: options.secrets ?? [SECRET],
-    now: options.now ?? T * 1000,
-    ...(options.toleranceSeconds === undefined ? {} : { toleranceSeconds: options.toleranceSeconds }),
-  });
-
-const failureOf = (result: Either.Either<true, VerifyFailure>): VerifyFailure => {
-  if (Either.isRight(result)) throw new Error("expected verification to fail");
-  return result.left;
-};
+const verify = verifierWith(verifyPaddleSignature, { rawBody: body, secrets: [SECRET], now: T * 1000 });
 
 const h1Of = (header: string): string => header.split(";h1=")[1]!;
 
@@ -152,11 +140,9 @@ describe("verifyPaddleSignature", () => {
   });
 
   it("verifies bytes that are not valid UTF-8 (no decode / re-encode round trip)", () => {
-    const bytes = Uint8Array.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
-    const header = paddleSignatureHeader(bytes, SECRET, T);
-    expect(verify(header, { rawBody: bytes })).toEqual(Either.right(true));
-    const roundTripped = Buffer.from(Buffer.from(bytes).toString("utf8"), "utf8");
-    expect(failureOf(verify(header, { rawBody: roundTripped })).code).toBe("signature_mismatch");
+    const header = paddleSignatureHeader(NOT_UTF8, SECRET, T);
+    expect(verify(header, { rawBody: NOT_UTF8 })).toEqual(Either.right(true));
+    expect(failureOf(verify(header, { rawBody: utf8RoundTrip(NOT_UTF8) })).code).toBe("signature_mismatch");
   });
 
   it("tolerates spaces around header parts", () => {
@@ -168,10 +154,9 @@ describe("verifyPaddleSignature", () => {
 describe("paddleWebhook", () => {
   it("reads the lower-cased paddle-signature header and names its secret variable", () => {
     const header = paddleSignatureHeader(body, SECRET, T);
-    const lookup = (name: string) => (name === "paddle-signature" ? header : undefined);
     expect(paddleWebhook).toMatchObject({ provider: "paddle", secretVariable: "PADDLE_WEBHOOK_SECRET" });
-    expect(paddleWebhook.verify({ rawBody: body, header: lookup, secrets: [SECRET], now: T * 1000 })).toEqual(Either.right(true));
-    const missing = paddleWebhook.verify({ rawBody: body, header: () => undefined, secrets: [SECRET], now: T * 1000 });
+    expect(paddleWebhook.verify({ rawBody: body, header: headerLookup({ "paddle-signature": header }), secrets: [SECRET], now: T * 1000 })).toEqual(Either.right(true));
+    const missing = paddleWebhook.verify({ rawBody: body, header: headerLookup({}), secrets: [SECRET], now: T * 1000 });
     expect(Either.isLeft(missing) && missing.left.code).toBe("missing_signature");
   });
 });

@@ -1,16 +1,14 @@
 // Stripe conformance: every published Stripe fixture, read in place, signed here, verified, decoded,
 // normalized and folded by the real resolver, with the resulting state asserted per event type.
 // Fixtures come from $VERITY_FIXTURES (default ../shared/fixtures/providers next to the repo).
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import type { Catalog, Plan } from "../../src/domain/catalog.js";
+import type { Catalog } from "../../src/domain/catalog.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
-import type { Fact, FactTag, SubscriptionObserved } from "../../src/domain/facts.js";
+import type { FactTag, SubscriptionObserved } from "../../src/domain/facts.js";
 import { replayEvents } from "../../src/domain/resolver.js";
-import { initialState, type State, type Transition, type User } from "../../src/domain/state.js";
 import { decodeStripeEnvelope } from "../../src/providers/stripe/envelope.js";
 import {
   checkoutNeedingLineItems,
@@ -20,26 +18,15 @@ import {
 } from "../../src/providers/stripe/normalize.js";
 import { stripeSignatureHeader, verifyStripeSignature } from "../../src/providers/stripe/verify.js";
 import type { StoredEventInput } from "../../src/providers/types.js";
+import { dig, expectUnchanged, foldAlone, onlyUser, planFor, tagsOf, type Outcome } from "../support/conformance.js";
+import { providerFixtures } from "../support/fixtures.js";
+import { expectSignedBy } from "../support/signatures.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const fixturesRoot = process.env["VERITY_FIXTURES"] ?? path.resolve(repoRoot, "../shared/fixtures/providers");
-const stripeDir = path.join(fixturesRoot, "stripe");
-const fixturesExist = existsSync(stripeDir);
-if (!fixturesExist) {
-  console.warn(`[stripe conformance] SKIPPED: no Stripe fixtures at ${stripeDir} (set VERITY_FIXTURES to the providers fixture folder)`);
-}
+const fixtures = providerFixtures("stripe", "Stripe");
 
 // ── test catalog: the fixtures' price ids mapped to plans ───────────────────────────────────
 
-const plan = (code: string, prices: readonly string[], lifetime = false): Plan => ({
-  code,
-  name: code,
-  prices: { stripe: prices },
-  features: { [`${code}_feature`]: { _tag: "Flag" } },
-  credits: null,
-  lifetime,
-  price: null,
-});
+const plan = planFor("stripe");
 
 const catalog: Catalog = {
   plans: {
@@ -59,16 +46,6 @@ const options = { userIdKeys: catalog.userIdKeys };
 const SECRET = "whsec_conformance_test_secret";
 const WRONG_SECRET = "whsec_not_this_endpoint";
 
-type Outcome = {
-  readonly payload: unknown;
-  readonly event: NormalizedEvent;
-  readonly state: State;
-  readonly transitions: readonly Transition[];
-};
-
-const dig = (value: unknown, ...keys: readonly (string | number)[]): unknown =>
-  keys.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<string | number, unknown>)[k] : undefined), value);
-
 const seconds = (value: unknown): number => {
   if (typeof value !== "number") throw new Error(`expected a number, got ${JSON.stringify(value)}`);
   return value;
@@ -79,35 +56,17 @@ const normalizeAndFold = (payload: unknown): Outcome => {
   const envelope = decodeStripeEnvelope(payload);
   if (Either.isLeft(envelope)) throw new Error(envelope.left);
   const input: StoredEventInput = { ...envelope.right, payload };
-  const event = normalizeStripeEvent(input, options);
-  const { state, transitions } = replayEvents(catalog, [event]);
-  return { payload, event, state, transitions };
+  return foldAlone(catalog, payload, normalizeStripeEvent(input, options));
 };
 
 /** Signs the exact file bytes, checks both verdicts, then normalizes and folds. */
 const runSignedFixture = (file: string): Outcome => {
-  const raw = readFileSync(path.join(stripeDir, file));
+  const raw = fixtures.bytes(file);
   const payload: unknown = JSON.parse(raw.toString("utf8"));
   const t = seconds(dig(payload, "created"));
   const header = stripeSignatureHeader(raw, SECRET, t);
-  expect(verifyStripeSignature({ rawBody: raw, header, secrets: [SECRET], now: t * 1000 })).toEqual(Either.right(true));
-  const wrong = verifyStripeSignature({ rawBody: raw, header, secrets: [WRONG_SECRET], now: t * 1000 });
-  expect(Either.isLeft(wrong) && wrong.left.code).toBe("signature_mismatch");
+  expectSignedBy((secrets) => verifyStripeSignature({ rawBody: raw, header, secrets, now: t * 1000 }), SECRET, WRONG_SECRET);
   return normalizeAndFold(payload);
-};
-
-const tagsOf = (facts: readonly Fact[]): FactTag[] => facts.map((f) => f._tag);
-
-const onlyUser = (state: State): User => {
-  const users = Object.values(state.users);
-  expect(users).toHaveLength(1);
-  return users[0]!;
-};
-
-const expectUnchanged = ({ event, state, transitions }: Outcome): void => {
-  expect(event.facts).toEqual([]);
-  expect(state).toEqual(initialState());
-  expect(transitions).toEqual([]);
 };
 
 // ── expectations per full-body fixture ──────────────────────────────────────────────────────
@@ -222,7 +181,7 @@ const fullBodyRows: readonly Row[] = [
     facts: ["RefundIssued"],
     check: ({ state }) => {
       const ledger = { byId: { re_3Kl36gJDPojXS6LN0eP4yPDz: 2500 }, statedTotal: 2500, counted: { re_3Kl36gJDPojXS6LN0eP4yPDz: 2500 } };
-      expect(state.refunds).toEqual({ ch_3Kl36gJDPojXS6LN0DCM4A8l: ledger, pi_3Kl36gJDPojXS6LN02fQVtKR: ledger });
+      expect(state.refunds).toEqual({ "stripe:ch_3Kl36gJDPojXS6LN0DCM4A8l": ledger, "stripe:pi_3Kl36gJDPojXS6LN02fQVtKR": ledger });
       expect(state.orders).toEqual({});
       expect(onlyUser(state).keys).toEqual([
         "customer:stripe:cus_J7Mkgr8mvbl1eK",
@@ -259,7 +218,7 @@ const fullBodyRows: readonly Row[] = [
       check: ({ event, state }) => {
         // A single refund states no cumulative total.
         const ledger = { byId: { re_1Nispe2eZvKYlo2Cd31jOCgZ: 1000 }, statedTotal: null, counted: {} };
-        expect(state.refunds).toEqual({ ch_1NirD82eZvKYlo2CIvbtLWuY: ledger, pi_1GszsK2eZvKYlo2CfhZyoZLp: ledger });
+        expect(state.refunds).toEqual({ "stripe:ch_1NirD82eZvKYlo2CIvbtLWuY": ledger, "stripe:pi_1GszsK2eZvKYlo2CfhZyoZLp": ledger });
         expect(onlyUser(state).keys).toEqual(["payment:stripe:ch_1NirD82eZvKYlo2CIvbtLWuY", "payment:stripe:pi_1GszsK2eZvKYlo2CfhZyoZLp"]);
         expect(event.hint.object).toBe("stripe:refund:re_1Nispe2eZvKYlo2Cd31jOCgZ");
       },
@@ -280,11 +239,6 @@ const fullBodyRows: readonly Row[] = [
   ].map((file): Row => ({ file, facts: [], check: expectUnchanged })),
 ];
 
-const fullBodyFiles = (): string[] =>
-  readdirSync(stripeDir)
-    .filter((f) => f.endsWith(".json") && !f.startsWith("signature_vectors") && statSync(path.join(stripeDir, f)).isFile())
-    .sort();
-
 // ── data-only fixtures, wrapped into an event envelope here ─────────────────────────────────
 
 const DATA_ONLY_CREATED = 1_700_000_000;
@@ -297,7 +251,7 @@ const wrapDataOnly = (name: string, type: string, data: unknown) => ({
   data,
 });
 
-const readDataOnly = (name: string): unknown => JSON.parse(readFileSync(path.join(stripeDir, "data_only", `${name}.data.json`), "utf8"));
+const readDataOnly = (name: string): unknown => fixtures.json(`data_only/${name}.data.json`);
 
 type DataOnlyRow = { readonly name: string; readonly type: string; readonly facts: readonly FactTag[]; readonly check: (outcome: Outcome) => void };
 
@@ -310,7 +264,7 @@ const dataOnlyRows: readonly DataOnlyRow[] = [
     facts: ["RefundIssued"],
     check: ({ state }) => {
       const ledger = { byId: { re_3LQOJoKXBGcbgpbZ10i9Mg75: 500 }, statedTotal: 500, counted: { re_3LQOJoKXBGcbgpbZ10i9Mg75: 500 } };
-      expect(state.refunds).toEqual({ ch_chargeid: ledger, pm_1234: ledger });
+      expect(state.refunds).toEqual({ "stripe:ch_chargeid": ledger, "stripe:pm_1234": ledger });
       expect(onlyUser(state).keys).toEqual(["customer:stripe:cus_0dUMWLtzCTagWs", "payment:stripe:ch_chargeid", "payment:stripe:pm_1234"]);
     },
   },
@@ -410,13 +364,11 @@ const snapshotOf = (event: NormalizedEvent): SubscriptionObserved["snapshot"] =>
   return fact.snapshot;
 };
 
-const readFixture = (file: string): unknown => JSON.parse(readFileSync(path.join(stripeDir, file), "utf8"));
-
 // ── the suite ───────────────────────────────────────────────────────────────────────────────
 
-describe.skipIf(!fixturesExist)(`Stripe conformance over published fixtures (${stripeDir})`, () => {
+describe.skipIf(!fixtures.exist)(`Stripe conformance over published fixtures (${fixtures.dir})`, () => {
   it("has an expectation for every full-body fixture", () => {
-    expect(fullBodyRows.map((r) => r.file).sort()).toEqual(fullBodyFiles());
+    expect(fullBodyRows.map((r) => r.file).sort()).toEqual(fixtures.eventFiles());
   });
 
   it.each(fullBodyRows)("$file: signed, verified, decoded, normalized and folded", (row) => {
@@ -429,7 +381,7 @@ describe.skipIf(!fixturesExist)(`Stripe conformance over published fixtures (${s
   });
 
   it("has an expectation for every data-only fixture", () => {
-    const names = readdirSync(path.join(stripeDir, "data_only")).map((f) => f.replace(/\.data\.json$/, ""));
+    const names = readdirSync(path.join(fixtures.dir, "data_only")).map((f) => f.replace(/\.data\.json$/, ""));
     expect(dataOnlyRows.map((r) => r.name).sort()).toEqual(names.sort());
   });
 
@@ -442,7 +394,7 @@ describe.skipIf(!fixturesExist)(`Stripe conformance over published fixtures (${s
   });
 
   it("checks the derived signature vectors at their receive time", () => {
-    const file = JSON.parse(readFileSync(path.join(stripeDir, "signature_vectors.derived.json"), "utf8")) as {
+    const file = fixtures.json("signature_vectors.derived.json") as {
       vectors: { name: string; header_value: string; secret: string; raw_body: string; expected_valid: boolean }[];
     };
     // The vectors' note: receivedAt = 1700000000 (their timestamps are in the past).
@@ -466,7 +418,7 @@ describe.skipIf(!fixturesExist)(`Stripe conformance over published fixtures (${s
   });
 
   it("normalizes a basil-shaped subscription (period on items) to the same snapshot as the legacy shape", () => {
-    const legacy = readFixture("customer.subscription.created.json");
+    const legacy = fixtures.json("customer.subscription.created.json");
     const basil = toBasilShape(legacy);
     expect(dig(basil, "data", "object", "current_period_end")).toBeUndefined();
     const legacyEvent = normalizeAndFold(legacy).event;
@@ -527,7 +479,7 @@ describe.skipIf(!fixturesExist)(`Stripe conformance over published fixtures (${s
   });
 
   it("normalizes the same stored event to the same result without touching it", () => {
-    const payload = Object.freeze(readFixture("customer.subscription.created.json"));
+    const payload = Object.freeze(fixtures.json("customer.subscription.created.json"));
     const before = clone(payload);
     const first = normalizeAndFold(payload);
     expect(normalizeAndFold(payload)).toEqual(first);

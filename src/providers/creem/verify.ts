@@ -4,22 +4,14 @@
 // the webhook secret string (`whsec_…`, whole, as UTF-8), sent as a 64-digit hex digest.
 // There is no timestamp in the scheme, so no replay window can be enforced: a captured delivery
 // stays valid, and replaying it is harmless only because ingest deduplicates on the event id.
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { Either } from "effect";
+import { anyMatches, HEX_SHA256, hmacSha256, verifyFailure as failure, type SignedDelivery } from "../signature.js";
 import type { VerifyFailure } from "../types.js";
 
 export const CREEM_SIGNATURE_HEADER = "creem-signature";
 export const CREEM_SECRET_VARIABLE = "CREEM_WEBHOOK_SECRET";
 
-export type VerifyCreemSignatureInput = {
-  readonly rawBody: Uint8Array;
-  readonly header: string | undefined;
-  readonly secrets: readonly string[];
-};
-
-const failure = (code: VerifyFailure["code"], message: string): VerifyFailure => ({ _tag: "VerifyFailure", code, message });
-
-const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
+export type VerifyCreemSignatureInput = SignedDelivery;
 
 /**
  * The header's digests. Creem sends one; a proxy that repeats the header gives several values
@@ -36,15 +28,6 @@ const parseHeader = (header: string): Either.Either<readonly Buffer[], VerifyFai
   return Either.right(values.map((v) => Buffer.from(v, "hex")));
 };
 
-const hmac = (secret: string, rawBody: Uint8Array): Buffer => createHmac("sha256", Buffer.from(secret, "utf8")).update(rawBody).digest();
-
-/** Constant time once the lengths agree (they always do: both are 32 bytes after parsing). */
-const sameBytes = (a: Buffer, b: Buffer): boolean => a.length === b.length && timingSafeEqual(a, b);
-
-/** Compares every candidate with every expected digest, without stopping early at a match. */
-const anyMatches = (expected: readonly Buffer[], candidates: readonly Buffer[]): boolean =>
-  expected.reduce((found, digest) => candidates.reduce((hit, candidate) => sameBytes(digest, candidate) || hit, found), false);
-
 const mismatch = (secretCount: number): VerifyFailure =>
   failure(
     "signature_mismatch",
@@ -60,10 +43,10 @@ export const verifyCreemSignature = (input: VerifyCreemSignatureInput): Either.E
   if (header.length === 0) return Either.left(failure("missing_signature", "the creem-signature header is missing or empty"));
   const parsed = parseHeader(header);
   if (Either.isLeft(parsed)) return Either.left(parsed.left);
-  const expected = input.secrets.map((secret) => hmac(secret, input.rawBody));
+  const expected = input.secrets.map((secret) => hmacSha256(secret, input.rawBody));
   return anyMatches(expected, parsed.right) ? Either.right(true) : Either.left(mismatch(input.secrets.length));
 };
 
 /** A valid `creem-signature` value for `rawBody` (for tests and tools; Creem signs real deliveries). */
 export const creemSignatureHeader = (rawBody: Uint8Array | string, secret: string): string =>
-  hmac(secret, typeof rawBody === "string" ? Buffer.from(rawBody, "utf8") : rawBody).toString("hex");
+  hmacSha256(secret, rawBody).toString("hex");

@@ -1,7 +1,8 @@
 // Decodes the envelope of a Lemon Squeezy webhook body: event name, the JSON:API resource it is
 // about and its time, all from the body (the X-Event-Name header is never needed, so a stored
 // event decodes the same later). Errors name the path of what was wrong.
-import { Either, ParseResult, Schema } from "effect";
+import { Either, Schema } from "effect";
+import { describeIssues, notAnObject } from "../envelope.js";
 import type { Envelope } from "../types.js";
 import { deriveEventId } from "./event-id.js";
 import { isoInstant } from "./read.js";
@@ -29,23 +30,15 @@ export type LemonSqueezyEventEnvelope = typeof LemonSqueezyEventEnvelope.Type;
 
 const decodeEnvelope = Schema.decodeUnknownEither(LemonSqueezyEventEnvelope, { errors: "all", onExcessProperty: "ignore" });
 
-const describeIssues = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${issue.path.length === 0 ? "(body)" : issue.path.map(String).join(".")}: ${issue.message}`)
-    .join("; ");
-
-const describeValue = (payload: unknown): string => (payload === null ? "null" : Array.isArray(payload) ? "an array" : typeof payload);
-
 /**
  * occurredAt is the resource's `updated_at` (the change the event reports), else its `created_at`.
  * Lemon Squeezy sends no event timestamp; every resource it sends has both.
  */
 export const decodeLemonSqueezyEnvelope = (payload: unknown): Either.Either<Envelope, string> => {
-  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
-    return Either.left(`Lemon Squeezy webhook body must be a JSON object, got ${describeValue(payload)}`);
-  }
+  const notObject = notAnObject(payload, "Lemon Squeezy webhook body");
+  if (notObject !== null) return Either.left(notObject);
   const decoded = decodeEnvelope(payload);
-  if (Either.isLeft(decoded)) return Either.left(`invalid Lemon Squeezy webhook body: ${describeIssues(decoded.left)}`);
+  if (Either.isLeft(decoded)) return Either.left(`invalid Lemon Squeezy webhook body: ${describeIssues(decoded.left, "(body)")}`);
   const { meta, data } = decoded.right;
   const occurredAt = isoInstant(data.attributes.updated_at) ?? isoInstant(data.attributes.created_at);
   if (occurredAt === null) {

@@ -19,25 +19,13 @@
 // it gets the same id and ingest stores it once.
 import { fnv1a64 } from "../../domain/identity.js";
 import type { Instant } from "../../domain/time.js";
-import { record } from "./read.js";
+import { canonicalJson } from "../canonical-json.js";
 
 /** Members left out of the digest: path → excluded. */
 const EXCLUDED: ReadonlySet<string> = new Set(["meta.webhook_id", "data.attributes.urls"]);
 
-const canonicalJson = (value: unknown, path: string): string => {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, `${path}[]`)).join(",")}]`;
-  const object = record(value);
-  if (object === null) return JSON.stringify(value) ?? "null";
-  const members = Object.keys(object)
-    .sort()
-    .map((key) => [key, path === "" ? key : `${path}.${key}`] as const)
-    .filter(([, full]) => !EXCLUDED.has(full))
-    .map(([key, full]) => `${JSON.stringify(key)}:${canonicalJson(object[key], full)}`);
-  return `{${members.join(",")}}`;
-};
-
 /** The digest of a body's billing content (see the rule above). */
-export const bodyDigest = (payload: unknown): string => fnv1a64(canonicalJson(payload, ""));
+export const bodyDigest = (payload: unknown): string => fnv1a64(canonicalJson(payload, EXCLUDED));
 
 export type EventIdParts = {
   readonly eventName: string;

@@ -1,31 +1,10 @@
-// Defensive readers for untrusted Lemon Squeezy JSON:API bodies. Each returns a typed value or null
-// and never throws, so an odd field gives fewer facts instead of failing the event (the raw event
-// stays stored and a later version can reprocess it).
-import type { Scalar } from "../../domain/event.js";
+// Readers for what is Lemon Squeezy's own in its JSON:API bodies: ids that are strings or numbers,
+// ISO-8601 timestamps to the microsecond, the resource a webhook is about and the app's custom
+// data. The shape-neutral readers are ../json.ts.
 import type { Instant } from "../../domain/time.js";
+import { currency, field, integer, record, text, type Json } from "../json.js";
 
-export type Json = Readonly<Record<string, unknown>>;
-
-/** A plain JSON object, or null for arrays, primitives and null. */
-export const record = (value: unknown): Json | null =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : null;
-
-/** The value at `path` inside nested objects (own members only: "constructor" must not reach a prototype). */
-export const field = (value: unknown, ...path: readonly string[]): unknown => {
-  let current = value;
-  for (const key of path) {
-    const object = record(current);
-    if (object === null || !Object.hasOwn(object, key)) return undefined;
-    current = object[key];
-  }
-  return current;
-};
-
-/** A string with a non-blank character; blank strings count as absent. */
-export const text = (value: unknown): string | null => (typeof value === "string" && value.trim().length > 0 ? value : null);
-
-/** An integer: amounts are cents in Lemon Squeezy. */
-export const integer = (value: unknown): number | null => (typeof value === "number" && Number.isSafeInteger(value) ? value : null);
+export { field, integer, present, scalars, text, type Json } from "../json.js";
 
 /**
  * An id as a string. JSON:API ids are strings ("1") but the foreign keys inside `attributes` are
@@ -55,19 +34,6 @@ export const isoInstant = (value: unknown): Instant | null => {
   return utc - offsetMinutes * 60_000;
 };
 
-/** The top-level string / number / boolean / null members of an object; nested values are skipped. */
-export const scalars = (value: unknown): Record<string, Scalar> => {
-  const source = record(value) ?? {};
-  return Object.fromEntries(Object.entries(source).filter((entry): entry is [string, Scalar] => isScalar(entry[1])));
-};
-
-const isScalar = (value: unknown): value is Scalar =>
-  value === null || typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));
-
-export const present = <T>(values: readonly (T | null)[]): T[] => values.filter((v): v is T => v !== null);
-
-export const distinct = <T>(values: readonly T[]): T[] => [...new Set(values)];
-
 /** The JSON:API resource a webhook is about: `data`, with its `type`, `id` and `attributes`. */
 export type Resource = { readonly type: string; readonly id: string; readonly attributes: Json };
 
@@ -82,4 +48,4 @@ export const resourceOf = (payload: unknown): Resource | null => {
 export const customData = (payload: unknown): Json | null => record(field(payload, "meta", "custom_data"));
 
 /** Currencies are ISO 4217 codes, upper-case at Lemon Squeezy; Verity keeps them lower-case as Stripe does. */
-export const currencyOf = (attributes: Json): string => text(attributes["currency"])?.trim().toLowerCase() ?? "";
+export const currencyOf = (attributes: Json): string => currency(attributes["currency"]);

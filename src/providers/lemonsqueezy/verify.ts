@@ -5,28 +5,14 @@
 // UTF-8, lowercase hex. The scheme has no timestamp, so no replay window can be enforced here:
 // a replayed delivery verifies, and idempotency on the derived event id (event-id.ts) makes it a
 // duplicate. There is therefore no `stale_timestamp` failure for this provider.
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { Either } from "effect";
+import { anyMatches, HEX_SHA256, hmacSha256, verifyFailure as failure, type SignedDelivery } from "../signature.js";
 import type { VerifyFailure } from "../types.js";
 
 export const SIGNATURE_HEADER = "X-Signature";
 export const SECRET_VARIABLE = "LEMONSQUEEZY_WEBHOOK_SECRET";
 
-export type VerifyLemonSqueezySignatureInput = {
-  readonly rawBody: Uint8Array;
-  readonly header: string | undefined;
-  readonly secrets: readonly string[];
-};
-
-const failure = (code: VerifyFailure["code"], message: string): VerifyFailure => ({ _tag: "VerifyFailure", code, message });
-
-const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
-
-const hmac = (secret: string, rawBody: Uint8Array): Buffer => createHmac("sha256", Buffer.from(secret, "utf8")).update(rawBody).digest();
-
-/** Every secret is tried, without stopping at a match, so timing does not tell which one signed. */
-const anyMatches = (rawBody: Uint8Array, secrets: readonly string[], signature: Buffer): boolean =>
-  secrets.reduce((found, secret) => timingSafeEqual(hmac(secret, rawBody), signature) || found, false);
+export type VerifyLemonSqueezySignatureInput = SignedDelivery;
 
 const mismatch = (secretCount: number): VerifyFailure =>
   failure(
@@ -44,12 +30,9 @@ export const verifyLemonSqueezySignature = (input: VerifyLemonSqueezySignatureIn
   if (!HEX_SHA256.test(header)) {
     return Either.left(failure("malformed_signature", `${SIGNATURE_HEADER} must be a 64-character hex HMAC-SHA256 digest; got ${header.length} characters`));
   }
-  const signature = Buffer.from(header, "hex");
-  return anyMatches(input.rawBody, input.secrets, signature) ? Either.right(true) : Either.left(mismatch(input.secrets.length));
+  const expected = input.secrets.map((secret) => hmacSha256(secret, input.rawBody));
+  return anyMatches(expected, [Buffer.from(header, "hex")]) ? Either.right(true) : Either.left(mismatch(input.secrets.length));
 };
 
 /** A valid `X-Signature` value for `rawBody` (for tests and tools; Lemon Squeezy signs real deliveries). */
-export const lemonSqueezySignature = (rawBody: Uint8Array | string, secret: string): string =>
-  createHmac("sha256", Buffer.from(secret, "utf8"))
-    .update(typeof rawBody === "string" ? Buffer.from(rawBody, "utf8") : rawBody)
-    .digest("hex");
+export const lemonSqueezySignature = (rawBody: Uint8Array | string, secret: string): string => hmacSha256(secret, rawBody).toString("hex");

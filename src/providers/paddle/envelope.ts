@@ -6,7 +6,9 @@
 // notification per destination, each with its own `notification_id` but the same `event_id`.
 // `notification_id` is therefore never part of the id (it is also absent from `GET /events` items).
 import { createHash } from "node:crypto";
-import { Either, ParseResult, Schema } from "effect";
+import { Either, Schema } from "effect";
+import { canonicalJson } from "../canonical-json.js";
+import { describeIssues, notAnObject } from "../envelope.js";
 import type { Envelope } from "../types.js";
 import { parseRfc3339 } from "./time.js";
 
@@ -28,23 +30,6 @@ export type PaddleEventEnvelope = typeof PaddleEventEnvelope.Type;
 
 const decodeEnvelope = Schema.decodeUnknownEither(PaddleEventEnvelope, { errors: "all", onExcessProperty: "ignore" });
 
-const describeIssues = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${issue.path.length === 0 ? "(event)" : issue.path.map(String).join(".")}: ${issue.message}`)
-    .join("; ");
-
-const describeValue = (payload: unknown): string => (payload === null ? "null" : Array.isArray(payload) ? "an array" : typeof payload);
-
-/** JSON with object keys sorted at every depth: the same value always gives the same text. */
-const canonicalJson = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-};
-
 export const DERIVED_EVENT_ID_PREFIX = "derived_";
 
 /**
@@ -58,11 +43,10 @@ export const derivedEventId = (eventType: string, occurredAt: string, data: unkn
   DERIVED_EVENT_ID_PREFIX + createHash("sha256").update(canonicalJson([eventType, occurredAt, data]), "utf8").digest("hex").slice(0, 32);
 
 export const decodePaddleEnvelope = (payload: unknown): Either.Either<Envelope, string> => {
-  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
-    return Either.left(`Paddle notification must be a JSON object, got ${describeValue(payload)}`);
-  }
+  const notObject = notAnObject(payload, "Paddle notification");
+  if (notObject !== null) return Either.left(notObject);
   return Either.mapBoth(decodeEnvelope(payload), {
-    onLeft: (error) => `invalid Paddle notification envelope: ${describeIssues(error)}`,
+    onLeft: (error) => `invalid Paddle notification envelope: ${describeIssues(error, "(event)")}`,
     onRight: (event) => ({
       providerEventId: event.event_id ?? derivedEventId(event.event_type, event.occurred_at, event.data),
       type: event.event_type,

@@ -1,12 +1,11 @@
-// Defensive readers for untrusted Paddle JSON: each returns a typed value or null and never throws,
-// so an odd field makes the normalizer yield fewer facts instead of failing the whole event. The
-// shape-neutral ones are Stripe's; Paddle's own are its timestamps (RFC 3339 strings) and amounts
-// (strings of minor units, e.g. "65215").
+// Readers for what is Paddle's own in its JSON: timestamps (RFC 3339 strings), amounts (strings of
+// minor units, e.g. "65215") and transaction ids as payment references. The shape-neutral readers
+// are ../json.ts.
 import type { Instant } from "../../domain/time.js";
-import { field, record, text, type Json } from "../stripe/read.js";
+import { array, field, record, text, type Json } from "../json.js";
 import { parseRfc3339 } from "./time.js";
 
-export { distinct, field, present, record, scalars, text, type Json } from "../stripe/read.js";
+export { currency, distinct, field, present, scalars, text, textOrInteger, type Json } from "../json.js";
 
 // Go's zero time: Paddle writes it for a timestamp that was never set (e.g. a new adjustment's updated_at).
 const UNSET_TIME = /^0001-01-01T00:00:00(?:\.0+)?Z$/;
@@ -25,15 +24,6 @@ export const minorUnits = (value: unknown): number | null => {
   return Number.isSafeInteger(n) ? n : null;
 };
 
-/** ISO 4217 code in lower case, as Stripe writes it, so orders from every provider compare alike. */
-export const currency = (...candidates: readonly unknown[]): string => {
-  for (const c of candidates) {
-    const code = text(c);
-    if (code !== null) return code.trim().toLowerCase();
-  }
-  return "";
-};
-
 /**
  * A transaction id used as a payment reference. The resolver indexes its refund ledgers by the
  * raw reference in a plain object, so a name Object.prototype already has ("__proto__",
@@ -45,7 +35,7 @@ export const paymentRef = (value: unknown): string | null => {
 };
 
 /** The elements of a JSON array that are objects; anything else is empty. */
-export const objects = (value: unknown): Json[] => (Array.isArray(value) ? value.map(record).filter((o): o is Json => o !== null) : []);
+export const objects = (value: unknown): Json[] => array(value).map(record).filter((o): o is Json => o !== null);
 
 /** The `data` member of a notification: the entity the event is about. */
 export const eventData = (payload: unknown): Json | null => record(field(payload, "data"));

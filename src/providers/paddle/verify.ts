@@ -6,9 +6,8 @@
 // secret is rotated. As the PHP and Python SDKs do, every h1 is tried against every configured
 // secret in constant time and an unknown header key is refused (the Node SDK keeps only the last
 // h1 and compares with `===`; that is not followed here).
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { Either } from "effect";
-import type { Instant } from "../../domain/time.js";
+import { anyTextMatches, headerItems, hmacSha256, verifyFailure as failure, type TimestampedDelivery } from "../signature.js";
 import type { VerifyFailure } from "../types.js";
 
 /** All three official SDKs reject a delivery when now > ts + 5 s. */
@@ -17,29 +16,18 @@ export const DEFAULT_TOLERANCE_SECONDS = 5;
 export const PADDLE_SIGNATURE_HEADER = "Paddle-Signature";
 const SECRET_VARIABLE = "PADDLE_WEBHOOK_SECRET";
 
-export type VerifyPaddleSignatureInput = {
-  readonly rawBody: Uint8Array;
-  readonly header: string | undefined;
-  readonly secrets: readonly string[];
-  readonly now: Instant;
-  readonly toleranceSeconds?: number;
-};
+export type VerifyPaddleSignatureInput = TimestampedDelivery;
 
 type ParsedHeader = { readonly timestamp: number; readonly signatures: readonly string[] };
 
 const KNOWN_KEYS = new Set(["ts", "h1"]);
-
-const failure = (code: VerifyFailure["code"], message: string): VerifyFailure => ({ _tag: "VerifyFailure", code, message });
 
 const malformed = (why: string): Either.Either<never, VerifyFailure> =>
   Either.left(failure("malformed_signature", `${PADDLE_SIGNATURE_HEADER} ${why} (expected ts=<unix seconds>;h1=<hex>[;h1=<hex>…])`));
 
 /** Parts split on `;`, each on its first `=`. */
 const parseHeader = (header: string): Either.Either<ParsedHeader, VerifyFailure> => {
-  const parts = header.split(";").map((part) => {
-    const eq = part.indexOf("=");
-    return eq === -1 ? { key: part.trim(), value: "" } : { key: part.slice(0, eq).trim(), value: part.slice(eq + 1).trim() };
-  });
+  const parts = headerItems(header, ";");
   const unknown = parts.find((p) => !KNOWN_KEYS.has(p.key));
   if (unknown !== undefined) return malformed(`has an unknown part ${JSON.stringify(unknown.key)}`);
   const timestamps = parts.filter((p) => p.key === "ts").map((p) => p.value);
@@ -51,20 +39,8 @@ const parseHeader = (header: string): Either.Either<ParsedHeader, VerifyFailure>
   return Either.right({ timestamp: Number(ts), signatures });
 };
 
-const hmacHex = (secret: string, timestamp: number, rawBody: Uint8Array): string =>
-  createHmac("sha256", Buffer.from(secret, "utf8"))
-    .update(Buffer.concat([Buffer.from(`${timestamp}:`, "utf8"), rawBody]))
-    .digest("hex");
-
-const sameText = (expected: string, candidate: string): boolean => {
-  const a = Buffer.from(expected, "utf8");
-  const b = Buffer.from(candidate, "utf8");
-  return a.length === b.length && timingSafeEqual(a, b);
-};
-
-/** Compares every candidate with every expected digest, without stopping early at a match. */
-const anyMatches = (expected: readonly string[], candidates: readonly string[]): boolean =>
-  expected.reduce((found, digest) => candidates.reduce((hit, candidate) => sameText(digest, candidate) || hit, found), false);
+const hmacHex = (secret: string, timestamp: number, rawBody: Uint8Array | string): string =>
+  hmacSha256(secret, `${timestamp}:`, rawBody).toString("hex");
 
 const mismatch = (secretCount: number): VerifyFailure =>
   failure(
@@ -86,7 +62,7 @@ export const verifyPaddleSignature = (input: VerifyPaddleSignatureInput): Either
   if (Either.isLeft(parsed)) return Either.left(parsed.left);
   const { timestamp, signatures } = parsed.right;
   const expected = input.secrets.map((secret) => hmacHex(secret, timestamp, input.rawBody));
-  if (!anyMatches(expected, signatures)) return Either.left(mismatch(input.secrets.length));
+  if (!anyTextMatches(expected, signatures)) return Either.left(mismatch(input.secrets.length));
   const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   // The SDKs' rule, to the millisecond: reject when now > ts + tolerance. A timestamp ahead of
   // our clock is Paddle's clock being ahead, not a replay, so it passes.
@@ -98,7 +74,5 @@ export const verifyPaddleSignature = (input: VerifyPaddleSignatureInput): Either
 };
 
 /** A valid `Paddle-Signature` value for `rawBody` (for tests and tools; Paddle signs real deliveries). */
-export const paddleSignatureHeader = (rawBody: Uint8Array | string, secret: string, timestampSeconds: number): string => {
-  const bytes = typeof rawBody === "string" ? Buffer.from(rawBody, "utf8") : rawBody;
-  return `ts=${timestampSeconds};h1=${hmacHex(secret, timestampSeconds, bytes)}`;
-};
+export const paddleSignatureHeader = (rawBody: Uint8Array | string, secret: string, timestampSeconds: number): string =>
+  `ts=${timestampSeconds};h1=${hmacHex(secret, timestampSeconds, rawBody)}`;

@@ -1,51 +1,11 @@
-// What every Stripe fact builder shares: the event's instant and cause, the identity keys a fact
-// names (app user first, then customer, then objects) and the rule that finds the app's own user id.
-import { causeOf } from "../../domain/event.js";
-import { appUserKey, customerKey, objectKey, type IdentityKey, type IdentityKind } from "../../domain/identity.js";
-import type { Instant } from "../../domain/time.js";
-import type { NormalizeOptions, StoredEventInput } from "../types.js";
-import { distinct, field, text } from "./read.js";
+// What every Stripe fact builder shares: the provider-neutral helpers of ../context.ts bound to
+// Stripe, and the rule that finds the app's own user id in Stripe metadata.
+import { appUserIdIn, factKit } from "../context.js";
+import { text } from "./read.js";
 
-export type FactContext = {
-  readonly at: Instant;
-  readonly cause: string;
-  readonly userIdKeys: readonly string[];
-};
+export type { FactContext, KeyParts } from "../context.js";
 
-export const factContext = (event: StoredEventInput, options: NormalizeOptions): FactContext => ({
-  at: event.occurredAt,
-  cause: causeOf("stripe", event.providerEventId),
-  userIdKeys: options.userIdKeys,
-});
+export const { factContext, identityKeys, factBase } = factKit("stripe");
 
-type ObjectKind = Exclude<IdentityKind, "app" | "customer">;
-
-export type KeyParts = {
-  readonly app?: string | null;
-  readonly customer?: string | null;
-  readonly objects?: ReadonlyArray<readonly [ObjectKind, string | null]>;
-};
-
-/**
- * The keys a fact touches. The app key comes first because the resolver derives a new user's
- * internal id from the first key: the app's own id is the most stable name a user has.
- */
-export const identityKeys = ({ app = null, customer = null, objects = [] }: KeyParts): IdentityKey[] =>
-  distinct([
-    ...(app === null ? [] : [appUserKey(app)]),
-    ...(customer === null ? [] : [customerKey("stripe", customer)]),
-    ...objects.flatMap(([kind, id]) => (id === null ? [] : [objectKey(kind, "stripe", id)])),
-  ]);
-
-/** The fields every fact carries besides its own. */
-export const factBase = (ctx: FactContext, keys: readonly IdentityKey[]) =>
-  ({ at: ctx.at, cause: ctx.cause, provider: "stripe", keys }) as const;
-
-/** The app's user id from Stripe metadata: the first configured key holding a non-empty string. */
-export const appUserIdFromMetadata = (metadata: unknown, userIdKeys: readonly string[]): string | null => {
-  for (const key of userIdKeys) {
-    const value = text(field(metadata, key));
-    if (value !== null) return value;
-  }
-  return null;
-};
+/** The app's user id from Stripe metadata: the first configured key holding a non-empty string (Stripe metadata values are strings). */
+export const appUserIdFromMetadata = (metadata: unknown, userIdKeys: readonly string[]): string | null => appUserIdIn(metadata, userIdKeys, text);

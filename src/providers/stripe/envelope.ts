@@ -1,7 +1,8 @@
 // Decodes the envelope of a Stripe event (id, type, created) so ingest can store and deduplicate it
 // before any normalizer reads the body. Errors name the path of what was wrong.
-import { Either, ParseResult, Schema } from "effect";
+import { Either, Schema } from "effect";
 import { fromUnixSeconds } from "../../domain/time.js";
+import { describeIssues, notAnObject } from "../envelope.js";
 import type { Envelope } from "../types.js";
 
 /** The members ingest relies on; every other member of the event is kept in the stored body. */
@@ -15,20 +16,12 @@ export type StripeEventEnvelope = typeof StripeEventEnvelope.Type;
 
 const decodeEnvelope = Schema.decodeUnknownEither(StripeEventEnvelope, { errors: "all", onExcessProperty: "ignore" });
 
-const describeIssues = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${issue.path.length === 0 ? "(event)" : issue.path.map(String).join(".")}: ${issue.message}`)
-    .join("; ");
-
 const isThinEvent = (payload: unknown): boolean =>
   typeof payload === "object" && payload !== null && (payload as { readonly object?: unknown }).object === "v2.core.event";
 
-const describeValue = (payload: unknown): string => (payload === null ? "null" : Array.isArray(payload) ? "an array" : typeof payload);
-
 export const decodeStripeEnvelope = (payload: unknown): Either.Either<Envelope, string> => {
-  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
-    return Either.left(`Stripe event must be a JSON object, got ${describeValue(payload)}`);
-  }
+  const notObject = notAnObject(payload, "Stripe event");
+  if (notObject !== null) return Either.left(notObject);
   // Thin events carry no object snapshot: there would be nothing to normalize.
   if (isThinEvent(payload)) {
     return Either.left(
@@ -36,7 +29,7 @@ export const decodeStripeEnvelope = (payload: unknown): Either.Either<Envelope, 
     );
   }
   return Either.mapBoth(decodeEnvelope(payload), {
-    onLeft: (error) => `invalid Stripe event envelope: ${describeIssues(error)}`,
+    onLeft: (error) => `invalid Stripe event envelope: ${describeIssues(error, "(event)")}`,
     onRight: (event) => ({ providerEventId: event.id, type: event.type, occurredAt: fromUnixSeconds(event.created) }),
   });
 };

@@ -1,31 +1,19 @@
 // Stripe webhook signature verification (`Stripe-Signature: t=…,v1=…`), done at the edge on the
 // raw request bytes, plus the header builder tests and tools use to sign a body.
 // Scheme: HMAC-SHA256 over `${t}.${rawBody}`, keyed by the whole `whsec_…` string, lowercase hex.
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { Either } from "effect";
-import type { Instant } from "../../domain/time.js";
+import { anyTextMatches, headerItems, hmacSha256, verifyFailure as failure, type TimestampedDelivery } from "../signature.js";
 import type { VerifyFailure } from "../types.js";
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
-export type VerifyStripeSignatureInput = {
-  readonly rawBody: Uint8Array;
-  readonly header: string | undefined;
-  readonly secrets: readonly string[];
-  readonly now: Instant;
-  readonly toleranceSeconds?: number;
-};
+export type VerifyStripeSignatureInput = TimestampedDelivery;
 
 type ParsedHeader = { readonly timestamp: number; readonly signatures: readonly string[] };
 
-const failure = (code: VerifyFailure["code"], message: string): VerifyFailure => ({ _tag: "VerifyFailure", code, message });
-
 /** Items split on `,`, each on its first `=`; unknown schemes (v0 = legacy test mode) are ignored. */
 const parseHeader = (header: string): Either.Either<ParsedHeader, VerifyFailure> => {
-  const items = header.split(",").map((item) => {
-    const eq = item.indexOf("=");
-    return eq === -1 ? { key: item.trim(), value: "" } : { key: item.slice(0, eq).trim(), value: item.slice(eq + 1).trim() };
-  });
+  const items = headerItems(header, ",");
   const timestamps = items.filter((i) => i.key === "t").map((i) => i.value);
   const signatures = items.filter((i) => i.key === "v1" && i.value.length > 0).map((i) => i.value);
   if (timestamps.length !== 1) {
@@ -41,20 +29,8 @@ const parseHeader = (header: string): Either.Either<ParsedHeader, VerifyFailure>
   return Either.right({ timestamp: Number(t), signatures });
 };
 
-const hmacHex = (secret: string, timestamp: number, rawBody: Uint8Array): string =>
-  createHmac("sha256", Buffer.from(secret, "utf8"))
-    .update(Buffer.concat([Buffer.from(`${timestamp}.`, "utf8"), rawBody]))
-    .digest("hex");
-
-const sameText = (expected: string, candidate: string): boolean => {
-  const a = Buffer.from(expected, "utf8");
-  const b = Buffer.from(candidate, "utf8");
-  return a.length === b.length && timingSafeEqual(a, b);
-};
-
-/** Compares every candidate with every expected digest, without stopping early at a match. */
-const anyMatches = (expected: readonly string[], candidates: readonly string[]): boolean =>
-  expected.reduce((found, digest) => candidates.reduce((hit, candidate) => sameText(digest, candidate) || hit, found), false);
+const hmacHex = (secret: string, timestamp: number, rawBody: Uint8Array | string): string =>
+  hmacSha256(secret, `${timestamp}.`, rawBody).toString("hex");
 
 const mismatch = (secretCount: number): VerifyFailure =>
   failure(
@@ -76,7 +52,7 @@ export const verifyStripeSignature = (input: VerifyStripeSignatureInput): Either
   if (Either.isLeft(parsed)) return Either.left(parsed.left);
   const { timestamp, signatures } = parsed.right;
   const expected = input.secrets.map((secret) => hmacHex(secret, timestamp, input.rawBody));
-  if (!anyMatches(expected, signatures)) return Either.left(mismatch(input.secrets.length));
+  if (!anyTextMatches(expected, signatures)) return Either.left(mismatch(input.secrets.length));
   const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   // Only age is limited: a timestamp ahead of our clock is Stripe's clock being ahead, not a replay.
   const age = Math.floor(input.now / 1000) - timestamp;
@@ -87,7 +63,5 @@ export const verifyStripeSignature = (input: VerifyStripeSignatureInput): Either
 };
 
 /** A valid `Stripe-Signature` value for `rawBody` (for tests and tools; Stripe signs real deliveries). */
-export const stripeSignatureHeader = (rawBody: Uint8Array | string, secret: string, timestampSeconds: number): string => {
-  const bytes = typeof rawBody === "string" ? Buffer.from(rawBody, "utf8") : rawBody;
-  return `t=${timestampSeconds},v1=${hmacHex(secret, timestampSeconds, bytes)}`;
-};
+export const stripeSignatureHeader = (rawBody: Uint8Array | string, secret: string, timestampSeconds: number): string =>
+  `t=${timestampSeconds},v1=${hmacHex(secret, timestampSeconds, rawBody)}`;
