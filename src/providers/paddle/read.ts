@@ -24,15 +24,8 @@ export const minorUnits = (value: unknown): number | null => {
   return Number.isSafeInteger(n) ? n : null;
 };
 
-/**
- * A transaction id used as a payment reference. The resolver indexes its refund ledgers by the
- * raw reference in a plain object, so a name Object.prototype already has ("__proto__",
- * "constructor", …) would read the prototype; no real Paddle id is one, so such a value is no id.
- */
-export const paymentRef = (value: unknown): string | null => {
-  const id = text(value);
-  return id === null || id in Object.prototype ? null : id;
-};
+/** A transaction id used as a payment reference (the resolver keys its ledgers by provider). */
+export const paymentRef = (value: unknown): string | null => text(value);
 
 /** The elements of a JSON array that are objects; anything else is empty. */
 export const objects = (value: unknown): Json[] => array(value).map(record).filter((o): o is Json => o !== null);
