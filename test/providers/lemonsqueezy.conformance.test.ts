@@ -247,7 +247,8 @@ describe.skipIf(!fixtures.exist)("derived event ids (Lemon Squeezy bodies carry 
 
 describe.skipIf(!fixtures.exist)("derived signature vectors", () => {
   type Vector = { name: string; header_name: string; header_value: string; secret: string; raw_body: string; expected_valid: boolean };
-  const file = fixtures.json("signature_vectors.derived.json") as { published: boolean; vectors: Vector[] };
+  // Read only when present: a skipped describe still runs its body to collect the tests.
+  const file = (fixtures.exist ? fixtures.json("signature_vectors.derived.json") : { published: false, vectors: [] }) as { published: boolean; vectors: Vector[] };
 
   it("are labelled as derived", () => {
     expect(file.published).toBe(false);
