@@ -115,8 +115,9 @@ export const projectEvents = async (db: Database, catalog: Catalog, seqs: readon
 /**
  * Bump when a change to normalizers or the resolver means existing projections are out of date:
  * the next start rebuilds them from the event store.
+ * 2: Paddle, Lemon Squeezy and Creem events derive facts.
  */
-export const PROJECTION_VERSION = "1";
+export const PROJECTION_VERSION = "2";
 
 /** What the projections were derived with: the projection version and the plan catalog. */
 export const catalogFingerprint = (catalog: Catalog): string =>
