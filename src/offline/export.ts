@@ -17,7 +17,7 @@ import type { Provider } from "../domain/provider.js";
 import type { Instant } from "../domain/time.js";
 import type { Database } from "../store/database.js";
 import { toStoredEvent, type StoredEvent } from "../store/events.js";
-import { normalizeStored } from "../store/projector.js";
+import { normalizeStored } from "../store/normalize-stored.js";
 
 export type ExportOptions = {
   /** Only events that occurred at or after this instant. */

@@ -17,7 +17,7 @@ import type { NormalizedEvent } from "../domain/event.js";
 import { replayEvents } from "../domain/resolver.js";
 import { ordersOf, subscriptionsOf, type State, type Transition } from "../domain/state.js";
 import type { StoredEvent } from "../store/events.js";
-import { normalizeStored } from "../store/projector.js";
+import { normalizeStored } from "../store/normalize-stored.js";
 import { decodeLine, ExportFormatError, fromExported, type ExportedEvent } from "./ndjson.js";
 import { foldSnapshot, type Snapshot } from "./snapshot.js";
 

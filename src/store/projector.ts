@@ -7,27 +7,14 @@ import type { Catalog } from "../domain/catalog.js";
 import type { NormalizedEvent } from "../domain/event.js";
 import { replayEvents } from "../domain/resolver.js";
 import type { State, Transition } from "../domain/state.js";
-import { normalize } from "../providers/registry.js";
 import type { Database, Prisma } from "./database.js";
-import { queryablePayload, toStoredEvent, type StoredEvent } from "./events.js";
+import { toStoredEvent } from "./events.js";
 import { appendToFeed, gainedTransitions, type FeedTransition } from "./feed.js";
+import { normalizeStored } from "./normalize-stored.js";
 import { projectionRows } from "./projection-rows.js";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
 
-export const normalizeStored = (event: StoredEvent, catalog: Catalog): NormalizedEvent =>
-  normalize(
-    event.provider,
-    {
-      providerEventId: event.providerEventId,
-      type: event.type,
-      occurredAt: event.occurredAt,
-      // The raw bytes are the record; parsing them here is what offline replay does too. NUL
-      // characters cannot be stored in PostgreSQL text, so derived values never carry them.
-      payload: queryablePayload(JSON.parse(Buffer.from(event.rawBody).toString("utf8"))),
-    },
-    { userIdKeys: catalog.userIdKeys },
-  );
 
 const keysOf = (event: NormalizedEvent): string[] => [...new Set(event.facts.flatMap((f) => f.keys))];
 
