@@ -49,6 +49,7 @@ export class TransitionHub {
 
   /** Reads rows appended since the last refresh and wakes subscribers. Calls coalesce. */
   refresh(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     if (this.refreshing) {
       this.again = true;
       return this.refreshing;
@@ -125,7 +126,8 @@ export class TransitionHub {
       for (let i = this.firstAfter(last); i < this.buffer.length && this.buffer[i]!.seq <= upto; i++) {
         if (matchesFilter(this.buffer[i]!, filter)) fresh.push(this.buffer[i]!);
       }
-      last = upto;
+      // Never backwards: a cursor from a process further along stays where the client left off.
+      last = Math.max(last, upto);
       for (const row of fresh) {
         this.delivered++;
         yield row;

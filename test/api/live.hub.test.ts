@@ -1,0 +1,34 @@
+// The shared feed reader behind live subscriptions, on its own: a cursor from a process further
+// along than this one (its reader lags behind the database) resumes exactly after that cursor.
+import { describe, expect, it } from "vitest";
+import { TransitionHub } from "../../src/api/live.js";
+import { appendToFeed, type FeedRow } from "../../src/store/feed.js";
+import { openTestDatabase } from "../support/databases.js";
+
+const row = (n: number) => ({ userId: "u", entity: "user", entityId: "u", field: "f", from: null, to: String(n), cause: `c${n}`, at: new Date(0) });
+
+describe("TransitionHub", () => {
+  it("does not resend rows at or before a cursor ahead of what this process has read", async () => {
+    const { db, close } = await openTestDatabase("sqlite");
+    const hub = new TransitionHub(db);
+    try {
+      await hub.start(3_600_000);
+      // Another process appended three rows; this hub has not refreshed yet.
+      await db.prisma.$transaction((tx) => appendToFeed(tx, [row(1), row(2), row(3)]));
+      const seqs = (await db.prisma.transitionFeed.findMany({ orderBy: { seq: "asc" } })).map((r) => r.seq);
+      const aborter = new AbortController();
+      const rows = hub.subscribe({}, seqs[1]!, aborter.signal);
+      const first = rows.next();
+      await new Promise((r) => setTimeout(r, 50));
+      await hub.refresh();
+      const got = (await first).value as FeedRow;
+      expect(got.seq).toBe(seqs[2]);
+      expect(got.to).toBe("3");
+      aborter.abort();
+      await rows.return(undefined);
+    } finally {
+      await hub.stop();
+      await close();
+    }
+  });
+});
