@@ -19,16 +19,11 @@ export type Grant = {
 };
 
 /**
- * When a trialing / active subscription stops: nothing is scheduled → no end known (null).
- * Otherwise the earliest of the scheduled `cancelAt` and the current period end, so a cancellation
- * scheduled inside the period ends access then, and a period end passed without a renewal event
- * ends it too. Either signal alone schedules the end.
+ * When a trialing / active subscription stops: at `cancelAt` when the provider names the instant
+ * (it renews like any other subscription until then, so a period end before it is not an end);
+ * else at the current period end when it is set to cancel then; else no end is known (null).
  */
-const scheduledEnd = (sub: Subscription): Instant | null => {
-  if (!sub.cancelAtPeriodEnd && sub.cancelAt === null) return null;
-  const ends = [sub.cancelAt, sub.currentPeriodEnd].filter((t): t is Instant => t !== null);
-  return ends.length === 0 ? null : Math.min(...ends);
-};
+const scheduledEnd = (sub: Subscription): Instant | null => sub.cancelAt ?? (sub.cancelAtPeriodEnd ? sub.currentPeriodEnd : null);
 
 /** Until when a subscription grants its plan, or "none" when its status grants nothing. */
 export const subscriptionValidity = (sub: Subscription, catalog: Catalog): Instant | null | "none" => {

@@ -102,7 +102,8 @@ export const projectEvents = async (db: Database, catalog: Catalog, seqs: readon
 /**
  * Bump when a change to normalizers or the resolver means existing projections are out of date:
  * the next start rebuilds them from the event store.
- * 2: Paddle, Lemon Squeezy and Creem events derive facts.
+ * 2: Paddle, Lemon Squeezy and Creem events derive facts; a cancelAt beyond the period end ends
+ *    access at cancelAt, not at the period end.
  */
 export const PROJECTION_VERSION = "2";
 

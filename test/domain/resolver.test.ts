@@ -629,11 +629,12 @@ describe("a scheduled cancel_at", () => {
     expect(feature(entitlements(state, user, ms(cancelAt)), "export").enabled).toBe(false);
   });
 
-  it("after the period end grants until the period end (a renewal event moves it on)", () => {
+  it("after the period end: it renews until cancel_at, so access holds across the period end and ends at cancel_at", () => {
     const { state } = given(created, sub("evt_2", "customer.subscription.updated", T + 2 * DAY, { status: "active", cancelAt: T + 45 * DAY }, { cancel_at: null }));
     const user = userOf(state, "u_ca");
-    expect(feature(entitlements(state, user, ms(periodEnd) - 1), "export").enabled).toBe(true);
-    expect(feature(entitlements(state, user, ms(periodEnd)), "export").enabled).toBe(false);
+    expect(feature(entitlements(state, user, ms(periodEnd)), "export").enabled).toBe(true);
+    expect(feature(entitlements(state, user, ms(T + 45 * DAY) - 1), "export").enabled).toBe(true);
+    expect(feature(entitlements(state, user, ms(T + 45 * DAY)), "export").enabled).toBe(false);
   });
 
   it("nothing scheduled: no end", () => {
