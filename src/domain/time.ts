@@ -1,6 +1,12 @@
 // Instants are epoch milliseconds: plain numbers, totally ordered, free of any clock.
 export type Instant = number;
 
+/** The range a JavaScript Date (and so every database column) can hold: ±100,000,000 days. */
+const MAX_INSTANT = 8.64e15;
+
+/** `t` when it is an instant a Date can hold, else null: providers' numbers are untrusted. */
+export const representable = (t: number | null): Instant | null => (t !== null && Number.isInteger(t) && Math.abs(t) <= MAX_INSTANT ? t : null);
+
 export const fromUnixSeconds = (seconds: number): Instant => seconds * 1000;
 
 const DAY_MS = 86_400_000;

@@ -31,5 +31,15 @@ export const webhookSchemes: Readonly<Partial<Record<Provider, WebhookScheme>>> 
   lemonsqueezy: lemonsqueezyWebhook,
 };
 
-export const normalize = (provider: Provider, event: StoredEventInput, options: NormalizeOptions): NormalizedEvent =>
-  normalizers[provider](event, options);
+/**
+ * A normalizer must not throw; if one does on some stored body (a bug), that event derives no facts
+ * rather than blocking its user's projection and every rebuild. Deterministic: the same body fails
+ * the same way in replay, so replay still equals the projections.
+ */
+export const normalize = (provider: Provider, event: StoredEventInput, options: NormalizeOptions): NormalizedEvent => {
+  try {
+    return normalizers[provider](event, options);
+  } catch {
+    return factless(provider)(event, options);
+  }
+};

@@ -4,6 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { Either } from "effect";
 import type { Catalog } from "../domain/catalog.js";
 import type { Provider } from "../domain/provider.js";
+import { representable } from "../domain/time.js";
 import { webhookSchemes } from "../providers/registry.js";
 import type { Enrichment, Envelope, WebhookScheme } from "../providers/types.js";
 import type { Database } from "../store/database.js";
@@ -42,6 +43,23 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 
 type Verified = { readonly bytes: Buffer; readonly payload: unknown; readonly envelope: Envelope };
 
+/**
+ * The envelope, refused with a reason when it cannot be read (a decoder that throws on some odd
+ * body, e.g. nesting too deep to canonicalize) or its time is one no Date can hold: either way the
+ * event could never be stored and projected, so it is answered 400 rather than retried forever.
+ */
+const readEnvelope = (scheme: WebhookScheme, payload: unknown): Either.Either<Envelope, string> => {
+  let decoded: Either.Either<Envelope, string>;
+  try {
+    decoded = scheme.envelope(payload);
+  } catch (e) {
+    return Either.left(`the event envelope could not be read: ${(e as Error).message}`);
+  }
+  return Either.flatMap(decoded, (envelope) =>
+    representable(envelope.occurredAt) === null ? Either.left(`the event's time (${envelope.occurredAt} ms since 1970) is out of range`) : Either.right(envelope),
+  );
+};
+
 const verifyDelivery = async (deps: IngestDeps, scheme: WebhookScheme, req: IncomingMessage): Promise<Either.Either<Verified, ApiError>> => {
   const { provider } = scheme;
   const receivedAt = deps.now();
@@ -68,7 +86,7 @@ const verifyDelivery = async (deps: IngestDeps, scheme: WebhookScheme, req: Inco
   } catch (e) {
     return Either.left(await reject(deps, provider, bytes.length, apiError(400, "invalid_json", `body is not JSON: ${(e as Error).message}`)));
   }
-  const envelope = scheme.envelope(payload);
+  const envelope = readEnvelope(scheme, payload);
   if (Either.isLeft(envelope)) {
     return Either.left(await reject(deps, provider, bytes.length, apiError(400, "invalid_event", envelope.left)));
   }

@@ -446,3 +446,15 @@ describe("normalizeCreemEvent on odd payloads", () => {
     expect(fact?._tag === "RefundIssued" && Object.getOwnPropertyNames(fact.refunds)).toEqual(["__proto__"]);
   });
 });
+
+describe("times no Date can hold", () => {
+  it("read as unknown: normalizing and folding them never throws, and no fact carries one", () => {
+    const start = Date.UTC(2025, 0, 1);
+    const object = { ...subscription({ id: "sub_far", customerId: "cust_far", productId: PROVIDER_PRICES.creem.proMonthly, status: "past_due", periodStart: start, periodEnd: start + 30 * 86_400_000 }), current_period_end_date: 9e15 };
+    const event = normalizeCreemEvent(storedEvent(creemEvent({ id: "evt_far", type: "subscription.past_due", createdAt: start, object })), { userIdKeys: ["user_id"] });
+    const snapshots = event.facts.flatMap((f) => ("snapshot" in f ? [f.snapshot] : []));
+    expect(snapshots.length).toBeGreaterThan(0);
+    for (const s of snapshots) expect(s.currentPeriodEnd).toBeNull();
+    expect(() => replayEvents(testCatalog, [event])).not.toThrow();
+  });
+});

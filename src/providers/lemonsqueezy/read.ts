@@ -1,7 +1,7 @@
 // Readers for what is Lemon Squeezy's own in its JSON:API bodies: ids that are strings or numbers,
 // ISO-8601 timestamps to the microsecond, the resource a webhook is about and the app's custom
 // data. The shape-neutral readers are ../json.ts.
-import type { Instant } from "../../domain/time.js";
+import { representable, type Instant } from "../../domain/time.js";
 import { currency, field, integer, record, text, type Json } from "../json.js";
 
 export { field, integer, present, scalars, text, type Json } from "../json.js";
@@ -31,7 +31,7 @@ export const isoInstant = (value: unknown): Instant | null => {
   // Date.UTC rolls 31 February over into March: a date that does not exist is not a date.
   if (new Date(utc).getUTCDate() !== day) return null;
   const offsetMinutes = zone === "Z" ? 0 : (zone[0] === "-" ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
-  return utc - offsetMinutes * 60_000;
+  return representable(utc - offsetMinutes * 60_000);
 };
 
 /** The JSON:API resource a webhook is about: `data`, with its `type`, `id` and `attributes`. */

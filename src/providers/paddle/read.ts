@@ -1,7 +1,7 @@
 // Readers for what is Paddle's own in its JSON: timestamps (RFC 3339 strings), amounts (strings of
 // minor units, e.g. "65215") and transaction ids as payment references. The shape-neutral readers
 // are ../json.ts.
-import type { Instant } from "../../domain/time.js";
+import { representable, type Instant } from "../../domain/time.js";
 import { array, field, record, text, type Json } from "../json.js";
 import { parseRfc3339 } from "./time.js";
 
@@ -13,7 +13,7 @@ const UNSET_TIME = /^0001-01-01T00:00:00(?:\.0+)?Z$/;
 /** Epoch milliseconds of an RFC 3339 string; null for anything else and for Go's zero time. */
 export const instant = (value: unknown): Instant | null => {
   const s = text(value);
-  return s === null || UNSET_TIME.test(s) ? null : (parseRfc3339(s)?.epochMs ?? null);
+  return s === null || UNSET_TIME.test(s) ? null : representable(parseRfc3339(s)?.epochMs ?? null);
 };
 
 /** An amount in minor units: Paddle sends integers as decimal strings; a JSON integer is read too. */

@@ -1,6 +1,6 @@
 // Readers for what is Stripe's own in its JSON: Unix-second timestamps, expandable references,
 // list objects and where an event keeps its object. The shape-neutral readers are ../json.ts.
-import { fromUnixSeconds, type Instant } from "../../domain/time.js";
+import { fromUnixSeconds, representable, type Instant } from "../../domain/time.js";
 import { array, field, integer, record, type Json } from "../json.js";
 
 export { distinct, field, integer, present, record, ref, scalars, text, type Json } from "../json.js";
@@ -8,7 +8,7 @@ export { distinct, field, integer, present, record, ref, scalars, text, type Jso
 /** Unix seconds → epoch milliseconds (Stripe timestamps are whole seconds). */
 export const instant = (value: unknown): Instant | null => {
   const seconds = integer(value);
-  return seconds === null ? null : fromUnixSeconds(seconds);
+  return seconds === null ? null : representable(fromUnixSeconds(seconds));
 };
 
 /** The elements of a Stripe list object (`{ object: "list", data: [...] }`); anything else is empty. */
