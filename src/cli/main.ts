@@ -25,14 +25,16 @@ Commands:
   reprocess  rebuild every projection from the event store, atomically
 
 Run "verity <command> --help" for a command's options.
-Environment: DATABASE_URL, PORT, VERITY_CONFIG, STRIPE_WEBHOOK_SECRET, STRIPE_SECRET_KEY (see README.md).`;
+Environment: DATABASE_URL, PORT, VERITY_CONFIG, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
+STRIPE_SECRET_KEY (see README.md).`;
 
 const SERVE_HELP = `Usage: verity serve [--port N] [--config FILE]
 
 Starts Verity: applies migrations, validates the plan catalog, catches up on stored events,
 then serves webhooks, REST and GraphQL.
   --port N        port to listen on (env PORT, default 4000)
-  --config FILE   plan catalog (env VERITY_CONFIG, default verity.config.json)`;
+  --config FILE   plan catalog (env VERITY_CONFIG, default verity.config.json)
+Webhooks from a provider are accepted once its secret is set: ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")}.`;
 
 const MIGRATE_HELP = `Usage: verity migrate
 

@@ -72,5 +72,9 @@ describe("verity CLI", () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: verity/);
     }
+    const serve = await verity("serve", "--help");
+    for (const variable of ["STRIPE_WEBHOOK_SECRET", "PADDLE_WEBHOOK_SECRET", "LEMONSQUEEZY_WEBHOOK_SECRET", "CREEM_WEBHOOK_SECRET"]) {
+      expect(serve.stdout).toContain(variable);
+    }
   });
 });
