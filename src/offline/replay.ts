@@ -12,14 +12,15 @@
 import { Either } from "effect";
 import { loadCatalog } from "../config/catalog.js";
 import type { Catalog } from "../domain/catalog.js";
-import { entitlementsAt, grantsFor, type EntitlementView } from "../domain/entitlements.js";
+import { entitlementsAt, type EntitlementView } from "../domain/entitlements.js";
 import type { NormalizedEvent } from "../domain/event.js";
 import { replayEvents } from "../domain/resolver.js";
-import { ordersOf, subscriptionsOf, type State, type Transition } from "../domain/state.js";
+import type { State, Transition } from "../domain/state.js";
 import type { StoredEvent } from "../store/events.js";
 import { normalizeStored } from "../store/normalize-stored.js";
 import { decodeLine, ExportFormatError, fromExported, type ExportedEvent } from "./ndjson.js";
-import { foldSnapshot, type Snapshot } from "./snapshot.js";
+import { projectionRows, toGrant } from "../store/projection-rows.js";
+import { snapshotOfRows, type Snapshot } from "./snapshot.js";
 
 export { ExportFormatError, type ExportedEvent } from "./ndjson.js";
 export type { Snapshot } from "./snapshot.js";
@@ -71,11 +72,19 @@ export const normalizeForReplay = (event: StoredEvent, catalog: Catalog, line: n
 /** Folds normalized events (any order, duplicates ignored) into a replay result at `at`. */
 export const foldNormalized = (events: readonly NormalizedEvent[], catalog: Catalog, at: number): ReplayResult => {
   const { state, transitions } = replayEvents(catalog, events);
-  const snapshot = foldSnapshot(state, transitions, catalog);
+  // The rows the projector would write: the snapshot and the entitlements both come from them.
+  const rows = projectionRows(state, transitions, catalog);
+  const snapshot = snapshotOfRows(rows);
+  const grantsOf = new Map<string, (typeof rows.grants)[number][]>();
+  for (const g of rows.grants) {
+    const held = grantsOf.get(g.userId);
+    if (held) held.push(g);
+    else grantsOf.set(g.userId, [g]);
+  }
   const entitlements = snapshot.users.map((u) => ({
     userId: u.id,
     appUserId: u.appUserId,
-    entitlements: entitlementsAt(grantsFor(u.id, subscriptionsOf(state, u.id), ordersOf(state, u.id), catalog), catalog, at).map((e) => ({
+    entitlements: entitlementsAt((grantsOf.get(u.id) ?? []).map(toGrant), catalog, at).map((e) => ({
       ...e,
       resetsAt: e.resetsAt === null ? null : new Date(e.resetsAt).toISOString(),
     })),

@@ -100,13 +100,6 @@ export const databaseSnapshot = async (reader: ProjectionReader | { readonly pri
   return snapshotOfRows({ users, identities, subscriptions, orders, grants, transitions });
 };
 
-/**
- * The projections a fold's result gives, shaped like databaseSnapshot: the rows the store writes
- * for `state` and `transitions` (see projectionRows).
- */
-export const foldSnapshot = (state: State, transitions: readonly Transition[], catalog: Catalog): Snapshot =>
-  snapshotOfRows(projectionRows(state, transitions, catalog));
-
 /** Counts per entity, for summaries. */
 export const snapshotCounts = (s: Snapshot): Record<keyof Snapshot, number> => ({
   users: s.users.length,
