@@ -3,12 +3,9 @@
 // property; `verity verify` compares them field by field, `verity reprocess` before and after.
 // Both sides are the same rows (src/store/projection-rows.ts) through the same conversion: the fold
 // gives the rows the projector writes, the database gives back the rows it holds, column by column.
-import type { Catalog } from "../domain/catalog.js";
-import type { State, Transition } from "../domain/state.js";
 import type { Prisma } from "../store/database.js";
 import {
   PROJECTION_COLUMNS,
-  projectionRows,
   type ProjectedGrant,
   type ProjectedIdentity,
   type ProjectedOrder,
