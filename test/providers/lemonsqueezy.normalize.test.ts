@@ -380,3 +380,13 @@ describe("robustness", () => {
     }
   });
 });
+
+describe("the app user id in custom data", () => {
+  it("is read by the same rule as Paddle's and Creem's, so one id is one user across them", async () => {
+    const { appUserIdFromCustomData } = await import("../../src/providers/lemonsqueezy/context.js");
+    const { textOrInteger } = await import("../../src/providers/json.js");
+    for (const value of ["user_7", " user_7 ", 42, -5, 0, 1.5, "", true, null]) {
+      expect(appUserIdFromCustomData({ user_id: value }, ["user_id"]), JSON.stringify(value)).toBe(textOrInteger(value));
+    }
+  });
+});

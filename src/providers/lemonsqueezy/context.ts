@@ -3,7 +3,8 @@
 // of the event shares it), and the ids Verity gives Lemon Squeezy's orders and invoices.
 import { appUserIdIn, factKit, type FactContext as ProviderFactContext } from "../context.js";
 import type { NormalizeOptions, StoredEventInput } from "../types.js";
-import { customData, idText, text, type Json } from "./read.js";
+import { textOrInteger } from "../json.js";
+import { customData, type Json } from "./read.js";
 
 export type { KeyParts } from "../context.js";
 
@@ -14,10 +15,11 @@ export type FactContext = ProviderFactContext & {
 
 /**
  * The app's user id: the first configured key of `meta.custom_data` holding a non-blank string or a
- * whole number (custom data set through the API keeps JSON types, so `{"user_id": 42}` is "42").
+ * whole number (custom data set through the API keeps JSON types, so `{"user_id": 42}` is "42"),
+ * read by the same rule as Paddle's and Creem's custom data, so one person is one user across them.
  */
 export const appUserIdFromCustomData = (custom: Json | null, userIdKeys: readonly string[]): string | null =>
-  appUserIdIn(custom, userIdKeys, (value) => (typeof value === "number" ? idText(value) : text(value)));
+  appUserIdIn(custom, userIdKeys, textOrInteger);
 
 const kit = factKit("lemonsqueezy");
 
