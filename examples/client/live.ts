@@ -29,6 +29,13 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
   });
 
+/** Verity's answer to a refused stream request (e.g. 401 for a wrong key) as a VerityRequestError. */
+const refusal = async (response: Response): Promise<VerityRequestError> => {
+  const body = (await response.json().catch(() => ({}))) as { errors?: GraphQLErrorBody[] };
+  const errors = body.errors ?? [{ message: `Verity answered ${response.status}`, extensions: {} }];
+  return new VerityRequestError(errors.map((e) => e.message).join("; "), response.status, errors);
+};
+
 /**
  * Transitions matching `variables` (userId, entity, field: all optional) from `variables.after`, or
  * from now. Throws VerityRequestError when Verity refuses the subscription (bad key, unknown user,
@@ -65,9 +72,10 @@ export async function* liveTransitions(
           yield result.data.transitions;
         }
       } catch (e) {
-        // A 4xx (e.g. a malformed request) will not get better by retrying.
+        // A 4xx (a wrong key, a malformed request) will not get better by retrying.
         const status = e instanceof NetworkError ? e.response?.status : undefined;
-        if (!(e instanceof NetworkError) || (status !== undefined && status >= 400 && status < 500)) throw e;
+        if (e instanceof NetworkError && e.response && status !== undefined && status >= 400 && status < 500) throw await refusal(e.response);
+        if (!(e instanceof NetworkError)) throw e;
       }
       // The stream ended (server closed it) or the connection failed: wait, then resume after `after`.
       await sleep(backoff(attempt++), signal);

@@ -6,6 +6,7 @@ import type { Catalog } from "../domain/catalog.js";
 import type { TransitionHub } from "./live.js";
 import type { Principal, Scope } from "./scopes.js";
 import type { Database } from "../store/database.js";
+import type { RejectionLog } from "../store/rejections.js";
 import type PrismaTypes from "../store/generated/pothos-types.js";
 import { getDatamodel } from "../store/generated/pothos-types.js";
 
@@ -17,6 +18,8 @@ export type Context = {
   readonly principal: Principal | null;
   /** Live transitions, for subscriptions. */
   readonly live: TransitionHub;
+  /** Refused webhook deliveries, counted (some not written yet). */
+  readonly rejections: RejectionLog;
   /** Aborts when the client goes away: ends its subscriptions at once. */
   readonly signal: AbortSignal;
 };

@@ -25,7 +25,7 @@ Commands:
   reprocess  rebuild every projection from the event store, atomically
 
 Run "verity <command> --help" for a command's options.
-Environment: DATABASE_URL, PORT, VERITY_CONFIG, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
+Environment: DATABASE_URL, PORT, VERITY_CONFIG, VERITY_GRAPHIQL, VERITY_INTROSPECTION, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
 STRIPE_SECRET_KEY (see README.md).`;
 
 const SERVE_HELP = `Usage: verity serve [--port N] [--config FILE]
@@ -67,6 +67,8 @@ const serve = async (args: string[], io: Out): Promise<number> => {
     secrets: s.webhookSecrets,
     stripeApi: s.stripeSecretKey === null ? null : { secretKey: s.stripeSecretKey, baseUrl: s.stripeApiBase, timeoutMs: 5000 },
     maxBodyBytes: s.maxBodyBytes,
+    graphiql: s.graphiql,
+    introspection: s.introspection,
     now: () => Date.now(),
     log: stderrLogger,
   });

@@ -16,6 +16,10 @@ export type Settings = {
   readonly stripeSecretKey: string | null;
   readonly stripeApiBase: string;
   readonly maxBodyBytes: number;
+  /** Whether GET /graphql in a browser serves the GraphiQL page (VERITY_GRAPHIQL). */
+  readonly graphiql: boolean;
+  /** Who may introspect the GraphQL schema (VERITY_INTROSPECTION). */
+  readonly introspection: "key" | "public" | "off";
 };
 
 export class SettingsError extends Error {
@@ -27,6 +31,11 @@ const positiveInt = (name: string, text: string, max: number): Either.Either<num
   return Number.isInteger(n) && n > 0 && n <= max ? Either.right(n) : Either.left(`${name} must be an integer from 1 to ${max}, got "${text}"`);
 };
 
+const oneOf = <T extends string>(name: string, text: string, allowed: readonly T[]): Either.Either<T, string> =>
+  (allowed as readonly string[]).includes(text.trim())
+    ? Either.right(text.trim() as T)
+    : Either.left(`${name} must be one of ${allowed.join(", ")}, got "${text}"`);
+
 /** Several secrets may be given comma-separated, for rotation. */
 const secretList = (value: string | undefined): string[] =>
   (value ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
@@ -37,6 +46,10 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
   if (Either.isLeft(port)) problems.push(port.left);
   const maxBody = positiveInt("VERITY_MAX_BODY_BYTES", env.VERITY_MAX_BODY_BYTES ?? String(1024 * 1024), 64 * 1024 * 1024);
   if (Either.isLeft(maxBody)) problems.push(maxBody.left);
+  const graphiql = oneOf("VERITY_GRAPHIQL", env.VERITY_GRAPHIQL ?? "on", ["on", "off"] as const);
+  if (Either.isLeft(graphiql)) problems.push(graphiql.left);
+  const introspection = oneOf("VERITY_INTROSPECTION", env.VERITY_INTROSPECTION ?? "key", ["key", "public", "off"] as const);
+  if (Either.isLeft(introspection)) problems.push(introspection.left);
   const databaseUrl = env.DATABASE_URL && env.DATABASE_URL.trim() !== "" ? env.DATABASE_URL.trim() : DEFAULT_DATABASE_URL;
   try {
     databaseKind(databaseUrl);
@@ -53,5 +66,7 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
     stripeSecretKey: env.STRIPE_SECRET_KEY?.trim() || null,
     stripeApiBase: env.STRIPE_API_BASE?.trim() || "https://api.stripe.com",
     maxBodyBytes: Either.getOrThrow(maxBody),
+    graphiql: Either.getOrThrow(graphiql) === "on",
+    introspection: Either.getOrThrow(introspection),
   });
 };

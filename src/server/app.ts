@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { setImmediate } from "node:timers/promises";
 import { Either } from "effect";
 import { useGraphQLSSE } from "@graphql-yoga/plugin-graphql-sse";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createYoga, isAsyncIterable, type Plugin } from "graphql-yoga";
 import type { Context } from "../api/builder.js";
 import { schema } from "../api/schema.js";
@@ -14,8 +15,11 @@ import type { Database } from "../store/database.js";
 import { TransitionHub } from "../api/live.js";
 import { announceFeed } from "../store/feed.js";
 import { Projector, rebuildIfStale } from "../store/projector.js";
-import { authenticate, type Scope } from "./auth.js";
+import { RejectionLog } from "../store/rejections.js";
+import { authenticate, type Principal, type Scope } from "./auth.js";
+import { readBody } from "./body.js";
 import { apiError, sendError, sendJson, type ApiError } from "./errors.js";
+import { GRAPHQL_LIMITS, graphqlLimits, type IntrospectionPolicy } from "./graphql-limits.js";
 import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
 import type { Logger } from "./logger.js";
 import { getEntitlements, getEvents, getSubscription, type RestResult } from "./rest.js";
@@ -29,6 +33,10 @@ export type AppOptions = {
   readonly secrets: Readonly<Partial<Record<Provider, readonly string[]>>>;
   readonly stripeApi: StripeApi | null;
   readonly maxBodyBytes: number;
+  /** Serve the GraphiQL page at GET /graphql in a browser (default true). */
+  readonly graphiql?: boolean;
+  /** Who may introspect the schema (default "key": any valid API key). */
+  readonly introspection?: IntrospectionPolicy;
   readonly now: () => number;
   readonly log: Logger;
   /** How often live subscribers poll the feed besides NOTIFY (default 1 s). */
@@ -41,6 +49,7 @@ export type App = {
   readonly server: Server;
   readonly projector: Projector;
   readonly live: TransitionHub;
+  readonly rejections: RejectionLog;
   /** Listens on `port` (0 = any free port) after catching up on unprojected events. */
   readonly start: (port: number, host?: string) => Promise<{ readonly port: number; readonly url: string }>;
   /** Stops accepting, lets requests in flight finish, then closes the database. */
@@ -94,6 +103,14 @@ const backpressure = (shutdown: AbortSignal) => {
   return { track, onNext };
 };
 
+/** GraphiQL, self-contained (no CDN): rendered once, it is several megabytes. */
+let graphiqlPage: string | null = null;
+const graphiqlHtml = (opts: Parameters<typeof renderGraphiQL>[0]) => (graphiqlPage ??= renderGraphiQL(opts));
+
+/** A GraphQL refusal before any GraphQL work: Verity's error shape and GraphQL's, in one body. */
+const sendGraphqlError = (res: ServerResponse, e: ApiError): void =>
+  sendJson(res, e.status, { error: { code: e.code, message: e.message }, errors: [{ message: e.message, extensions: { code: e.code } }] });
+
 const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription)$/;
 const WEBHOOK_ROUTE = /^\/webhooks\/([^/]+)$/;
 
@@ -101,6 +118,10 @@ export const buildApp = (options: AppOptions): App => {
   const { db, catalog, now, log } = options;
   const projector = new Projector(db, catalog);
   const live = new TransitionHub(db);
+  const rejections = new RejectionLog(db);
+  const introspection = options.introspection ?? "key";
+  // The key checked before yoga sees a request, for its context.
+  const principals = new WeakMap<IncomingMessage, Principal>();
   // Local subscribers are woken at once; other processes on the same PostgreSQL through NOTIFY.
   const announce = async () => {
     await live.refresh().catch(() => undefined);
@@ -111,6 +132,7 @@ export const buildApp = (options: AppOptions): App => {
   const ingestDeps: IngestDeps = {
     ...options,
     projector,
+    rejections,
     enrichments: { stripe: stripeLineItems(options.stripeApi) },
     onProjected: () => void announce(),
   };
@@ -118,20 +140,56 @@ export const buildApp = (options: AppOptions): App => {
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
     schema,
     graphqlEndpoint: "/graphql",
-    graphiql: { title: "Verity", defaultQuery: '{ user(id: "user_123") { id entitlements { feature enabled source remaining } } }' },
+    graphiql:
+      options.graphiql === false
+        ? false
+        : { title: "Verity", defaultQuery: '{ user(id: "user_123") { id entitlements { feature enabled source remaining } } }' },
+    renderGraphiQL: graphiqlHtml,
     landingPage: false,
     logging: false,
-    // GraphQL over Server-Sent Events (the graphql-sse protocol) at /graphql/stream.
-    plugins: [streams.track, useGraphQLSSE({ endpoint: "/graphql/stream", onNext: streams.onNext }), subscribeErrorsAsResults],
-    context: async ({ request }): Promise<Context> => ({
+    plugins: [
+      ...graphqlLimits({ introspection, authenticated: (ctx) => principals.has((ctx as { req: IncomingMessage }).req) }),
+      streams.track,
+      // GraphQL over Server-Sent Events (the graphql-sse protocol) at /graphql/stream.
+      useGraphQLSSE({ endpoint: "/graphql/stream", onNext: streams.onNext }),
+      subscribeErrorsAsResults,
+    ],
+    context: ({ request, req }): Context => ({
       db,
       catalog,
       now: now(),
-      principal: await authenticate(db, request.headers.get("authorization") ?? undefined),
+      principal: principals.get(req) ?? null,
       live,
+      rejections,
       signal: request.signal,
     }),
   });
+
+  /**
+   * GraphQL behind its gate: the key is checked from the header before yoga parses anything, and
+   * the body is read with a limit; only the GraphiQL page (static) and, when the operator allows
+   * it, introspection are open without a key.
+   */
+  const serveGraphql = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    const page = req.method === "GET" && path === "/graphql" && (req.headers.accept ?? "").includes("text/html") && !req.url?.includes("?");
+    if ((page && options.graphiql !== false) || req.method === "OPTIONS") return void (await yoga(req, res));
+    const principal = await authenticate(db, req.headers.authorization);
+    if (principal === null && introspection !== "public") {
+      // The body is drained unread (closing with unread bytes would reset the connection before
+      // the client reads the answer); the connection is not reused.
+      req.resume();
+      res.setHeader("connection", "close");
+      return sendGraphqlError(res, apiError(401, "unauthorized", "an API key is required: send Authorization: Bearer <key>"));
+    }
+    if (principal !== null) principals.set(req, principal);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      const body = await readBody(req, GRAPHQL_LIMITS.maxBytes);
+      if (body._tag === "TooLarge") return sendGraphqlError(res, apiError(413, "payload_too_large", `a GraphQL request body may hold at most ${GRAPHQL_LIMITS.maxBytes} bytes`));
+      // Already read: yoga takes a Buffer in `body` instead of reading the stream again.
+      if (body.bytes.length > 0) (req as IncomingMessage & { body?: Buffer }).body = body.bytes;
+    }
+    await yoga(req, res);
+  };
 
   const authorize = async (req: IncomingMessage, scope: Scope): Promise<ApiError | null> => {
     const principal = await authenticate(db, req.headers.authorization);
@@ -145,7 +203,7 @@ export const buildApp = (options: AppOptions): App => {
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://verity.local");
     const path = url.pathname;
-    if (path === "/graphql" || path.startsWith("/graphql/")) return void (await yoga(req, res));
+    if (path === "/graphql" || path.startsWith("/graphql/")) return serveGraphql(req, res, path);
     if (path === "/healthz") return sendJson(res, 200, { ok: true });
 
     const webhook = WEBHOOK_ROUTE.exec(path);
@@ -169,6 +227,8 @@ export const buildApp = (options: AppOptions): App => {
         } catch {
           return sendError(res, apiError(400, "invalid_parameter", "the user id in the path is not valid percent-encoding"));
         }
+        // No stored id holds NUL (PostgreSQL text cannot), so such an id is a mistake, not an unknown user.
+        if (id.includes("\u0000")) return sendError(res, apiError(400, "invalid_parameter", "the user id must not contain a NUL character (%00)"));
         return answer(res, user[2] === "entitlements" ? await getEntitlements(db, catalog, id, now()) : await getSubscription(db, id, now()));
       }
       if (path === "/api/events") {
@@ -197,6 +257,7 @@ export const buildApp = (options: AppOptions): App => {
   let retryTimer: NodeJS.Timeout | null = null;
 
   const start = async (port: number, host = "0.0.0.0") => {
+    rejections.start();
     if (await rebuildIfStale(db, catalog)) log.info("plan catalog or projection version changed: projections rebuilt from the event store");
     await live.start(options.livePollMs);
     await catchUp();
@@ -225,8 +286,9 @@ export const buildApp = (options: AppOptions): App => {
     });
     clearTimeout(grace);
     await projector.catchUp().catch(() => undefined);
+    await rejections.stop().catch((e: Error) => log.error("could not write the last rejection counts", { error: e.message }));
     await db.close();
   };
 
-  return { server, projector, live, start, stop };
+  return { server, projector, live, rejections, start, stop };
 };

@@ -1,5 +1,7 @@
 // Webhook ingest: verify → parse → append durably → project → answer. Anything refused is
 // answered with a 4xx and a reason and recorded without its payload; nothing unverified is stored.
+// Everything verified that is a JSON event is stored, whatever it holds: a body too deep for a
+// parsed copy is kept raw only, ids no database can hold are stored hashed (see store/parsed-copy.ts).
 import type { IncomingMessage } from "node:http";
 import { Either } from "effect";
 import type { Catalog } from "../domain/catalog.js";
@@ -8,8 +10,9 @@ import { representable } from "../domain/time.js";
 import { webhookSchemes } from "../providers/registry.js";
 import type { Enrichment, Envelope, WebhookScheme } from "../providers/types.js";
 import type { Database } from "../store/database.js";
-import { appendEvent, recordRejection } from "../store/events.js";
+import { appendEvent, findEventSeq } from "../store/events.js";
 import type { Projector } from "../store/projector.js";
+import type { RejectionLog } from "../store/rejections.js";
 import { readBody } from "./body.js";
 import { apiError, type ApiError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -23,6 +26,8 @@ export type IngestDeps = {
   /** Signing secrets per provider; a provider with none answers 503 and stores nothing. */
   readonly secrets: Readonly<Partial<Record<Provider, readonly string[]>>>;
   readonly enrichments: Readonly<Partial<Record<Provider, Enrichment>>>;
+  /** Where refusals are counted (written in batches, never one durable write per refusal). */
+  readonly rejections: RejectionLog;
   readonly log: Logger;
   /** Told after each projection commits (live subscribers wait on it). */
   readonly onProjected?: () => void;
@@ -30,9 +35,11 @@ export type IngestDeps = {
 
 export type IngestOk = { readonly seq: number; readonly duplicate: boolean; readonly type: string; readonly id: string };
 
+/** Counts the refusal; logs the first of each provider and reason per minute, so a flood logs a line, not a flood. */
 const reject = async (deps: IngestDeps, provider: string, bodyBytes: number, e: ApiError): Promise<ApiError> => {
-  await recordRejection(deps.db, { provider, code: e.code, message: e.message, bodyBytes, receivedAt: deps.now() });
-  deps.log.warn("webhook rejected", { provider, code: e.code, reason: e.message });
+  if (deps.rejections.record({ provider, code: e.code, message: e.message, bodyBytes, receivedAt: deps.now() })) {
+    deps.log.warn("webhook rejected (further refusals of this kind this minute are counted, not logged)", { provider, code: e.code, reason: e.message });
+  }
   return e;
 };
 
@@ -143,11 +150,7 @@ export const retryMissingEnrichments = async (deps: IngestDeps): Promise<number>
       const payload = JSON.parse(Buffer.from(row.rawBody).toString("utf8")) as unknown;
       const needed = enrichment.needs(payload);
       if (needed === null) continue;
-      const known = await deps.db.prisma.event.findUnique({
-        where: { provider_providerEventId: { provider, providerEventId: needed.eventId } },
-        select: { seq: true },
-      });
-      if (known) continue;
+      if ((await findEventSeq(deps.db, provider, needed.eventId)) !== null) continue;
       await enrich(deps, provider, payload, row.occurredAt.getTime());
       fetched += 1;
     }

@@ -45,6 +45,7 @@ export const eventJson = (e: StoredEvent) => ({
   occurredAt: new Date(e.occurredAt).toISOString(),
   receivedAt: new Date(e.receivedAt).toISOString(),
   payload: e.payload,
+  ...(e.rawOnlyReason ? { rawOnlyReason: e.rawOnlyReason } : {}),
 });
 
 const userNotFound = (id: string) => apiError(404, "user_not_found", `no user is known by the id "${id}"`);

@@ -1,8 +1,12 @@
 // The event store: append-only, idempotent on (provider, provider event id). An append returns
 // only once its transaction has committed, so a caller that answers afterwards answers durably.
+// Whatever a verified body holds is stored: its raw bytes always, a parsed copy when one can be
+// kept (see parsed-copy.ts), ids and types in a form both databases can hold.
 import type { Provider } from "../domain/provider.js";
 import type { Instant } from "../domain/time.js";
 import type { Database } from "./database.js";
+import { Prisma } from "./generated/postgresql/client.js";
+import { parsedCopy, storedEventId, storedEventType } from "./parsed-copy.js";
 
 export type NewEvent = {
   readonly provider: Provider;
@@ -24,30 +28,22 @@ export type StoredEvent = {
   readonly receivedAt: Instant;
   readonly origin: string;
   readonly rawBody: Uint8Array;
+  /** The parsed copy, or null when the event is kept raw only (`rawOnlyReason` says why). */
   readonly payload: unknown;
+  readonly rawOnlyReason?: string | null;
 };
 
 export type AppendResult = { readonly seq: number; readonly duplicate: boolean };
 
 const APPEND_LOCK = 4_242_003;
 
-const NUL = String.fromCharCode(0);
-
-/** The parsed copy kept for queries: every NUL character in a string replaced by U+FFFD. */
-export const queryablePayload = (value: unknown): unknown => {
-  if (typeof value === "string") return value.includes(NUL) ? value.split(NUL).join("\uFFFD") : value;
-  if (Array.isArray(value)) return value.map(queryablePayload);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [queryablePayload(k) as string, queryablePayload(v)]));
-  }
-  return value;
-};
-
 const isUniqueViolation = (e: unknown): boolean => (e as { code?: string } | null)?.code === "P2002";
 
 export const appendEvent = async (db: Database, event: NewEvent): Promise<AppendResult> => {
+  const providerEventId = storedEventId(event.providerEventId);
   const existing = await findEventSeq(db, event.provider, event.providerEventId);
   if (existing !== null) return { seq: existing, duplicate: true };
+  const copy = parsedCopy(event.payload);
   try {
     const row = await db.prisma.$transaction(async (tx) => {
       // On PostgreSQL, appends take turns so that seq order is commit order: a reader paging by
@@ -56,13 +52,15 @@ export const appendEvent = async (db: Database, event: NewEvent): Promise<Append
       return tx.event.create({
         data: {
           provider: event.provider,
-          providerEventId: event.providerEventId,
-          type: event.type,
+          providerEventId,
+          type: storedEventType(event.type),
           occurredAt: new Date(event.occurredAt),
           receivedAt: new Date(event.receivedAt),
           origin: event.origin,
           rawBody: Buffer.from(event.rawBody),
-          payload: queryablePayload(event.payload) as object,
+          // JSON null (not SQL NULL) when raw only: the column stays NOT NULL for older readers.
+          payload: (copy._tag === "Copy" ? copy.copy : Prisma.JsonNull) as object,
+          rawOnlyReason: copy._tag === "RawOnly" ? copy.reason : null,
         },
         select: { seq: true },
       });
@@ -77,9 +75,14 @@ export const appendEvent = async (db: Database, event: NewEvent): Promise<Append
   }
 };
 
-const findEventSeq = async (db: Database, provider: string, providerEventId: string): Promise<number | null> =>
-  (await db.prisma.event.findUnique({ where: { provider_providerEventId: { provider, providerEventId } }, select: { seq: true } }))?.seq ??
-  null;
+/** The seq of the stored event with this provider's event id (as the provider sent it), if any. */
+export const findEventSeq = async (db: Database, provider: string, providerEventId: string): Promise<number | null> =>
+  (
+    await db.prisma.event.findUnique({
+      where: { provider_providerEventId: { provider, providerEventId: storedEventId(providerEventId) } },
+      select: { seq: true },
+    })
+  )?.seq ?? null;
 
 type EventRow = {
   seq: number;
@@ -91,6 +94,7 @@ type EventRow = {
   origin: string;
   rawBody: Uint8Array;
   payload: unknown;
+  rawOnlyReason?: string | null;
 };
 
 export const toStoredEvent = (row: EventRow): StoredEvent => ({
@@ -103,24 +107,5 @@ export const toStoredEvent = (row: EventRow): StoredEvent => ({
   origin: row.origin,
   rawBody: row.rawBody,
   payload: row.payload,
+  rawOnlyReason: row.rawOnlyReason ?? null,
 });
-
-export type Rejection = {
-  readonly provider: string;
-  readonly code: string;
-  readonly message: string;
-  readonly bodyBytes: number;
-  readonly receivedAt: Instant;
-};
-
-/** Rejections kept: enough to diagnose an endpoint, bounded so unauthenticated noise cannot fill the disk. */
-export const REJECTIONS_KEPT = 10_000;
-
-/** Records why a delivery was refused, without its payload, and forgets the oldest beyond the limit. */
-export const recordRejection = async (db: Database, r: Rejection): Promise<void> => {
-  const row = await db.prisma.rejectedDelivery.create({
-    data: { provider: r.provider, code: r.code.slice(0, 64), message: r.message.slice(0, 500), bodyBytes: r.bodyBytes, receivedAt: new Date(r.receivedAt) },
-    select: { id: true },
-  });
-  if (row.id > REJECTIONS_KEPT) await db.prisma.rejectedDelivery.deleteMany({ where: { id: { lte: row.id - REJECTIONS_KEPT } } });
-};

@@ -62,11 +62,14 @@ export const readFeed = async (db: Database, afterSeq: number, limit: number, fi
   });
 
 /** The opaque cursor subscribers resume from. */
+/** Sequence numbers are 32-bit integer columns: a cursor beyond that names no row (and Prisma would refuse it). */
+export const MAX_SEQ = 2 ** 31 - 1;
+
 export const encodeFeedCursor = (seq: number): string => Buffer.from(`feed:${seq}`).toString("base64url");
 
 export const decodeFeedCursor = (cursor: string): number | null => {
-  const m = /^feed:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  return m ? Number(m[1]) : null;
+  const m = /^feed:(\d{1,10})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  return m && Number(m[1]) <= MAX_SEQ ? Number(m[1]) : null;
 };
 
 export const lastFeedSeq = async (db: Database): Promise<number> =>

@@ -4,7 +4,16 @@
 import type { Catalog } from "../domain/catalog.js";
 import type { NormalizedEvent } from "../domain/event.js";
 import { normalize } from "../providers/registry.js";
-import { queryablePayload, type StoredEvent } from "./events.js";
+import type { StoredEvent } from "./events.js";
+import { withoutNul } from "./parsed-copy.js";
+
+/** The body parsed, NUL characters replaced; a copy only when the text can hold NUL at all. */
+const parseBody = (rawBody: Uint8Array): unknown => {
+  const text = Buffer.from(rawBody).toString("utf8");
+  const parsed = JSON.parse(text) as unknown;
+  // JSON can carry NUL only as the escape \u0000: without one, nothing needs replacing.
+  return text.includes("\\u0000") ? withoutNul(parsed) : parsed;
+};
 
 export const normalizeStored = (event: StoredEvent, catalog: Catalog): NormalizedEvent =>
   normalize(
@@ -13,9 +22,10 @@ export const normalizeStored = (event: StoredEvent, catalog: Catalog): Normalize
       providerEventId: event.providerEventId,
       type: event.type,
       occurredAt: event.occurredAt,
-      // The raw bytes are the record; parsing them here is what offline replay does too. NUL
-      // characters cannot be stored in PostgreSQL text, so derived values never carry them.
-      payload: queryablePayload(JSON.parse(Buffer.from(event.rawBody).toString("utf8"))),
+      // The raw bytes are the record; parsing them here is what offline replay does too (also for
+      // an event kept raw only). NUL characters cannot be stored in PostgreSQL text, so derived
+      // values never carry them.
+      payload: parseBody(event.rawBody),
     },
     { userIdKeys: catalog.userIdKeys },
   );

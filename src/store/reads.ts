@@ -4,6 +4,7 @@ import { entitlementsAt, type EntitlementView, type Grant } from "../domain/enti
 import type { Instant } from "../domain/time.js";
 import type { Database } from "./database.js";
 import { toStoredEvent, type StoredEvent } from "./events.js";
+import { MAX_SEQ } from "./feed.js";
 import { toGrant } from "./projection-rows.js";
 
 export { toGrant } from "./projection-rows.js";
@@ -53,20 +54,23 @@ export const encodeCursor = (seq: number): string => Buffer.from(`seq:${seq}`).t
 
 export const decodeCursor = (cursor: string): number | null => {
   const text = Buffer.from(cursor, "base64url").toString("utf8");
-  const m = /^seq:(\d+)$/.exec(text);
-  return m ? Number(m[1]) : null;
+  const m = /^seq:(\d{1,10})$/.exec(text);
+  return m && Number(m[1]) <= MAX_SEQ ? Number(m[1]) : null;
 };
 
 export type EventPage = { readonly events: readonly StoredEvent[]; readonly next: string | null };
 
-/** Events in arrival order after a cursor, or received at or after an instant. */
+/** Events in arrival order after a cursor, or received at or after an instant; `rawOnly`: only those kept without a parsed copy. */
 export const listEvents = async (
   db: Database,
   since: { readonly afterSeq: number } | { readonly receivedFrom: Instant } | null,
   limit: number,
+  options: { readonly rawOnly?: boolean } = {},
 ): Promise<EventPage> => {
-  const where =
-    since === null ? {} : "afterSeq" in since ? { seq: { gt: since.afterSeq } } : { receivedAt: { gte: new Date(since.receivedFrom) } };
+  const where = {
+    ...(since === null ? {} : "afterSeq" in since ? { seq: { gt: since.afterSeq } } : { receivedAt: { gte: new Date(since.receivedFrom) } }),
+    ...(options.rawOnly ? { rawOnlyReason: { not: null } } : {}),
+  };
   const rows = await db.prisma.event.findMany({ where, orderBy: { seq: "asc" }, take: limit + 1 });
   const page = rows.slice(0, limit).map(toStoredEvent);
   return { events: page, next: rows.length > limit ? encodeCursor(page[page.length - 1]!.seq) : null };

@@ -94,12 +94,20 @@ describe.each(KINDS)("Subscription.transitions over graphql-sse on %s", (kind) =
     expect(new Set([...first, ...resumed].map((t) => t.cursor)).size).toBe(first.length + resumed.length);
   });
 
-  it("refuses a subscription without a key or without the read scope, with a clear error", async () => {
+  it("refuses a subscription without a valid key with a plain 401, and without the read scope with a clear error", async () => {
+    for (const headers of [{}, { authorization: "Bearer vty_not_a_key" }] as Record<string, string>[]) {
+      const res = await fetch(`${s.url}/graphql/stream`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream", ...headers },
+        body: JSON.stringify({ query: QUERY }),
+      });
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as { error: { code: string; message: string }; errors: { extensions: { code: string } }[] };
+      expect(body.error).toEqual({ code: "unauthorized", message: expect.stringMatching(/API key is required/) });
+      expect(body.errors[0]!.extensions.code).toBe("unauthorized");
+    }
     const eventsOnly = (await createApiKey(s.db, ["events"], new Date())).key;
-    for (const [key, message] of [
-      ["vty_not_a_key", /API key is required/],
-      [eventsOnly, /lacks the "read" scope/],
-    ] as const) {
+    for (const [key, message] of [[eventsOnly, /lacks the "read" scope/]] as const) {
       const it = client(key).iterate({ query: QUERY, variables: {} });
       const outcome = await (async () => {
         try {

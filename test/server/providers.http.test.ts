@@ -136,13 +136,11 @@ describe.each(KINDS)("Paddle, Lemon Squeezy and Creem webhooks on %s", (kind) =>
     expect(granted["api_calls"]).toMatchObject({ enabled: true, source: "pro", limit: 10_000 });
   });
 
-  it("refuses with invalid_event, and stores nothing, a signed body whose envelope cannot be read or whose time no Date can hold", async () => {
+  it("refuses with invalid_event, and stores nothing, a signed body whose time no Date can hold", async () => {
     const before = await stored();
     // Creem's created_at is epoch milliseconds: 9e15 is past what a Date (or a database) holds.
     const farFuture = creem.bodyOf(creem.creemEvent({ id: "evt_creem_far", type: "subscription.active", createdAt: 9e15, object: { id: "sub_far", object: "subscription" } }));
-    // Nesting too deep to canonicalize into Lemon Squeezy's derived event id.
-    const deep = Buffer.from(`{"meta":{"event_name":"order_created","custom_data":${"[".repeat(20_000)}${"]".repeat(20_000)}},"data":{"type":"orders","id":"1","attributes":{"updated_at":"2025-01-01T00:00:00.000000Z"}}}`);
-    for (const [provider, body] of [["creem", farFuture], ["lemonsqueezy", deep]] as const) {
+    for (const [provider, body] of [["creem", farFuture]] as const) {
       const res = await post(provider, body, signed(provider, body, SECRETS[provider]));
       expect(res.status).toBe(400);
       const { error } = (await res.json()) as { error: { code: string; message: string } };

@@ -35,6 +35,8 @@ export const startServer = async (
     now?: number;
     catchUpIntervalMs?: number;
     livePollMs?: number;
+    graphiql?: boolean;
+    introspection?: "key" | "public" | "off";
     /** Share this (already created) database instead of creating one; it is not dropped on stop. */
     databaseUrl?: string;
   } = {},
@@ -53,6 +55,8 @@ export const startServer = async (
     log: silentLogger,
     ...(options.catchUpIntervalMs === undefined ? {} : { catchUpIntervalMs: options.catchUpIntervalMs }),
     ...(options.livePollMs === undefined ? {} : { livePollMs: options.livePollMs }),
+    ...(options.graphiql === undefined ? {} : { graphiql: options.graphiql }),
+    ...(options.introspection === undefined ? {} : { introspection: options.introspection }),
   });
   const { readKey } = { readKey: (await createApiKey(db, ["read", "events"], new Date())).key };
   const { url: listening } = await app.start(0, "127.0.0.1");

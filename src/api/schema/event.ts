@@ -15,7 +15,17 @@ const EventRef = builder.objectRef<StoredEvent>("Event").implement({
     origin: t.exposeString("origin", { description: "webhook | fetched" }),
     occurredAt: t.field({ type: "DateTime", resolve: (e) => new Date(e.occurredAt) }),
     receivedAt: t.field({ type: "DateTime", resolve: (e) => new Date(e.receivedAt) }),
-    payload: t.field({ type: "JSON", resolve: (e) => e.payload }),
+    payload: t.field({
+      type: "JSON",
+      nullable: true,
+      description: "The parsed copy of the body; null when the event is kept raw only (see rawOnlyReason).",
+      resolve: (e) => e.payload,
+    }),
+    rawOnlyReason: t.string({
+      nullable: true,
+      description: "Why this event is kept as raw bytes only, without a parsed copy (e.g. nested too deep); null for almost every event.",
+      resolve: (e) => e.rawOnlyReason ?? null,
+    }),
     rawBody: t.string({ description: "The body exactly as received, base64.", resolve: (e) => Buffer.from(e.rawBody).toString("base64") }),
   }),
 });
@@ -30,18 +40,20 @@ const EventPageRef = builder.objectRef<EventPage>("EventPage").implement({
 builder.queryField("events", (t) =>
   t.field({
     type: EventPageRef,
-    description: "Stored events in arrival order, after a cursor or received since an ISO time.",
-    args: { since: t.arg.string(), limit: t.arg.int({ defaultValue: 100 }) },
+    description: "Stored events in arrival order, after a cursor or received since an ISO time; `rawOnly` lists only events kept without a parsed copy.",
+    args: { since: t.arg.string(), limit: t.arg.int({ defaultValue: 100 }), rawOnly: t.arg.boolean({ defaultValue: false }) },
     resolve: (_root, args, ctx) => {
       requireScope(ctx, "events");
       const limit = args.limit ?? 100;
-      if (limit < 1 || limit > 500) throw new GraphQLError("limit must be from 1 to 500", { extensions: { code: "invalid_parameter" } });
-      if (!args.since) return listEvents(ctx.db, null, limit);
+      const invalid = (message: string) => new GraphQLError(message, { extensions: { code: "invalid_parameter", http: { status: 400 } } });
+      if (limit < 1 || limit > 500) throw invalid("limit must be from 1 to 500");
+      const options = { rawOnly: args.rawOnly ?? false };
+      if (!args.since) return listEvents(ctx.db, null, limit, options);
       const seq = decodeCursor(args.since);
-      if (seq !== null) return listEvents(ctx.db, { afterSeq: seq }, limit);
+      if (seq !== null) return listEvents(ctx.db, { afterSeq: seq }, limit, options);
       const time = Date.parse(args.since);
-      if (!Number.isFinite(time)) throw new GraphQLError("since must be an ISO 8601 time or a cursor", { extensions: { code: "invalid_parameter" } });
-      return listEvents(ctx.db, { receivedFrom: time }, limit);
+      if (!/^\d{4}-\d{2}-\d{2}/.test(args.since) || !Number.isFinite(time)) throw invalid("since must be an ISO 8601 time or a cursor from a previous page");
+      return listEvents(ctx.db, { receivedFrom: time }, limit, options);
     },
   }),
 );
