@@ -5,7 +5,10 @@
 //            per event at twice the users against the smaller size (1 = linear, 2 = quadratic)
 //   ingest   append + project per event (SQLite), against append alone
 //   live     webhook → graphql-sse subscriber latency, against the webhook round trip (bench/live.ts)
-import { mkdtempSync, rmSync } from "node:fs";
+//   webhooks signed Stripe webhooks under load from autocannon against `verity serve` in its own
+//            process, against a bare better-sqlite3 loop of durable appends (bench/webhooks.ts)
+// Results are also written to bench/results.json.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { replayEvents } from "../src/domain/resolver.js";
@@ -13,6 +16,7 @@ import { normalizeStripeEvent } from "../src/providers/stripe/normalize.js";
 import { openDatabase } from "../src/store/database.js";
 import { Projector } from "../src/store/projector.js";
 import { benchLive } from "./live.js";
+import { benchWebhooks } from "./webhooks.js";
 import { PRICES, testCatalog } from "../test/builders/histories.js";
 import { appendStripeEvent } from "../test/support/append.js";
 import { asStoredInput, checkoutSession, customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../test/builders/stripe.js";
@@ -151,3 +155,5 @@ const main = async () => {
 
 await main();
 await benchLive();
+const webhooks = await benchWebhooks();
+writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify({ measuredAt: new Date().toISOString(), webhooks }, null, 2)}\n`);

@@ -20,6 +20,8 @@ export type Context = {
   readonly live: TransitionHub;
   /** Refused webhook deliveries, counted (some not written yet). */
   readonly rejections: RejectionLog;
+  /** Every event up to this seq is in the projections this request reads. */
+  readonly projectedThrough: number;
   /** Aborts when the client goes away: ends its subscriptions at once. */
   readonly signal: AbortSignal;
 };

@@ -15,7 +15,9 @@ import type { Database } from "../store/database.js";
 import { TransitionHub } from "../api/live.js";
 import { announceFeed } from "../store/feed.js";
 import { Projector, rebuildIfStale } from "../store/projector.js";
+import { Appender } from "../store/appender.js";
 import { RejectionLog } from "../store/rejections.js";
+import { Background } from "./background.js";
 import { authenticate, type Principal, type Scope } from "./auth.js";
 import { readBody } from "./body.js";
 import { apiError, sendError, sendJson, type ApiError } from "./errors.js";
@@ -48,8 +50,11 @@ export type AppOptions = {
 export type App = {
   readonly server: Server;
   readonly projector: Projector;
+  readonly appender: Appender;
   readonly live: TransitionHub;
   readonly rejections: RejectionLog;
+  /** Resolves once the work behind answered deliveries (projection, enrichment) is done. */
+  readonly settle: () => Promise<void>;
   /** Listens on `port` (0 = any free port) after catching up on unprojected events. */
   readonly start: (port: number, host?: string) => Promise<{ readonly port: number; readonly url: string }>;
   /** Stops accepting, lets requests in flight finish, then closes the database. */
@@ -111,12 +116,17 @@ const graphiqlHtml = (opts: Parameters<typeof renderGraphiQL>[0]) => (graphiqlPa
 const sendGraphqlError = (res: ServerResponse, e: ApiError): void =>
   sendJson(res, e.status, { error: { code: e.code, message: e.message }, errors: [{ message: e.message, extensions: { code: e.code } }] });
 
+/** The header on every answer: every event with a seq up to it is in the projections read. */
+export const PROJECTED_THROUGH_HEADER = "verity-projected-through";
+
 const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription)$/;
 const WEBHOOK_ROUTE = /^\/webhooks\/([^/]+)$/;
 
 export const buildApp = (options: AppOptions): App => {
   const { db, catalog, now, log } = options;
-  const projector = new Projector(db, catalog);
+  const projector: Projector = new Projector(db, catalog, () => appender.busy);
+  const appender: Appender = new Appender(db, (seqs) => projector.expect(seqs));
+  const background = new Background(log);
   const live = new TransitionHub(db);
   const rejections = new RejectionLog(db);
   const introspection = options.introspection ?? "key";
@@ -132,6 +142,8 @@ export const buildApp = (options: AppOptions): App => {
   const ingestDeps: IngestDeps = {
     ...options,
     projector,
+    appender,
+    background,
     rejections,
     enrichments: { stripe: stripeLineItems(options.stripeApi) },
     onProjected: () => void announce(),
@@ -161,6 +173,7 @@ export const buildApp = (options: AppOptions): App => {
       principal: principals.get(req) ?? null,
       live,
       rejections,
+      projectedThrough: projector.projectedThrough,
       signal: request.signal,
     }),
   });
@@ -204,7 +217,10 @@ export const buildApp = (options: AppOptions): App => {
     const url = new URL(req.url ?? "/", "http://verity.local");
     const path = url.pathname;
     if (path === "/graphql" || path.startsWith("/graphql/")) return serveGraphql(req, res, path);
-    if (path === "/healthz") return sendJson(res, 200, { ok: true });
+    if (path === "/healthz") {
+      const appends = { commits: appender.commits, events: appender.appended };
+      return sendJson(res, 200, { ok: true, projectedThrough: projector.projectedThrough, appends });
+    }
 
     const webhook = WEBHOOK_ROUTE.exec(path);
     if (webhook) {
@@ -241,6 +257,9 @@ export const buildApp = (options: AppOptions): App => {
   };
 
   const server = createServer((req, res) => {
+    // Every answer says how far projections had got when it began: a client that delivered an
+    // event (answered with its seq) waits until this reaches it instead of sleeping.
+    res.setHeader(PROJECTED_THROUGH_HEADER, String(projector.projectedThrough));
     route(req, res).catch((e: Error) => {
       log.error("request failed", { path: req.url, error: e.message });
       if (!res.headersSent) sendError(res, apiError(500, "internal", "internal error; see the server log"));
@@ -285,10 +304,17 @@ export const buildApp = (options: AppOptions): App => {
       server.closeIdleConnections();
     });
     clearTimeout(grace);
+    // Projection and enrichment behind answered deliveries finish before the database closes.
+    await background.settle();
     await projector.catchUp().catch(() => undefined);
     await rejections.stop().catch((e: Error) => log.error("could not write the last rejection counts", { error: e.message }));
     await db.close();
   };
 
-  return { server, projector, live, rejections, start, stop };
+  const settle = async () => {
+    await background.settle();
+    await projector.catchUp();
+  };
+
+  return { server, projector, appender, live, rejections, settle, start, stop };
 };

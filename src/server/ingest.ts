@@ -1,4 +1,5 @@
-// Webhook ingest: verify → parse → append durably → project → answer. Anything refused is
+// Webhook ingest: verify → parse → append durably → answer; projection and enrichment run right
+// behind, off the request (a provider waits only for the durable append). Anything refused is
 // answered with a 4xx and a reason and recorded without its payload; nothing unverified is stored.
 // Everything verified that is a JSON event is stored, whatever it holds: a body too deep for a
 // parsed copy is kept raw only, ids no database can hold are stored hashed (see store/parsed-copy.ts).
@@ -10,9 +11,11 @@ import { representable } from "../domain/time.js";
 import { webhookSchemes } from "../providers/registry.js";
 import type { Enrichment, Envelope, WebhookScheme } from "../providers/types.js";
 import type { Database } from "../store/database.js";
-import { appendEvent, findEventSeq } from "../store/events.js";
+import type { Appender } from "../store/appender.js";
+import { findEventSeq } from "../store/events.js";
 import type { Projector } from "../store/projector.js";
 import type { RejectionLog } from "../store/rejections.js";
+import type { Background } from "./background.js";
 import { readBody } from "./body.js";
 import { apiError, type ApiError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -21,6 +24,10 @@ export type IngestDeps = {
   readonly db: Database;
   readonly catalog: Catalog;
   readonly projector: Projector;
+  /** Group commit of appends: a delivery is answered once its transaction is durable. */
+  readonly appender: Appender;
+  /** Where projection and enrichment run after the answer. */
+  readonly background: Background;
   readonly now: () => number;
   readonly maxBodyBytes: number;
   /** Signing secrets per provider; a provider with none answers 503 and stores nothing. */
@@ -124,7 +131,7 @@ export const enrich = async (deps: IngestDeps, provider: Provider, payload: unkn
     deps.log.error("could not fetch what an event lacks", { provider, subject: needed.subject, error: fetched.left });
     return;
   }
-  const appended = await appendEvent(deps.db, {
+  const appended = await deps.appender.append({
     provider,
     providerEventId: needed.eventId,
     type: needed.type,
@@ -163,10 +170,11 @@ export const ingestWebhook = async (deps: IngestDeps, provider: Provider, req: I
   if (scheme === undefined) {
     return Either.left(await reject(deps, provider, 0, apiError(404, "provider_not_supported", `webhooks from ${provider} are not supported yet`)));
   }
-  const verified = await verifyDelivery(deps, scheme, req);
+  const arrived = deps.appender.arrival();
+  const verified = await verifyDelivery(deps, scheme, req).finally(arrived);
   if (Either.isLeft(verified)) return Either.left(verified.left);
   const { bytes, payload, envelope } = verified.right;
-  const appended = await appendEvent(deps.db, {
+  const appended = await deps.appender.append({
     provider,
     providerEventId: envelope.providerEventId,
     type: envelope.type,
@@ -176,13 +184,15 @@ export const ingestWebhook = async (deps: IngestDeps, provider: Provider, req: I
     rawBody: bytes,
     payload,
   });
-  if (appended.duplicate) {
-    // A redelivery of an event whose projection failed earlier: try again now.
-    const projected = await deps.db.prisma.projectedEvent.findUnique({ where: { seq: appended.seq }, select: { seq: true } });
-    if (!projected) await projectSafely(deps, appended.seq);
-  } else {
+  deps.background.run("projection after ingest", async () => {
+    if (appended.duplicate) {
+      // A redelivery of an event whose projection failed earlier: try again now.
+      const projected = await deps.db.prisma.projectedEvent.findUnique({ where: { seq: appended.seq }, select: { seq: true } });
+      if (!projected) await projectSafely(deps, appended.seq);
+      return;
+    }
     await projectSafely(deps, appended.seq);
     await enrich(deps, provider, payload, envelope.occurredAt).catch((e: Error) => deps.log.error("enrichment failed", { provider, error: e.message }));
-  }
+  });
   return Either.right({ seq: appended.seq, duplicate: appended.duplicate, type: envelope.type, id: envelope.providerEventId });
 };

@@ -39,35 +39,70 @@ const APPEND_LOCK = 4_242_003;
 
 const isUniqueViolation = (e: unknown): boolean => (e as { code?: string } | null)?.code === "P2002";
 
+/** The row an event is stored as (see parsed-copy.ts for the id, the type and the parsed copy). */
+const rowOf = (event: NewEvent) => {
+  const copy = parsedCopy(event.payload);
+  return {
+    provider: event.provider,
+    providerEventId: storedEventId(event.providerEventId),
+    type: storedEventType(event.type),
+    occurredAt: new Date(event.occurredAt),
+    receivedAt: new Date(event.receivedAt),
+    origin: event.origin,
+    rawBody: Buffer.from(event.rawBody),
+    // JSON null (not SQL NULL) when raw only: the column stays NOT NULL for older readers.
+    payload: (copy._tag === "Copy" ? copy.copy : Prisma.JsonNull) as object,
+    rawOnlyReason: copy._tag === "RawOnly" ? copy.reason : null,
+  };
+};
+
+const keyOf = (provider: string, storedId: string): string => `${provider}\u0000${storedId}`;
+
+/**
+ * Appends events in one transaction (one durable commit for all of them: group commit), each once:
+ * an event already stored, or repeated in `events`, is answered as a duplicate with the stored
+ * seq. Results are in the order of `events`. Cost: two statements per provider in the batch plus
+ * the inserts, one commit.
+ */
+export const appendEvents = async (db: Database, events: readonly NewEvent[]): Promise<AppendResult[]> => {
+  const rows = events.map(rowOf);
+  return db.prisma.$transaction(async (tx) => {
+    // On PostgreSQL, appends take turns so that seq order is commit order: a reader paging by
+    // seq never passes an event that commits later with a smaller seq. (SQLite has one writer.)
+    if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${APPEND_LOCK})`);
+    const known = new Map<string, number>();
+    for (const provider of new Set(rows.map((r) => r.provider))) {
+      const ids = [...new Set(rows.filter((r) => r.provider === provider).map((r) => r.providerEventId))];
+      const found = await tx.event.findMany({ where: { provider, providerEventId: { in: ids } }, select: { seq: true, providerEventId: true } });
+      for (const f of found) known.set(keyOf(provider, f.providerEventId), f.seq);
+    }
+    const fresh = new Map<string, (typeof rows)[number]>();
+    for (const r of rows) {
+      const key = keyOf(r.provider, r.providerEventId);
+      if (!known.has(key) && !fresh.has(key)) fresh.set(key, r);
+    }
+    const created = fresh.size === 0 ? [] : await tx.event.createManyAndReturn({ data: [...fresh.values()], select: { seq: true, provider: true, providerEventId: true } });
+    const createdSeq = new Map(created.map((c) => [keyOf(c.provider, c.providerEventId), c.seq]));
+    const answered = new Set<string>();
+    return rows.map((r) => {
+      const key = keyOf(r.provider, r.providerEventId);
+      const seq = createdSeq.get(key);
+      if (seq !== undefined && !answered.has(key)) {
+        answered.add(key);
+        return { seq, duplicate: false };
+      }
+      return { seq: (seq ?? known.get(key))!, duplicate: true };
+    });
+  });
+};
+
 export const appendEvent = async (db: Database, event: NewEvent): Promise<AppendResult> => {
-  const providerEventId = storedEventId(event.providerEventId);
   const existing = await findEventSeq(db, event.provider, event.providerEventId);
   if (existing !== null) return { seq: existing, duplicate: true };
-  const copy = parsedCopy(event.payload);
   try {
-    const row = await db.prisma.$transaction(async (tx) => {
-      // On PostgreSQL, appends take turns so that seq order is commit order: a reader paging by
-      // seq never passes an event that commits later with a smaller seq. (SQLite has one writer.)
-      if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${APPEND_LOCK})`);
-      return tx.event.create({
-        data: {
-          provider: event.provider,
-          providerEventId,
-          type: storedEventType(event.type),
-          occurredAt: new Date(event.occurredAt),
-          receivedAt: new Date(event.receivedAt),
-          origin: event.origin,
-          rawBody: Buffer.from(event.rawBody),
-          // JSON null (not SQL NULL) when raw only: the column stays NOT NULL for older readers.
-          payload: (copy._tag === "Copy" ? copy.copy : Prisma.JsonNull) as object,
-          rawOnlyReason: copy._tag === "RawOnly" ? copy.reason : null,
-        },
-        select: { seq: true },
-      });
-    });
-    return { seq: row.seq, duplicate: false };
+    return (await appendEvents(db, [event]))[0]!;
   } catch (e) {
-    // Two deliveries of one event racing: the loser finds the winner's row.
+    // Two deliveries of one event racing (another process): the loser finds the winner's row.
     if (!isUniqueViolation(e)) throw e;
     const seq = await findEventSeq(db, event.provider, event.providerEventId);
     if (seq === null) throw e;

@@ -164,6 +164,9 @@ export const pendingSeqs = async (db: Database, limit = 500): Promise<number[]> 
   return rows.map((r) => Number(r.seq));
 };
 
+/** Longest a projection waits for appends under way before it runs anyway. */
+const MAX_YIELD_MS = 50;
+
 /**
  * Serializes projection within this process and catches up on anything left pending (after a
  * crash, a failed projection, or when another process appended). Events that arrive while a
@@ -175,24 +178,72 @@ export class Projector {
   private queue: Promise<unknown> = Promise.resolve();
   private waiting: { seq: number; resolve: (r: ProjectionResult) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
+  // How far projections have got, as this process knows it: events handed to project() and not
+  // yet committed, events whose projection failed (catch-up retries them), the newest seq known.
+  private readonly inFlight = new Set<number>();
+  private readonly failed = new Set<number>();
+  private newest = 0;
 
   constructor(
     private readonly db: Database,
     private readonly catalog: Catalog,
+    /**
+     * Whether appends are under way. A projection blocks the event loop while it folds and writes
+     * (SQLite is synchronous), so it waits for them, up to MAX_YIELD_MS: deliveries are appended
+     * together and answered first, and their events are then projected in one transaction.
+     */
+    private readonly appendsUnderWay: () => boolean = () => false,
   ) {}
+
+  /**
+   * The largest seq such that every event up to it is projected, as far as this process knows:
+   * its own deliveries and what catch-up found (another process's newer events count once a
+   * catch-up or a delivery here has seen them).
+   */
+  get projectedThrough(): number {
+    let lowest = this.newest + 1;
+    for (const seq of this.inFlight) lowest = Math.min(lowest, seq);
+    for (const seq of this.failed) lowest = Math.min(lowest, seq);
+    return lowest - 1;
+  }
+
+  /** Notes events just appended, before they are handed to project(): they are not projected yet. */
+  expect(seqs: readonly number[]): void {
+    for (const seq of seqs) {
+      this.inFlight.add(seq);
+      this.newest = Math.max(this.newest, seq);
+    }
+  }
 
   /** Projects one event; resolves when its effects are committed. */
   project(seq: number): Promise<ProjectionResult> {
-    return new Promise((resolve, reject) => {
+    this.inFlight.add(seq);
+    this.newest = Math.max(this.newest, seq);
+    return new Promise<ProjectionResult>((resolve, reject) => {
       this.waiting.push({ seq, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        void this.enqueue(() => this.flush());
+        // After the pending I/O (deliveries being read): they append first and are then projected
+        // together with this one, instead of waiting behind a projection one by one.
+        setImmediate(() => void this.enqueue(() => this.flush()));
       }
-    });
+    }).then(
+      (result) => {
+        this.inFlight.delete(seq);
+        this.failed.delete(seq);
+        return result;
+      },
+      (e: unknown) => {
+        this.inFlight.delete(seq);
+        this.failed.add(seq);
+        throw e;
+      },
+    );
   }
 
   private async flush(): Promise<void> {
+    const until = performance.now() + MAX_YIELD_MS;
+    while (this.appendsUnderWay() && performance.now() < until) await new Promise((r) => setImmediate(r));
     this.scheduled = false;
     const batch = this.waiting.splice(0);
     try {
@@ -227,6 +278,10 @@ export class Projector {
           for (const seq of batch) await projectEvents(this.db, this.catalog, [seq]).catch(() => failed.add(seq));
         }
       }
+      this.failed.clear();
+      for (const seq of failed) this.failed.add(seq);
+      const last = await this.db.prisma.event.findFirst({ orderBy: { seq: "desc" }, select: { seq: true } });
+      this.newest = Math.max(this.newest, last?.seq ?? 0);
       return { projected: (await this.db.prisma.projectedEvent.count()) - before, failed: [...failed] };
     });
   }

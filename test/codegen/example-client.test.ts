@@ -80,6 +80,8 @@ describe("example client (typed documents over plain fetch)", () => {
     await email("evt_e1", T0 + 10, "one@example.com");
     await first;
     s.app.server.closeAllConnections();
+    // Let this process's own HTTP pool see its keep-alive sockets closed before it sends again.
+    await new Promise((r) => setTimeout(r, 50));
     await email("evt_e2", T0 + 20, "two@example.com");
     await next();
     aborter.abort();

@@ -19,6 +19,7 @@ import { customer, stripeEvent } from "../builders/stripe.js";
 import { KINDS } from "../support/databases.js";
 import { HEALTH_BOUND_MS, whileHealthChecked } from "../support/health-probe.js";
 import { startChildVerity, type ChildVerity } from "../support/child-server.js";
+import { projectedAfter } from "../support/projected.js";
 import { deliver } from "../support/stripe-delivery.js";
 
 // The server's clock is the real one: events happen around now.
@@ -38,8 +39,8 @@ type ErrorBody = { error: { code: string; message: string } };
 
 describe.each(KINDS)("hostile webhooks on %s", (kind) => {
   let s: ChildVerity;
-  const post = (provider: string, body: Buffer, headers: Record<string, string>) =>
-    fetch(`${s.url}/webhooks/${provider}`, { method: "POST", body: new Uint8Array(body), headers: { "content-type": "application/json", ...headers } });
+  const post = async (provider: string, body: Buffer, headers: Record<string, string>) =>
+    projectedAfter(s.url, await fetch(`${s.url}/webhooks/${provider}`, { method: "POST", body: new Uint8Array(body), headers: { "content-type": "application/json", ...headers } }));
   const storedRow = (provider: string, providerEventId: string) => s.db.prisma.event.findMany({ where: { provider, providerEventId } });
   const entitlementsOf = async (userId: string) => {
     const res = await fetch(`${s.url}/api/users/${encodeURIComponent(userId)}/entitlements`, { headers: { authorization: `Bearer ${s.readKey}` } });

@@ -46,6 +46,8 @@ describe.each(KINDS)("checkout line items from Stripe's API on %s", (kind) => {
     const session = checkoutSession({ id: "cs_L", mode: "payment", customer: "cus_L", clientReferenceId: "user_l", paymentIntent: "pi_L", amountTotal: 9900, currency: "usd" });
     const res = await deliver(s.url, stripeEvent({ id: "evt_cs_L", type: "checkout.session.completed", created: T0, object: session }), { timestamp: T0 });
     expect(res.status).toBe(200);
+    // The fetch runs behind the answer, then its answer is projected like any event.
+    await s.app.settle();
     expect(requests.slice(-1)).toEqual([{ url: "/v1/checkout/sessions/cs_L/line_items?limit=100", auth: "Bearer sk_test_local" }]);
     const fetched = await s.db.prisma.event.findFirstOrThrow({ where: { type: "verity.checkout.line_items" } });
     expect(fetched).toMatchObject({ providerEventId: "line_items:cs_L", origin: "fetched" });
@@ -63,6 +65,7 @@ describe.each(KINDS)("checkout line items from Stripe's API on %s", (kind) => {
     const session = checkoutSession({ id: "cs_M", mode: "payment", customer: "cus_M", paymentIntent: "pi_M", amountTotal: 9900, currency: "usd", metadata: { price_id: LIFETIME_PRICE } });
     const res = await deliver(s.url, stripeEvent({ id: "evt_cs_M", type: "checkout.session.completed", created: T0, object: session }), { timestamp: T0 });
     expect(res.status).toBe(200);
+    await s.app.settle();
     expect(requests.length).toBe(before);
     expect((await databaseSnapshot(s.db)).orders).toContainEqual(expect.objectContaining({ id: "stripe:cs_M", plan: LIFETIME_PLAN }));
   });

@@ -13,6 +13,7 @@ import * as paddle from "../builders/paddle.js";
 import { customer, stripeEvent, subscription as stripeSubscription } from "../builders/stripe.js";
 import { KINDS } from "../support/databases.js";
 import { startServer, type RunningServer } from "../support/server.js";
+import { projectedAfter } from "../support/projected.js";
 import { deliver } from "../support/stripe-delivery.js";
 
 const T0 = 1_735_689_600; // 2025-01-01T00:00:00Z
@@ -94,8 +95,8 @@ const OTHERS: readonly Other[] = ["paddle", "lemonsqueezy", "creem"];
 
 describe.each(KINDS)("Paddle, Lemon Squeezy and Creem webhooks on %s", (kind) => {
   let s: RunningServer;
-  const post = (provider: Provider, body: Buffer, headers: Record<string, string>) =>
-    fetch(`${s.url}/webhooks/${provider}`, { method: "POST", body: new Uint8Array(body), headers: { "content-type": "application/json", ...headers } });
+  const post = async (provider: Provider, body: Buffer, headers: Record<string, string>) =>
+    projectedAfter(s.url, await fetch(`${s.url}/webhooks/${provider}`, { method: "POST", body: new Uint8Array(body), headers: { "content-type": "application/json", ...headers } }));
   const stored = () => s.db.prisma.event.count();
   const entitlements = async (userId: string): Promise<Record<string, Entitlement>> => {
     const res = await fetch(`${s.url}/api/users/${userId}/entitlements`, { headers: { authorization: `Bearer ${s.readKey}` } });

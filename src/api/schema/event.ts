@@ -77,3 +77,11 @@ builder.queryField("transitions", (t) =>
     },
   }),
 );
+
+builder.queryField("projectedThrough", (t) =>
+  t.int({
+    description:
+      "Every stored event with a seq up to this one is in the projections this request reads. A webhook's answer carries its event's seq: wait until this reaches it.",
+    resolve: (_root, _args, ctx) => ctx.projectedThrough,
+  }),
+);

@@ -1,0 +1,89 @@
+// Group commit: deliveries that arrive together are appended in one transaction, so they share
+// one durable flush (SQLite WAL with synchronous=FULL, or PostgreSQL's commit), and each caller
+// is answered only once that transaction has committed. While one transaction runs, the next
+// deliveries queue up and go together in the following one. Durability is exactly that of a
+// single append; the cost of the flush is divided by the batch. Memory: the queued deliveries.
+import { setImmediate } from "node:timers/promises";
+import type { Database } from "./database.js";
+import { appendEvent, appendEvents, type AppendResult, type NewEvent } from "./events.js";
+
+/** How long a commit may wait for deliveries still being read and verified (PostgreSQL's commit_delay, in spirit). */
+const MAX_COMMIT_DELAY_MS = 3;
+
+type Waiting = { readonly event: NewEvent; readonly resolve: (r: AppendResult) => void; readonly reject: (e: unknown) => void };
+
+export class Appender {
+  private queue: Waiting[] = [];
+  private draining = false;
+  private arriving = 0;
+  /** Transactions committed and events they held (for tests and the bench). */
+  commits = 0;
+  appended = 0;
+
+  constructor(
+    private readonly db: Database,
+    /** Told, before any caller is answered, which events a commit stored anew. */
+    private readonly onStored: (seqs: readonly number[]) => void = () => undefined,
+    private readonly maxBatch = 500,
+  ) {}
+
+  /**
+   * Notes a delivery that will probably append soon (it is being read and verified); call the
+   * returned function when it has appended or was refused. A commit waits briefly for such
+   * deliveries, so that concurrent ones share it.
+   */
+  arrival(): () => void {
+    this.arriving += 1;
+    let done = false;
+    return () => {
+      if (!done) (done = true), (this.arriving -= 1);
+    };
+  }
+
+  /** Whether deliveries are being read, verified or appended: projection waits for them (see Projector). */
+  get busy(): boolean {
+    return this.arriving > 0 || this.draining;
+  }
+
+  /** Resolves once the event is durable: its seq, and whether it was stored before. */
+  append(event: NewEvent): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        void this.drain();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      // A turn of the event loop first, so deliveries read in the same turn share the commit;
+      // then, while others are still being read and verified, a little longer (bounded).
+      const until = performance.now() + MAX_COMMIT_DELAY_MS;
+      do await setImmediate();
+      while (this.arriving > 0 && this.queue.length < this.maxBatch && performance.now() < until);
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        const results = await appendEvents(
+          this.db,
+          batch.map((w) => w.event),
+        );
+        this.commits += 1;
+        this.appended += batch.length;
+        this.onStored(results.filter((r) => !r.duplicate).map((r) => r.seq));
+        batch.forEach((w, i) => w.resolve(results[i]!));
+      } catch {
+        // One event the database refuses (or a race with another process) must not fail the
+        // others: each is appended on its own, and only its own failure is reported to it.
+        for (const w of batch) {
+          await appendEvent(this.db, w.event).then((r) => {
+            if (!r.duplicate) this.onStored([r.seq]);
+            w.resolve(r);
+          }, w.reject);
+        }
+      }
+    }
+    this.draining = false;
+  }
+}
