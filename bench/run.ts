@@ -5,6 +5,8 @@
 //            per event at twice the users against the smaller size (1 = linear, 2 = quadratic)
 //   ingest   append + project per event (SQLite), against append alone
 //   live     webhook → graphql-sse subscriber latency, against the webhook round trip (bench/live.ts)
+//   reads    REST and GraphQL entitlement reads under load from autocannon against `verity serve`,
+//            against a bare Node http server answering the same body (bench/reads.ts)
 //   webhooks signed Stripe webhooks under load from autocannon against `verity serve` in its own
 //            process, against a bare better-sqlite3 loop of durable appends (bench/webhooks.ts)
 // Results are also written to bench/results.json.
@@ -16,6 +18,7 @@ import { normalizeStripeEvent } from "../src/providers/stripe/normalize.js";
 import { openDatabase } from "../src/store/database.js";
 import { Projector } from "../src/store/projector.js";
 import { benchLive } from "./live.js";
+import { benchReads } from "./reads.js";
 import { benchWebhooks } from "./webhooks.js";
 import { PRICES, testCatalog } from "../test/builders/histories.js";
 import { appendStripeEvent } from "../test/support/append.js";
@@ -155,5 +158,6 @@ const main = async () => {
 
 await main();
 await benchLive();
+const reads = await benchReads();
 const webhooks = await benchWebhooks();
-writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify({ measuredAt: new Date().toISOString(), webhooks }, null, 2)}\n`);
+writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify({ measuredAt: new Date().toISOString(), reads, webhooks }, null, 2)}\n`);

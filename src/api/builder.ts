@@ -6,6 +6,7 @@ import type { Catalog } from "../domain/catalog.js";
 import type { TransitionHub } from "./live.js";
 import type { Principal, Scope } from "./scopes.js";
 import type { Database } from "../store/database.js";
+import type { ReadModel } from "../store/read-model.js";
 import type { RejectionLog } from "../store/rejections.js";
 import type PrismaTypes from "../store/generated/pothos-types.js";
 import { getDatamodel } from "../store/generated/pothos-types.js";
@@ -20,6 +21,8 @@ export type Context = {
   readonly live: TransitionHub;
   /** Refused webhook deliveries, counted (some not written yet). */
   readonly rejections: RejectionLog;
+  /** Users, grants, subscriptions and keys from memory (see store/read-model.ts). */
+  readonly reads: ReadModel;
   /** Every event up to this seq is in the projections this request reads. */
   readonly projectedThrough: number;
   /** Aborts when the client goes away: ends its subscriptions at once. */

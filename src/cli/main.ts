@@ -5,7 +5,7 @@ import { Either } from "effect";
 import { loadCatalog } from "../config/catalog.js";
 import { readSettings } from "../config/env.js";
 import { webhookSchemes } from "../providers/registry.js";
-import { createApiKey, isScope, listApiKeys, type Scope } from "../server/auth.js";
+import { createApiKey, isScope, listApiKeys, revokeApiKey, type Scope } from "../server/auth.js";
 import { openDatabase } from "../store/database.js";
 import { applyMigrations } from "../store/migrate.js";
 import { InputError, parse, UsageError, type Io } from "./args.js";
@@ -42,9 +42,11 @@ Applies pending migrations to DATABASE_URL (default file:./data/verity.db) and e
 
 const KEYS_HELP = `Usage: verity keys create --scopes read,events
        verity keys list
+       verity keys revoke KEY_ID
 
   create   makes a new API key; the key is printed once, as the last line of stdout
   list     lists key ids and scopes (never the keys)
+  revoke   deletes a key by its id (from list); every server stops accepting it within 5 seconds
   --scopes comma-separated scopes: read (users, entitlements, subscriptions), events (the event log)`;
 
 type Out = Io;
@@ -106,7 +108,8 @@ const keys = async (args: string[], io: Out): Promise<number> => {
   const { values, positionals } = parse(args, { scopes: { type: "string" } }, true);
   if (values.help || positionals.length === 0) return io.out(KEYS_HELP), values.help ? 0 : 2;
   const [sub, ...rest] = positionals;
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const extra = sub === "revoke" ? rest.slice(1) : rest;
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const settings = readSettings(process.env);
   if (Either.isLeft(settings)) return io.err(`verity: ${settings.left.message}`), 2;
   if (sub === "create") {
@@ -134,7 +137,19 @@ const keys = async (args: string[], io: Out): Promise<number> => {
       await db.close();
     }
   }
-  throw new UsageError(`unknown keys command "${sub}"; use create or list`);
+  if (sub === "revoke") {
+    const [id] = rest;
+    if (id === undefined) throw new UsageError("revoke needs the key's id, e.g. verity keys revoke key_0123456789ab");
+    const db = await openDatabase(settings.right.databaseUrl);
+    try {
+      if (!(await revokeApiKey(db, id))) return io.err(`verity keys: no key has the id "${id}" (see verity keys list)`), 2;
+      io.out(`revoked ${id}; servers stop accepting it within 5 seconds`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  }
+  throw new UsageError(`unknown keys command "${sub}"; use create, list or revoke`);
 };
 
 const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {

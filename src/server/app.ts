@@ -16,9 +16,10 @@ import { TransitionHub } from "../api/live.js";
 import { announceFeed } from "../store/feed.js";
 import { Projector, rebuildIfStale } from "../store/projector.js";
 import { Appender } from "../store/appender.js";
+import { ReadModel } from "../store/read-model.js";
 import { RejectionLog } from "../store/rejections.js";
 import { Background } from "./background.js";
-import { authenticate, type Principal, type Scope } from "./auth.js";
+import { hashKey, type Principal, type Scope } from "./auth.js";
 import { readBody } from "./body.js";
 import { apiError, sendError, sendJson, type ApiError } from "./errors.js";
 import { GRAPHQL_LIMITS, graphqlLimits, type IntrospectionPolicy } from "./graphql-limits.js";
@@ -51,6 +52,7 @@ export type App = {
   readonly server: Server;
   readonly projector: Projector;
   readonly appender: Appender;
+  readonly reads: ReadModel;
   readonly live: TransitionHub;
   readonly rejections: RejectionLog;
   /** Resolves once the work behind answered deliveries (projection, enrichment) is done. */
@@ -124,7 +126,8 @@ const WEBHOOK_ROUTE = /^\/webhooks\/([^/]+)$/;
 
 export const buildApp = (options: AppOptions): App => {
   const { db, catalog, now, log } = options;
-  const projector: Projector = new Projector(db, catalog, () => appender.busy);
+  const reads = new ReadModel(db);
+  const projector: Projector = new Projector(db, catalog, () => appender.busy, (users) => reads.forget(users));
   const appender: Appender = new Appender(db, (seqs) => projector.expect(seqs));
   const background = new Background(log);
   const live = new TransitionHub(db);
@@ -173,6 +176,7 @@ export const buildApp = (options: AppOptions): App => {
       principal: principals.get(req) ?? null,
       live,
       rejections,
+      reads,
       projectedThrough: projector.projectedThrough,
       signal: request.signal,
     }),
@@ -186,7 +190,7 @@ export const buildApp = (options: AppOptions): App => {
   const serveGraphql = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const page = req.method === "GET" && path === "/graphql" && (req.headers.accept ?? "").includes("text/html") && !req.url?.includes("?");
     if ((page && options.graphiql !== false) || req.method === "OPTIONS") return void (await yoga(req, res));
-    const principal = await authenticate(db, req.headers.authorization);
+    const principal = await reads.principal(req.headers.authorization, hashKey);
     if (principal === null && introspection !== "public") {
       // The body is drained unread (closing with unread bytes would reset the connection before
       // the client reads the answer); the connection is not reused.
@@ -205,7 +209,7 @@ export const buildApp = (options: AppOptions): App => {
   };
 
   const authorize = async (req: IncomingMessage, scope: Scope): Promise<ApiError | null> => {
-    const principal = await authenticate(db, req.headers.authorization);
+    const principal = await reads.principal(req.headers.authorization, hashKey);
     if (principal === null) return apiError(401, "unauthorized", "an API key is required: send Authorization: Bearer <key>");
     return principal.scopes.has(scope) ? null : apiError(403, "forbidden", `this API key lacks the "${scope}" scope`);
   };
@@ -245,7 +249,7 @@ export const buildApp = (options: AppOptions): App => {
         }
         // No stored id holds NUL (PostgreSQL text cannot), so such an id is a mistake, not an unknown user.
         if (id.includes("\u0000")) return sendError(res, apiError(400, "invalid_parameter", "the user id must not contain a NUL character (%00)"));
-        return answer(res, user[2] === "entitlements" ? await getEntitlements(db, catalog, id, now()) : await getSubscription(db, id, now()));
+        return answer(res, user[2] === "entitlements" ? await getEntitlements(reads, catalog, id, now()) : await getSubscription(reads, id, now()));
       }
       if (path === "/api/events") {
         const denied = await authorize(req, "events");
@@ -278,6 +282,7 @@ export const buildApp = (options: AppOptions): App => {
   const start = async (port: number, host = "0.0.0.0") => {
     rejections.start();
     if (await rebuildIfStale(db, catalog)) log.info("plan catalog or projection version changed: projections rebuilt from the event store");
+    await reads.start();
     await live.start(options.livePollMs);
     await catchUp();
     // Whatever failed to project (or another process stored) is picked up without a restart.
@@ -296,6 +301,7 @@ export const buildApp = (options: AppOptions): App => {
     if (retryTimer) clearInterval(retryTimer);
     shutdown.abort();
     await live.stop();
+    await reads.stop();
     // Event streams end with the subscriptions; one whose client stopped reading never flushes,
     // so connections still open after a grace period are cut (clients resume from their cursor).
     const grace = setTimeout(() => server.closeAllConnections(), 2000);
@@ -316,5 +322,5 @@ export const buildApp = (options: AppOptions): App => {
     await projector.catchUp();
   };
 
-  return { server, projector, appender, live, rejections, settle, start, stop };
+  return { server, projector, appender, reads, live, rejections, settle, start, stop };
 };

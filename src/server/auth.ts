@@ -5,7 +5,8 @@ import type { Database } from "../store/database.js";
 
 export { isScope, type Principal, type Scope } from "../api/scopes.js";
 
-const hashKey = (key: string): string => createHash("sha256").update(key, "utf8").digest("hex");
+/** How a key is stored and looked up: its SHA-256, hex. */
+export const hashKey = (key: string): string => createHash("sha256").update(key, "utf8").digest("hex");
 
 export type CreatedKey = { readonly id: string; readonly key: string; readonly scopes: readonly Scope[] };
 
@@ -20,6 +21,9 @@ export const createApiKey = async (db: Database, scopes: readonly Scope[], now: 
 
 export const listApiKeys = async (db: Database) =>
   (await db.prisma.apiKey.findMany({ orderBy: { createdAt: "asc" } })).map((k) => ({ id: k.id, scopes: k.scopes.split(","), createdAt: k.createdAt }));
+
+/** Removes a key; every process stops accepting it within KEY_TTL_MS (see store/read-model.ts). Returns whether it existed. */
+export const revokeApiKey = async (db: Database, id: string): Promise<boolean> => (await db.prisma.apiKey.deleteMany({ where: { id } })).count > 0;
 
 /** The key's principal from an `Authorization: Bearer …` header, or null when absent or unknown. */
 export const authenticate = async (db: Database, header: string | undefined): Promise<Principal | null> => {

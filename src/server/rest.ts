@@ -3,15 +3,9 @@ import type { Catalog } from "../domain/catalog.js";
 import type { EntitlementView } from "../domain/entitlements.js";
 import type { Database } from "../store/database.js";
 import type { StoredEvent } from "../store/events.js";
-import {
-  decodeCursor,
-  encodeCursor,
-  findUserId,
-  listEvents,
-  userEntitlements,
-  userSubscriptions,
-  type SubscriptionRow,
-} from "../store/reads.js";
+import { entitlementsAt } from "../domain/entitlements.js";
+import type { ReadModel } from "../store/read-model.js";
+import { decodeCursor, encodeCursor, listEvents, liveGrants, primarySubscription, type SubscriptionRow } from "../store/reads.js";
 import { apiError, type ApiError } from "./errors.js";
 
 export type RestResult = { readonly status: 200; readonly body: unknown } | ApiError;
@@ -50,27 +44,25 @@ export const eventJson = (e: StoredEvent) => ({
 
 const userNotFound = (id: string) => apiError(404, "user_not_found", `no user is known by the id "${id}"`);
 
-/** The id answered back, as GraphQL's User.id: the app's user id when known, else Verity's own. */
-const appFacingId = async (db: Database, userId: string): Promise<string> =>
-  (await db.prisma.user.findUnique({ where: { id: userId }, select: { appUserId: true } }))?.appUserId ?? userId;
-
-export const getEntitlements = async (db: Database, catalog: Catalog, id: string, now: number): Promise<RestResult> => {
-  const userId = await findUserId(db, id);
-  if (userId === null) return userNotFound(id);
-  const entitlements = await userEntitlements(db, catalog, userId, now);
-  return { status: 200, body: { userId: await appFacingId(db, userId), entitlements: entitlements.map(entitlementJson) } };
+/** A user's entitlements at `now`, from the read model (a lookup once the user is in memory). */
+export const getEntitlements = async (reads: ReadModel, catalog: Catalog, id: string, now: number): Promise<RestResult> => {
+  const userId = await reads.findUser(id);
+  const view = userId === null ? null : await reads.user(userId);
+  if (view === null) return userNotFound(id);
+  return { status: 200, body: { userId: view.user.appUserId ?? view.user.id, entitlements: entitlementsAt(view.grants, catalog, now).map(entitlementJson) } };
 };
 
-export const getSubscription = async (db: Database, id: string, now: number): Promise<RestResult> => {
-  const userId = await findUserId(db, id);
-  if (userId === null) return userNotFound(id);
-  const { primary, all } = await userSubscriptions(db, userId, now);
+export const getSubscription = async (reads: ReadModel, id: string, now: number): Promise<RestResult> => {
+  const userId = await reads.findUser(id);
+  const view = userId === null ? null : await reads.user(userId);
+  if (view === null) return userNotFound(id);
+  const primary = primarySubscription(view.subscriptions, liveGrants(view.grants, now));
   return {
     status: 200,
     body: {
-      userId: await appFacingId(db, userId),
+      userId: view.user.appUserId ?? view.user.id,
       subscription: primary ? subscriptionJson(primary) : null,
-      subscriptions: all.map(subscriptionJson),
+      subscriptions: view.subscriptions.map(subscriptionJson),
     },
   };
 };

@@ -12,6 +12,7 @@ import { toStoredEvent } from "./events.js";
 import { appendToFeed, gainedTransitions, type FeedTransition } from "./feed.js";
 import { normalizeStored } from "./normalize-stored.js";
 import { projectionRows } from "./projection-rows.js";
+import { announceProjected } from "./read-model.js";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
 
@@ -39,7 +40,8 @@ const deleteUsers = async (tx: Tx, userIds: readonly string[]): Promise<void> =>
 // All writers of projections on one PostgreSQL take this transaction-scoped lock in turn.
 const PROJECTION_LOCK = 4_242_002;
 
-export type ProjectionResult = { readonly seqs: readonly number[]; readonly users: readonly string[] };
+/** `users`: the users the projection gives; `affected`: every user whose rows it rewrote or removed. */
+export type ProjectionResult = { readonly seqs: readonly number[]; readonly users: readonly string[]; readonly affected: readonly string[] };
 
 const EVENT_COLUMNS = { seq: true, provider: true, providerEventId: true, type: true, occurredAt: true, receivedAt: true, origin: true, rawBody: true } as const;
 
@@ -83,7 +85,8 @@ const projectWithin = async (tx: Tx, catalog: Catalog, seqs: readonly number[]):
     await tx.eventKey.createMany({ data: eventKeys });
   }
   if (added.length > 0) await tx.projectedEvent.createMany({ data: added.map((seq) => ({ seq, projectedAt: new Date() })) });
-  return { seqs: [...normalized.keys()].sort((a, b) => a - b), users: Object.keys(state.users) };
+  const users = Object.keys(state.users);
+  return { seqs: [...normalized.keys()].sort((a, b) => a - b), users, affected: [...new Set([...owners, ...users])] };
 };
 
 const TX_OPTIONS = { maxWait: 30_000, timeout: 300_000 };
@@ -93,11 +96,15 @@ const TX_OPTIONS = { maxWait: 30_000, timeout: 300_000 };
  * finds every event of those users (through the identity keys they share), folds them in
  * canonical order, and replaces the users' projections with the result.
  */
-export const projectEvents = async (db: Database, catalog: Catalog, seqs: readonly number[]): Promise<ProjectionResult> =>
-  db.prisma.$transaction(async (tx) => {
+export const projectEvents = async (db: Database, catalog: Catalog, seqs: readonly number[]): Promise<ProjectionResult> => {
+  const result = await db.prisma.$transaction(async (tx) => {
     if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
     return projectWithin(tx, catalog, seqs);
   }, TX_OPTIONS);
+  // Other processes' read models drop these users (see read-model.ts).
+  await announceProjected(db, result.affected);
+  return result;
+};
 
 /**
  * Bump when a change to normalizers or the resolver means existing projections are out of date:
@@ -123,7 +130,7 @@ export const rebuildProjections = async (
   observe: { readonly before?: (tx: Tx) => Promise<void>; readonly after?: (tx: Tx) => Promise<void> } = {},
 ): Promise<{ readonly events: number; readonly users: number }> => {
   const wanted = catalogFingerprint(catalog);
-  return db.prisma.$transaction(async (tx) => {
+  const rebuilt = await db.prisma.$transaction(async (tx) => {
     if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
     await observe.before?.(tx);
     // Re-deriving every event replaces every user that owns a key (so the feed gets only what
@@ -137,6 +144,8 @@ export const rebuildProjections = async (
     await observe.after?.(tx);
     return { events: seqs.length, users: derived.length };
   }, TX_OPTIONS);
+  await announceProjected(db, "all");
+  return rebuilt;
 };
 
 /**
@@ -193,7 +202,16 @@ export class Projector {
      * together and answered first, and their events are then projected in one transaction.
      */
     private readonly appendsUnderWay: () => boolean = () => false,
+    /** Told, after each commit, which users it changed (this process's read model drops them). */
+    private readonly onCommitted: (users: readonly string[] | "all") => void = () => undefined,
   ) {}
+
+  private commit(seqs: readonly number[]): Promise<ProjectionResult> {
+    return projectEvents(this.db, this.catalog, seqs).then((result) => {
+      this.onCommitted(result.affected);
+      return result;
+    });
+  }
 
   /**
    * The largest seq such that every event up to it is projected, as far as this process knows:
@@ -247,11 +265,11 @@ export class Projector {
     this.scheduled = false;
     const batch = this.waiting.splice(0);
     try {
-      const result = await projectEvents(this.db, this.catalog, batch.map((w) => w.seq));
+      const result = await this.commit(batch.map((w) => w.seq));
       for (const w of batch) w.resolve(result);
     } catch (e) {
       if (batch.length === 1) return batch[0]!.reject(e);
-      for (const w of batch) await projectEvents(this.db, this.catalog, [w.seq]).then(w.resolve, w.reject);
+      for (const w of batch) await this.commit([w.seq]).then(w.resolve, w.reject);
     }
   }
 
@@ -273,9 +291,9 @@ export class Projector {
         const batch = (await pendingSeqs(this.db, batchSize + failed.size)).filter((seq) => !failed.has(seq)).slice(0, batchSize);
         if (batch.length === 0) break;
         try {
-          await projectEvents(this.db, this.catalog, batch);
+          await this.commit(batch);
         } catch {
-          for (const seq of batch) await projectEvents(this.db, this.catalog, [seq]).catch(() => failed.add(seq));
+          for (const seq of batch) await this.commit([seq]).catch(() => failed.add(seq));
         }
       }
       this.failed.clear();

@@ -44,10 +44,13 @@ export const primarySubscription = (subs: readonly SubscriptionRow[], liveGrants
   );
 };
 
+/** The grants that hold at `at`. */
+export const liveGrants = (grants: readonly Grant[], at: Instant): Grant[] => grants.filter((g) => g.validUntil === null || at < g.validUntil);
+
 export const userSubscriptions = async (db: Database, userId: string, at: Instant) => {
   const subs = await db.prisma.subscription.findMany({ where: { userId }, orderBy: [{ startedAt: { sort: "desc", nulls: "last" } }, { id: "asc" }] });
-  const grants = (await db.prisma.entitlement.findMany({ where: { userId } })).map(toGrant).filter((g) => g.validUntil === null || at < g.validUntil);
-  return { primary: primarySubscription(subs, grants), all: subs };
+  const grants = (await db.prisma.entitlement.findMany({ where: { userId } })).map(toGrant);
+  return { primary: primarySubscription(subs, liveGrants(grants, at)), all: subs };
 };
 
 export const encodeCursor = (seq: number): string => Buffer.from(`seq:${seq}`).toString("base64url");

@@ -27,7 +27,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("verity CLI", () => {
   it("migrates, then reports the database up to date", async () => {
-    expect((await verity("migrate")).stdout).toMatch(/applied 0001_init, 0002_append_only/);
+    expect((await verity("migrate")).stdout).toMatch(/applied 0001_init, 0002_append_only, 0003_raw_only_and_rejection_counts/);
     expect((await verity("migrate")).stdout).toMatch(/up to date/);
   });
 
@@ -46,7 +46,27 @@ describe("verity CLI", () => {
     }
   });
 
+  it("revokes a key by its id: it is gone from the list and no longer authenticates", async () => {
+    const created = await verity("keys", "create", "--scopes", "read");
+    const key = created.stdout.trim().split("\n").at(-1)!;
+    const id = /created API key (key_[0-9a-f]+)/.exec(created.stdout)![1]!;
+    expect((await verity("keys", "list")).stdout).toContain(id);
+    const revoked = await verity("keys", "revoke", id);
+    expect(revoked).toMatchObject({ code: 0, stdout: expect.stringContaining(`revoked ${id}`) });
+    expect((await verity("keys", "list")).stdout).not.toContain(id);
+    const db = await openDatabase(env.DATABASE_URL);
+    try {
+      expect(await authenticate(db, `Bearer ${key}`)).toBeNull();
+    } finally {
+      await db.close();
+    }
+    const again = await verity("keys", "revoke", id);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/no key has the id/);
+  });
+
   it.each([
+    [["keys", "revoke"], /revoke needs the key's id/],
     [["keys", "create", "--scope", "read"], /Unknown option '--scope'/],
     [["keys", "create", "--scopes", "write"], /unknown scope "write"/],
     [["keys", "create"], /--scopes is required/],

@@ -1,6 +1,6 @@
 // Entitlement: what a user may use at the request's instant, and the query that asks for one.
 import type { EntitlementView } from "../../domain/entitlements.js";
-import { findUserId, userEntitlements } from "../../store/reads.js";
+import { entitlementsAt } from "../../domain/entitlements.js";
 import { builder, requireScope } from "../builder.js";
 
 export const EntitlementRef = builder.objectRef<EntitlementView>("Entitlement").implement({
@@ -24,9 +24,10 @@ builder.queryField("entitlement", (t) =>
     args: { userId: t.arg.string({ required: true }), feature: t.arg.string({ required: true }) },
     resolve: async (_root, args, ctx) => {
       requireScope(ctx, "read");
-      const userId = await findUserId(ctx.db, args.userId);
-      if (userId === null) return null;
-      const all = await userEntitlements(ctx.db, ctx.catalog, userId, ctx.now);
+      const userId = await ctx.reads.findUser(args.userId);
+      const view = userId === null ? null : await ctx.reads.user(userId);
+      if (view === null) return null;
+      const all = entitlementsAt(view.grants, ctx.catalog, ctx.now);
       return (
         all.find((e) => e.feature === args.feature) ?? {
           feature: args.feature,

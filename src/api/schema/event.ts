@@ -2,7 +2,7 @@
 // transition log of one user.
 import { GraphQLError } from "graphql";
 import type { StoredEvent } from "../../store/events.js";
-import { decodeCursor, encodeCursor, findUserId, listEvents, type EventPage } from "../../store/reads.js";
+import { decodeCursor, encodeCursor, listEvents, type EventPage } from "../../store/reads.js";
 import { builder, requireScope } from "../builder.js";
 import { TransitionRef } from "./transition.js";
 
@@ -65,7 +65,7 @@ builder.queryField("transitions", (t) =>
     args: { userId: t.arg.string({ required: true }), first: t.arg.int({ defaultValue: 100 }), offset: t.arg.int({ defaultValue: 0 }) },
     resolve: async (query, _root, args, ctx) => {
       requireScope(ctx, "read");
-      const userId = await findUserId(ctx.db, args.userId);
+      const userId = await ctx.reads.findUser(args.userId);
       if (userId === null) return [];
       return ctx.db.prisma.transition.findMany({
         ...query,

@@ -2,7 +2,6 @@
 // cursor; subscribing again with `after: <cursor>` resumes with nothing missed.
 import { GraphQLError } from "graphql";
 import { decodeFeedCursor as decode, encodeFeedCursor as encode, type FeedRow } from "../../store/feed.js";
-import { findUserId } from "../../store/reads.js";
 import { builder, requireScope } from "../builder.js";
 
 const TransitionEventRef = builder.objectRef<FeedRow>("TransitionEvent").implement({
@@ -36,7 +35,7 @@ builder.subscriptionField("transitions", (t) =>
       if (args.after && after === null) throw new GraphQLError("after is not a cursor from a TransitionEvent", { extensions: { code: "invalid_parameter" } });
       let userId: string | null = null;
       if (args.userId) {
-        userId = await findUserId(ctx.db, args.userId);
+        userId = await ctx.reads.findUser(args.userId);
         if (userId === null) throw new GraphQLError(`no user is known by the id "${args.userId}"`, { extensions: { code: "user_not_found" } });
       }
       void info;

@@ -1,5 +1,6 @@
 // User: found by any of its ids, with what it may use and what it pays for.
-import { findUserId, primarySubscription, toGrant, userEntitlements } from "../../store/reads.js";
+import { entitlementsAt } from "../../domain/entitlements.js";
+import { liveGrants, primarySubscription } from "../../store/reads.js";
 import { builder, requireScope } from "../builder.js";
 import { EntitlementRef } from "./entitlement.js";
 import "./transition.js";
@@ -16,25 +17,19 @@ export const UserRef = builder.prismaObject("User", {
     customerIds: t.field({
       type: ["String"],
       description: "Provider customer ids, as provider:id.",
-      resolve: async (u, _args, ctx) =>
-        (await ctx.db.prisma.userIdentity.findMany({ where: { userId: u.id, kind: "customer" }, orderBy: { key: "asc" } })).map(
-          (i) => `${i.provider}:${i.value}`,
-        ),
+      resolve: async (u, _args, ctx) => [...((await ctx.reads.user(u.id))?.customerIds ?? [])],
     }),
     entitlements: t.field({
       type: [EntitlementRef],
-      resolve: (u, _args, ctx) => userEntitlements(ctx.db, ctx.catalog, u.id, ctx.now),
+      resolve: async (u, _args, ctx) => entitlementsAt((await ctx.reads.user(u.id))?.grants ?? [], ctx.catalog, ctx.now),
     }),
-    subscription: t.prismaField({
+    subscription: t.field({
       type: SubscriptionRef,
       nullable: true,
       description: "The live subscription that grants the most (ties: the latest started).",
-      resolve: async (query, u, _args, ctx) => {
-        const subs = await ctx.db.prisma.subscription.findMany({ ...query, where: { userId: u.id } });
-        const grants = (await ctx.db.prisma.entitlement.findMany({ where: { userId: u.id } }))
-          .map(toGrant)
-          .filter((g) => g.validUntil === null || ctx.now < g.validUntil);
-        return primarySubscription(subs, grants);
+      resolve: async (u, _args, ctx) => {
+        const view = await ctx.reads.user(u.id);
+        return view === null ? null : primarySubscription(view.subscriptions, liveGrants(view.grants, ctx.now));
       },
     }),
     subscriptions: t.relation("subscriptions", { query: { orderBy: [{ startedAt: { sort: "desc", nulls: "last" } }, { id: "asc" }] } }),
@@ -49,10 +44,12 @@ builder.queryField("user", (t) =>
     nullable: true,
     description: "A user by the app's user id or any provider customer id.",
     args: { id: t.arg.string({ required: true }) },
-    resolve: async (query, _root, args, ctx) => {
+    // From memory: the user row; relations a query selects (orders, transitions…) are loaded by
+    // the Prisma plugin on demand.
+    resolve: async (_query, _root, args, ctx) => {
       requireScope(ctx, "read");
-      const userId = await findUserId(ctx.db, args.id);
-      return userId === null ? null : ctx.db.prisma.user.findUnique({ ...query, where: { id: userId } });
+      const userId = await ctx.reads.findUser(args.id);
+      return userId === null ? null : ((await ctx.reads.user(userId))?.user ?? null);
     },
   }),
 );

@@ -1,0 +1,169 @@
+// The in-memory read model: what the read API answers most (find a user by any id, its grants and
+// subscriptions, the API key a request carries) kept in this process's memory, so a read costs a
+// lookup, not several queries. It is loaded on first use per user and dropped when a projection
+// changes that user: at once for projections of this process, and through PostgreSQL NOTIFY for
+// those of other processes. Bounded: at most `capacity` users (least recently used go first), so
+// very many users cost a database read on a cold user, never unbounded memory.
+//
+// Consistency: an entry is taken from the database after the projection that last changed the
+// user has committed, and dropped before the next one is announced, so an answer is never older
+// than the last projection this process knew of when the request began.
+import pg from "pg";
+import type { Principal } from "../api/scopes.js";
+import { isScope } from "../api/scopes.js";
+import type { Grant } from "../domain/entitlements.js";
+import type { Database } from "./database.js";
+import { toGrant } from "./projection-rows.js";
+
+type Row<K extends "user" | "subscription"> = Awaited<ReturnType<Database["prisma"][K]["findMany"]>>[number];
+
+export type UserView = {
+  readonly user: Row<"user">;
+  readonly grants: readonly Grant[];
+  /** Newest started first, as the subscriptions query orders them. */
+  readonly subscriptions: readonly Row<"subscription">[];
+  /** Provider customer ids, as provider:id, sorted. */
+  readonly customerIds: readonly string[];
+};
+
+/** How long an API key's check is trusted before it is read again (so a revoked key stops working). */
+export const KEY_TTL_MS = 5_000;
+
+const CHANNEL = "verity_projected";
+
+/** Tells every process on the same PostgreSQL which users a projection changed (no-op on SQLite). */
+export const announceProjected = async (db: Database, users: readonly string[] | "all"): Promise<void> => {
+  if (db.kind !== "postgresql") return;
+  const payload = users === "all" || JSON.stringify(users).length > 7000 ? "*" : JSON.stringify(users);
+  await db.prisma.$executeRawUnsafe(`SELECT pg_notify('${CHANNEL}', $1)`, payload);
+};
+
+/** A small least-recently-used map. */
+class Lru<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly capacity: number) {}
+  get(key: K): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+  set(key: K, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as K);
+  }
+  delete(key: K): void {
+    this.map.delete(key);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+export class ReadModel {
+  private readonly users: Lru<string, UserView>;
+  /** Any id (app user id, customer id, Verity's id) → Verity's user id. */
+  private readonly lookups: Lru<string, string | null>;
+  private readonly keys = new Lru<string, { principal: Principal | null; until: number }>(10_000);
+  /** Bumped by every invalidation: a load that began before one is not cached. */
+  private generation = 0;
+  private unlisten: (() => Promise<void>) | null = null;
+  /** Cache hits and database loads, for tests and the bench. */
+  hits = 0;
+  loads = 0;
+
+  constructor(
+    private readonly db: Database,
+    capacity = 100_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.users = new Lru(capacity);
+    this.lookups = new Lru(capacity * 4);
+  }
+
+  /** Starts listening for other processes' projections (PostgreSQL); SQLite has one process. */
+  async start(): Promise<void> {
+    if (this.db.kind !== "postgresql") return;
+    const client = new pg.Client({ connectionString: this.db.url });
+    await client.connect();
+    client.on("notification", (msg) => {
+      if (msg.channel !== CHANNEL) return;
+      const users = msg.payload === undefined || msg.payload === "*" ? "all" : (JSON.parse(msg.payload) as string[]);
+      this.forget(users);
+    });
+    // A dropped connection must not take the process down; reads then stay as cached until the
+    // next local projection, so drop everything to be safe.
+    client.on("error", () => this.forget("all"));
+    await client.query(`LISTEN ${CHANNEL}`);
+    this.unlisten = async () => {
+      await client.end().catch(() => undefined);
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.unlisten?.();
+  }
+
+  /** Drops what a projection changed (users, or everything). Lookups all go: they are cheap to redo. */
+  forget(users: readonly string[] | "all"): void {
+    this.generation += 1;
+    this.lookups.clear();
+    if (users === "all") this.users.clear();
+    else for (const id of users) this.users.delete(id);
+  }
+
+  /** Verity's id of the user known by `id` (the app's user id, a provider customer id, or Verity's own). */
+  async findUser(id: string): Promise<string | null> {
+    const known = this.lookups.get(id);
+    if (known !== undefined) return (this.hits++, known);
+    const generation = this.generation;
+    const identities = await this.db.prisma.userIdentity.findMany({ where: { value: id, kind: { in: ["app", "customer"] } }, select: { userId: true, kind: true } });
+    const byApp = identities.find((i) => i.kind === "app") ?? identities[0];
+    const userId = byApp?.userId ?? (await this.db.prisma.user.findUnique({ where: { id }, select: { id: true } }))?.id ?? null;
+    this.loads += 1;
+    // Unknown ids are remembered too: a user can only appear through a projection, which clears them.
+    if (generation === this.generation) this.lookups.set(id, userId);
+    return userId;
+  }
+
+  /** What the read API needs of a user, or null when there is none by that id. */
+  async user(userId: string): Promise<UserView | null> {
+    const cached = this.users.get(userId);
+    if (cached !== undefined) return (this.hits++, cached);
+    const generation = this.generation;
+    const [user, grants, subscriptions, customers] = await Promise.all([
+      this.db.prisma.user.findUnique({ where: { id: userId } }),
+      this.db.prisma.entitlement.findMany({ where: { userId }, orderBy: { id: "asc" } }),
+      this.db.prisma.subscription.findMany({ where: { userId }, orderBy: [{ startedAt: { sort: "desc", nulls: "last" } }, { id: "asc" }] }),
+      this.db.prisma.userIdentity.findMany({ where: { userId, kind: "customer" }, orderBy: { key: "asc" } }),
+    ]);
+    this.loads += 1;
+    if (user === null) return null;
+    const view: UserView = { user, grants: grants.map(toGrant), subscriptions, customerIds: customers.map((i) => `${i.provider}:${i.value}`) };
+    if (generation === this.generation) this.users.set(userId, view);
+    return view;
+  }
+
+  /**
+   * The principal of an `Authorization: Bearer …` header, or null. Checked against the database
+   * at most once per key every KEY_TTL_MS: a new key works at once, a revoked one stops within that.
+   */
+  async principal(header: string | undefined, hash: (key: string) => string): Promise<Principal | null> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+    if (!match) return null;
+    const digest = hash(match[1]!);
+    const cached = this.keys.get(digest);
+    const now = this.now();
+    if (cached !== undefined && cached.until > now) return cached.principal;
+    const row = await this.db.prisma.apiKey.findUnique({ where: { hash: digest } });
+    const principal: Principal | null = row === null ? null : { keyId: row.id, scopes: new Set(row.scopes.split(",").filter(isScope)) };
+    this.keys.set(digest, { principal, until: now + KEY_TTL_MS });
+    return principal;
+  }
+}
