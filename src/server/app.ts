@@ -22,7 +22,8 @@ import { Background } from "./background.js";
 import { hashKey, type Principal, type Scope } from "./auth.js";
 import { readBody } from "./body.js";
 import { apiError, sendError, sendJson, type ApiError } from "./errors.js";
-import { GRAPHQL_LIMITS, graphqlLimits, type IntrospectionPolicy } from "./graphql-limits.js";
+import { GraphqlFastLane } from "./graphql-fast-lane.js";
+import { GRAPHQL_LIMITS, graphqlLimits, limitRules, type IntrospectionPolicy } from "./graphql-limits.js";
 import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
 import type { Logger } from "./logger.js";
 import { getEntitlements, getEvents, getSubscription, type RestResult } from "./rest.js";
@@ -40,6 +41,8 @@ export type AppOptions = {
   readonly graphiql?: boolean;
   /** Who may introspect the schema (default "key": any valid API key). */
   readonly introspection?: IntrospectionPolicy;
+  /** Answer repeated queries with compiled executors (default true; false for comparisons). */
+  readonly graphqlFastLane?: boolean;
   readonly now: () => number;
   readonly log: Logger;
   /** How often live subscribers poll the feed besides NOTIFY (default 1 s). */
@@ -53,6 +56,7 @@ export type App = {
   readonly projector: Projector;
   readonly appender: Appender;
   readonly reads: ReadModel;
+  readonly fastLane: GraphqlFastLane | null;
   readonly live: TransitionHub;
   readonly rejections: RejectionLog;
   /** Resolves once the work behind answered deliveries (projection, enrichment) is done. */
@@ -169,18 +173,21 @@ export const buildApp = (options: AppOptions): App => {
       useGraphQLSSE({ endpoint: "/graphql/stream", onNext: streams.onNext }),
       subscribeErrorsAsResults,
     ],
-    context: ({ request, req }): Context => ({
-      db,
-      catalog,
-      now: now(),
-      principal: principals.get(req) ?? null,
-      live,
-      rejections,
-      reads,
-      projectedThrough: projector.projectedThrough,
-      signal: request.signal,
-    }),
+    context: ({ request, req }): Context => contextFor(principals.get(req) ?? null, request.signal),
   });
+  const contextFor = (principal: Principal | null, signal: AbortSignal): Context => ({
+    db,
+    catalog,
+    now: now(),
+    principal,
+    live,
+    rejections,
+    reads,
+    projectedThrough: projector.projectedThrough,
+    signal,
+  });
+  const fastLane = options.graphqlFastLane === false ? null : new GraphqlFastLane(schema, limitRules(introspection));
+  const noSignal = new AbortController().signal;
 
   /**
    * GraphQL behind its gate: the key is checked from the header before yoga parses anything, and
@@ -202,6 +209,14 @@ export const buildApp = (options: AppOptions): App => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       const body = await readBody(req, GRAPHQL_LIMITS.maxBytes);
       if (body._tag === "TooLarge") return sendGraphqlError(res, apiError(413, "payload_too_large", `a GraphQL request body may hold at most ${GRAPHQL_LIMITS.maxBytes} bytes`));
+      // A query seen before, with a key, is answered by the fast lane when it can be.
+      if (fastLane !== null && principal !== null && path === "/graphql" && req.method === "POST") {
+        const fast = await fastLane.answer(body.bytes, req.headers.accept, contextFor(principal, noSignal));
+        if (fast !== null) {
+          res.writeHead(fast.status, { "content-type": fast.contentType, "content-length": Buffer.byteLength(fast.body) });
+          return void res.end(fast.body);
+        }
+      }
       // Already read: yoga takes a Buffer in `body` instead of reading the stream again.
       if (body.bytes.length > 0) (req as IncomingMessage & { body?: Buffer }).body = body.bytes;
     }
@@ -322,5 +337,5 @@ export const buildApp = (options: AppOptions): App => {
     await projector.catchUp();
   };
 
-  return { server, projector, appender, reads, live, rejections, settle, start, stop };
+  return { server, projector, appender, reads, live, rejections, fastLane, settle, start, stop };
 };

@@ -4,10 +4,10 @@
 // introspection follows the operator's policy. Every refusal is a 400 (401 for a key-less request
 // that asks for more than introspection) with a stable code in `extensions.code`. Checks cost time
 // linear in the document, which the body limit and the token limit keep small.
-import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
-import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
-import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
-import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
+import { costLimitPlugin, costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
+import { maxAliasesPlugin, maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthPlugin, maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesPlugin, maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import {
   GraphQLError,
@@ -86,6 +86,19 @@ const introspectionOnly: ValidationRule = (context): ASTVisitor => ({
     if (asksMore) context.reportError(requestError("an API key is required: send Authorization: Bearer <key>", "unauthorized", 401));
   },
 });
+
+/**
+ * The same limits and rules as validation rules, for the fast lane (graphql-fast-lane.ts), which
+ * validates a document itself; for a request with a key, so introspection-only does not apply.
+ */
+export const limitRules = (introspection: IntrospectionPolicy): ValidationRule[] => [
+  maxDepthRule({ n: GRAPHQL_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...limited() }),
+  maxAliasesRule({ n: GRAPHQL_LIMITS.maxAliases, ...limited() }),
+  maxDirectivesRule({ n: GRAPHQL_LIMITS.maxDirectives, ...limited() }),
+  costLimitRule({ maxCost: GRAPHQL_LIMITS.maxCost, ignoreIntrospection: true, flattenFragments: true, ...limited() }),
+  noNulLiterals,
+  ...(introspection === "off" ? [noIntrospection] : []),
+];
 
 export const graphqlLimits = (options: {
   readonly introspection: IntrospectionPolicy;
