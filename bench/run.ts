@@ -7,6 +7,7 @@
 //   live     webhook → graphql-sse subscriber latency, against the webhook round trip (bench/live.ts)
 //   reads    REST and GraphQL entitlement reads under load from autocannon against `verity serve`,
 //            against a bare Node http server answering the same body (bench/reads.ts)
+//   history  one more event for a user with 10, 100 and 1,000 prior events (bench/history.ts)
 //   webhooks signed Stripe webhooks under load from autocannon against `verity serve` in its own
 //            process, against a bare better-sqlite3 loop of durable appends (bench/webhooks.ts)
 // Results are also written to bench/results.json.
@@ -18,6 +19,7 @@ import { normalizeStripeEvent } from "../src/providers/stripe/normalize.js";
 import { openDatabase } from "../src/store/database.js";
 import { Projector } from "../src/store/projector.js";
 import { benchLive } from "./live.js";
+import { benchHistory } from "./history.js";
 import { benchReads } from "./reads.js";
 import { benchWebhooks } from "./webhooks.js";
 import { PRICES, testCatalog } from "../test/builders/histories.js";
@@ -160,4 +162,5 @@ await main();
 await benchLive();
 const reads = await benchReads();
 const webhooks = await benchWebhooks();
-writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify({ measuredAt: new Date().toISOString(), reads, webhooks }, null, 2)}\n`);
+const historyCost = await benchHistory();
+writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify({ measuredAt: new Date().toISOString(), reads, webhooks, history: historyCost }, null, 2)}\n`);

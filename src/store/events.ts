@@ -73,8 +73,12 @@ export const appendEvents = async (db: Database, events: readonly NewEvent[]): P
     const known = new Map<string, number>();
     for (const provider of new Set(rows.map((r) => r.provider))) {
       const ids = [...new Set(rows.filter((r) => r.provider === provider).map((r) => r.providerEventId))];
-      const found = await tx.event.findMany({ where: { provider, providerEventId: { in: ids } }, select: { seq: true, providerEventId: true } });
-      for (const f of found) known.set(keyOf(provider, f.providerEventId), f.seq);
+      // In chunks: a statement may name a bounded number of parameters (999 on SQLite here).
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const found = await tx.event.findMany({ where: { provider, providerEventId: { in: chunk } }, select: { seq: true, providerEventId: true } });
+        for (const f of found) known.set(keyOf(provider, f.providerEventId), f.seq);
+      }
     }
     const fresh = new Map<string, (typeof rows)[number]>();
     for (const r of rows) {

@@ -32,10 +32,19 @@ const writeState = async (tx: Tx, state: State, transitions: readonly Transition
   return rows.transitions;
 };
 
-/** Removes users and, through ON DELETE CASCADE, everything projected for them. */
-const deleteUsers = async (tx: Tx, userIds: readonly string[]): Promise<void> => {
-  if (userIds.length > 0) await tx.user.deleteMany({ where: { id: { in: [...userIds] } } });
+/**
+ * A database takes a bounded number of parameters per statement (Prisma splits the `in` lists of
+ * reads itself, not those of deletes): writes over many ids go in chunks of this size.
+ */
+const CHUNK = 500;
+
+const inChunks = async <T>(values: readonly T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> => {
+  for (let i = 0; i < values.length; i += CHUNK) await write(values.slice(i, i + CHUNK));
 };
+
+/** Removes users and, through ON DELETE CASCADE, everything projected for them. */
+const deleteUsers = async (tx: Tx, userIds: readonly string[]): Promise<void> =>
+  inChunks(userIds, (chunk) => tx.user.deleteMany({ where: { id: { in: chunk } } }));
 
 // All writers of projections on one PostgreSQL take this transaction-scoped lock in turn.
 const PROJECTION_LOCK = 4_242_002;
@@ -81,7 +90,7 @@ const projectWithin = async (tx: Tx, catalog: Catalog, seqs: readonly number[]):
   const added = [...normalized.keys()].filter((seq) => !done.has(seq)).sort((a, b) => a - b);
   const eventKeys = added.flatMap((seq) => keysOf(normalized.get(seq)!).map((key) => ({ eventSeq: seq, key })));
   if (eventKeys.length > 0) {
-    await tx.eventKey.deleteMany({ where: { eventSeq: { in: added } } });
+    await inChunks(added, (chunk) => tx.eventKey.deleteMany({ where: { eventSeq: { in: chunk } } }));
     await tx.eventKey.createMany({ data: eventKeys });
   }
   if (added.length > 0) await tx.projectedEvent.createMany({ data: added.map((seq) => ({ seq, projectedAt: new Date() })) });
@@ -139,7 +148,9 @@ export const rebuildProjections = async (
     await tx.projectedEvent.deleteMany({});
     const seqs = (await tx.event.findMany({ select: { seq: true }, orderBy: { seq: "asc" } })).map((r) => r.seq);
     const derived = seqs.length > 0 ? (await projectWithin(tx, catalog, seqs)).users : [];
-    await tx.user.deleteMany({ where: { id: { notIn: [...derived] } } });
+    const kept = new Set(derived);
+    const gone = (await tx.user.findMany({ select: { id: true } })).map((u) => u.id).filter((id) => !kept.has(id));
+    await deleteUsers(tx, gone);
     await tx.projectionMeta.upsert({ where: { key: "derivedWith" }, create: { key: "derivedWith", value: wanted }, update: { value: wanted } });
     await observe.after?.(tx);
     return { events: seqs.length, users: derived.length };

@@ -3,7 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Catalog } from "../../src/domain/catalog.js";
 import type { Database } from "../../src/store/database.js";
-import { pendingSeqs, Projector, rebuildIfStale } from "../../src/store/projector.js";
+import { appendEvents } from "../../src/store/events.js";
+import { pendingSeqs, Projector, rebuildIfStale, rebuildProjections } from "../../src/store/projector.js";
 import { readFeed } from "../../src/store/feed.js";
 import { findUserId } from "../../src/store/reads.js";
 import { checkoutSession, customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../builders/stripe.js";
@@ -152,6 +153,19 @@ describe.each(KINDS)("store on %s", (kind) => {
     const snap = await databaseSnapshot(db);
     expect(snap.subscriptions[0]!.plan).toBe("gold");
     expect(snap).toEqual(await replaySnapshot(db, renamed));
+  });
+
+  it("rebuilds a store of more events and users than one statement may name (chunked deletes)", async () => {
+    const many = Array.from({ length: 700 }, (_, n) => [
+      stripeEvent({ id: `evt_many_c${n}`, type: "customer.created", created: T0 + n, object: customer({ id: `cus_many${n}`, metadata: { user_id: `user_many${n}` } }) }),
+      stripeEvent({ id: `evt_many_u${n}`, type: "customer.updated", created: T0 + n + 1, object: customer({ id: `cus_many${n}`, email: `m${n}@example.com`, metadata: { user_id: `user_many${n}` } }) }),
+    ]).flat();
+    const appended = await appendEvents(db, many.map((e) => ({ provider: "stripe", providerEventId: e.id, type: e.type, occurredAt: e.created * 1000, receivedAt: Date.now(), origin: "webhook", rawBody: toRawBody(e), payload: e })));
+    expect(appended.filter((a) => !a.duplicate)).toHaveLength(1_400);
+    expect(await rebuildProjections(db, catalog)).toEqual({ events: 1_400, users: 700 });
+    // Again, now that every user and key index row exists and must be replaced.
+    expect(await rebuildProjections(db, catalog)).toEqual({ events: 1_400, users: 700 });
+    expect(await databaseSnapshot(db)).toEqual(await replaySnapshot(db, catalog));
   });
 
   it("stores a signed body holding \\u0000 (PostgreSQL jsonb would refuse it)", async () => {
