@@ -7,6 +7,8 @@
 //   live     webhook → graphql-sse subscriber latency, against the webhook round trip (bench/live.ts)
 //   reads    REST and GraphQL entitlement reads under load from autocannon against `verity serve`,
 //            against a bare Node http server answering the same body (bench/reads.ts)
+//   convergence  webhook answer → graphql-sse subscriber at steady rates, against a server process
+//            (bench/convergence.ts)
 //   history  one more event for a user with 10, 100 and 1,000 prior events (bench/history.ts)
 //   webhooks signed Stripe webhooks under load from autocannon against `verity serve` in its own
 //            process, against a bare better-sqlite3 loop of durable appends (bench/webhooks.ts)
@@ -19,6 +21,7 @@ import { normalizeStripeEvent } from "../src/providers/stripe/normalize.js";
 import { openDatabase } from "../src/store/database.js";
 import { Projector } from "../src/store/projector.js";
 import { benchLive } from "./live.js";
+import { benchConvergence } from "./convergence.js";
 import { benchHistory } from "./history.js";
 import { benchReads } from "./reads.js";
 import { benchWebhooks } from "./webhooks.js";
@@ -162,5 +165,9 @@ await main();
 await benchLive();
 const reads = await benchReads();
 const webhooks = await benchWebhooks();
+const convergence = await benchConvergence();
 const historyCost = await benchHistory();
-writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify({ measuredAt: new Date().toISOString(), reads, webhooks, history: historyCost }, null, 2)}\n`);
+writeFileSync(
+  new URL("./results.json", import.meta.url),
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), reads, webhooks, convergence, history: historyCost }, null, 2)}\n`,
+);

@@ -46,8 +46,28 @@ const inChunks = async <T>(values: readonly T[], write: (chunk: T[]) => Promise<
 const deleteUsers = async (tx: Tx, userIds: readonly string[]): Promise<void> =>
   inChunks(userIds, (chunk) => tx.user.deleteMany({ where: { id: { in: chunk } } }));
 
-// All writers of projections on one PostgreSQL take this transaction-scoped lock in turn.
+// On PostgreSQL, a projection holds this lock shared and locks each identity key of the component
+// it re-derives: projections of different users run at once, in any process; projections that share
+// a key take turns; a rebuild of everything holds it exclusively.
 const PROJECTION_LOCK = 4_242_002;
+// Feed rows are appended under this lock, held to commit, so feed seq order is commit order and a
+// subscriber paging by seq never passes a row that commits later with a smaller seq.
+const FEED_LOCK = 4_242_004;
+
+/** Locks these identity keys for the rest of the transaction (PostgreSQL), in one order to limit deadlocks. */
+type KeyLocker = (keys: readonly string[]) => Promise<void>;
+
+const noLocks: KeyLocker = async () => undefined;
+
+const postgresKeyLocks =
+  (tx: Tx): KeyLocker =>
+  async (keys) => {
+    if (keys.length === 0) return;
+    await tx.$queryRawUnsafe(
+      `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 4242))) FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
+      [...keys],
+    );
+  };
 
 /** `users`: the users the projection gives; `affected`: every user whose rows it rewrote or removed. */
 export type ProjectionResult = { readonly seqs: readonly number[]; readonly users: readonly string[]; readonly affected: readonly string[] };
@@ -55,22 +75,32 @@ export type ProjectionResult = { readonly seqs: readonly number[]; readonly user
 const EVENT_COLUMNS = { seq: true, provider: true, providerEventId: true, type: true, occurredAt: true, receivedAt: true, origin: true, rawBody: true } as const;
 
 /** The body of a projection, inside the caller's transaction (see projectEvents). */
-const projectWithin = async (tx: Tx, catalog: Catalog, seqs: readonly number[]): Promise<ProjectionResult> => {
+const projectWithin = async (tx: Tx, catalog: Catalog, seqs: readonly number[], lock: KeyLocker = noLocks): Promise<ProjectionResult> => {
   const fresh = await tx.event.findMany({ where: { seq: { in: [...seqs] } }, select: EVENT_COLUMNS });
   const normalized = new Map(fresh.map((r) => [r.seq, normalizeStored(toStoredEvent({ ...r, payload: null }), catalog)]));
   // The whole connected component: users owning any key, their keys, events naming those keys,
   // their keys in turn — until nothing new. (Two users with different app ids can share a key, so
-  // one hop is not enough.)
+  // one hop is not enough.) On PostgreSQL each key is locked before the pass that reads through it,
+  // and the search ends only with a pass that found nothing new with every key already locked, so
+  // the component is read as the projections that held those keys left it.
   const keys = new Set([...normalized.values()].flatMap(keysOf));
+  const locked = new Set<string>();
   const owners = new Set<string>();
   for (let grew = true; grew; ) {
     grew = false;
+    const unlocked = lock === noLocks ? [] : [...keys].filter((k) => !locked.has(k));
+    if (unlocked.length > 0) {
+      await lock(unlocked);
+      for (const k of unlocked) locked.add(k);
+    }
     for (const r of await tx.userIdentity.findMany({ where: { key: { in: [...keys] } }, select: { userId: true } })) {
       if (!owners.has(r.userId)) (owners.add(r.userId), (grew = true));
     }
     for (const r of await tx.userIdentity.findMany({ where: { userId: { in: [...owners] } }, select: { key: true } })) keys.add(r.key);
     const related = await tx.eventKey.findMany({ where: { key: { in: [...keys] } }, select: { eventSeq: true } });
     const others = [...new Set(related.map((r) => r.eventSeq))].filter((seq) => !normalized.has(seq));
+    // Keys found in this pass are locked, and read through, in the next.
+    if (lock !== noLocks && [...keys].some((k) => !locked.has(k))) grew = true;
     if (others.length === 0) continue;
     grew = true;
     for (const r of await tx.event.findMany({ where: { seq: { in: others } }, select: EVENT_COLUMNS })) {
@@ -79,12 +109,15 @@ const projectWithin = async (tx: Tx, catalog: Catalog, seqs: readonly number[]):
       for (const k of keysOf(event)) keys.add(k);
     }
   }
+
   const { state, transitions } = replayEvents(catalog, [...normalized.values()]);
 
   const previous = await tx.transition.findMany({ where: { userId: { in: [...owners] } }, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] });
   await deleteUsers(tx, [...owners]);
   const written = await writeState(tx, state, transitions, catalog);
-  await appendToFeed(tx, gainedTransitions(previous, written));
+  const gained = gainedTransitions(previous, written);
+  if (gained.length > 0 && lock !== noLocks) await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${FEED_LOCK})`);
+  await appendToFeed(tx, gained);
   // Events already projected keep their key index and checkpoint row; only new ones get them.
   const done = new Set((await tx.projectedEvent.findMany({ where: { seq: { in: [...normalized.keys()] } }, select: { seq: true } })).map((r) => r.seq));
   const added = [...normalized.keys()].filter((seq) => !done.has(seq)).sort((a, b) => a - b);
@@ -100,16 +133,31 @@ const projectWithin = async (tx: Tx, catalog: Catalog, seqs: readonly number[]):
 
 const TX_OPTIONS = { maxWait: 30_000, timeout: 300_000 };
 
+const isDeadlock = (e: unknown): boolean => /deadlock detected|40P01/.test(String((e as Error | null)?.message ?? "")) || (e as { code?: string } | null)?.code === "40P01";
+
 /**
  * Re-derives the users that the events `seqs` touch, in one transaction with the checkpoint:
  * finds every event of those users (through the identity keys they share), folds them in
  * canonical order, and replaces the users' projections with the result.
  */
 export const projectEvents = async (db: Database, catalog: Catalog, seqs: readonly number[]): Promise<ProjectionResult> => {
-  const result = await db.prisma.$transaction(async (tx) => {
-    if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
-    return projectWithin(tx, catalog, seqs);
-  }, TX_OPTIONS);
+  const attempt = () =>
+    db.prisma.$transaction(async (tx) => {
+      if (db.kind !== "postgresql") return projectWithin(tx, catalog, seqs);
+      await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock_shared(${PROJECTION_LOCK})`);
+      return projectWithin(tx, catalog, seqs, postgresKeyLocks(tx));
+    }, TX_OPTIONS);
+  // Two projections that discover each other's keys in opposite orders deadlock; PostgreSQL
+  // aborts one of them, which then runs again (and waits its turn).
+  let result: ProjectionResult;
+  for (let tries = 1; ; tries++) {
+    try {
+      result = await attempt();
+      break;
+    } catch (e) {
+      if (tries >= 5 || !isDeadlock(e)) throw e;
+    }
+  }
   // Other processes' read models drop these users (see read-model.ts).
   await announceProjected(db, result.affected);
   return result;

@@ -1,0 +1,67 @@
+// Several Verity processes on one PostgreSQL project at once: projections of different users run
+// concurrently (per-key locks instead of one lock for all), projections that share a user take
+// turns. Two servers receive one generated history: each user's events alternately at either
+// server, many users at once. When both have caught up, the projections equal the offline fold.
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { arbUserScript, buildHistory, testCatalog } from "../builders/histories.js";
+import { customer, stripeEvent, type StripeEvent } from "../builders/stripe.js";
+import { HAS_POSTGRES } from "../support/databases.js";
+import { startServer, type RunningServer } from "../support/server.js";
+import { databaseSnapshot, replaySnapshot } from "../support/snapshot.js";
+import { deliver } from "../support/stripe-delivery.js";
+
+describe.skipIf(!HAS_POSTGRES)("two processes projecting one PostgreSQL", () => {
+  let a: RunningServer;
+  let b: RunningServer;
+  const history = buildHistory(fc.sample(arbUserScript, { seed: 9_090, numRuns: 24 }), 11);
+  const latest = Math.max(...history.events.map((e) => e.created));
+  beforeAll(async () => {
+    a = await startServer("postgresql", testCatalog, { now: latest * 1000 });
+    b = await startServer("postgresql", testCatalog, { now: latest * 1000, databaseUrl: a.databaseUrl });
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+  });
+
+  it("gives the projections of the offline fold when deliveries are spread over both, concurrently", async () => {
+    const events = history.events;
+    // Eight senders at once; event i goes to a or b alternately, so one user's events reach both.
+    let next = 0;
+    const sender = async () => {
+      while (next < events.length) {
+        const i = next++;
+        const res = await deliver(i % 2 === 0 ? a.url : b.url, events[i]!, { timestamp: latest, settle: false });
+        expect(res.status).toBe(200);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, sender));
+    await a.app.settle();
+    await b.app.settle();
+    expect(await a.db.prisma.projectedEvent.count()).toBe(await a.db.prisma.event.count());
+    const snapshot = await databaseSnapshot(a.db);
+    expect(snapshot.users.length).toBeGreaterThan(10);
+    expect(snapshot).toEqual(await replaySnapshot(a.db, testCatalog));
+  });
+
+  it("serializes projections of one user across processes: many events of few users, all at once", async () => {
+    // Twelve users, fifteen updates each; consecutive updates of a user go to different servers.
+    const updates: StripeEvent[] = Array.from({ length: 15 }, (_, k) =>
+      Array.from({ length: 12 }, (_, u) =>
+        stripeEvent({
+          id: `evt_tp_${u}_${k}`,
+          type: k === 0 ? "customer.created" : "customer.updated",
+          created: latest - 1000 + k,
+          object: customer({ id: `cus_tp_${u}`, email: `u${u}.v${k}@example.com`, metadata: { user_id: `user_tp_${u}` } }),
+        }),
+      ),
+    ).flat();
+    await Promise.all(updates.map((e, i) => deliver(i % 2 === 0 ? a.url : b.url, e, { timestamp: latest, settle: false }).then((r) => expect(r.status).toBe(200))));
+    await a.app.settle();
+    await b.app.settle();
+    const snapshot = await databaseSnapshot(a.db);
+    expect(snapshot.users.filter((u) => u.email?.endsWith(".v14@example.com"))).toHaveLength(12);
+    expect(snapshot).toEqual(await replaySnapshot(a.db, testCatalog));
+  });
+});
