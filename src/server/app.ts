@@ -86,6 +86,9 @@ const subscribeErrorsAsResults: Plugin = {
  * buffer is full (a client that stopped reading), wait for it to drain. A result for a connection
  * that is gone (or a server shutting down) ends the subscription instead.
  */
+/** Results a stream may pass on before it lets the event loop turn (see backpressure). */
+const RESULTS_PER_TURN = 32;
+
 const backpressure = (shutdown: AbortSignal) => {
   const responses = new WeakMap<Request, ServerResponse>();
   const gone = (res: ServerResponse) => res.destroyed || res.writableEnded;
@@ -102,12 +105,16 @@ const backpressure = (shutdown: AbortSignal) => {
   const track: Plugin<{}, { res: ServerResponse }> = {
     onRequest: ({ request, serverContext }) => void responses.set(request, serverContext.res),
   };
+  const sinceTurn = new WeakMap<ServerResponse, number>();
   const onNext = async (_ctx: unknown, req: { raw: Request }) => {
     const res = responses.get(req.raw);
     if (res === undefined) return;
-    // A turn of the event loop first: results read without IO (SQLite answers synchronously)
-    // would otherwise all be queued before the response even starts writing.
-    await setImmediate();
+    // A turn of the event loop every few results: results read without IO (SQLite answers
+    // synchronously) would otherwise all be queued before the response even starts writing. Not
+    // one per result: a turn can wait behind a projection, and a busy stream would fall behind.
+    const count = (sinceTurn.get(res) ?? 0) + 1;
+    sinceTurn.set(res, count % RESULTS_PER_TURN);
+    if (count >= RESULTS_PER_TURN) await setImmediate();
     if (!gone(res) && res.writableNeedDrain && !shutdown.aborted) await drained(res);
     if (gone(res) || shutdown.aborted) throw new Error("the event stream is closed");
   };
