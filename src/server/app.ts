@@ -80,14 +80,15 @@ const subscribeErrorsAsResults: Plugin = {
   }),
 };
 
+/** Results a stream may pass on before it lets the event loop turn (see backpressure). */
+const RESULTS_PER_TURN = 32;
+
 /**
  * Backpressure for event streams. graphql-sse pulls a subscription's results as fast as they come
  * and queues them for the connection without bound, so before each result, while the connection's
  * buffer is full (a client that stopped reading), wait for it to drain. A result for a connection
  * that is gone (or a server shutting down) ends the subscription instead.
  */
-/** Results a stream may pass on before it lets the event loop turn (see backpressure). */
-const RESULTS_PER_TURN = 32;
 
 const backpressure = (shutdown: AbortSignal) => {
   const responses = new WeakMap<Request, ServerResponse>();
@@ -218,7 +219,7 @@ export const buildApp = (options: AppOptions): App => {
       if (body._tag === "TooLarge") return sendGraphqlError(res, apiError(413, "payload_too_large", `a GraphQL request body may hold at most ${GRAPHQL_LIMITS.maxBytes} bytes`));
       // A query seen before, with a key, is answered by the fast lane when it can be.
       if (fastLane !== null && principal !== null && path === "/graphql" && req.method === "POST") {
-        const fast = await fastLane.answer(body.bytes, req.headers.accept, contextFor(principal, noSignal));
+        const fast = await fastLane.answer(body.bytes, req.headers, contextFor(principal, noSignal));
         if (fast !== null) {
           res.writeHead(fast.status, { "content-type": fast.contentType, "content-length": Buffer.byteLength(fast.body) });
           return void res.end(fast.body);

@@ -45,9 +45,12 @@ export class GraphqlFastLane {
     private readonly rules: readonly ValidationRule[],
   ) {}
 
-  /** The answer, or null to let yoga handle the request. */
-  async answer(body: Buffer, accept: string | undefined, contextValue: unknown): Promise<FastAnswer | null> {
-    const contentType = contentTypeFor(accept);
+  /**
+   * The answer, or null to let yoga handle the request. A browser's cross-origin request (it sends
+   * Origin) goes to yoga, which answers it with the CORS headers this lane does not write.
+   */
+  async answer(body: Buffer, headers: { readonly accept?: string | undefined; readonly origin?: string | undefined }, contextValue: unknown): Promise<FastAnswer | null> {
+    const contentType = headers.origin === undefined ? contentTypeFor(headers.accept) : null;
     const request = contentType === null ? null : this.decode(body);
     const compiled = request === null ? null : this.compiled(request.query, request.operationName);
     if (contentType === null || request === null || compiled === null) return (this.passed++, null);

@@ -14,7 +14,14 @@ import { deliver } from "../support/stripe-delivery.js";
 const example = (name: string) => readFileSync(new URL(`../../examples/client/${name}.graphql`, import.meta.url), "utf8");
 const FRAGMENT = example("entitlement-fields");
 
-type Case = { readonly query: string; readonly variables?: Record<string, unknown>; readonly key?: "read" | "events" | "none"; readonly accept?: string };
+type Case = {
+  readonly query: string;
+  readonly variables?: Record<string, unknown>;
+  readonly key?: "read" | "events" | "none";
+  readonly accept?: string;
+  /** A browser's cross-origin request: yoga answers it, with its CORS headers. */
+  readonly origin?: string;
+};
 
 describe.each(KINDS)("GraphQL fast lane on %s", (kind) => {
   let s: RunningServer;
@@ -35,10 +42,15 @@ describe.each(KINDS)("GraphQL fast lane on %s", (kind) => {
     const key = c.key === "none" ? null : c.key === "events" ? eventsKey : s.readKey;
     const res = await fetch(`${s.url}/graphql`, {
       method: "POST",
-      headers: { "content-type": "application/json", ...(c.accept ? { accept: c.accept } : {}), ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      headers: {
+        "content-type": "application/json",
+        ...(c.accept ? { accept: c.accept } : {}),
+        ...(c.origin ? { origin: c.origin } : {}),
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+      },
       body: JSON.stringify({ query: c.query, variables: c.variables }),
     });
-    return { status: res.status, contentType: res.headers.get("content-type"), body: await res.text() };
+    return { status: res.status, contentType: res.headers.get("content-type"), cors: res.headers.get("access-control-allow-origin"), body: await res.text() };
   };
 
   const cases = (): Case[] => [
@@ -62,6 +74,7 @@ describe.each(KINDS)("GraphQL fast lane on %s", (kind) => {
       },
     ]),
     { query: example("events"), variables: { limit: 5 }, key: "events" },
+    { query: '{ entitlement(userId: "nobody", feature: "export") { enabled } }', origin: "https://app.example.com" },
     { query: "{ events(limit: 3) { events { id type rawBody payload rawOnlyReason } next } rejectedDeliveries { code count } }", key: "events" },
     { query: "{ __schema { queryType { name } types { name } } }" },
     // What the fast lane must leave to yoga: errors of every kind.
@@ -80,7 +93,7 @@ describe.each(KINDS)("GraphQL fast lane on %s", (kind) => {
       expect({ query: c.query, variables: c.variables, ...second }).toEqual({ query: c.query, variables: c.variables, ...fromYoga });
     }
     // Every query without errors was served by the fast lane the second time.
-    const withoutErrors = all.length - 5;
+    const withoutErrors = all.length - 6; // the five with errors, and the cross-origin one
     expect(s.app.fastLane!.served - servedBefore).toBeGreaterThanOrEqual(withoutErrors - 1);
   });
 });
