@@ -1,7 +1,8 @@
 // API keys: random secrets shown once, stored only as SHA-256 hashes, each with a set of scopes.
 import { createHash, randomBytes } from "node:crypto";
-import { isScope, type Principal, type Scope } from "../api/scopes.js";
+import type { Principal, Scope } from "../api/scopes.js";
 import type { Database } from "../store/database.js";
+import { bearerToken, principalByHash } from "../store/read-model.js";
 
 export { isScope, type Principal, type Scope } from "../api/scopes.js";
 
@@ -25,11 +26,11 @@ export const listApiKeys = async (db: Database) =>
 /** Removes a key; every process stops accepting it within KEY_TTL_MS (see store/read-model.ts). Returns whether it existed. */
 export const revokeApiKey = async (db: Database, id: string): Promise<boolean> => (await db.prisma.apiKey.deleteMany({ where: { id } })).count > 0;
 
-/** The key's principal from an `Authorization: Bearer …` header, or null when absent or unknown. */
+/**
+ * The key's principal from an `Authorization: Bearer …` header, or null when absent or unknown,
+ * straight from the database (the server asks its read model, which remembers answers briefly).
+ */
 export const authenticate = async (db: Database, header: string | undefined): Promise<Principal | null> => {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  if (!match) return null;
-  const row = await db.prisma.apiKey.findUnique({ where: { hash: hashKey(match[1]!) } });
-  if (!row) return null;
-  return { keyId: row.id, scopes: new Set(row.scopes.split(",").filter(isScope)) };
+  const token = bearerToken(header);
+  return token === null ? null : principalByHash(db, hashKey(token));
 };

@@ -118,10 +118,27 @@ const projectSafely = async (deps: IngestDeps, seq: number): Promise<void> => {
 };
 
 /** Fetches what an event lacks (see Enrichment) and stores the answer as an event of its own. */
-export const enrich = async (deps: IngestDeps, provider: Provider, payload: unknown, occurredAt: number): Promise<void> => {
+export const enrich = async (deps: IngestDeps, provider: Provider, payload: unknown, occurredAt: number): Promise<void> =>
+  (enrichmentOf(deps, provider, payload) ?? (async () => undefined))(occurredAt);
+
+/**
+ * The fetch an event needs, as a task that holds only what it fetches (not the body: deliveries
+ * waiting behind a busy projector must not keep their bodies in memory), or null.
+ */
+const enrichmentOf = (deps: IngestDeps, provider: Provider, payload: unknown): ((occurredAt: number) => Promise<void>) | null => {
   const enrichment = deps.enrichments[provider];
   const needed = enrichment?.needs(payload) ?? null;
-  if (enrichment === undefined || needed === null) return;
+  if (enrichment === undefined || needed === null) return null;
+  return (occurredAt) => fetchAndStore(deps, provider, enrichment, needed, occurredAt);
+};
+
+const fetchAndStore = async (
+  deps: IngestDeps,
+  provider: Provider,
+  enrichment: Enrichment,
+  needed: { readonly eventId: string; readonly type: string; readonly subject: string },
+  occurredAt: number,
+): Promise<void> => {
   if (enrichment.fetch === null) {
     deps.log.warn(enrichment.unavailable, { provider, subject: needed.subject });
     return;
@@ -184,15 +201,18 @@ export const ingestWebhook = async (deps: IngestDeps, provider: Provider, req: I
     rawBody: bytes,
     payload,
   });
+  const fetchMissing = appended.duplicate ? null : enrichmentOf(deps, provider, payload);
+  const { seq } = appended;
+  const { occurredAt } = envelope;
   deps.background.run("projection after ingest", async () => {
     if (appended.duplicate) {
       // A redelivery of an event whose projection failed earlier: try again now.
-      const projected = await deps.db.prisma.projectedEvent.findUnique({ where: { seq: appended.seq }, select: { seq: true } });
-      if (!projected) await projectSafely(deps, appended.seq);
+      const projected = await deps.db.prisma.projectedEvent.findUnique({ where: { seq }, select: { seq: true } });
+      if (!projected) await projectSafely(deps, seq);
       return;
     }
-    await projectSafely(deps, appended.seq);
-    await enrich(deps, provider, payload, envelope.occurredAt).catch((e: Error) => deps.log.error("enrichment failed", { provider, error: e.message }));
+    await projectSafely(deps, seq);
+    await fetchMissing?.(occurredAt).catch((e: Error) => deps.log.error("enrichment failed", { provider, error: e.message }));
   });
   return Either.right({ seq: appended.seq, duplicate: appended.duplicate, type: envelope.type, id: envelope.providerEventId });
 };

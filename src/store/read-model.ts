@@ -1,8 +1,8 @@
 // The in-memory read model: what the read API answers most (find a user by any id, its grants and
 // subscriptions, the API key a request carries) kept in this process's memory, so a read costs a
 // lookup, not several queries. It is loaded on first use per user and dropped when a projection
-// changes that user: at once for projections of this process, and through PostgreSQL NOTIFY for
-// those of other processes. Bounded: at most `capacity` users (least recently used go first), so
+// changes that user: at once for projections of this process; through PostgreSQL NOTIFY for those
+// of other processes; on SQLite, entirely when another connection (a CLI command) commits. Bounded: at most `capacity` users (least recently used go first), so
 // very many users cost a database read on a cold user, never unbounded memory.
 //
 // Consistency: an entry is taken from the database after the projection that last changed the
@@ -14,6 +14,7 @@ import { isScope } from "../api/scopes.js";
 import type { Grant } from "../domain/entitlements.js";
 import type { Database } from "./database.js";
 import { toGrant } from "./projection-rows.js";
+import { findUserId } from "./reads.js";
 
 type Row<K extends "user" | "subscription"> = Awaited<ReturnType<Database["prisma"][K]["findMany"]>>[number];
 
@@ -74,6 +75,8 @@ export class ReadModel {
   /** Bumped by every invalidation: a load that began before one is not cached. */
   private generation = 0;
   private unlisten: (() => Promise<void>) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
   /** Cache hits and database loads, for tests and the bench. */
   hits = 0;
   loads = 0;
@@ -87,26 +90,57 @@ export class ReadModel {
     this.lookups = new Lru(capacity * 4);
   }
 
-  /** Starts listening for other processes' projections (PostgreSQL); SQLite has one process. */
-  async start(): Promise<void> {
-    if (this.db.kind !== "postgresql") return;
+  /**
+   * Starts watching for projections written by other processes: on PostgreSQL through NOTIFY (the
+   * listener reconnects if its connection drops, and everything is dropped meanwhile); on SQLite,
+   * where a command such as `verity reprocess` may rewrite the file while the server runs, by
+   * polling `PRAGMA data_version` (it changes when another connection commits) every `pollMs`.
+   */
+  async start(pollMs = 1000): Promise<void> {
+    this.stopped = false;
+    if (this.db.kind === "postgresql") return this.listen();
+    let seen = await this.dataVersion();
+    this.timer = setInterval(() => {
+      void this.dataVersion()
+        .then((version) => {
+          if (version !== seen) (seen = version), this.forget("all");
+        })
+        .catch(() => this.forget("all"));
+    }, pollMs);
+    this.timer.unref();
+  }
+
+  private async dataVersion(): Promise<number> {
+    const rows = await this.db.prisma.$queryRawUnsafe<{ data_version: number | bigint }[]>("PRAGMA data_version");
+    return Number(rows[0]?.data_version ?? 0);
+  }
+
+  private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.db.url });
-    await client.connect();
+    const lost = () => {
+      // Notifications may have been missed: nothing cached can be trusted; listen again shortly.
+      this.forget("all");
+      client.removeAllListeners();
+      void client.end().catch(() => undefined);
+      if (!this.stopped) setTimeout(() => void this.listen().catch(lost), 1000).unref();
+    };
     client.on("notification", (msg) => {
       if (msg.channel !== CHANNEL) return;
       const users = msg.payload === undefined || msg.payload === "*" ? "all" : (JSON.parse(msg.payload) as string[]);
       this.forget(users);
     });
-    // A dropped connection must not take the process down; reads then stay as cached until the
-    // next local projection, so drop everything to be safe.
-    client.on("error", () => this.forget("all"));
+    client.on("error", lost);
+    await client.connect();
     await client.query(`LISTEN ${CHANNEL}`);
     this.unlisten = async () => {
+      client.removeAllListeners();
       await client.end().catch(() => undefined);
     };
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
     await this.unlisten?.();
   }
 
@@ -123,9 +157,7 @@ export class ReadModel {
     const known = this.lookups.get(id);
     if (known !== undefined) return (this.hits++, known);
     const generation = this.generation;
-    const identities = await this.db.prisma.userIdentity.findMany({ where: { value: id, kind: { in: ["app", "customer"] } }, select: { userId: true, kind: true } });
-    const byApp = identities.find((i) => i.kind === "app") ?? identities[0];
-    const userId = byApp?.userId ?? (await this.db.prisma.user.findUnique({ where: { id }, select: { id: true } }))?.id ?? null;
+    const userId = await findUserId(this.db, id);
     this.loads += 1;
     // Unknown ids are remembered too: a user can only appear through a projection, which clears them.
     if (generation === this.generation) this.lookups.set(id, userId);
@@ -155,15 +187,23 @@ export class ReadModel {
    * at most once per key every KEY_TTL_MS: a new key works at once, a revoked one stops within that.
    */
   async principal(header: string | undefined, hash: (key: string) => string): Promise<Principal | null> {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-    if (!match) return null;
-    const digest = hash(match[1]!);
+    const token = bearerToken(header);
+    if (token === null) return null;
+    const digest = hash(token);
     const cached = this.keys.get(digest);
     const now = this.now();
     if (cached !== undefined && cached.until > now) return cached.principal;
-    const row = await this.db.prisma.apiKey.findUnique({ where: { hash: digest } });
-    const principal: Principal | null = row === null ? null : { keyId: row.id, scopes: new Set(row.scopes.split(",").filter(isScope)) };
+    const principal = await principalByHash(this.db, digest);
     this.keys.set(digest, { principal, until: now + KEY_TTL_MS });
     return principal;
   }
 }
+
+/** The token of an `Authorization: Bearer …` header, or null. */
+export const bearerToken = (header: string | undefined): string | null => /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1] ?? null;
+
+/** The principal of the key stored with this hash, or null. */
+export const principalByHash = async (db: Database, hash: string): Promise<Principal | null> => {
+  const row = await db.prisma.apiKey.findUnique({ where: { hash } });
+  return row === null ? null : { keyId: row.id, scopes: new Set(row.scopes.split(",").filter(isScope)) };
+};

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { entitlementsAt } from "../../src/domain/entitlements.js";
 import { createApiKey, hashKey, revokeApiKey } from "../../src/server/auth.js";
-import type { Database } from "../../src/store/database.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
 import { Projector } from "../../src/store/projector.js";
 import { KEY_TTL_MS, ReadModel } from "../../src/store/read-model.js";
 import { findUserId, liveGrants, primarySubscription, userEntitlements, userSubscriptions } from "../../src/store/reads.js";
@@ -83,6 +83,34 @@ describe.each(KINDS)("read model on %s", (kind) => {
     expect(await reads.findUser("user_rm_new")).toBeNull();
     await ingest([stripeEvent({ id: "evt_rm_3", type: "customer.created", created: 1_735_689_800, object: customer({ id: "cus_rm_new", metadata: { user_id: "user_rm_new" } }) })]);
     expect(await reads.findUser("user_rm_new")).toBe(await findUserId(db, "user_rm_new"));
+  });
+
+  it.skipIf(kind !== "sqlite")("notices a projection another connection commits to the SQLite file (verity reprocess while serving)", async () => {
+    const created = (id: string, email: string, at: number) =>
+      stripeEvent({ id, type: id.endsWith("1") ? "customer.created" : "customer.updated", created: at, object: customer({ id: "cus_ext", email, metadata: { user_id: "user_ext" } }) });
+    await ingest([created("evt_ext_1", "one@example.com", 1_735_689_600)]);
+    const watching = new ReadModel(db, 50);
+    await watching.start(20);
+    try {
+      const userId = (await watching.findUser("user_ext"))!;
+      expect((await watching.user(userId))!.user.email).toBe("one@example.com");
+      // Another connection to the same file (another process, in effect) projects a change.
+      const other = await openDatabase(db.url);
+      try {
+        const r = await appendStripeEvent(other, created("evt_ext_2", "two@example.com", 1_735_689_700), Date.now());
+        await new Projector(other, testCatalog).project(r.seq);
+      } finally {
+        await other.close();
+      }
+      let email: string | null | undefined;
+      for (let i = 0; i < 100 && email !== "two@example.com"; i++) {
+        email = (await watching.user(userId))?.user.email;
+        if (email !== "two@example.com") await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(email).toBe("two@example.com");
+    } finally {
+      await watching.stop();
+    }
   });
 
   it("accepts a new key at once and refuses a revoked one within the key TTL", async () => {
