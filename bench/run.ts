@@ -9,7 +9,7 @@
 //            against a bare Node http server answering the same body (bench/reads.ts)
 //   convergence  webhook answer → graphql-sse subscriber at steady rates, against a server process
 //            (bench/convergence.ts)
-//   history  one more event for a user with 10, 100 and 1,000 prior events (bench/history.ts)
+//   history  one more event for a user with 10, 1,000 and 10,000 prior events (bench/history.ts)
 //   webhooks signed Stripe webhooks under load from autocannon against `verity serve` in its own
 //            process, against a bare better-sqlite3 loop of durable appends (bench/webhooks.ts)
 // Results are also written to bench/results.json.

@@ -4,8 +4,8 @@
 // projection rows; neither side keeps its own copy. No database here.
 import type { Catalog, FeatureSpec } from "../domain/catalog.js";
 import { grantsFor, type Grant } from "../domain/entitlements.js";
-import { parseKey } from "../domain/identity.js";
-import { ordersOf, subscriptionsOf, type State, type Transition } from "../domain/state.js";
+import { parseKey, type IdentityKey } from "../domain/identity.js";
+import { ordersOf, subscriptionsOf, type Order, type State, type Subscription, type Transition, type User } from "../domain/state.js";
 
 export type ProjectedUser = { id: string; appUserId: string | null; email: string | null; status: string; createdAt: Date };
 export type ProjectedIdentity = { key: string; userId: string; kind: string; provider: string | null; value: string };
@@ -184,7 +184,7 @@ export const toGrant = (row: ProjectedGrant): Grant => ({
 });
 
 /** Absorbed users' transitions belong to the user that absorbed them. */
-const finalOwner = (transitions: readonly Transition[], state: State) => {
+export const finalOwner = (transitions: readonly Transition[], state: State) => {
   const absorbedBy = new Map<string, string>();
   for (const t of transitions) if (t.entity === "user" && t.field === "merged" && t.from !== null) absorbedBy.set(t.from, t.entityId);
   return (userId: string): string => {
@@ -194,6 +194,66 @@ const finalOwner = (transitions: readonly Transition[], state: State) => {
   };
 };
 
+export const userRow = (u: User): ProjectedUser => ({ id: u.id, appUserId: u.appUserId, email: u.email, status: u.status, createdAt: new Date(u.createdAt) });
+
+export const identityRow = (key: IdentityKey, userId: string): ProjectedIdentity => ({ key, userId, ...parseKey(key) });
+
+export const subscriptionRow = (s: Subscription): ProjectedSubscription => ({
+  id: s.id,
+  provider: s.provider,
+  providerId: s.providerId,
+  userId: s.userId,
+  plan: s.plan,
+  priceIds: s.priceIds.join(","),
+  status: s.status,
+  providerStatus: s.providerStatus,
+  cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+  currentPeriodStart: date(s.currentPeriodStart),
+  currentPeriodEnd: date(s.currentPeriodEnd),
+  canceledAt: date(s.canceledAt),
+  startedAt: date(s.startedAt),
+  endedAt: date(s.endedAt),
+  trialStart: date(s.trialStart),
+  trialEnd: date(s.trialEnd),
+  pastDueSince: date(s.pastDueSince),
+  updatedAt: new Date(s.updatedAt),
+});
+
+export const orderRow = (o: Order): ProjectedOrder => ({
+  id: o.id,
+  provider: o.provider,
+  providerId: o.providerId,
+  userId: o.userId,
+  kind: o.kind,
+  plan: o.plan,
+  priceIds: o.priceIds.join(","),
+  subscriptionId: o.subscriptionId,
+  status: o.status,
+  amount: o.amount,
+  amountRefunded: o.amountRefunded,
+  currency: o.currency,
+  paidAt: new Date(o.paidAt),
+});
+
+/** The entitlement rows of one user of `state`. */
+export const grantRowsOf = (state: State, userId: string, catalog: Catalog): ProjectedGrant[] =>
+  grantsFor(userId, subscriptionsOf(state, userId), ordersOf(state, userId), catalog).map(grantRow);
+
+/**
+ * Transition rows for `transitions` (in fold order), each numbered after the ones its final owner
+ * already has: `next(userId)` is that owner's first free ordinal.
+ */
+export const transitionRows = (transitions: readonly Transition[], state: State, next: (userId: string) => number = () => 0): ProjectedTransition[] => {
+  const owner = finalOwner(transitions, state);
+  const ordinals = new Map<string, number>();
+  return transitions.map((t) => {
+    const userId = owner(t.userId);
+    const ordinal = ordinals.get(userId) ?? next(userId);
+    ordinals.set(userId, ordinal + 1);
+    return { id: `${userId}:${ordinal}`, userId, ordinal, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: new Date(t.at) };
+  });
+};
+
 /**
  * The projection rows of a fold's result (`state` and its `transitions`, in fold order), with the
  * grants the catalog gives each user. Rows come in the state's order; transitions are numbered per
@@ -201,52 +261,12 @@ const finalOwner = (transitions: readonly Transition[], state: State) => {
  */
 export const projectionRows = (state: State, transitions: readonly Transition[], catalog: Catalog): ProjectionRows => {
   const users = Object.values(state.users);
-  const owner = finalOwner(transitions, state);
-  const ordinals = new Map<string, number>();
   return {
-    users: users.map((u) => ({ id: u.id, appUserId: u.appUserId, email: u.email, status: u.status, createdAt: new Date(u.createdAt) })),
-    identities: users.flatMap((u) => u.keys.map((key) => ({ key, userId: u.id, ...parseKey(key) }))),
-    subscriptions: Object.values(state.subscriptions).map((s) => ({
-      id: s.id,
-      provider: s.provider,
-      providerId: s.providerId,
-      userId: s.userId,
-      plan: s.plan,
-      priceIds: s.priceIds.join(","),
-      status: s.status,
-      providerStatus: s.providerStatus,
-      cancelAtPeriodEnd: s.cancelAtPeriodEnd,
-      currentPeriodStart: date(s.currentPeriodStart),
-      currentPeriodEnd: date(s.currentPeriodEnd),
-      canceledAt: date(s.canceledAt),
-      startedAt: date(s.startedAt),
-      endedAt: date(s.endedAt),
-      trialStart: date(s.trialStart),
-      trialEnd: date(s.trialEnd),
-      pastDueSince: date(s.pastDueSince),
-      updatedAt: new Date(s.updatedAt),
-    })),
-    orders: Object.values(state.orders).map((o) => ({
-      id: o.id,
-      provider: o.provider,
-      providerId: o.providerId,
-      userId: o.userId,
-      kind: o.kind,
-      plan: o.plan,
-      priceIds: o.priceIds.join(","),
-      subscriptionId: o.subscriptionId,
-      status: o.status,
-      amount: o.amount,
-      amountRefunded: o.amountRefunded,
-      currency: o.currency,
-      paidAt: new Date(o.paidAt),
-    })),
-    grants: users.flatMap((u) => grantsFor(u.id, subscriptionsOf(state, u.id), ordersOf(state, u.id), catalog)).map(grantRow),
-    transitions: transitions.map((t) => {
-      const userId = owner(t.userId);
-      const ordinal = ordinals.get(userId) ?? 0;
-      ordinals.set(userId, ordinal + 1);
-      return { id: `${userId}:${ordinal}`, userId, ordinal, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: new Date(t.at) };
-    }),
+    users: users.map(userRow),
+    identities: users.flatMap((u) => u.keys.map((key) => identityRow(key, u.id))),
+    subscriptions: Object.values(state.subscriptions).map(subscriptionRow),
+    orders: Object.values(state.orders).map(orderRow),
+    grants: users.flatMap((u) => grantRowsOf(state, u.id, catalog)),
+    transitions: transitionRows(transitions, state),
   };
 };

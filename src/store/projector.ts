@@ -1,40 +1,59 @@
 // Projects stored events into users, subscriptions, orders, entitlements and the transition log.
-// A new event re-derives the whole user it touches (the connected component of its identity keys)
-// from that user's events in canonical order, so a late or out-of-order event can never corrupt
-// state. Projections, the event→keys index and the checkpoint are written in one transaction.
+// Events are projected per connected component (the events whose identity keys connect; see
+// src/domain/components.ts). A component keeps its folded state and a watermark, the occurredAt of
+// its latest event: events strictly later than it (the common case) are folded onto that state
+// and only the rows they change are written, their transitions appended. An event at or before the
+// watermark (late, a same-instant tie) or one that joins components re-derives them from all their
+// events in canonical order, so arrival order never changes the result. Rows, the event→keys
+// index, the components and the checkpoint are written in one transaction.
 import { createHash } from "node:crypto";
 import type { Catalog } from "../domain/catalog.js";
+import { connectedGroups, eventKeys } from "../domain/components.js";
 import type { NormalizedEvent } from "../domain/event.js";
 import { replayEvents } from "../domain/resolver.js";
-import type { State, Transition } from "../domain/state.js";
+import { initialState, type State, type Transition } from "../domain/state.js";
+import {
+  addComponentKeys,
+  componentHeads,
+  componentsOfKeys,
+  dropComponents,
+  eventSeqsOfComponents,
+  keysOfComponents,
+  newToken,
+  PendingStates,
+  savedState,
+  shouldSave,
+  stateCacheOf,
+  usersOfComponents,
+  writeComponent,
+  type CachedState,
+  type ComponentHead,
+} from "./components.js";
 import type { Database, Prisma } from "./database.js";
 import { toStoredEvent } from "./events.js";
 import { appendToFeed, gainedTransitions, type FeedTransition } from "./feed.js";
 import { normalizeStored } from "./normalize-stored.js";
-import { projectionRows } from "./projection-rows.js";
+import { grantRowsOf, identityRow, orderRow, projectionRows, subscriptionRow, transitionRows, userRow, type ProjectedTransition } from "./projection-rows.js";
 import { announceProjected } from "./read-model.js";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
-
-
-const keysOf = (event: NormalizedEvent): string[] => [...new Set(event.facts.flatMap((f) => f.keys))];
 
 /** Writes the projection rows of `state`; returns the transition rows written, in fold order. */
 const writeState = async (tx: Tx, state: State, transitions: readonly Transition[], catalog: Catalog): Promise<FeedTransition[]> => {
   const rows = projectionRows(state, transitions, catalog);
   if (rows.users.length === 0) return [];
-  await tx.user.createMany({ data: rows.users });
-  await tx.userIdentity.createMany({ data: rows.identities });
-  if (rows.subscriptions.length > 0) await tx.subscription.createMany({ data: rows.subscriptions });
-  if (rows.orders.length > 0) await tx.order.createMany({ data: rows.orders });
-  if (rows.grants.length > 0) await tx.entitlement.createMany({ data: rows.grants });
-  if (rows.transitions.length > 0) await tx.transition.createMany({ data: rows.transitions });
+  await inChunks(rows.users, (chunk) => tx.user.createMany({ data: chunk }));
+  await inChunks(rows.identities, (chunk) => tx.userIdentity.createMany({ data: chunk }));
+  await inChunks(rows.subscriptions, (chunk) => tx.subscription.createMany({ data: chunk }));
+  await inChunks(rows.orders, (chunk) => tx.order.createMany({ data: chunk }));
+  await inChunks(rows.grants, (chunk) => tx.entitlement.createMany({ data: chunk }));
+  await inChunks(rows.transitions, (chunk) => tx.transition.createMany({ data: chunk }));
   return rows.transitions;
 };
 
 /**
  * A database takes a bounded number of parameters per statement (Prisma splits the `in` lists of
- * reads itself, not those of deletes): writes over many ids go in chunks of this size.
+ * reads itself, not those of deletes and inserts): writes over many rows go in chunks of this size.
  */
 const CHUNK = 500;
 
@@ -46,89 +65,283 @@ const inChunks = async <T>(values: readonly T[], write: (chunk: T[]) => Promise<
 const deleteUsers = async (tx: Tx, userIds: readonly string[]): Promise<void> =>
   inChunks(userIds, (chunk) => tx.user.deleteMany({ where: { id: { in: chunk } } }));
 
-// On PostgreSQL, a projection holds this lock shared and locks each identity key of the component
-// it re-derives: projections of different users run at once, in any process; projections that share
-// a key take turns; a rebuild of everything holds it exclusively.
+// On PostgreSQL, a projection holds this lock shared and locks the identity keys of its events and
+// then the components they belong to: projections of different users run at once, in any process;
+// projections of one component take turns; a rebuild of everything holds it exclusively.
 const PROJECTION_LOCK = 4_242_002;
 // Feed rows are appended under this lock, held to commit, so feed seq order is commit order and a
 // subscriber paging by seq never passes a row that commits later with a smaller seq.
 const FEED_LOCK = 4_242_004;
 
-/** Locks these identity keys for the rest of the transaction (PostgreSQL), in one order to limit deadlocks. */
-type KeyLocker = (keys: readonly string[]) => Promise<void>;
+/** Locks names (identity keys, component ids) for the rest of the transaction (PostgreSQL), in one order to limit deadlocks. */
+type Locker = (names: readonly string[]) => Promise<void>;
 
-const noLocks: KeyLocker = async () => undefined;
+const noLocks: Locker = async () => undefined;
 
-const postgresKeyLocks =
-  (tx: Tx): KeyLocker =>
-  async (keys) => {
-    if (keys.length === 0) return;
+const postgresLocks =
+  (tx: Tx, seed: number): Locker =>
+  async (names) => {
+    if (names.length === 0) return;
     await tx.$queryRawUnsafe(
-      `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 4242))) FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
-      [...keys],
+      `SELECT count(pg_advisory_xact_lock(hashtextextended(k, ${seed}))) FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
+      [...names],
     );
   };
 
-/** `users`: the users the projection gives; `affected`: every user whose rows it rewrote or removed. */
-export type ProjectionResult = { readonly seqs: readonly number[]; readonly users: readonly string[]; readonly affected: readonly string[] };
+type Locks = { readonly keys: Locker; readonly components: Locker; readonly feed: () => Promise<void> };
+
+const NO_LOCKS: Locks = { keys: noLocks, components: noLocks, feed: async () => undefined };
+
+const postgresLocksOf = (tx: Tx): Locks => ({
+  keys: postgresLocks(tx, 4242),
+  components: postgresLocks(tx, 4243),
+  feed: async () => void (await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${FEED_LOCK})`)),
+});
+
+/**
+ * `users`: the users the projected components now hold; `affected`: every user whose rows it
+ * wrote or removed; `incremental` / `rederived`: how many of the events were folded onto a saved
+ * state and how many took a re-derivation of their component.
+ */
+export type ProjectionResult = {
+  readonly seqs: readonly number[];
+  readonly users: readonly string[];
+  readonly affected: readonly string[];
+  readonly incremental: number;
+  readonly rederived: number;
+};
 
 const EVENT_COLUMNS = { seq: true, provider: true, providerEventId: true, type: true, occurredAt: true, receivedAt: true, origin: true, rawBody: true } as const;
 
-/** The body of a projection, inside the caller's transaction (see projectEvents). */
-const projectWithin = async (tx: Tx, catalog: Catalog, seqs: readonly number[], lock: KeyLocker = noLocks): Promise<ProjectionResult> => {
-  const fresh = await tx.event.findMany({ where: { seq: { in: [...seqs] } }, select: EVENT_COLUMNS });
-  const normalized = new Map(fresh.map((r) => [r.seq, normalizeStored(toStoredEvent({ ...r, payload: null }), catalog)]));
-  // The whole connected component: users owning any key, their keys, events naming those keys,
-  // their keys in turn — until nothing new. (Two users with different app ids can share a key, so
-  // one hop is not enough.) On PostgreSQL each key is locked before the pass that reads through it,
-  // and the search ends only with a pass that found nothing new with every key already locked, so
-  // the component is read as the projections that held those keys left it.
-  const keys = new Set([...normalized.values()].flatMap(keysOf));
-  const locked = new Set<string>();
-  const owners = new Set<string>();
-  for (let grew = true; grew; ) {
-    grew = false;
-    const unlocked = lock === noLocks ? [] : [...keys].filter((k) => !locked.has(k));
-    if (unlocked.length > 0) {
-      await lock(unlocked);
-      for (const k of unlocked) locked.add(k);
+type EventRow = { seq: number; provider: string; providerEventId: string; type: string; occurredAt: Date; receivedAt: Date; origin: string; rawBody: Uint8Array };
+
+type Projected = { readonly seq: number; readonly event: NormalizedEvent; readonly keys: readonly string[] };
+
+const projected = (row: EventRow, catalog: Catalog): Projected => {
+  const event = normalizeStored(toStoredEvent({ ...row, payload: null }), catalog);
+  return { seq: row.seq, event, keys: eventKeys(event) };
+};
+
+type Options = {
+  readonly locks: Locks;
+  readonly states: PendingStates;
+  /** Whether new transitions go to the live feed (a rebuild appends what it gained at the end). */
+  readonly feed: boolean;
+};
+
+/** What a component's projection changed, for the result and the cache. */
+type Outcome = {
+  readonly users: readonly string[];
+  readonly affected: readonly string[];
+  readonly incremental: boolean;
+  readonly cached: readonly [string, CachedState];
+};
+
+const maxAt = (events: readonly Projected[], from = -Infinity): number => events.reduce((m, p) => Math.max(m, p.event.occurredAt), from);
+
+/** The smallest: component ids are keys, and a merged component keeps the smallest of their ids. */
+const smallest = (values: Iterable<string>): string => [...values].reduce((a, b) => (b < a ? b : a));
+
+const save = (state: State): string => JSON.stringify(state);
+
+/**
+ * Folds `group` (events strictly later than the component's watermark) onto the component's state
+ * and writes only what changed. Returns null when the fold merged users (their transitions are
+ * renumbered under the absorbing user): the caller re-derives instead.
+ */
+const foldOnto = async (tx: Tx, catalog: Catalog, head: ComponentHead | undefined, base: CachedState | null, group: readonly Projected[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome | null> => {
+  const before = base?.state ?? initialState();
+  const { state, transitions } = replayEvents(catalog, group.map((p) => p.event), before);
+  if (transitions.some((t) => t.entity === "user" && t.field === "merged") || transitions.some((t) => state.users[t.userId] === undefined)) return null;
+
+  // Records the fold replaced are the ones it changed (it never writes into a record it keeps).
+  const touched = new Set<string>();
+  const createdUsers = [];
+  const updatedUsers = [];
+  const identities = [];
+  for (const [id, user] of Object.entries(state.users)) {
+    const was = before.users[id];
+    if (was === user) continue;
+    touched.add(id);
+    if (was === undefined) createdUsers.push(userRow(user));
+    else updatedUsers.push(userRow(user));
+    // Keys are only ever appended to a user (outside merges).
+    const held = was?.keys.length ?? 0;
+    if (held > 0 && user.keys[held - 1] !== was!.keys[held - 1]) return null;
+    for (const key of user.keys.slice(held)) identities.push(identityRow(key, id));
+  }
+  if (Object.keys(before.users).some((id) => state.users[id] === undefined)) return null;
+  const changed = <T extends { readonly userId: string }>(now: Readonly<Record<string, T>>, was: Readonly<Record<string, T>>): { created: T[]; updated: T[] } => {
+    const created: T[] = [];
+    const updated: T[] = [];
+    for (const [id, row] of Object.entries(now)) {
+      const old = was[id];
+      if (old === row) continue;
+      touched.add(row.userId);
+      if (old === undefined) created.push(row);
+      else (updated.push(row), touched.add(old.userId));
     }
-    for (const r of await tx.userIdentity.findMany({ where: { key: { in: [...keys] } }, select: { userId: true } })) {
-      if (!owners.has(r.userId)) (owners.add(r.userId), (grew = true));
+    return { created, updated };
+  };
+  const subscriptions = changed(state.subscriptions, before.subscriptions);
+  const orders = changed(state.orders, before.orders);
+  for (const t of transitions) touched.add(t.userId);
+
+  if (createdUsers.length > 0) await tx.user.createMany({ data: createdUsers });
+  for (const u of updatedUsers) await tx.user.update({ where: { id: u.id }, data: u });
+  await inChunks(identities, (chunk) => tx.userIdentity.createMany({ data: chunk }));
+  await inChunks(subscriptions.created.map(subscriptionRow), (chunk) => tx.subscription.createMany({ data: chunk }));
+  for (const s of subscriptions.updated.map(subscriptionRow)) await tx.subscription.update({ where: { id: s.id }, data: s });
+  await inChunks(orders.created.map(orderRow), (chunk) => tx.order.createMany({ data: chunk }));
+  for (const o of orders.updated.map(orderRow)) await tx.order.update({ where: { id: o.id }, data: o });
+
+  // Grants are derived from a user's subscriptions and orders: only touched users' can differ.
+  const dropped: string[] = [];
+  const added = [];
+  for (const userId of touched) {
+    if (state.users[userId] === undefined) continue;
+    const was = new Map(grantRowsOf(before, userId, catalog).map((g) => [g.id, JSON.stringify(g)]));
+    const now = grantRowsOf(state, userId, catalog);
+    for (const g of now) {
+      const old = was.get(g.id);
+      was.delete(g.id);
+      if (old === JSON.stringify(g)) continue;
+      if (old !== undefined) dropped.push(g.id);
+      added.push(g);
     }
-    for (const r of await tx.userIdentity.findMany({ where: { userId: { in: [...owners] } }, select: { key: true } })) keys.add(r.key);
-    const related = await tx.eventKey.findMany({ where: { key: { in: [...keys] } }, select: { eventSeq: true } });
-    const others = [...new Set(related.map((r) => r.eventSeq))].filter((seq) => !normalized.has(seq));
-    // Keys found in this pass are locked, and read through, in the next.
-    if (lock !== noLocks && [...keys].some((k) => !locked.has(k))) grew = true;
-    if (others.length === 0) continue;
-    grew = true;
-    for (const r of await tx.event.findMany({ where: { seq: { in: others } }, select: EVENT_COLUMNS })) {
-      const event = normalizeStored(toStoredEvent({ ...r, payload: null }), catalog);
-      normalized.set(r.seq, event);
-      for (const k of keysOf(event)) keys.add(k);
+    dropped.push(...was.keys());
+  }
+  await inChunks(dropped, (chunk) => tx.entitlement.deleteMany({ where: { id: { in: chunk } } }));
+  await inChunks(added, (chunk) => tx.entitlement.createMany({ data: chunk }));
+
+  // Transitions continue each owner's log where it stands.
+  if (transitions.length > 0) {
+    const owners = [...new Set(transitions.map((t) => t.userId))];
+    const last = await tx.transition.groupBy({ by: ["userId"], where: { userId: { in: owners } }, _max: { ordinal: true } });
+    const next = new Map(last.map((r) => [r.userId, (r._max.ordinal ?? -1) + 1]));
+    const rows = transitionRows(transitions, state, (userId) => next.get(userId) ?? 0);
+    await inChunks(rows, (chunk) => tx.transition.createMany({ data: chunk }));
+    if (options.feed) {
+      await options.locks.feed();
+      await appendToFeed(tx, rows);
     }
   }
 
-  const { state, transitions } = replayEvents(catalog, [...normalized.values()]);
+  const id = head?.id ?? smallest(group.flatMap((p) => p.keys));
+  const fresh = [...new Set(group.flatMap((p) => p.keys))].filter((k) => !known.has(k));
+  await addComponentKeys(tx, id, fresh);
+  const events = (head?.events ?? 0) + group.length;
+  const stateEvents = head?.stateEvents ?? 0;
+  const saved = base === null || shouldSave(base.savedSize, events, stateEvents) ? save(state) : null;
+  const token = newToken();
+  await writeComponent(tx, head !== undefined, { id, token, watermark: maxAt(group, head?.watermark), events, saved, stateEvents: saved === null ? stateEvents : events });
+  return {
+    users: Object.keys(state.users),
+    affected: [...touched],
+    incremental: true,
+    cached: [id, { token, catalog, state, savedSize: saved?.length ?? base?.savedSize ?? 0 }],
+  };
+};
 
-  const previous = await tx.transition.findMany({ where: { userId: { in: [...owners] } }, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] });
-  await deleteUsers(tx, [...owners]);
+/** Re-derives the components `heads` together with `group` from all their events, in canonical order. */
+const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[], group: readonly Projected[], options: Options): Promise<Outcome> => {
+  const ids = heads.map((h) => h.id);
+  const ours = new Set(group.map((p) => p.seq));
+  const seqs = (await eventSeqsOfComponents(tx, ids)).filter((seq) => !ours.has(seq));
+  const events = [...group];
+  for (let i = 0; i < seqs.length; i += CHUNK) {
+    for (const row of await tx.event.findMany({ where: { seq: { in: seqs.slice(i, i + CHUNK) } }, select: EVENT_COLUMNS })) events.push(projected(row, catalog));
+  }
+  const { state, transitions } = replayEvents(catalog, events.map((p) => p.event));
+
+  const owners = await usersOfComponents(tx, ids);
+  const previous = options.feed ? await tx.transition.findMany({ where: { userId: { in: owners } }, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] }) : [];
+  await deleteUsers(tx, owners);
   const written = await writeState(tx, state, transitions, catalog);
   const gained = gainedTransitions(previous, written);
-  if (gained.length > 0 && lock !== noLocks) await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${FEED_LOCK})`);
-  await appendToFeed(tx, gained);
-  // Events already projected keep their key index and checkpoint row; only new ones get them.
-  const done = new Set((await tx.projectedEvent.findMany({ where: { seq: { in: [...normalized.keys()] } }, select: { seq: true } })).map((r) => r.seq));
-  const added = [...normalized.keys()].filter((seq) => !done.has(seq)).sort((a, b) => a - b);
-  const eventKeys = added.flatMap((seq) => keysOf(normalized.get(seq)!).map((key) => ({ eventSeq: seq, key })));
-  if (eventKeys.length > 0) {
-    await inChunks(added, (chunk) => tx.eventKey.deleteMany({ where: { eventSeq: { in: chunk } } }));
-    await tx.eventKey.createMany({ data: eventKeys });
+  if (options.feed && gained.length > 0) {
+    await options.locks.feed();
+    await appendToFeed(tx, gained);
   }
-  if (added.length > 0) await tx.projectedEvent.createMany({ data: added.map((seq) => ({ seq, projectedAt: new Date() })) });
+
+  const keys = new Set([...(await keysOfComponents(tx, ids)), ...events.flatMap((p) => p.keys)]);
+  const id = smallest(keys);
+  await dropComponents(tx, ids);
+  await addComponentKeys(tx, id, [...keys]);
+  const token = newToken();
+  const saved = save(state);
+  await writeComponent(tx, false, { id, token, watermark: maxAt(events), events: events.length, saved, stateEvents: events.length });
+  options.states.forget(ids);
   const users = Object.keys(state.users);
-  return { seqs: [...normalized.keys()].sort((a, b) => a - b), users, affected: [...new Set([...owners, ...users])] };
+  return { users, affected: [...new Set([...owners, ...users])], incremental: false, cached: [id, { token, catalog, state, savedSize: saved.length }] };
+};
+
+/** Projects one group of connected events: onto the saved state when it can, else by re-deriving. */
+const projectGroup = async (tx: Tx, catalog: Catalog, group: readonly Projected[], componentIds: readonly string[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome> => {
+  const heads = await componentHeads(tx, componentIds);
+  const earliest = group.reduce((m, p) => Math.min(m, p.event.occurredAt), Infinity);
+  const [head] = heads;
+  if (heads.length <= 1 && (head === undefined || earliest > head.watermark)) {
+    let base: CachedState | null = null;
+    if (head !== undefined) {
+      base = options.states.get(head.id, head.token, catalog) ?? null;
+      if (base === null) {
+        const saved = await savedState(tx, head);
+        if (saved !== null) base = { token: head.token, catalog, state: saved.state, savedSize: saved.size };
+      }
+    }
+    if (head === undefined || base !== null) {
+      const outcome = await foldOnto(tx, catalog, head, base, group, known, options);
+      if (outcome !== null) return outcome;
+    }
+  }
+  return rederive(tx, catalog, heads, group, options);
+};
+
+/** Locks the batch's keys, then the components they belong to, until no key has moved to another component. */
+const lockedComponents = async (tx: Tx, keys: readonly string[], locks: Locks): Promise<Map<string, string>> => {
+  await locks.keys(keys);
+  const locked = new Set<string>();
+  for (;;) {
+    const found = await componentsOfKeys(tx, keys);
+    const unlocked = [...new Set(found.values())].filter((id) => !locked.has(id));
+    if (unlocked.length === 0 || locks.components === noLocks) return found;
+    await locks.components(unlocked);
+    for (const id of unlocked) locked.add(id);
+  }
+};
+
+/** The body of a projection of stored events, inside the caller's transaction (see projectEvents). */
+const projectWithin = async (tx: Tx, catalog: Catalog, rows: readonly EventRow[], options: Options): Promise<ProjectionResult> => {
+  const done = new Set((await tx.projectedEvent.findMany({ where: { seq: { in: rows.map((r) => r.seq) } }, select: { seq: true } })).map((r) => r.seq));
+  const batch = rows.filter((r) => !done.has(r.seq)).map((r) => projected(r, catalog));
+  const keys = [...new Set(batch.flatMap((p) => p.keys))].sort();
+  const known = await lockedComponents(tx, keys, options.locks);
+
+  // Events that share a key, or whose keys belong to one component, are projected together.
+  const groups = connectedGroups(batch.map((p) => [...p.keys, ...p.keys.flatMap((k) => (known.has(k) ? [`\u0000${known.get(k)!}`] : []))]));
+  const users = new Set<string>();
+  const affected = new Set<string>();
+  let incremental = 0;
+  let rederived = 0;
+  for (const indices of groups) {
+    const group = indices.map((i) => batch[i]!);
+    // An event that names no identity changes nothing (the resolver skips it).
+    if (group[0]!.keys.length === 0) continue;
+    const componentIds = [...new Set(group.flatMap((p) => p.keys.flatMap((k) => (known.has(k) ? [known.get(k)!] : []))))].sort();
+    const outcome = await projectGroup(tx, catalog, group, componentIds, known, options);
+    for (const u of outcome.users) users.add(u);
+    for (const u of outcome.affected) affected.add(u);
+    options.states.set(...outcome.cached);
+    if (outcome.incremental) incremental += group.length;
+    else rederived += group.length;
+  }
+
+  const eventKeysRows = batch.flatMap((p) => p.keys.map((key) => ({ eventSeq: p.seq, key })));
+  await inChunks(eventKeysRows, (chunk) => tx.eventKey.createMany({ data: chunk }));
+  const now = new Date();
+  await inChunks(batch, (chunk) => tx.projectedEvent.createMany({ data: chunk.map((p) => ({ seq: p.seq, projectedAt: now })) }));
+  return { seqs: batch.map((p) => p.seq).sort((a, b) => a - b), users: [...users], affected: [...affected], incremental, rederived };
 };
 
 const TX_OPTIONS = { maxWait: 30_000, timeout: 300_000 };
@@ -136,18 +349,24 @@ const TX_OPTIONS = { maxWait: 30_000, timeout: 300_000 };
 const isDeadlock = (e: unknown): boolean => /deadlock detected|40P01/.test(String((e as Error | null)?.message ?? "")) || (e as { code?: string } | null)?.code === "40P01";
 
 /**
- * Re-derives the users that the events `seqs` touch, in one transaction with the checkpoint:
- * finds every event of those users (through the identity keys they share), folds them in
- * canonical order, and replaces the users' projections with the result.
+ * Projects the events `seqs` (those not projected yet), in one transaction with the checkpoint:
+ * each connected group of them is folded onto its component's saved state, or its components are
+ * re-derived from all their events (see the top of this file).
  */
 export const projectEvents = async (db: Database, catalog: Catalog, seqs: readonly number[]): Promise<ProjectionResult> => {
-  const attempt = () =>
-    db.prisma.$transaction(async (tx) => {
-      if (db.kind !== "postgresql") return projectWithin(tx, catalog, seqs);
-      await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock_shared(${PROJECTION_LOCK})`);
-      return projectWithin(tx, catalog, seqs, postgresKeyLocks(tx));
+  const shared = stateCacheOf(db);
+  const attempt = async () => {
+    const states = new PendingStates(shared);
+    const result = await db.prisma.$transaction(async (tx) => {
+      const locks = db.kind === "postgresql" ? postgresLocksOf(tx) : NO_LOCKS;
+      if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock_shared(${PROJECTION_LOCK})`);
+      const rows = await tx.event.findMany({ where: { seq: { in: [...seqs] } }, select: EVENT_COLUMNS, orderBy: { seq: "asc" } });
+      return projectWithin(tx, catalog, rows, { locks, states, feed: true });
     }, TX_OPTIONS);
-  // Two projections that discover each other's keys in opposite orders deadlock; PostgreSQL
+    states.publish();
+    return result;
+  };
+  // Two projections that reach each other's components in opposite orders deadlock; PostgreSQL
   // aborts one of them, which then runs again (and waits its turn).
   let result: ProjectionResult;
   for (let tries = 1; ; tries++) {
@@ -168,18 +387,36 @@ export const projectEvents = async (db: Database, catalog: Catalog, seqs: readon
  * the next start rebuilds them from the event store.
  * 2: Paddle, Lemon Squeezy and Creem events derive facts; a cancelAt beyond the period end ends
  *    access at cancelAt, not at the period end.
+ * 3: components and their folded states (Component, ComponentKey) are kept for incremental projection.
  */
-export const PROJECTION_VERSION = "2";
+export const PROJECTION_VERSION = "3";
 
 /** What the projections were derived with: the projection version and the plan catalog. */
 export const catalogFingerprint = (catalog: Catalog): string =>
   `${PROJECTION_VERSION}:${createHash("sha256").update(JSON.stringify(catalog)).digest("hex")}`;
 
+/** Events a rebuild reads and projects at a time. */
+const REBUILD_BATCH = 1_000;
+
+/** The next events in time order (then seq) after `after`: a rebuild folds mostly onto saved states. */
+const eventsInTimeOrder = (tx: Tx, after: { at: Date; seq: number } | null) =>
+  tx.event.findMany({
+    where: after === null ? {} : { OR: [{ occurredAt: { gt: after.at } }, { occurredAt: after.at, seq: { gt: after.seq } }] },
+    orderBy: [{ occurredAt: "asc" }, { seq: "asc" }],
+    take: REBUILD_BATCH,
+    select: EVENT_COLUMNS,
+  });
+
+const contentKey = (t: FeedTransition): string => [t.entity, t.entityId, t.field, t.from ?? "\u0000", t.to ?? "\u0000", t.cause, t.at.toISOString()].join("\u0001");
+
 /**
  * Rebuilds every projection from the event store, in one transaction (readers see the old state or
- * the new, never a half-built one), and records the catalog they were derived with. `observe` runs
- * inside that transaction, just before the rebuild and just after it. Returns how many events were
- * re-derived and how many users they gave.
+ * the new, never a half-built one), and records the catalog they were derived with. Events are read
+ * in batches in time order and projected as they would have been had they arrived in that order,
+ * so memory holds a batch and the folded states of the components it touches (an LRU), not the
+ * store. The feed gets the transitions the old logs did not hold. `observe` runs inside that
+ * transaction, just before the rebuild and just after it. Returns how many events were re-derived
+ * and how many users they gave.
  */
 export const rebuildProjections = async (
   db: Database,
@@ -190,19 +427,52 @@ export const rebuildProjections = async (
   const rebuilt = await db.prisma.$transaction(async (tx) => {
     if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
     await observe.before?.(tx);
-    // Re-deriving every event replaces every user that owns a key (so the feed gets only what
-    // changed); users no event derives any more are removed after.
+    // What the old logs hold, as a multiset of contents (a rebuild renumbers, and may move, them).
+    const held = new Map<string, number>();
+    for (let cursor: string | undefined; ; ) {
+      const page = await tx.transition.findMany({ orderBy: { id: "asc" }, take: 5_000, ...(cursor === undefined ? {} : { cursor: { id: cursor }, skip: 1 }) });
+      for (const t of page) held.set(contentKey(t), (held.get(contentKey(t)) ?? 0) + 1);
+      if (page.length < 5_000) break;
+      cursor = page.at(-1)!.id;
+    }
+    await tx.user.deleteMany({});
+    await tx.componentKey.deleteMany({});
+    await tx.component.deleteMany({});
     await tx.eventKey.deleteMany({});
     await tx.projectedEvent.deleteMany({});
-    const seqs = (await tx.event.findMany({ select: { seq: true }, orderBy: { seq: "asc" } })).map((r) => r.seq);
-    const derived = seqs.length > 0 ? (await projectWithin(tx, catalog, seqs)).users : [];
-    const kept = new Set(derived);
-    const gone = (await tx.user.findMany({ select: { id: true } })).map((u) => u.id).filter((id) => !kept.has(id));
-    await deleteUsers(tx, gone);
+
+    const states = new PendingStates(null, 10_000);
+    let events = 0;
+    for (let after: { at: Date; seq: number } | null = null; ; ) {
+      const rows = await eventsInTimeOrder(tx, after);
+      if (rows.length === 0) break;
+      await projectWithin(tx, catalog, rows, { locks: NO_LOCKS, states, feed: false });
+      events += rows.length;
+      after = { at: rows.at(-1)!.occurredAt, seq: rows.at(-1)!.seq };
+    }
+
+    // The feed gets what the rebuilt logs hold and the old ones did not, per user in log order.
+    for (let cursor: { userId: string; ordinal: number } | null = null; ; ) {
+      const page: ProjectedTransition[] = await tx.transition.findMany({
+        where: cursor === null ? {} : { OR: [{ userId: { gt: cursor.userId } }, { userId: cursor.userId, ordinal: { gt: cursor.ordinal } }] },
+        orderBy: [{ userId: "asc" }, { ordinal: "asc" }],
+        take: 5_000,
+      });
+      const gained = page.filter((t) => {
+        const n = held.get(contentKey(t)) ?? 0;
+        if (n > 0) held.set(contentKey(t), n - 1);
+        return n === 0;
+      });
+      await inChunks(gained, (chunk) => appendToFeed(tx, chunk));
+      if (page.length < 5_000) break;
+      cursor = { userId: page.at(-1)!.userId, ordinal: page.at(-1)!.ordinal };
+    }
     await tx.projectionMeta.upsert({ where: { key: "derivedWith" }, create: { key: "derivedWith", value: wanted }, update: { value: wanted } });
     await observe.after?.(tx);
-    return { events: seqs.length, users: derived.length };
+    return { events, users: await tx.user.count() };
   }, TX_OPTIONS);
+  // Every component got a new token: cached states are stale anyway; drop them to free the memory.
+  stateCacheOf(db).clear();
   await announceProjected(db, "all");
   return rebuilt;
 };

@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalOrder } from "../../src/domain/canonical-order.js";
+import { componentsOf } from "../../src/domain/components.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import { appUserKey, customerKey } from "../../src/domain/identity.js";
 import { foldFacts, replayEvents, type Step } from "../../src/domain/resolver.js";
@@ -21,31 +22,6 @@ const normalizeAll = (events: readonly StripeEvent[]): NormalizedEvent[] =>
   events.map((e) => normalizeStripeEvent(asStoredInput(e), options));
 
 const ids = (events: readonly NormalizedEvent[]): string[] => events.map((e) => e.eventId);
-
-/** The events' identity keys, joined transitively: each component is what the store re-derives at once. */
-const components = (events: readonly NormalizedEvent[]): NormalizedEvent[][] => {
-  const parent = new Map<string, string>();
-  const find = (k: string): string => {
-    let root = k;
-    while (parent.get(root) !== root) root = parent.get(root) ?? root;
-    parent.set(k, root);
-    return root;
-  };
-  const keysOf = (e: NormalizedEvent) => [...new Set(e.facts.flatMap((f) => f.keys))];
-  for (const e of events) {
-    const keys = keysOf(e);
-    for (const k of keys) if (!parent.has(k)) parent.set(k, k);
-    for (const k of keys.slice(1)) parent.set(find(k), find(keys[0]!));
-  }
-  const groups = new Map<string, NormalizedEvent[]>();
-  for (const e of events) {
-    const first = keysOf(e)[0];
-    if (first === undefined) continue;
-    const root = find(first);
-    groups.set(root, [...(groups.get(root) ?? []), e]);
-  }
-  return [...groups.values()];
-};
 
 const pick = <T>(rows: Readonly<Record<string, T>>, keep: (id: string, row: T) => boolean): Record<string, T> =>
   Object.fromEntries(Object.entries(rows).filter(([id, row]) => keep(id, row)));
@@ -111,7 +87,7 @@ describe("determinism over generated Stripe histories", () => {
       fc.property(arbHistory, (history) => {
         const events = normalizeAll(history.events);
         const global = replayEvents(testCatalog, events);
-        for (const component of components(events)) {
+        for (const component of componentsOf(events)) {
           const local = replayEvents(testCatalog, component);
           const userIds = new Set([...Object.keys(local.state.users), ...local.transitions.map((t) => t.userId)]);
           const mine = (_: string, row: { readonly userId: string }) => userIds.has(row.userId);

@@ -1,0 +1,222 @@
+// Connected components as the store keeps them (Component, ComponentKey) and their folded states:
+// saved in the database and cached in memory, so an event later than every event of its component
+// is folded onto the state instead of re-deriving the component from all its events. A state is
+// current when its token is the component's: every projection of the component gives it a new one,
+// so a state cached by one process is never used after another process (or a rebuild) changed it.
+import { randomUUID } from "node:crypto";
+import type { Catalog } from "../domain/catalog.js";
+import type { State } from "../domain/state.js";
+import type { Database, Prisma as Client } from "./database.js";
+import { Prisma } from "./generated/postgresql/client.js";
+
+type Tx = Parameters<Parameters<Client["$transaction"]>[0]>[0];
+
+export type ComponentHead = {
+  readonly id: string;
+  readonly token: string;
+  /** occurredAt (ms) of the latest event folded in. */
+  readonly watermark: number;
+  readonly events: number;
+  readonly stateToken: string | null;
+  readonly stateEvents: number;
+};
+
+/** A folded state as cached: current while `token` is its component's token. */
+export type CachedState = { readonly token: string; readonly catalog: Catalog; readonly state: State; readonly savedSize: number };
+
+/**
+ * Folded states by component id, least recently used dropped first. A dropped state is read back
+ * from the database when it was saved as of the current token, else the component is re-derived.
+ */
+export class StateCache {
+  private readonly entries = new Map<string, CachedState>();
+
+  constructor(private readonly limit: number) {}
+
+  get(id: string, token: string, catalog: Catalog): CachedState | undefined {
+    const entry = this.entries.get(id);
+    if (entry === undefined || entry.token !== token || entry.catalog !== catalog) return undefined;
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    return entry;
+  }
+
+  set(id: string, entry: CachedState): void {
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.limit) break;
+      this.entries.delete(oldest);
+    }
+  }
+
+  delete(id: string): void {
+    this.entries.delete(id);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Least recently used first. */
+  all(): (readonly [string, CachedState])[] {
+    return [...this.entries];
+  }
+}
+
+/** How many components' states a process keeps in memory (VERITY_STATE_CACHE; each is what its users hold). */
+const CACHE_LIMIT = Number(process.env.VERITY_STATE_CACHE ?? 10_000) || 10_000;
+
+const caches = new WeakMap<Database, StateCache>();
+
+/** This process's cache of folded states for `db`. */
+export const stateCacheOf = (db: Database): StateCache => {
+  let cache = caches.get(db);
+  if (cache === undefined) caches.set(db, (cache = new StateCache(CACHE_LIMIT)));
+  return cache;
+};
+
+/**
+ * The states a transaction folded, kept apart until it commits (a rolled-back projection must not
+ * leave its states in the cache); reads see them first, then the shared cache.
+ */
+export class PendingStates {
+  private readonly pending: StateCache;
+
+  constructor(
+    private readonly shared: StateCache | null,
+    limit = 1_000,
+  ) {
+    this.pending = new StateCache(limit);
+  }
+
+  get(id: string, token: string, catalog: Catalog): CachedState | undefined {
+    return this.pending.get(id, token, catalog) ?? this.shared?.get(id, token, catalog);
+  }
+
+  set(id: string, entry: CachedState): void {
+    this.pending.set(id, entry);
+  }
+
+  /** Components merged into another: their states are gone. */
+  forget(ids: readonly string[]): void {
+    for (const id of ids) this.pending.delete(id);
+    this.forgotten.push(...ids);
+  }
+
+  private readonly forgotten: string[] = [];
+
+  /** After commit: the shared cache takes what this transaction folded. */
+  publish(): void {
+    if (this.shared === null) return;
+    for (const id of this.forgotten) this.shared.delete(id);
+    for (const [id, entry] of this.pending.all()) this.shared.set(id, entry);
+  }
+}
+
+export const newToken = (): string => randomUUID();
+
+/**
+ * When to save a state with the projection that folded it: always while it is small (the cost is
+ * that of the rows written anyway); once large, every SAVE_EVERY events, so a user with a big state
+ * does not rewrite it per event. A state not saved as of the current token is re-derived when it is
+ * not in memory (after a restart, or when another process projected the component last).
+ */
+const SMALL_STATE = 64 * 1024;
+const SAVE_EVERY = 64;
+
+export const shouldSave = (savedSize: number, events: number, stateEvents: number): boolean => savedSize <= SMALL_STATE || events - stateEvents >= SAVE_EVERY;
+
+const BATCH = 500;
+
+/** The components the keys belong to, by key. */
+export const componentsOfKeys = async (tx: Tx, keys: readonly string[]): Promise<Map<string, string>> => {
+  const found = new Map<string, string>();
+  for (let i = 0; i < keys.length; i += BATCH) {
+    for (const r of await tx.componentKey.findMany({ where: { key: { in: keys.slice(i, i + BATCH) } } })) found.set(r.key, r.componentId);
+  }
+  return found;
+};
+
+export const componentHeads = async (tx: Tx, ids: readonly string[]): Promise<ComponentHead[]> => {
+  if (ids.length === 0) return [];
+  const rows = await tx.component.findMany({
+    where: { id: { in: [...ids] } },
+    select: { id: true, token: true, watermark: true, events: true, stateToken: true, stateEvents: true },
+    orderBy: { id: "asc" },
+  });
+  return rows.map((r) => ({ ...r, watermark: r.watermark.getTime() }));
+};
+
+/** The saved state of a component, if it is current (saved as of the component's token). */
+export const savedState = async (tx: Tx, head: ComponentHead): Promise<{ state: State; size: number } | null> => {
+  if (head.stateToken !== head.token) return null;
+  const row = await tx.component.findUnique({ where: { id: head.id }, select: { state: true, stateToken: true } });
+  if (row?.state == null || row.stateToken !== head.token) return null;
+  return { state: JSON.parse(row.state) as State, size: row.state.length };
+};
+
+
+/** Every key of these components. */
+export const keysOfComponents = async (tx: Tx, ids: readonly string[]): Promise<string[]> => {
+  if (ids.length === 0) return [];
+  const rows = await tx.$queryRaw<{ key: string }[]>(Prisma.sql`SELECT "key" FROM "ComponentKey" WHERE "componentId" IN (${Prisma.join(ids)})`);
+  return rows.map((r) => r.key);
+};
+
+/** The projected events of these components (those that name any of their keys). */
+export const eventSeqsOfComponents = async (tx: Tx, ids: readonly string[]): Promise<number[]> => {
+  if (ids.length === 0) return [];
+  const rows = await tx.$queryRaw<{ seq: number | bigint }[]>(
+    Prisma.sql`SELECT DISTINCT ek."eventSeq" AS seq FROM "EventKey" ek JOIN "ComponentKey" ck ON ck."key" = ek."key" WHERE ck."componentId" IN (${Prisma.join(ids)})`,
+  );
+  return rows.map((r) => Number(r.seq));
+};
+
+/** The users owning keys of these components. */
+export const usersOfComponents = async (tx: Tx, ids: readonly string[]): Promise<string[]> => {
+  if (ids.length === 0) return [];
+  const rows = await tx.$queryRaw<{ userId: string }[]>(
+    Prisma.sql`SELECT DISTINCT ui."userId" AS "userId" FROM "UserIdentity" ui JOIN "ComponentKey" ck ON ck."key" = ui."key" WHERE ck."componentId" IN (${Prisma.join(ids)})`,
+  );
+  return rows.map((r) => r.userId);
+};
+
+/** Gives keys to a component (keys not in any component yet). */
+export const addComponentKeys = async (tx: Tx, componentId: string, keys: readonly string[]): Promise<void> => {
+  for (let i = 0; i < keys.length; i += BATCH) {
+    await tx.componentKey.createMany({ data: keys.slice(i, i + BATCH).map((key) => ({ key, componentId })) });
+  }
+};
+
+/** Removes components (their rows and key index), for a re-derivation that replaces them. */
+export const dropComponents = async (tx: Tx, ids: readonly string[]): Promise<void> => {
+  if (ids.length === 0) return;
+  await tx.componentKey.deleteMany({ where: { componentId: { in: [...ids] } } });
+  await tx.component.deleteMany({ where: { id: { in: [...ids] } } });
+};
+
+export type ComponentWrite = {
+  readonly id: string;
+  readonly token: string;
+  readonly watermark: number;
+  readonly events: number;
+  /** The state's JSON, when it is saved with this projection. */
+  readonly saved: string | null;
+  readonly stateEvents: number;
+};
+
+export const writeComponent = async (tx: Tx, exists: boolean, c: ComponentWrite): Promise<void> => {
+  const data = {
+    token: c.token,
+    watermark: new Date(c.watermark),
+    events: c.events,
+    ...(c.saved === null ? {} : { state: c.saved, stateToken: c.token, stateEvents: c.stateEvents }),
+  };
+  if (exists) await tx.component.update({ where: { id: c.id }, data });
+  else await tx.component.create({ data: { id: c.id, ...data } });
+};
