@@ -7,6 +7,7 @@ import { readSettings } from "../config/env.js";
 import { webhookSchemes } from "../providers/registry.js";
 import { createApiKey, isScope, listApiKeys, revokeApiKey, type Scope } from "../server/auth.js";
 import { openDatabase } from "../store/database.js";
+import { limitStateCache } from "../store/components.js";
 import { applyMigrations } from "../store/migrate.js";
 import { InputError, parse, UsageError, type Io } from "./args.js";
 import { exportCommand, replayCommand, reprocessCommand, verifyCommand } from "./offline.js";
@@ -60,6 +61,7 @@ const serve = async (args: string[], io: Out): Promise<number> => {
   const catalog = loadCatalog(s.configPath);
   if (Either.isLeft(catalog)) return io.err(`verity: ${catalog.left.message}`), 2;
   const db = await openDatabase(s.databaseUrl);
+  limitStateCache(db, s.stateCache);
   // The HTTP stack (GraphQL, Pothos) loads only for serve: the other commands start faster.
   const { buildApp } = await import("../server/app.js");
   const { stderrLogger } = await import("../server/logger.js");

@@ -20,6 +20,8 @@ export type Settings = {
   readonly graphiql: boolean;
   /** Who may introspect the GraphQL schema (VERITY_INTROSPECTION). */
   readonly introspection: "key" | "public" | "off";
+  /** How many components' folded states a process keeps in memory (VERITY_STATE_CACHE). */
+  readonly stateCache: number;
 };
 
 export class SettingsError extends Error {
@@ -50,6 +52,8 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
   if (Either.isLeft(graphiql)) problems.push(graphiql.left);
   const introspection = oneOf("VERITY_INTROSPECTION", env.VERITY_INTROSPECTION ?? "key", ["key", "public", "off"] as const);
   if (Either.isLeft(introspection)) problems.push(introspection.left);
+  const stateCache = positiveInt("VERITY_STATE_CACHE", env.VERITY_STATE_CACHE ?? "10000", 10_000_000);
+  if (Either.isLeft(stateCache)) problems.push(stateCache.left);
   const databaseUrl = env.DATABASE_URL && env.DATABASE_URL.trim() !== "" ? env.DATABASE_URL.trim() : DEFAULT_DATABASE_URL;
   try {
     databaseKind(databaseUrl);
@@ -68,5 +72,6 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
     maxBodyBytes: Either.getOrThrow(maxBody),
     graphiql: Either.getOrThrow(graphiql) === "on",
     introspection: Either.getOrThrow(introspection),
+    stateCache: Either.getOrThrow(stateCache),
   });
 };

@@ -1,6 +1,6 @@
 // The resolver's state: users, subscriptions, orders and what refunds touched, all plain readonly
 // data keyed by stable ids. Credits and usage have their place here, filled by later work.
-import { parseKey, type IdentityKey } from "./identity.js";
+import type { IdentityKey } from "./identity.js";
 import type { Provider } from "./provider.js";
 import type { SubscriptionSnapshot } from "./facts.js";
 import type { Instant } from "./time.js";
@@ -109,18 +109,26 @@ export type Transition = {
 /**
  * A user's subscriptions and orders, found through the keys that name them, so the cost follows
  * the user's size, not the state's. Facts that create one name its key (subscription:…, invoice:…
- * for a paid invoice or transaction, checkout:… for a one-time checkout).
+ * for a paid invoice or transaction, checkout:… for a one-time checkout); the record's id is the
+ * key without its kind (`${provider}:${value}`). Called several times per fact, so it compares
+ * prefixes rather than parsing every key.
  */
-export const subscriptionsOf = (state: State, userId: string): Subscription[] =>
-  (state.users[userId]?.keys ?? []).flatMap((key) => {
-    const { kind, provider, value } = parseKey(key);
-    const sub = kind === "subscription" ? state.subscriptions[`${provider}:${value}`] : undefined;
-    return sub !== undefined && sub.userId === userId ? [sub] : [];
-  });
+const recordsOf = <T extends { readonly userId: string }>(state: State, userId: string, records: Readonly<Record<string, T>>, kinds: readonly string[]): T[] => {
+  const found: T[] = [];
+  for (const key of state.users[userId]?.keys ?? []) {
+    for (const kind of kinds) {
+      if (!key.startsWith(kind)) continue;
+      const record = records[key.slice(kind.length)];
+      if (record !== undefined && record.userId === userId) found.push(record);
+      break;
+    }
+  }
+  return found;
+};
 
-export const ordersOf = (state: State, userId: string): Order[] =>
-  (state.users[userId]?.keys ?? []).flatMap((key) => {
-    const { kind, provider, value } = parseKey(key);
-    const order = kind === "invoice" || kind === "checkout" ? state.orders[`${provider}:${value}`] : undefined;
-    return order !== undefined && order.userId === userId ? [order] : [];
-  });
+const SUBSCRIPTION_KINDS = ["subscription:"] as const;
+const ORDER_KINDS = ["invoice:", "checkout:"] as const;
+
+export const subscriptionsOf = (state: State, userId: string): Subscription[] => recordsOf(state, userId, state.subscriptions, SUBSCRIPTION_KINDS);
+
+export const ordersOf = (state: State, userId: string): Order[] => recordsOf(state, userId, state.orders, ORDER_KINDS);

@@ -68,17 +68,20 @@ export class StateCache {
   }
 }
 
-/** How many components' states a process keeps in memory (VERITY_STATE_CACHE; each is what its users hold). */
-const CACHE_LIMIT = Number(process.env.VERITY_STATE_CACHE ?? 10_000) || 10_000;
+/** How many components' states a process keeps in memory unless told otherwise (VERITY_STATE_CACHE). */
+export const DEFAULT_STATE_CACHE = 10_000;
 
 const caches = new WeakMap<Database, StateCache>();
 
 /** This process's cache of folded states for `db`. */
 export const stateCacheOf = (db: Database): StateCache => {
   let cache = caches.get(db);
-  if (cache === undefined) caches.set(db, (cache = new StateCache(CACHE_LIMIT)));
+  if (cache === undefined) caches.set(db, (cache = new StateCache(DEFAULT_STATE_CACHE)));
   return cache;
 };
+
+/** Bounds this process's cache of folded states for `db` to `limit` components (it starts empty). */
+export const limitStateCache = (db: Database, limit: number): void => void caches.set(db, new StateCache(limit));
 
 /**
  * The states a transaction folded, kept apart until it commits (a rolled-back projection must not
@@ -217,6 +220,7 @@ export const writeComponent = async (tx: Tx, exists: boolean, c: ComponentWrite)
     events: c.events,
     ...(c.saved === null ? {} : { state: c.saved, stateToken: c.token, stateEvents: c.stateEvents }),
   };
-  if (exists) await tx.component.update({ where: { id: c.id }, data });
+  // updateMany: an update would read the row back, saved state and all.
+  if (exists) await tx.component.updateMany({ where: { id: c.id }, data });
   else await tx.component.create({ data: { id: c.id, ...data } });
 };

@@ -33,7 +33,7 @@ import type { Database, Prisma } from "./database.js";
 import { toStoredEvent } from "./events.js";
 import { appendToFeed, gainedTransitions, type FeedTransition } from "./feed.js";
 import { normalizeStored } from "./normalize-stored.js";
-import { grantRowsOf, identityRow, orderRow, projectionRows, subscriptionRow, transitionRows, userRow, type ProjectedTransition } from "./projection-rows.js";
+import { grantRowsOf, identityRow, orderRow, projectionRows, subscriptionRow, transitionRows, userRow, PROJECTION_COLUMNS, type ProjectedTransition } from "./projection-rows.js";
 import { announceProjected } from "./read-model.js";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
@@ -187,20 +187,21 @@ const foldOnto = async (tx: Tx, catalog: Catalog, head: ComponentHead | undefine
   const orders = changed(state.orders, before.orders);
   for (const t of transitions) touched.add(t.userId);
 
+  // updateMany, without the id: no row read back, no key rewritten (which would check every row referring to it).
   if (createdUsers.length > 0) await tx.user.createMany({ data: createdUsers });
-  for (const u of updatedUsers) await tx.user.update({ where: { id: u.id }, data: u });
+  for (const { id, ...u } of updatedUsers) await tx.user.updateMany({ where: { id }, data: u });
   await inChunks(identities, (chunk) => tx.userIdentity.createMany({ data: chunk }));
   await inChunks(subscriptions.created.map(subscriptionRow), (chunk) => tx.subscription.createMany({ data: chunk }));
-  for (const s of subscriptions.updated.map(subscriptionRow)) await tx.subscription.update({ where: { id: s.id }, data: s });
+  for (const { id, ...s } of subscriptions.updated.map(subscriptionRow)) await tx.subscription.updateMany({ where: { id }, data: s });
   await inChunks(orders.created.map(orderRow), (chunk) => tx.order.createMany({ data: chunk }));
-  for (const o of orders.updated.map(orderRow)) await tx.order.update({ where: { id: o.id }, data: o });
+  for (const { id, ...o } of orders.updated.map(orderRow)) await tx.order.updateMany({ where: { id }, data: o });
 
   // Grants are derived from a user's subscriptions and orders: only touched users' can differ.
   const dropped: string[] = [];
   const added = [];
   for (const userId of touched) {
     if (state.users[userId] === undefined) continue;
-    const was = new Map(grantRowsOf(before, userId, catalog).map((g) => [g.id, JSON.stringify(g)]));
+    const was = new Map((await tx.entitlement.findMany({ where: { userId }, select: PROJECTION_COLUMNS.grants })).map((g) => [g.id, JSON.stringify(g)]));
     const now = grantRowsOf(state, userId, catalog);
     for (const g of now) {
       const old = was.get(g.id);
@@ -217,8 +218,12 @@ const foldOnto = async (tx: Tx, catalog: Catalog, head: ComponentHead | undefine
   // Transitions continue each owner's log where it stands.
   if (transitions.length > 0) {
     const owners = [...new Set(transitions.map((t) => t.userId))];
-    const last = await tx.transition.groupBy({ by: ["userId"], where: { userId: { in: owners } }, _max: { ordinal: true } });
-    const next = new Map(last.map((r) => [r.userId, (r._max.ordinal ?? -1) + 1]));
+    const next = new Map<string, number>();
+    // One indexed lookup per owner (a GROUP BY would scan the owner's whole log).
+    for (const userId of owners) {
+      const last = await tx.transition.findFirst({ where: { userId }, orderBy: { ordinal: "desc" }, select: { ordinal: true } });
+      next.set(userId, (last?.ordinal ?? -1) + 1);
+    }
     const rows = transitionRows(transitions, state, (userId) => next.get(userId) ?? 0);
     await inChunks(rows, (chunk) => tx.transition.createMany({ data: chunk }));
     if (options.feed) {
