@@ -7,6 +7,8 @@ import { randomUUID } from "node:crypto";
 import type { Catalog } from "../domain/catalog.js";
 import type { State } from "../domain/state.js";
 import type { Database, Prisma as Client } from "./database.js";
+import { insertRows } from "./insert-rows.js";
+import type { DatabaseKind } from "./url.js";
 import { Prisma } from "./generated/postgresql/client.js";
 
 type Tx = Parameters<Parameters<Client["$transaction"]>[0]>[0];
@@ -155,14 +157,16 @@ export const componentHeads = async (tx: Tx, ids: readonly string[]): Promise<Co
   return rows.map((r) => ({ ...r, watermark: r.watermark.getTime() }));
 };
 
-/** The saved state of a component, if it is current (saved as of the component's token). */
-export const savedState = async (tx: Tx, head: ComponentHead): Promise<{ state: State; size: number } | null> => {
-  if (head.stateToken !== head.token) return null;
-  const row = await tx.component.findUnique({ where: { id: head.id }, select: { state: true, stateToken: true } });
-  if (row?.state == null || row.stateToken !== head.token) return null;
-  return { state: JSON.parse(row.state) as State, size: row.state.length };
+/** The saved states of these components that are current (saved as of the component's token), by id. */
+export const savedStates = async (tx: Tx, heads: readonly ComponentHead[]): Promise<Map<string, { state: State; size: number }>> => {
+  const current = heads.filter((h) => h.stateToken === h.token);
+  const found = new Map<string, { state: State; size: number }>();
+  if (current.length === 0) return found;
+  const tokens = new Map(current.map((h) => [h.id, h.token]));
+  const rows = await tx.component.findMany({ where: { id: { in: [...tokens.keys()] } }, select: { id: true, state: true, stateToken: true } });
+  for (const row of rows) if (row.state != null && row.stateToken === tokens.get(row.id)) found.set(row.id, { state: JSON.parse(row.state) as State, size: row.state.length });
+  return found;
 };
-
 
 /** Every key of these components. */
 export const keysOfComponents = async (tx: Tx, ids: readonly string[]): Promise<string[]> => {
@@ -189,13 +193,6 @@ export const usersOfComponents = async (tx: Tx, ids: readonly string[]): Promise
   return rows.map((r) => r.userId);
 };
 
-/** Gives keys to a component (keys not in any component yet). */
-export const addComponentKeys = async (tx: Tx, componentId: string, keys: readonly string[]): Promise<void> => {
-  for (let i = 0; i < keys.length; i += BATCH) {
-    await tx.componentKey.createMany({ data: keys.slice(i, i + BATCH).map((key) => ({ key, componentId })) });
-  }
-};
-
 /** Removes components (their rows and key index), for a re-derivation that replaces them. */
 export const dropComponents = async (tx: Tx, ids: readonly string[]): Promise<void> => {
   if (ids.length === 0) return;
@@ -212,6 +209,24 @@ export type ComponentWrite = {
   readonly saved: string | null;
   readonly stateEvents: number;
 };
+
+/** Creates components (new ones, folded from nothing) in one statement (see insert-rows.ts). */
+export const createComponents = async (tx: Tx, kind: DatabaseKind, components: readonly ComponentWrite[]): Promise<void> =>
+  insertRows(
+    tx,
+    kind,
+    "Component",
+    ["id", "token", "watermark", "events", "state", "stateToken", "stateEvents"] as const,
+    components.map((c) => ({
+      id: c.id,
+      token: c.token,
+      watermark: new Date(c.watermark),
+      events: c.events,
+      state: c.saved,
+      stateToken: c.saved === null ? null : c.token,
+      stateEvents: c.saved === null ? 0 : c.stateEvents,
+    })),
+  );
 
 export const writeComponent = async (tx: Tx, exists: boolean, c: ComponentWrite): Promise<void> => {
   const data = {

@@ -11,9 +11,8 @@ import type { Catalog } from "../domain/catalog.js";
 import { connectedGroups, eventKeys } from "../domain/components.js";
 import type { NormalizedEvent } from "../domain/event.js";
 import { replayEvents } from "../domain/resolver.js";
-import { initialState, type State, type Transition } from "../domain/state.js";
+import { initialState, type Order, type State, type Subscription, type Transition, type User } from "../domain/state.js";
 import {
-  addComponentKeys,
   componentHeads,
   componentsOfKeys,
   dropComponents,
@@ -21,7 +20,8 @@ import {
   keysOfComponents,
   newToken,
   PendingStates,
-  savedState,
+  savedStates,
+  createComponents,
   shouldSave,
   stateCacheOf,
   usersOfComponents,
@@ -29,25 +29,51 @@ import {
   type CachedState,
   type ComponentHead,
 } from "./components.js";
-import type { Database, Prisma } from "./database.js";
+import type { Database, Prisma as Client } from "./database.js";
+import { Prisma } from "./generated/postgresql/client.js";
 import { toStoredEvent } from "./events.js";
-import { appendToFeed, gainedTransitions, type FeedTransition } from "./feed.js";
+import { gainedTransitions, type FeedTransition } from "./feed.js";
+import { insertRows, type SqlValue } from "./insert-rows.js";
+import type { DatabaseKind } from "./url.js";
 import { normalizeStored } from "./normalize-stored.js";
-import { grantRowsOf, identityRow, orderRow, projectionRows, subscriptionRow, transitionRows, userRow, PROJECTION_COLUMNS, type ProjectedTransition } from "./projection-rows.js";
+import { grantRowsOf, identityRow, orderRow, projectionRows, subscriptionRow, transitionRows, userRow, PROJECTION_COLUMNS, type ProjectedGrant, type ProjectedIdentity, type ProjectedTransition } from "./projection-rows.js";
 import { announceProjected } from "./read-model.js";
 
-type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
+type Tx = Parameters<Parameters<Client["$transaction"]>[0]>[0];
+
+/** Column lists of the rows the projector inserts (projection tables from PROJECTION_COLUMNS). */
+const columnsOf = <T extends object>(select: T) => Object.keys(select) as (keyof T & string)[];
+const COLUMNS = {
+  User: columnsOf(PROJECTION_COLUMNS.users),
+  UserIdentity: columnsOf(PROJECTION_COLUMNS.identities),
+  Subscription: columnsOf(PROJECTION_COLUMNS.subscriptions),
+  Order: columnsOf(PROJECTION_COLUMNS.orders),
+  Entitlement: columnsOf(PROJECTION_COLUMNS.grants),
+  Transition: columnsOf(PROJECTION_COLUMNS.transitions),
+  TransitionFeed: ["userId", "entity", "entityId", "field", "from", "to", "cause", "at"] as const,
+  EventKey: ["eventSeq", "key"] as const,
+  ProjectedEvent: ["seq", "projectedAt"] as const,
+  ComponentKey: ["key", "componentId"] as const,
+};
+
+/** Inserts rows of one table (see insert-rows.ts): the projector's writes, without Prisma's per-parameter cost. */
+const insert = <T extends keyof typeof COLUMNS>(tx: Tx, kind: DatabaseKind, table: T, rows: readonly { readonly [K in (typeof COLUMNS)[T][number]]: SqlValue }[]): Promise<void> =>
+  insertRows(tx, kind, table, COLUMNS[table] as readonly (typeof COLUMNS)[T][number][], rows);
+
+/** The feed rows of transitions (the feed numbers them itself). */
+const feedRows = (transitions: readonly FeedTransition[]) =>
+  transitions.map((t) => ({ userId: t.userId, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: t.at }));
 
 /** Writes the projection rows of `state`; returns the transition rows written, in fold order. */
-const writeState = async (tx: Tx, state: State, transitions: readonly Transition[], catalog: Catalog): Promise<FeedTransition[]> => {
+const writeState = async (tx: Tx, kind: DatabaseKind, state: State, transitions: readonly Transition[], catalog: Catalog): Promise<FeedTransition[]> => {
   const rows = projectionRows(state, transitions, catalog);
   if (rows.users.length === 0) return [];
-  await inChunks(rows.users, (chunk) => tx.user.createMany({ data: chunk }));
-  await inChunks(rows.identities, (chunk) => tx.userIdentity.createMany({ data: chunk }));
-  await inChunks(rows.subscriptions, (chunk) => tx.subscription.createMany({ data: chunk }));
-  await inChunks(rows.orders, (chunk) => tx.order.createMany({ data: chunk }));
-  await inChunks(rows.grants, (chunk) => tx.entitlement.createMany({ data: chunk }));
-  await inChunks(rows.transitions, (chunk) => tx.transition.createMany({ data: chunk }));
+  await insert(tx, kind, "User", rows.users);
+  await insert(tx, kind, "UserIdentity", rows.identities);
+  await insert(tx, kind, "Subscription", rows.subscriptions);
+  await insert(tx, kind, "Order", rows.orders);
+  await insert(tx, kind, "Entitlement", rows.grants);
+  await insert(tx, kind, "Transition", rows.transitions);
   return rows.transitions;
 };
 
@@ -123,6 +149,7 @@ const projected = (row: EventRow, catalog: Catalog): Projected => {
 };
 
 type Options = {
+  readonly kind: DatabaseKind;
   readonly locks: Locks;
   readonly states: PendingStates;
   /** Whether new transitions go to the live feed (a rebuild appends what it gained at the end). */
@@ -134,6 +161,8 @@ type Outcome = {
   readonly users: readonly string[];
   readonly affected: readonly string[];
   readonly incremental: boolean;
+  /** How many of the batch's events it projected. */
+  readonly events: number;
   readonly cached: readonly [string, CachedState];
 };
 
@@ -144,108 +173,151 @@ const smallest = (values: Iterable<string>): string => [...values].reduce((a, b)
 
 const save = (state: State): string => JSON.stringify(state);
 
+/** A group folded onto its component's state in memory: what it changed, to be written with the batch's others. */
+type FoldPlan = {
+  readonly head: ComponentHead | undefined;
+  readonly base: CachedState | null;
+  readonly group: readonly Projected[];
+  readonly state: State;
+  readonly transitions: readonly Transition[];
+  readonly createdUsers: readonly User[];
+  readonly updatedUsers: readonly User[];
+  readonly identities: readonly ProjectedIdentity[];
+  readonly subscriptions: { readonly created: readonly Subscription[]; readonly updated: readonly Subscription[] };
+  readonly orders: { readonly created: readonly Order[]; readonly updated: readonly Order[] };
+  /** Users whose grants may have changed, or who got transitions. */
+  readonly touched: ReadonlySet<string>;
+};
+
+/** The records of `now` that are new or replaced since `was` (the fold never writes into a record it keeps). */
+const changedRecords = <T extends { readonly userId: string }>(now: Readonly<Record<string, T>>, was: Readonly<Record<string, T>>, touched: Set<string>): { created: T[]; updated: T[] } => {
+  const created: T[] = [];
+  const updated: T[] = [];
+  for (const [id, row] of Object.entries(now)) {
+    const old = was[id];
+    if (old === row) continue;
+    touched.add(row.userId);
+    if (old === undefined) created.push(row);
+    else (updated.push(row), touched.add(old.userId));
+  }
+  return { created, updated };
+};
+
+const sameUserRow = (a: User, b: User): boolean => a.appUserId === b.appUserId && a.email === b.email && a.status === b.status && a.createdAt === b.createdAt;
+
 /**
- * Folds `group` (events strictly later than the component's watermark) onto the component's state
- * and writes only what changed. Returns null when the fold merged users (their transitions are
- * renumbered under the absorbing user): the caller re-derives instead.
+ * Folds `group` (events strictly later than the component's watermark) onto the component's state,
+ * in memory. Returns null when the fold merged users (their transitions are renumbered under the
+ * absorbing user): the caller re-derives instead.
  */
-const foldOnto = async (tx: Tx, catalog: Catalog, head: ComponentHead | undefined, base: CachedState | null, group: readonly Projected[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome | null> => {
+const planFold = (catalog: Catalog, head: ComponentHead | undefined, base: CachedState | null, group: readonly Projected[]): FoldPlan | null => {
   const before = base?.state ?? initialState();
   const { state, transitions } = replayEvents(catalog, group.map((p) => p.event), before);
-  if (transitions.some((t) => t.entity === "user" && t.field === "merged") || transitions.some((t) => state.users[t.userId] === undefined)) return null;
-
-  // Records the fold replaced are the ones it changed (it never writes into a record it keeps).
+  if (transitions.some((t) => (t.entity === "user" && t.field === "merged") || state.users[t.userId] === undefined)) return null;
   const touched = new Set<string>();
-  const createdUsers = [];
-  const updatedUsers = [];
-  const identities = [];
+  const createdUsers: User[] = [];
+  const updatedUsers: User[] = [];
+  const identities: ProjectedIdentity[] = [];
   for (const [id, user] of Object.entries(state.users)) {
     const was = before.users[id];
     if (was === user) continue;
     touched.add(id);
-    if (was === undefined) createdUsers.push(userRow(user));
-    else updatedUsers.push(userRow(user));
+    if (was === undefined) createdUsers.push(user);
+    else if (!sameUserRow(was, user)) updatedUsers.push(user);
     // Keys are only ever appended to a user (outside merges).
     const held = was?.keys.length ?? 0;
     if (held > 0 && user.keys[held - 1] !== was!.keys[held - 1]) return null;
     for (const key of user.keys.slice(held)) identities.push(identityRow(key, id));
   }
-  if (Object.keys(before.users).some((id) => state.users[id] === undefined)) return null;
-  const changed = <T extends { readonly userId: string }>(now: Readonly<Record<string, T>>, was: Readonly<Record<string, T>>): { created: T[]; updated: T[] } => {
-    const created: T[] = [];
-    const updated: T[] = [];
-    for (const [id, row] of Object.entries(now)) {
-      const old = was[id];
-      if (old === row) continue;
-      touched.add(row.userId);
-      if (old === undefined) created.push(row);
-      else (updated.push(row), touched.add(old.userId));
-    }
-    return { created, updated };
-  };
-  const subscriptions = changed(state.subscriptions, before.subscriptions);
-  const orders = changed(state.orders, before.orders);
+  for (const id in before.users) if (state.users[id] === undefined) return null;
+  const subscriptions = changedRecords(state.subscriptions, before.subscriptions, touched);
+  const orders = changedRecords(state.orders, before.orders, touched);
   for (const t of transitions) touched.add(t.userId);
+  return { head, base, group, state, transitions, createdUsers, updatedUsers, identities, subscriptions, orders, touched };
+};
 
-  // updateMany, without the id: no row read back, no key rewritten (which would check every row referring to it).
-  if (createdUsers.length > 0) await tx.user.createMany({ data: createdUsers });
-  for (const { id, ...u } of updatedUsers) await tx.user.updateMany({ where: { id }, data: u });
-  await inChunks(identities, (chunk) => tx.userIdentity.createMany({ data: chunk }));
-  await inChunks(subscriptions.created.map(subscriptionRow), (chunk) => tx.subscription.createMany({ data: chunk }));
-  for (const { id, ...s } of subscriptions.updated.map(subscriptionRow)) await tx.subscription.updateMany({ where: { id }, data: s });
-  await inChunks(orders.created.map(orderRow), (chunk) => tx.order.createMany({ data: chunk }));
-  for (const { id, ...o } of orders.updated.map(orderRow)) await tx.order.updateMany({ where: { id }, data: o });
+/** Each owner's next free transition ordinal: one indexed max per owner, in one statement. */
+const nextOrdinals = async (tx: Tx, owners: readonly string[]): Promise<Map<string, number>> => {
+  const next = new Map<string, number>();
+  for (let i = 0; i < owners.length; i += CHUNK) {
+    const rows = await tx.$queryRaw<{ id: string; last: number | bigint | null }[]>(
+      Prisma.sql`SELECT u."id" AS id, (SELECT max(t."ordinal") FROM "Transition" t WHERE t."userId" = u."id") AS last FROM "User" u WHERE u."id" IN (${Prisma.join(owners.slice(i, i + CHUNK))})`,
+    );
+    for (const r of rows) next.set(r.id, r.last === null ? 0 : Number(r.last) + 1);
+  }
+  return next;
+};
 
-  // Grants are derived from a user's subscriptions and orders: only touched users' can differ.
+/** Writes what the planned folds changed, table by table for all of them at once, and their components. */
+const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome[]> => {
+  if (plans.length === 0) return [];
+  const all = <T>(pick: (p: FoldPlan) => readonly T[]): T[] => plans.flatMap(pick);
+  const { kind } = options;
+  // Rows are written without reading them back (inserts, updateMany), and updates leave the id alone.
+  await insert(tx, kind, "User", all((p) => p.createdUsers).map(userRow));
+  for (const { id, ...u } of all((p) => p.updatedUsers).map(userRow)) await tx.user.updateMany({ where: { id }, data: u });
+  await insert(tx, kind, "UserIdentity", all((p) => p.identities));
+  await insert(tx, kind, "Subscription", all((p) => p.subscriptions.created).map(subscriptionRow));
+  for (const { id, ...s } of all((p) => p.subscriptions.updated).map(subscriptionRow)) await tx.subscription.updateMany({ where: { id }, data: s });
+  await insert(tx, kind, "Order", all((p) => p.orders.created).map(orderRow));
+  for (const { id, ...o } of all((p) => p.orders.updated).map(orderRow)) await tx.order.updateMany({ where: { id }, data: o });
+
+  // Grants derive from a user's subscriptions and orders: only touched users' can differ.
+  const touched = plans.flatMap((p) => [...p.touched].filter((u) => p.state.users[u] !== undefined).map((u) => [u, p.state] as const));
+  const held = new Map<string, string>();
+  for (let i = 0; i < touched.length; i += CHUNK) {
+    const rows = await tx.entitlement.findMany({ where: { userId: { in: touched.slice(i, i + CHUNK).map(([u]) => u) } }, select: PROJECTION_COLUMNS.grants });
+    for (const g of rows) held.set(g.id, JSON.stringify(g));
+  }
   const dropped: string[] = [];
-  const added = [];
-  for (const userId of touched) {
-    if (state.users[userId] === undefined) continue;
-    const was = new Map((await tx.entitlement.findMany({ where: { userId }, select: PROJECTION_COLUMNS.grants })).map((g) => [g.id, JSON.stringify(g)]));
-    const now = grantRowsOf(state, userId, catalog);
-    for (const g of now) {
-      const old = was.get(g.id);
-      was.delete(g.id);
+  const added: ProjectedGrant[] = [];
+  for (const [userId, state] of touched) {
+    for (const g of grantRowsOf(state, userId, catalog)) {
+      const old = held.get(g.id);
+      held.delete(g.id);
       if (old === JSON.stringify(g)) continue;
       if (old !== undefined) dropped.push(g.id);
       added.push(g);
     }
-    dropped.push(...was.keys());
   }
+  dropped.push(...held.keys());
   await inChunks(dropped, (chunk) => tx.entitlement.deleteMany({ where: { id: { in: chunk } } }));
-  await inChunks(added, (chunk) => tx.entitlement.createMany({ data: chunk }));
+  await insert(tx, kind, "Entitlement", added);
 
   // Transitions continue each owner's log where it stands.
-  if (transitions.length > 0) {
-    const owners = [...new Set(transitions.map((t) => t.userId))];
-    const next = new Map<string, number>();
-    // One indexed lookup per owner (a GROUP BY would scan the owner's whole log).
-    for (const userId of owners) {
-      const last = await tx.transition.findFirst({ where: { userId }, orderBy: { ordinal: "desc" }, select: { ordinal: true } });
-      next.set(userId, (last?.ordinal ?? -1) + 1);
-    }
-    const rows = transitionRows(transitions, state, (userId) => next.get(userId) ?? 0);
-    await inChunks(rows, (chunk) => tx.transition.createMany({ data: chunk }));
-    if (options.feed) {
-      await options.locks.feed();
-      await appendToFeed(tx, rows);
-    }
+  const owners = [...new Set(plans.flatMap((p) => p.transitions.map((t) => t.userId)))];
+  const next = owners.length === 0 ? new Map<string, number>() : await nextOrdinals(tx, owners);
+  const transitions = plans.flatMap((p) => transitionRows(p.transitions, p.state, (userId) => next.get(userId) ?? 0));
+  await insert(tx, kind, "Transition", transitions);
+  if (options.feed && transitions.length > 0) {
+    await options.locks.feed();
+    await insert(tx, kind, "TransitionFeed", feedRows(transitions));
   }
 
-  const id = head?.id ?? smallest(group.flatMap((p) => p.keys));
-  const fresh = [...new Set(group.flatMap((p) => p.keys))].filter((k) => !known.has(k));
-  await addComponentKeys(tx, id, fresh);
-  const events = (head?.events ?? 0) + group.length;
-  const stateEvents = head?.stateEvents ?? 0;
-  const saved = base === null || shouldSave(base.savedSize, events, stateEvents) ? save(state) : null;
-  const token = newToken();
-  await writeComponent(tx, head !== undefined, { id, token, watermark: maxAt(group, head?.watermark), events, saved, stateEvents: saved === null ? stateEvents : events });
-  return {
-    users: Object.keys(state.users),
-    affected: [...touched],
-    incremental: true,
-    cached: [id, { token, catalog, state, savedSize: saved?.length ?? base?.savedSize ?? 0 }],
-  };
+  const outcomes: Outcome[] = [];
+  const createdComponents = [];
+  const componentKeys: { key: string; componentId: string }[] = [];
+  for (const p of plans) {
+    const id = p.head?.id ?? smallest(p.group.flatMap((e) => e.keys));
+    for (const key of new Set(p.group.flatMap((e) => e.keys))) if (!known.has(key)) componentKeys.push({ key, componentId: id });
+    const events = (p.head?.events ?? 0) + p.group.length;
+    const stateEvents = p.head?.stateEvents ?? 0;
+    const saved = p.base === null || shouldSave(p.base.savedSize, events, stateEvents) ? save(p.state) : null;
+    const token = newToken();
+    const write = { id, token, watermark: maxAt(p.group, p.head?.watermark), events, saved, stateEvents: saved === null ? stateEvents : events };
+    if (p.head === undefined) createdComponents.push(write);
+    else await writeComponent(tx, true, write);
+    outcomes.push({
+      users: Object.keys(p.state.users),
+      affected: [...p.touched],
+      incremental: true,
+      events: p.group.length,
+      cached: [id, { token, catalog, state: p.state, savedSize: saved?.length ?? p.base?.savedSize ?? 0 }],
+    });
+  }
+  await insert(tx, kind, "ComponentKey", componentKeys);
+  await createComponents(tx, kind, createdComponents);
+  return outcomes;
 };
 
 /** Re-derives the components `heads` together with `group` from all their events, in canonical order. */
@@ -262,45 +334,61 @@ const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[
   const owners = await usersOfComponents(tx, ids);
   const previous = options.feed ? await tx.transition.findMany({ where: { userId: { in: owners } }, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] }) : [];
   await deleteUsers(tx, owners);
-  const written = await writeState(tx, state, transitions, catalog);
+  const written = await writeState(tx, options.kind, state, transitions, catalog);
   const gained = gainedTransitions(previous, written);
   if (options.feed && gained.length > 0) {
     await options.locks.feed();
-    await appendToFeed(tx, gained);
+    await insert(tx, options.kind, "TransitionFeed", feedRows(gained));
   }
 
   const keys = new Set([...(await keysOfComponents(tx, ids)), ...events.flatMap((p) => p.keys)]);
   const id = smallest(keys);
   await dropComponents(tx, ids);
-  await addComponentKeys(tx, id, [...keys]);
+  await insert(tx, options.kind, "ComponentKey", [...keys].map((key) => ({ key, componentId: id })));
   const token = newToken();
   const saved = save(state);
   await writeComponent(tx, false, { id, token, watermark: maxAt(events), events: events.length, saved, stateEvents: events.length });
   options.states.forget(ids);
   const users = Object.keys(state.users);
-  return { users, affected: [...new Set([...owners, ...users])], incremental: false, cached: [id, { token, catalog, state, savedSize: saved.length }] };
+  return { users, affected: [...new Set([...owners, ...users])], incremental: false, events: group.length, cached: [id, { token, catalog, state, savedSize: saved.length }] };
 };
 
-/** Projects one group of connected events: onto the saved state when it can, else by re-deriving. */
-const projectGroup = async (tx: Tx, catalog: Catalog, group: readonly Projected[], componentIds: readonly string[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome> => {
-  const heads = await componentHeads(tx, componentIds);
-  const earliest = group.reduce((m, p) => Math.min(m, p.event.occurredAt), Infinity);
-  const [head] = heads;
-  if (heads.length <= 1 && (head === undefined || earliest > head.watermark)) {
-    let base: CachedState | null = null;
-    if (head !== undefined) {
-      base = options.states.get(head.id, head.token, catalog) ?? null;
-      if (base === null) {
-        const saved = await savedState(tx, head);
-        if (saved !== null) base = { token: head.token, catalog, state: saved.state, savedSize: saved.size };
-      }
-    }
-    if (head === undefined || base !== null) {
-      const outcome = await foldOnto(tx, catalog, head, base, group, known, options);
-      if (outcome !== null) return outcome;
-    }
+/**
+ * Projects the batch's groups of connected events: each onto its component's saved state when it
+ * can (all of those written together), else by re-deriving its components.
+ */
+const projectGroups = async (tx: Tx, catalog: Catalog, groups: readonly (readonly Projected[])[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome[]> => {
+  const componentsOf = (group: readonly Projected[]) => [...new Set(group.flatMap((p) => p.keys.flatMap((k) => (known.has(k) ? [known.get(k)!] : []))))].sort();
+  const heads = new Map((await componentHeads(tx, [...new Set(groups.flatMap(componentsOf))])).map((h) => [h.id, h]));
+  const candidates: { group: readonly Projected[]; head: ComponentHead | undefined }[] = [];
+  const slow: { group: readonly Projected[]; heads: ComponentHead[] }[] = [];
+  for (const group of groups) {
+    const ids = componentsOf(group);
+    const head = ids.length === 1 ? heads.get(ids[0]!) : undefined;
+    const earliest = group.reduce((m, p) => Math.min(m, p.event.occurredAt), Infinity);
+    if (ids.length === 0 || (head !== undefined && earliest > head.watermark)) candidates.push({ group, head });
+    else slow.push({ group, heads: ids.map((id) => heads.get(id)!) });
   }
-  return rederive(tx, catalog, heads, group, options);
+  // States not in memory are read back from the database, all at once, where they were saved current.
+  const cachedStates = new Map<string, CachedState>();
+  const missing: ComponentHead[] = [];
+  for (const { head } of candidates) {
+    if (head === undefined) continue;
+    const cached = options.states.get(head.id, head.token, catalog);
+    if (cached !== undefined) cachedStates.set(head.id, cached);
+    else missing.push(head);
+  }
+  for (const [id, saved] of await savedStates(tx, missing)) cachedStates.set(id, { token: heads.get(id)!.token, catalog, state: saved.state, savedSize: saved.size });
+  const plans: FoldPlan[] = [];
+  for (const { group, head } of candidates) {
+    const base = head === undefined ? null : (cachedStates.get(head.id) ?? null);
+    const plan = head !== undefined && base === null ? null : planFold(catalog, head, base, group);
+    if (plan === null) slow.push({ group, heads: head === undefined ? [] : [head] });
+    else plans.push(plan);
+  }
+  const outcomes = await writeFolds(tx, catalog, plans, known, options);
+  for (const { group, heads: theirs } of slow) outcomes.push(await rederive(tx, catalog, theirs, group, options));
+  return outcomes;
 };
 
 /** Locks the batch's keys, then the components they belong to, until no key has moved to another component. */
@@ -329,23 +417,20 @@ const projectWithin = async (tx: Tx, catalog: Catalog, rows: readonly EventRow[]
   const affected = new Set<string>();
   let incremental = 0;
   let rederived = 0;
-  for (const indices of groups) {
-    const group = indices.map((i) => batch[i]!);
-    // An event that names no identity changes nothing (the resolver skips it).
-    if (group[0]!.keys.length === 0) continue;
-    const componentIds = [...new Set(group.flatMap((p) => p.keys.flatMap((k) => (known.has(k) ? [known.get(k)!] : []))))].sort();
-    const outcome = await projectGroup(tx, catalog, group, componentIds, known, options);
+  // An event that names no identity changes nothing (the resolver skips it).
+  const withKeys = groups.map((indices) => indices.map((i) => batch[i]!)).filter((group) => group[0]!.keys.length > 0);
+  for (const outcome of await projectGroups(tx, catalog, withKeys, known, options)) {
     for (const u of outcome.users) users.add(u);
     for (const u of outcome.affected) affected.add(u);
     options.states.set(...outcome.cached);
-    if (outcome.incremental) incremental += group.length;
-    else rederived += group.length;
+    if (outcome.incremental) incremental += outcome.events;
+    else rederived += outcome.events;
   }
 
   const eventKeysRows = batch.flatMap((p) => p.keys.map((key) => ({ eventSeq: p.seq, key })));
-  await inChunks(eventKeysRows, (chunk) => tx.eventKey.createMany({ data: chunk }));
+  await insert(tx, options.kind, "EventKey", eventKeysRows);
   const now = new Date();
-  await inChunks(batch, (chunk) => tx.projectedEvent.createMany({ data: chunk.map((p) => ({ seq: p.seq, projectedAt: now })) }));
+  await insert(tx, options.kind, "ProjectedEvent", batch.map((p) => ({ seq: p.seq, projectedAt: now })));
   return { seqs: batch.map((p) => p.seq).sort((a, b) => a - b), users: [...users], affected: [...affected], incremental, rederived };
 };
 
@@ -366,7 +451,7 @@ export const projectEvents = async (db: Database, catalog: Catalog, seqs: readon
       const locks = db.kind === "postgresql" ? postgresLocksOf(tx) : NO_LOCKS;
       if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock_shared(${PROJECTION_LOCK})`);
       const rows = await tx.event.findMany({ where: { seq: { in: [...seqs] } }, select: EVENT_COLUMNS, orderBy: { seq: "asc" } });
-      return projectWithin(tx, catalog, rows, { locks, states, feed: true });
+      return projectWithin(tx, catalog, rows, { kind: db.kind, locks, states, feed: true });
     }, TX_OPTIONS);
     states.publish();
     return result;
@@ -451,7 +536,7 @@ export const rebuildProjections = async (
     for (let after: { at: Date; seq: number } | null = null; ; ) {
       const rows = await eventsInTimeOrder(tx, after);
       if (rows.length === 0) break;
-      await projectWithin(tx, catalog, rows, { locks: NO_LOCKS, states, feed: false });
+      await projectWithin(tx, catalog, rows, { kind: db.kind, locks: NO_LOCKS, states, feed: false });
       events += rows.length;
       after = { at: rows.at(-1)!.occurredAt, seq: rows.at(-1)!.seq };
     }
@@ -468,7 +553,7 @@ export const rebuildProjections = async (
         if (n > 0) held.set(contentKey(t), n - 1);
         return n === 0;
       });
-      await inChunks(gained, (chunk) => appendToFeed(tx, chunk));
+      await insert(tx, db.kind, "TransitionFeed", feedRows(gained));
       if (page.length < 5_000) break;
       cursor = { userId: page.at(-1)!.userId, ordinal: page.at(-1)!.ordinal };
     }
