@@ -10,6 +10,8 @@
 //   convergence  webhook answer → graphql-sse subscriber at steady rates, against a server process
 //            (bench/convergence.ts)
 //   history  one more event for a user with 10, 1,000 and 10,000 prior events (bench/history.ts)
+//   offline  `verity verify` on a store of BENCH_OFFLINE_EVENTS events and `verity replay` of its export,
+//            wall time and peak memory, against merely parsing the export's lines (bench/offline.ts)
 //   webhooks signed Stripe webhooks under load from autocannon against `verity serve` in its own
 //            process, against a bare better-sqlite3 loop of durable appends (bench/webhooks.ts)
 // Results are also written to bench/results.json.
@@ -23,6 +25,7 @@ import { Projector } from "../src/store/projector.js";
 import { benchLive } from "./live.js";
 import { benchConvergence } from "./convergence.js";
 import { benchHistory } from "./history.js";
+import { benchOffline } from "./offline.js";
 import { benchReads } from "./reads.js";
 import { benchWebhooks } from "./webhooks.js";
 import { PRICES, testCatalog } from "../test/builders/histories.js";
@@ -167,7 +170,8 @@ const reads = await benchReads();
 const webhooks = await benchWebhooks();
 const convergence = await benchConvergence();
 const historyCost = await benchHistory();
+const offline = await benchOffline();
 writeFileSync(
   new URL("./results.json", import.meta.url),
-  `${JSON.stringify({ measuredAt: new Date().toISOString(), reads, webhooks, convergence, history: historyCost }, null, 2)}\n`,
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), reads, webhooks, convergence, history: historyCost, offline }, null, 2)}\n`,
 );

@@ -44,6 +44,11 @@ export const planForPrices = (catalog: Catalog, provider: Provider, priceIds: re
   return null;
 };
 
-/** Every feature key any plan mentions, sorted. */
-export const catalogFeatures = (catalog: Catalog): readonly string[] =>
-  [...new Set(Object.values(catalog.plans).flatMap((p) => Object.keys(p.features)))].sort();
+const featuresOf = new WeakMap<Catalog, readonly string[]>();
+
+/** Every feature key any plan mentions, sorted (computed once per catalog: it is asked per user). */
+export const catalogFeatures = (catalog: Catalog): readonly string[] => {
+  let features = featuresOf.get(catalog);
+  if (features === undefined) featuresOf.set(catalog, (features = [...new Set(Object.values(catalog.plans).flatMap((p) => Object.keys(p.features)))].sort()));
+  return features;
+};
