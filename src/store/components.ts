@@ -5,6 +5,7 @@
 // so a state cached by one process is never used after another process (or a rebuild) changed it.
 import { randomUUID } from "node:crypto";
 import type { Catalog } from "../domain/catalog.js";
+import type { NormalizedEvent } from "../domain/event.js";
 import type { State } from "../domain/state.js";
 import type { Database, Prisma as Client } from "./database.js";
 import { insertRows } from "./insert-rows.js";
@@ -23,8 +24,21 @@ export type ComponentHead = {
   readonly stateEvents: number;
 };
 
-/** A folded state as cached: current while `token` is its component's token. */
-export type CachedState = { readonly token: string; readonly catalog: Catalog; readonly state: State; readonly savedSize: number };
+/**
+ * A folded state as cached: current while `token` is its component's token. Beside it, in memory
+ * only, the state before the watermark's instant and the events of that instant: an event of the
+ * same instant (Stripe sends a renewal's invoice and subscription update in one second) is folded
+ * with them onto that earlier state, in canonical order, instead of re-deriving the component.
+ */
+export type CachedState = {
+  readonly token: string;
+  readonly catalog: Catalog;
+  readonly state: State;
+  readonly savedSize: number;
+  /** null when not known (a state read back from the database). */
+  readonly beforeLastInstant: State | null;
+  readonly lastInstant: readonly NormalizedEvent[];
+};
 
 /**
  * Folded states by component id, least recently used dropped first. A dropped state is read back

@@ -173,6 +173,19 @@ const smallest = (values: Iterable<string>): string => [...values].reduce((a, b)
 
 const save = (state: State): string => JSON.stringify(state);
 
+/**
+ * Events folded onto `base` in canonical order, in two steps: those before the latest instant, then
+ * those of it, so the state before that instant is kept too (see CachedState). Canonical order sorts
+ * by time first, so this is the same fold as one step.
+ */
+const foldAtInstants = (catalog: Catalog, base: State, events: readonly NormalizedEvent[]) => {
+  const last = events.reduce((m, e) => Math.max(m, e.occurredAt), -Infinity);
+  const earlier = replayEvents(catalog, events.filter((e) => e.occurredAt < last), base);
+  const lastInstant = events.filter((e) => e.occurredAt === last);
+  const folded = replayEvents(catalog, lastInstant, earlier.state);
+  return { state: folded.state, transitions: [...earlier.transitions, ...folded.transitions], beforeLastInstant: earlier.state, lastInstant };
+};
+
 /** A group folded onto its component's state in memory: what it changed, to be written with the batch's others. */
 type FoldPlan = {
   readonly head: ComponentHead | undefined;
@@ -180,6 +193,10 @@ type FoldPlan = {
   readonly group: readonly Projected[];
   readonly state: State;
   readonly transitions: readonly Transition[];
+  readonly beforeLastInstant: State;
+  readonly lastInstant: readonly NormalizedEvent[];
+  /** The events of the watermark's instant folded again with the group: their transitions are replaced. */
+  readonly refolded: readonly NormalizedEvent[];
   readonly createdUsers: readonly User[];
   readonly updatedUsers: readonly User[];
   readonly identities: readonly ProjectedIdentity[];
@@ -205,15 +222,31 @@ const changedRecords = <T extends { readonly userId: string }>(now: Readonly<Rec
 
 const sameUserRow = (a: User, b: User): boolean => a.appUserId === b.appUserId && a.email === b.email && a.status === b.status && a.createdAt === b.createdAt;
 
+/** The keys `now` holds that `was` did not; null if `now` lost one (only a merge does that). */
+const addedKeys = (was: readonly string[], now: readonly string[]): readonly string[] | null => {
+  // Keys are appended in fold order, so usually `was` is a prefix of `now`.
+  if (was.length === 0 || (now.length >= was.length && now[was.length - 1] === was[was.length - 1])) return now.slice(was.length);
+  const held = new Set(now);
+  if (was.some((k) => !held.has(k))) return null;
+  const had = new Set(was);
+  return now.filter((k) => !had.has(k));
+};
+
+const hasAll = (now: Readonly<Record<string, unknown>>, was: Readonly<Record<string, unknown>>): boolean => Object.keys(was).every((id) => id in now);
+
 /**
- * Folds `group` (events strictly later than the component's watermark) onto the component's state,
- * in memory. Returns null when the fold merged users (their transitions are renumbered under the
- * absorbing user): the caller re-derives instead.
+ * Folds `group` onto the component's state in memory: onto the state itself when the group is later
+ * than the watermark, or, with `refold` (the events of the watermark's instant), onto the state
+ * before that instant. Rows are compared with what the database holds (`base.state`). Returns null
+ * when the fold merged users or dropped a record (their rows would move or renumber): the caller
+ * re-derives instead.
  */
-const planFold = (catalog: Catalog, head: ComponentHead | undefined, base: CachedState | null, group: readonly Projected[]): FoldPlan | null => {
+const planFold = (catalog: Catalog, head: ComponentHead | undefined, base: CachedState | null, group: readonly Projected[], refold: readonly NormalizedEvent[] = []): FoldPlan | null => {
   const before = base?.state ?? initialState();
-  const { state, transitions } = replayEvents(catalog, group.map((p) => p.event), before);
+  const from = refold.length > 0 ? base!.beforeLastInstant! : before;
+  const { state, transitions, beforeLastInstant, lastInstant } = foldAtInstants(catalog, from, [...refold, ...group.map((p) => p.event)]);
   if (transitions.some((t) => (t.entity === "user" && t.field === "merged") || state.users[t.userId] === undefined)) return null;
+  if (refold.length > 0 && !(hasAll(state.users, before.users) && hasAll(state.subscriptions, before.subscriptions) && hasAll(state.orders, before.orders))) return null;
   const touched = new Set<string>();
   const createdUsers: User[] = [];
   const updatedUsers: User[] = [];
@@ -224,16 +257,15 @@ const planFold = (catalog: Catalog, head: ComponentHead | undefined, base: Cache
     touched.add(id);
     if (was === undefined) createdUsers.push(user);
     else if (!sameUserRow(was, user)) updatedUsers.push(user);
-    // Keys are only ever appended to a user (outside merges).
-    const held = was?.keys.length ?? 0;
-    if (held > 0 && user.keys[held - 1] !== was!.keys[held - 1]) return null;
-    for (const key of user.keys.slice(held)) identities.push(identityRow(key, id));
+    const added = addedKeys(was?.keys ?? [], user.keys);
+    if (added === null) return null;
+    for (const key of added) identities.push(identityRow(key, id));
   }
   for (const id in before.users) if (state.users[id] === undefined) return null;
   const subscriptions = changedRecords(state.subscriptions, before.subscriptions, touched);
   const orders = changedRecords(state.orders, before.orders, touched);
   for (const t of transitions) touched.add(t.userId);
-  return { head, base, group, state, transitions, createdUsers, updatedUsers, identities, subscriptions, orders, touched };
+  return { head, base, group, state, transitions, beforeLastInstant, lastInstant, refolded: refold, createdUsers, updatedUsers, identities, subscriptions, orders, touched };
 };
 
 /** Each owner's next free transition ordinal: one indexed max per owner, in one statement. */
@@ -284,14 +316,24 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
   await inChunks(dropped, (chunk) => tx.entitlement.deleteMany({ where: { id: { in: chunk } } }));
   await insert(tx, kind, "Entitlement", added);
 
+  // A refolded instant's transitions are the tail of its users' logs: they are replaced, and the
+  // feed gets only what the new ones add.
+  const replaced: FeedTransition[] = [];
+  for (const p of plans) {
+    if (p.refolded.length === 0) continue;
+    const where = { userId: { in: Object.keys(p.base!.state.users) }, cause: { in: [...new Set(p.refolded.flatMap((e) => e.facts.map((f) => f.cause)))] } };
+    replaced.push(...(await tx.transition.findMany({ where, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] })));
+    await tx.transition.deleteMany({ where });
+  }
   // Transitions continue each owner's log where it stands.
   const owners = [...new Set(plans.flatMap((p) => p.transitions.map((t) => t.userId)))];
   const next = owners.length === 0 ? new Map<string, number>() : await nextOrdinals(tx, owners);
   const transitions = plans.flatMap((p) => transitionRows(p.transitions, p.state, (userId) => next.get(userId) ?? 0));
   await insert(tx, kind, "Transition", transitions);
-  if (options.feed && transitions.length > 0) {
+  const gained = replaced.length === 0 ? transitions : gainedTransitions(replaced, transitions);
+  if (options.feed && gained.length > 0) {
     await options.locks.feed();
-    await insert(tx, kind, "TransitionFeed", feedRows(transitions));
+    await insert(tx, kind, "TransitionFeed", feedRows(gained));
   }
 
   const outcomes: Outcome[] = [];
@@ -312,7 +354,7 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
       affected: [...p.touched],
       incremental: true,
       events: p.group.length,
-      cached: [id, { token, catalog, state: p.state, savedSize: saved?.length ?? p.base?.savedSize ?? 0 }],
+      cached: [id, { token, catalog, state: p.state, savedSize: saved?.length ?? p.base?.savedSize ?? 0, beforeLastInstant: p.beforeLastInstant, lastInstant: p.lastInstant }],
     });
   }
   await insert(tx, kind, "ComponentKey", componentKeys);
@@ -329,7 +371,7 @@ const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[
   for (let i = 0; i < seqs.length; i += CHUNK) {
     for (const row of await tx.event.findMany({ where: { seq: { in: seqs.slice(i, i + CHUNK) } }, select: EVENT_COLUMNS })) events.push(projected(row, catalog));
   }
-  const { state, transitions } = replayEvents(catalog, events.map((p) => p.event));
+  const { state, transitions, beforeLastInstant, lastInstant } = foldAtInstants(catalog, initialState(), events.map((p) => p.event));
 
   const owners = await usersOfComponents(tx, ids);
   const previous = options.feed ? await tx.transition.findMany({ where: { userId: { in: owners } }, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] }) : [];
@@ -350,7 +392,7 @@ const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[
   await writeComponent(tx, false, { id, token, watermark: maxAt(events), events: events.length, saved, stateEvents: events.length });
   options.states.forget(ids);
   const users = Object.keys(state.users);
-  return { users, affected: [...new Set([...owners, ...users])], incremental: false, events: group.length, cached: [id, { token, catalog, state, savedSize: saved.length }] };
+  return { users, affected: [...new Set([...owners, ...users])], incremental: false, events: group.length, cached: [id, { token, catalog, state, savedSize: saved.length, beforeLastInstant, lastInstant }] };
 };
 
 /**
@@ -366,7 +408,7 @@ const projectGroups = async (tx: Tx, catalog: Catalog, groups: readonly (readonl
     const ids = componentsOf(group);
     const head = ids.length === 1 ? heads.get(ids[0]!) : undefined;
     const earliest = group.reduce((m, p) => Math.min(m, p.event.occurredAt), Infinity);
-    if (ids.length === 0 || (head !== undefined && earliest > head.watermark)) candidates.push({ group, head });
+    if (ids.length === 0 || (head !== undefined && earliest >= head.watermark)) candidates.push({ group, head });
     else slow.push({ group, heads: ids.map((id) => heads.get(id)!) });
   }
   // States not in memory are read back from the database, all at once, where they were saved current.
@@ -378,11 +420,17 @@ const projectGroups = async (tx: Tx, catalog: Catalog, groups: readonly (readonl
     if (cached !== undefined) cachedStates.set(head.id, cached);
     else missing.push(head);
   }
-  for (const [id, saved] of await savedStates(tx, missing)) cachedStates.set(id, { token: heads.get(id)!.token, catalog, state: saved.state, savedSize: saved.size });
+  for (const [id, saved] of await savedStates(tx, missing)) {
+    cachedStates.set(id, { token: heads.get(id)!.token, catalog, state: saved.state, savedSize: saved.size, beforeLastInstant: null, lastInstant: [] });
+  }
   const plans: FoldPlan[] = [];
   for (const { group, head } of candidates) {
     const base = head === undefined ? null : (cachedStates.get(head.id) ?? null);
-    const plan = head !== undefined && base === null ? null : planFold(catalog, head, base, group);
+    // An event of the watermark's instant is folded with that instant's events onto the state before
+    // it, when that state is known (in memory); else the component is re-derived.
+    const atWatermark = head !== undefined && group.some((p) => p.event.occurredAt === head.watermark);
+    const refold = atWatermark && base?.beforeLastInstant != null ? base.lastInstant : null;
+    const plan = head !== undefined && (base === null || (atWatermark && refold === null)) ? null : planFold(catalog, head, base, group, refold ?? []);
     if (plan === null) slow.push({ group, heads: head === undefined ? [] : [head] });
     else plans.push(plan);
   }

@@ -104,11 +104,33 @@ describe.each(KINDS)("incremental projection on %s", (kind) => {
     expect(await deliver(db, subscriptionEvent("cus_inc", "customer.subscription.created", "active", T0 + 200))).toMatchObject({ incremental: 1, rederived: 0 });
     await expectProjectionsToEqualTheFold(db);
 
-    // Late: before the watermark. Same instant as the latest event: a tie canonical order decides.
+    // Late: before the watermark.
     expect(await deliver(db, paid("cus_inc", 100, T0 + 50))).toMatchObject({ incremental: 0, rederived: 1 });
-    expect(await deliver(db, subscriptionEvent("cus_inc", "customer.subscription.updated", "past_due", T0 + 200))).toMatchObject({ incremental: 0, rederived: 1 });
+    await expectProjectionsToEqualTheFold(db);
+    // Same instant as the latest event: folded with that instant's events onto the state before it.
+    expect(await deliver(db, subscriptionEvent("cus_inc", "customer.subscription.updated", "past_due", T0 + 200))).toMatchObject({ incremental: 1, rederived: 0 });
     await expectProjectionsToEqualTheFold(db);
     expect(await deliver(db, paid("cus_inc", 101, T0 + 300))).toMatchObject({ incremental: 1, rederived: 0 });
+    await expectProjectionsToEqualTheFold(db);
+  });
+
+  it("folds an event of the latest instant that canonical order puts first, replacing that instant's transitions", async () => {
+    const { db } = await freshDatabase(kind);
+    await deliver(db, customerCreated("cus_tie", T0, { user_id: "u_tie" }));
+    await deliver(db, subscriptionEvent("cus_tie", "customer.subscription.created", "active", T0 + 10));
+    // A renewal: Stripe sends the subscription update and the invoice in one second; the invoice
+    // arrives second but sorts first (it names no period).
+    expect(await deliver(db, subscriptionEvent("cus_tie", "customer.subscription.updated", "past_due", T0 + 100))).toMatchObject({ incremental: 1 });
+    const feedBefore = await db.prisma.transitionFeed.count();
+    expect(await deliver(db, paid("cus_tie", 0, T0 + 100))).toMatchObject({ incremental: 1, rederived: 0 });
+    await expectProjectionsToEqualTheFold(db);
+    // The feed got what the invoice added, not the update's transitions again.
+    const added = await db.prisma.transitionFeed.findMany({ where: { seq: { gt: (await db.prisma.transitionFeed.findMany({ orderBy: { seq: "asc" } }))[feedBefore - 1]!.seq } } });
+    expect(added.length).toBeGreaterThan(0);
+    expect(added.every((t) => t.cause === "stripe:evt_cus_tie_paid_0")).toBe(true);
+    // Without the state before that instant in memory (a restart), the same case re-derives.
+    stateCacheOf(db).clear();
+    expect(await deliver(db, paid("cus_tie", 1, T0 + 100))).toMatchObject({ incremental: 0, rederived: 1 });
     await expectProjectionsToEqualTheFold(db);
   });
 
