@@ -9,6 +9,7 @@ import type { NormalizedEvent } from "../domain/event.js";
 import type { State } from "../domain/state.js";
 import type { Database, Prisma as Client } from "./database.js";
 import { insertRows } from "./insert-rows.js";
+import { Lru } from "./lru.js";
 import type { DatabaseKind } from "./url.js";
 import { Prisma } from "./generated/postgresql/client.js";
 
@@ -45,25 +46,19 @@ export type CachedState = {
  * from the database when it was saved as of the current token, else the component is re-derived.
  */
 export class StateCache {
-  private readonly entries = new Map<string, CachedState>();
+  private readonly entries: Lru<string, CachedState>;
 
-  constructor(private readonly limit: number) {}
+  constructor(limit: number) {
+    this.entries = new Lru(limit);
+  }
 
   get(id: string, token: string, catalog: Catalog): CachedState | undefined {
     const entry = this.entries.get(id);
-    if (entry === undefined || entry.token !== token || entry.catalog !== catalog) return undefined;
-    this.entries.delete(id);
-    this.entries.set(id, entry);
-    return entry;
+    return entry === undefined || entry.token !== token || entry.catalog !== catalog ? undefined : entry;
   }
 
   set(id: string, entry: CachedState): void {
-    this.entries.delete(id);
     this.entries.set(id, entry);
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= this.limit) break;
-      this.entries.delete(oldest);
-    }
   }
 
   delete(id: string): void {
@@ -80,7 +75,7 @@ export class StateCache {
 
   /** Least recently used first. */
   all(): (readonly [string, CachedState])[] {
-    return [...this.entries];
+    return this.entries.entries();
   }
 }
 

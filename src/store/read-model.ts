@@ -15,6 +15,7 @@ import type { Grant } from "../domain/entitlements.js";
 import type { Database } from "./database.js";
 import { toGrant } from "./projection-rows.js";
 import { findUserId } from "./reads.js";
+import { Lru } from "./lru.js";
 
 type Row<K extends "user" | "subscription"> = Awaited<ReturnType<Database["prisma"][K]["findMany"]>>[number];
 
@@ -38,34 +39,6 @@ export const announceProjected = async (db: Database, users: readonly string[] |
   const payload = users === "all" || JSON.stringify(users).length > 7000 ? "*" : JSON.stringify(users);
   await db.prisma.$executeRawUnsafe(`SELECT pg_notify('${CHANNEL}', $1)`, payload);
 };
-
-/** A small least-recently-used map. */
-class Lru<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly capacity: number) {}
-  get(key: K): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
-  }
-  set(key: K, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as K);
-  }
-  delete(key: K): void {
-    this.map.delete(key);
-  }
-  clear(): void {
-    this.map.clear();
-  }
-  get size(): number {
-    return this.map.size;
-  }
-}
 
 export class ReadModel {
   private readonly users: Lru<string, UserView>;
