@@ -2,10 +2,12 @@
 // Events are projected per connected component (the events whose identity keys connect; see
 // src/domain/components.ts). A component keeps its folded state and a watermark, the occurredAt of
 // its latest event: events strictly later than it (the common case) are folded onto that state
-// and only the rows they change are written, their transitions appended. An event at or before the
-// watermark (late, a same-instant tie) or one that joins components re-derives them from all their
-// events in canonical order, so arrival order never changes the result. Rows, the event→keys
-// index, the components and the checkpoint are written in one transaction.
+// and only the rows they change are written, their transitions appended. Events of the watermark's
+// own instant are folded with that instant's events onto the state before it (kept in memory),
+// replacing that instant's transitions. An event before the watermark (late), or one that joins
+// components, re-derives them from all their events in canonical order, so arrival order never
+// changes the result. A batch's groups are folded in memory and written together, table by table.
+// Rows, the event→keys index, the components and the checkpoint are written in one transaction.
 import { createHash } from "node:crypto";
 import type { Catalog } from "../domain/catalog.js";
 import { connectedGroups, eventKeys } from "../domain/components.js";
