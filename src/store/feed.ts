@@ -3,6 +3,8 @@
 // history appends only the transitions that are new; ones that merely moved are not repeated.
 import pg from "pg";
 import type { Database, Prisma } from "./database.js";
+import { insertRows } from "./insert-rows.js";
+import type { DatabaseKind } from "./url.js";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
 
@@ -23,25 +25,45 @@ export type FeedRow = FeedTransition & { readonly seq: number };
 const contentKey = (t: FeedTransition): string =>
   [t.entity, t.entityId, t.field, t.from ?? "\u0000", t.to ?? "\u0000", t.cause, t.at.toISOString()].join("\u0001");
 
-/** The transitions of `after` that `before` does not hold (as a multiset), in `after`'s order. */
-export const gainedTransitions = (before: readonly FeedTransition[], after: readonly FeedTransition[]): FeedTransition[] => {
-  const held = new Map<string, number>();
-  for (const t of before) held.set(contentKey(t), (held.get(contentKey(t)) ?? 0) + 1);
-  return after.filter((t) => {
-    const k = contentKey(t);
-    const n = held.get(k) ?? 0;
-    if (n === 0) return true;
-    held.set(k, n - 1);
-    return false;
-  });
-};
+/**
+ * Transitions already in a log, as a multiset of their contents: what a re-derivation compares its
+ * new log with, so only transitions that are new reach the feed (a rebuild fills it page by page).
+ */
+export class TransitionTally {
+  private readonly held = new Map<string, number>();
 
-export const appendToFeed = async (tx: Tx, gained: readonly FeedTransition[]): Promise<void> => {
-  if (gained.length === 0) return;
-  await tx.transitionFeed.createMany({
-    data: gained.map((t) => ({ userId: t.userId, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: t.at })),
-  });
-};
+  add(transitions: Iterable<FeedTransition>): this {
+    for (const t of transitions) this.held.set(contentKey(t), (this.held.get(contentKey(t)) ?? 0) + 1);
+    return this;
+  }
+
+  /** The transitions, in order, that the tally does not hold; each one it holds is used up once. */
+  gained(transitions: readonly FeedTransition[]): FeedTransition[] {
+    return transitions.filter((t) => {
+      const k = contentKey(t);
+      const n = this.held.get(k) ?? 0;
+      if (n === 0) return true;
+      this.held.set(k, n - 1);
+      return false;
+    });
+  }
+}
+
+/** The transitions of `after` that `before` does not hold (as a multiset), in `after`'s order. */
+export const gainedTransitions = (before: readonly FeedTransition[], after: readonly FeedTransition[]): FeedTransition[] =>
+  new TransitionTally().add(before).gained(after);
+
+const FEED_COLUMNS = ["userId", "entity", "entityId", "field", "from", "to", "cause", "at"] as const;
+
+/** Appends transitions to the feed, which numbers them (see insert-rows.ts for why not createMany). */
+export const appendToFeed = (tx: Tx, kind: DatabaseKind, gained: readonly FeedTransition[]): Promise<void> =>
+  insertRows(
+    tx,
+    kind,
+    "TransitionFeed",
+    FEED_COLUMNS,
+    gained.map((t) => ({ userId: t.userId, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: t.at })),
+  );
 
 export type FeedFilter = { readonly userId?: string | null; readonly entity?: string | null; readonly field?: string | null };
 

@@ -34,7 +34,7 @@ import {
 import type { Database, Prisma as Client } from "./database.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { toStoredEvent } from "./events.js";
-import { gainedTransitions, type FeedTransition } from "./feed.js";
+import { appendToFeed, gainedTransitions, TransitionTally, type FeedTransition } from "./feed.js";
 import { insertRows, type SqlValue } from "./insert-rows.js";
 import type { DatabaseKind } from "./url.js";
 import { normalizeStored } from "./normalize-stored.js";
@@ -52,7 +52,6 @@ const COLUMNS = {
   Order: columnsOf(PROJECTION_COLUMNS.orders),
   Entitlement: columnsOf(PROJECTION_COLUMNS.grants),
   Transition: columnsOf(PROJECTION_COLUMNS.transitions),
-  TransitionFeed: ["userId", "entity", "entityId", "field", "from", "to", "cause", "at"] as const,
   EventKey: ["eventSeq", "key"] as const,
   ProjectedEvent: ["seq", "projectedAt"] as const,
   ComponentKey: ["key", "componentId"] as const,
@@ -61,10 +60,6 @@ const COLUMNS = {
 /** Inserts rows of one table (see insert-rows.ts): the projector's writes, without Prisma's per-parameter cost. */
 const insert = <T extends keyof typeof COLUMNS>(tx: Tx, kind: DatabaseKind, table: T, rows: readonly { readonly [K in (typeof COLUMNS)[T][number]]: SqlValue }[]): Promise<void> =>
   insertRows(tx, kind, table, COLUMNS[table] as readonly (typeof COLUMNS)[T][number][], rows);
-
-/** The feed rows of transitions (the feed numbers them itself). */
-const feedRows = (transitions: readonly FeedTransition[]) =>
-  transitions.map((t) => ({ userId: t.userId, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: t.at }));
 
 /** Writes the projection rows of `state`; returns the transition rows written, in fold order. */
 const writeState = async (tx: Tx, kind: DatabaseKind, state: State, transitions: readonly Transition[], catalog: Catalog): Promise<FeedTransition[]> => {
@@ -335,7 +330,7 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
   const gained = replaced.length === 0 ? transitions : gainedTransitions(replaced, transitions);
   if (options.feed && gained.length > 0) {
     await options.locks.feed();
-    await insert(tx, kind, "TransitionFeed", feedRows(gained));
+    await appendToFeed(tx, kind, gained);
   }
 
   const outcomes: Outcome[] = [];
@@ -382,7 +377,7 @@ const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[
   const gained = gainedTransitions(previous, written);
   if (options.feed && gained.length > 0) {
     await options.locks.feed();
-    await insert(tx, options.kind, "TransitionFeed", feedRows(gained));
+    await appendToFeed(tx, options.kind, gained);
   }
 
   const keys = new Set([...(await keysOfComponents(tx, ids)), ...events.flatMap((p) => p.keys)]);
@@ -547,8 +542,6 @@ const eventsInTimeOrder = (tx: Tx, after: { at: Date; seq: number } | null) =>
     select: EVENT_COLUMNS,
   });
 
-const contentKey = (t: FeedTransition): string => [t.entity, t.entityId, t.field, t.from ?? "\u0000", t.to ?? "\u0000", t.cause, t.at.toISOString()].join("\u0001");
-
 /**
  * Rebuilds every projection from the event store, in one transaction (readers see the old state or
  * the new, never a half-built one), and records the catalog they were derived with. Events are read
@@ -568,10 +561,10 @@ export const rebuildProjections = async (
     if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
     await observe.before?.(tx);
     // What the old logs hold, as a multiset of contents (a rebuild renumbers, and may move, them).
-    const held = new Map<string, number>();
+    const tally = new TransitionTally();
     for (let cursor: string | undefined; ; ) {
       const page = await tx.transition.findMany({ orderBy: { id: "asc" }, take: 5_000, ...(cursor === undefined ? {} : { cursor: { id: cursor }, skip: 1 }) });
-      for (const t of page) held.set(contentKey(t), (held.get(contentKey(t)) ?? 0) + 1);
+      tally.add(page);
       if (page.length < 5_000) break;
       cursor = page.at(-1)!.id;
     }
@@ -598,12 +591,7 @@ export const rebuildProjections = async (
         orderBy: [{ userId: "asc" }, { ordinal: "asc" }],
         take: 5_000,
       });
-      const gained = page.filter((t) => {
-        const n = held.get(contentKey(t)) ?? 0;
-        if (n > 0) held.set(contentKey(t), n - 1);
-        return n === 0;
-      });
-      await insert(tx, db.kind, "TransitionFeed", feedRows(gained));
+      await appendToFeed(tx, db.kind, tally.gained(page));
       if (page.length < 5_000) break;
       cursor = { userId: page.at(-1)!.userId, ordinal: page.at(-1)!.ordinal };
     }

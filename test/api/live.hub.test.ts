@@ -14,7 +14,7 @@ describe("TransitionHub", () => {
     try {
       await hub.start(3_600_000);
       // Another process appended three rows; this hub has not refreshed yet.
-      await db.prisma.$transaction((tx) => appendToFeed(tx, [row(1), row(2), row(3)]));
+      await db.prisma.$transaction((tx) => appendToFeed(tx, db.kind, [row(1), row(2), row(3)]));
       const seqs = (await db.prisma.transitionFeed.findMany({ orderBy: { seq: "asc" } })).map((r) => r.seq);
       const aborter = new AbortController();
       const rows = hub.subscribe({}, seqs[1]!, aborter.signal);

@@ -161,7 +161,7 @@ describe.each(KINDS)("Subscription.transitions over graphql-sse on %s", (kind) =
       const big = "x".repeat(10_240);
       for (let i = 0; i < 4; i++) {
         const rows = Array.from({ length: 1000 }, (_, j) => ({ userId: "u", entity: "user", entityId: "u", field: "f", from: null, to: big, cause: `c${i * 1000 + j}`, at: new Date(T0 * 1000) }));
-        await own.db.prisma.$transaction((tx) => appendToFeed(tx, rows));
+        await own.db.prisma.$transaction((tx) => appendToFeed(tx, own.db.kind, rows));
       }
       const body = JSON.stringify({ query: QUERY, variables: { after: encodeFeedCursor(0) } });
       const { port } = new URL(own.url);

@@ -188,6 +188,31 @@ describe.each(KINDS)("incremental projection on %s", (kind) => {
     await expectProjectionsToEqualTheFold(restarted);
   }, 120_000);
 
+  it("a rebuild appends to the feed only the transitions its new logs add", async () => {
+    const { db } = await freshDatabase(kind);
+    await deliver(db, customerCreated("cus_rb", T0, { user_id: "u_rb" }));
+    await deliver(db, subscriptionEvent("cus_rb", "customer.subscription.created", "active", T0 + 10));
+    await deliver(db, subscriptionEvent("cus_rb", "customer.subscription.updated", "past_due", T0 + 20));
+    const feed = () => db.prisma.transitionFeed.findMany({ orderBy: { seq: "asc" } });
+    const before = await feed();
+    expect(before.length).toBeGreaterThan(0);
+    // Same catalog: the rebuilt logs hold nothing new.
+    await rebuildProjections(db, testCatalog);
+    expect(await feed()).toEqual(before);
+    // The subscription's price now belongs to the enterprise plan: only what that changes is new.
+    const { pro, enterprise } = testCatalog.plans;
+    const moved = {
+      ...testCatalog,
+      plans: { ...testCatalog.plans, pro: { ...pro!, prices: { ...pro!.prices, stripe: [PRICES.proYearly] } }, enterprise: { ...enterprise!, prices: { stripe: [PRICES.proMonthly] } } },
+    };
+    await rebuildProjections(db, moved);
+    const added = (await feed()).slice(before.length);
+    expect(added.length).toBeGreaterThan(0);
+    expect(added.every((t) => (t.entity === "subscription" && t.field === "plan") || t.entity === "entitlement")).toBe(true);
+    expect(added.some((t) => t.entity === "subscription" && t.to === "enterprise")).toBe(true);
+    expect(added.some((t) => t.entityId.endsWith(":sso") && t.to === "enterprise")).toBe(true);
+  });
+
   it("projects generated histories delivered in random batches, with restarts, to the offline fold", async () => {
     const paths = { incremental: 0, rederived: 0 };
     await fc.assert(
