@@ -45,39 +45,13 @@ export type CachedState = {
  * Folded states by component id, least recently used dropped first. A dropped state is read back
  * from the database when it was saved as of the current token, else the component is re-derived.
  */
-export class StateCache {
-  private readonly entries: Lru<string, CachedState>;
+export type StateCache = Lru<string, CachedState>;
 
-  constructor(limit: number) {
-    this.entries = new Lru(limit);
-  }
-
-  get(id: string, token: string, catalog: Catalog): CachedState | undefined {
-    const entry = this.entries.get(id);
-    return entry === undefined || entry.token !== token || entry.catalog !== catalog ? undefined : entry;
-  }
-
-  set(id: string, entry: CachedState): void {
-    this.entries.set(id, entry);
-  }
-
-  delete(id: string): void {
-    this.entries.delete(id);
-  }
-
-  clear(): void {
-    this.entries.clear();
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  /** Least recently used first. */
-  all(): (readonly [string, CachedState])[] {
-    return this.entries.entries();
-  }
-}
+/** The cached state of a component, if it is current: folded as of `token`, with this catalog. */
+export const currentState = (cache: StateCache, id: string, token: string, catalog: Catalog): CachedState | undefined => {
+  const entry = cache.get(id);
+  return entry === undefined || entry.token !== token || entry.catalog !== catalog ? undefined : entry;
+};
 
 /** How many components' states a process keeps in memory unless told otherwise (VERITY_STATE_CACHE). */
 export const DEFAULT_STATE_CACHE = 10_000;
@@ -87,12 +61,12 @@ const caches = new WeakMap<Database, StateCache>();
 /** This process's cache of folded states for `db`. */
 export const stateCacheOf = (db: Database): StateCache => {
   let cache = caches.get(db);
-  if (cache === undefined) caches.set(db, (cache = new StateCache(DEFAULT_STATE_CACHE)));
+  if (cache === undefined) caches.set(db, (cache = new Lru<string, CachedState>(DEFAULT_STATE_CACHE)));
   return cache;
 };
 
 /** Bounds this process's cache of folded states for `db` to `limit` components (it starts empty). */
-export const limitStateCache = (db: Database, limit: number): void => void caches.set(db, new StateCache(limit));
+export const limitStateCache = (db: Database, limit: number): void => void caches.set(db, new Lru<string, CachedState>(limit));
 
 /**
  * The states a transaction folded, kept apart until it commits (a rolled-back projection must not
@@ -100,16 +74,18 @@ export const limitStateCache = (db: Database, limit: number): void => void cache
  */
 export class PendingStates {
   private readonly pending: StateCache;
+  /** Components merged into another in this transaction. */
+  private readonly forgotten: string[] = [];
 
   constructor(
     private readonly shared: StateCache | null,
     limit = 1_000,
   ) {
-    this.pending = new StateCache(limit);
+    this.pending = new Lru(limit);
   }
 
   get(id: string, token: string, catalog: Catalog): CachedState | undefined {
-    return this.pending.get(id, token, catalog) ?? this.shared?.get(id, token, catalog);
+    return currentState(this.pending, id, token, catalog) ?? (this.shared === null ? undefined : currentState(this.shared, id, token, catalog));
   }
 
   set(id: string, entry: CachedState): void {
@@ -122,13 +98,11 @@ export class PendingStates {
     this.forgotten.push(...ids);
   }
 
-  private readonly forgotten: string[] = [];
-
   /** After commit: the shared cache takes what this transaction folded. */
   publish(): void {
     if (this.shared === null) return;
     for (const id of this.forgotten) this.shared.delete(id);
-    for (const [id, entry] of this.pending.all()) this.shared.set(id, entry);
+    for (const [id, entry] of this.pending.entries()) this.shared.set(id, entry);
   }
 }
 
