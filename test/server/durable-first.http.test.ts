@@ -50,7 +50,7 @@ describe.each(KINDS)("group commit in a server process on %s", (kind) => {
   afterAll(async () => s?.stop());
   const health = async () => (await (await fetch(`${s.url}/healthz`)).json()) as { projectedThrough: number; appends: { commits: number; events: number } };
 
-  it("appends deliveries that arrive together in shared commits, answers each with its own seq, and projects them all", async () => {
+  it("answers deliveries that arrive together each with its own seq once durable, and projects them all", async () => {
     const now = Math.floor(Date.now() / 1000);
     const before = (await health()).appends;
     const events = Array.from({ length: 64 }, (_, n) => customerCreated(n, now));
@@ -66,9 +66,12 @@ describe.each(KINDS)("group commit in a server process on %s", (kind) => {
     expect(answers.every((a) => a.duplicate === false)).toBe(true);
     const after = (await health()).appends;
     expect(after.events - before.events).toBe(64);
-    // Group commit: fewer durable transactions than deliveries (one each without it). How many
-    // share one depends on how the deliveries reach the server; bench/webhooks.ts measures it.
-    expect(after.commits - before.commits).toBeLessThan(64);
+    // How many deliveries share a commit depends on how the server happens to read them (all 64
+    // alone is possible when each commit ends before the next request is read): never more commits
+    // than deliveries. Grouping itself is proven in-process (test/store/appender.test.ts);
+    // bench/webhooks.ts measures it under load.
+    expect(after.commits - before.commits).toBeGreaterThan(0);
+    expect(after.commits - before.commits).toBeLessThanOrEqual(64);
     const stored = await s.db.prisma.event.findMany({ where: { providerEventId: { in: events.map((e) => e.id) } }, select: { seq: true, providerEventId: true } });
     expect(new Map(stored.map((r) => [r.providerEventId, r.seq]))).toEqual(new Map(events.map((e, i) => [e.id, seqs[i]!])));
     // The same events again, together and twice each: duplicates, answered with the stored seqs.
