@@ -12,7 +12,7 @@ import { exportEvents } from "../offline/export.js";
 import { encodeLine, ExportFormatError } from "../offline/ndjson.js";
 import { replay, type ReplayResult } from "../offline/replay.js";
 import { reprocess as rebuild } from "../offline/reprocess.js";
-import { snapshotCounts, type Snapshot } from "../offline/snapshot.js";
+import type { Snapshot } from "../offline/snapshot.js";
 import { verify as compare } from "../offline/verify.js";
 import { catalogAt, InputError, openExisting, parse, parseInstant, UsageError, type Io } from "./args.js";
 import { progress } from "./progress.js";
@@ -41,9 +41,11 @@ entitlements at T, and the transition log. Lines may come in any order; duplicat
 
 export const VERIFY_HELP = `Usage: verity verify [--config FILE]
 
-Exports the event log, replays it offline and compares the result with the live projections in
-DATABASE_URL, field by field: users, identities, subscriptions, orders, entitlement grants and the
-transition log. Prints every difference (entity, id, field, both values).
+Replays the event log offline and compares the result with the live projections in DATABASE_URL,
+field by field: users, identities, subscriptions, orders, entitlement grants and the transition log.
+Prints every difference (entity, id, field, both values). It walks the store one group of connected
+users at a time, so memory stays flat however long the log (when the projector's bookkeeping of
+those groups fails a check, it compares the whole log at once and says why).
   --config FILE   plan catalog the projections were derived with (env VERITY_CONFIG, default verity.config.json)
 Exit status: 0 no differences, 1 differences found, 2 usage or input error, 3 could not verify.`;
 
@@ -205,9 +207,41 @@ export const replayCommand = async (args: string[], io: Io): Promise<number> => 
   }
   if (format === "json") {
     const { state: _state, foldTransitions: _fold, ...printable } = result;
-    io.out(JSON.stringify(printable, null, 2));
+    await writeJson(printable, io.stdout ?? process.stdout);
   } else printTable(result, io);
   return 0;
+};
+
+/**
+ * Writes an object as JSON, one member per line and one array element per line, in chunks: the
+ * state of a long log is far larger than one string should be, and a slow reader is waited for.
+ */
+const writeJson = async (value: Readonly<Record<string, unknown>>, stream: NodeJS.WritableStream): Promise<void> => {
+  const out = writer(stream);
+  let chunk = "";
+  const put = async (text: string) => {
+    chunk += text;
+    if (chunk.length >= 1 << 16) {
+      await out.write(chunk);
+      chunk = "";
+    }
+  };
+  try {
+    const members = Object.entries(value);
+    await put("{\n");
+    for (const [i, [key, member]] of members.entries()) {
+      await put(`  ${JSON.stringify(key)}: `);
+      if (Array.isArray(member) && member.length > 0) {
+        await put("[\n");
+        for (const [j, element] of member.entries()) await put(`    ${JSON.stringify(element)}${j < member.length - 1 ? "," : ""}\n`);
+        await put("  ]");
+      } else await put(JSON.stringify(member));
+      await put(i < members.length - 1 ? ",\n" : "\n");
+    }
+    await out.write(`${chunk}}\n`);
+  } finally {
+    out.release();
+  }
 };
 
 const ENTITIES: readonly Entity[] = ["user", "identity", "subscription", "order", "grant", "transition"];
@@ -224,15 +258,15 @@ export const verifyCommand = async (args: string[], io: Io): Promise<number> => 
     const r = await compare(db, catalog, { at: Date.now(), onProgress: (n) => n % 1000 === 0 && shown.update(n) });
     shown.done();
     for (const d of r.differences) io.out(formatDifference(d, "projections", "replay"));
-    const sizes = snapshotCounts(r.live);
-    const counts = ENTITIES.map((e) => `${sizes[PLURAL[e]]} ${PLURAL[e]}`).join(", ");
+    const counts = ENTITIES.map((e) => `${r.counts[PLURAL[e]]} ${PLURAL[e]}`).join(", ");
+    if (r.wholeLog !== null) io.err(`note: compared the whole log at once (${r.wholeLog}); "verity reprocess" rebuilds the projections and their bookkeeping.`);
     if (r.pending > 0) io.err(`note: ${r.pending} stored events are not projected yet (a running server catches up on them).`);
     if (r.unsettled) io.err("note: the database kept changing while verifying (a server is ingesting): differences may be passing.");
     if (r.differences.length === 0) {
-      io.out(`no differences: ${r.replayed.events} events replayed; ${counts} match the projections`);
+      io.out(`no differences: ${r.events} events replayed; ${counts} match the projections`);
       return 0;
     }
-    io.out(`${r.differences.length} difference${r.differences.length === 1 ? "" : "s"} between the projections (${counts}) and a replay of ${r.replayed.events} events`);
+    io.out(`${r.differences.length} difference${r.differences.length === 1 ? "" : "s"} between the projections (${counts}) and a replay of ${r.events} events`);
     if (!r.sameCatalog) {
       io.err(`hint: the projections were derived with another plan catalog or Verity version than ${settings.configPath}; "verity reprocess" rebuilds them.`);
     }

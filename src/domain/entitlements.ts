@@ -43,14 +43,36 @@ export const subscriptionValidity = (sub: Subscription, catalog: Catalog): Insta
   }
 };
 
+/** A plan's features in name order, sorted once per catalog (grants are derived on every fact). */
+const sortedFeatures = new WeakMap<Catalog, Map<string, readonly (readonly [string, FeatureSpec])[]>>();
+
+const featuresOf = (catalog: Catalog, plan: string): readonly (readonly [string, FeatureSpec])[] => {
+  let plans = sortedFeatures.get(catalog);
+  if (plans === undefined) sortedFeatures.set(catalog, (plans = new Map()));
+  let features = plans.get(plan);
+  if (features === undefined) {
+    features = Object.entries(catalog.plans[plan]?.features ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    plans.set(plan, features);
+  }
+  return features;
+};
+
 const planGrants = (
   catalog: Catalog,
   plan: string,
   base: Omit<Grant, "id" | "feature" | "spec" | "source">,
 ): Grant[] =>
-  Object.entries(catalog.plans[plan]?.features ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([feature, spec]) => ({ ...base, id: `${base.sourceId}:${feature}`, feature, spec, source: plan }));
+  featuresOf(catalog, plan).map(([feature, spec]) => ({
+    id: `${base.sourceId}:${feature}`,
+    userId: base.userId,
+    feature,
+    source: plan,
+    sourceKind: base.sourceKind,
+    sourceId: base.sourceId,
+    spec,
+    validUntil: base.validUntil,
+    periodEnd: base.periodEnd,
+  }));
 
 /** All grants a user holds, from live subscriptions and from paid lifetime orders. */
 export const grantsFor = (

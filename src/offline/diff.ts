@@ -38,16 +38,54 @@ export const diffSnapshots = (left: Snapshot, right: Snapshot): Difference[] => 
     for (const rowId of ids) {
       const ra = a.get(rowId);
       const rb = b.get(rowId);
-      if (ra === undefined || rb === undefined) {
-        out.push({ entity, id: rowId, field: null, left: ra, right: rb });
-        continue;
-      }
-      for (const field of [...new Set([...Object.keys(ra), ...Object.keys(rb)])]) {
-        if (JSON.stringify(ra[field]) !== JSON.stringify(rb[field])) out.push({ entity, id: rowId, field, left: ra[field], right: rb[field] });
-      }
+      if (ra === undefined || rb === undefined) out.push({ entity, id: rowId, field: null, left: ra, right: rb });
+      else out.push(...rowDifferences(entity, rowId, ra, rb));
     }
   }
   return out;
+};
+
+/** The fields in which two versions of one row differ. */
+const rowDifferences = (entity: Entity, id: string, left: Row, right: Row): Difference[] => {
+  const out: Difference[] = [];
+  for (const field of new Set([...Object.keys(left), ...Object.keys(right)])) {
+    const a = left[field];
+    const b = right[field];
+    // Values are scalars or arrays of scalars (price ids): only those need their text compared.
+    if (a !== b && (typeof a !== "object" || typeof b !== "object" || JSON.stringify(a) !== JSON.stringify(b))) out.push({ entity, id, field, left: a, right: b });
+  }
+  return out;
+};
+
+const ENTITY_ORDER = new Map(TABLES.map((t, i) => [t.entity, i]));
+
+/**
+ * Differences found piece by piece (`verity verify` compares one group of users at a time) as
+ * diffSnapshots would report them for the whole: a row found only on the left in one piece and only
+ * on the right in another (its owner column changed) is one row whose fields differ; then sorted by
+ * entity and id, the fields of one row kept in their order.
+ */
+export const mergePieces = (pieces: readonly Difference[]): Difference[] => {
+  const oneSided = new Map<string, { left?: Difference; right?: Difference }>();
+  for (const d of pieces) {
+    if (d.field !== null) continue;
+    const key = `${d.entity}\u0000${d.id}`;
+    const pair = oneSided.get(key) ?? {};
+    if (d.left !== undefined) pair.left = d;
+    else pair.right = d;
+    oneSided.set(key, pair);
+  }
+  const out: Difference[] = [];
+  for (const d of pieces) {
+    const pair = d.field === null ? oneSided.get(`${d.entity}\u0000${d.id}`) : undefined;
+    if (pair?.left === undefined || pair.right === undefined) out.push(d);
+    // Both halves of a split row: reported once, where its left half was found.
+    else if (d === pair.left) out.push(...rowDifferences(d.entity, d.id, pair.left.left as Row, pair.right.right as Row));
+  }
+  return out
+    .map((d, i) => [d, i] as const)
+    .sort(([a, i], [b, j]) => ENTITY_ORDER.get(a.entity)! - ENTITY_ORDER.get(b.entity)! || (a.id < b.id ? -1 : a.id > b.id ? 1 : i - j))
+    .map(([d]) => d);
 };
 
 export type ChangeCounts = { added: number; removed: number; changed: number };

@@ -16,7 +16,8 @@ import { noHint, type NormalizedEvent } from "../domain/event.js";
 import type { Provider } from "../domain/provider.js";
 import type { Instant } from "../domain/time.js";
 import type { Database } from "../store/database.js";
-import { toStoredEvent, type StoredEvent } from "../store/events.js";
+import { readEventsInTimeOrder, type StoredEvent } from "../store/events.js";
+import { lastEventSeq } from "../store/partition.js";
 import { normalizeStored } from "../store/normalize-stored.js";
 
 export type ExportOptions = {
@@ -26,8 +27,6 @@ export type ExportOptions = {
   /** Rows read per query (default 1000). */
   readonly pageSize?: number;
 };
-
-const COLUMNS = { seq: true, provider: true, providerEventId: true, type: true, occurredAt: true, receivedAt: true, origin: true, rawBody: true } as const;
 
 /**
  * The hint that places an event among its same-instant neighbours. Hints come from the event alone
@@ -51,36 +50,23 @@ const orderGroup = (group: readonly StoredEvent[]): StoredEvent[] => {
 
 /** The stored events, in canonical order, read in pages. */
 export async function* exportEvents(db: Database, options: ExportOptions = {}): AsyncGenerator<StoredEvent> {
-  const pageSize = options.pageSize ?? 1000;
-  const last = await db.prisma.event.findFirst({ orderBy: { seq: "desc" }, select: { seq: true } });
-  if (last === null) return;
-  const base = {
-    seq: { lte: last.seq },
-    ...(options.provider ? { provider: options.provider } : {}),
-    ...(options.since != null ? { occurredAt: { gte: new Date(options.since) } } : {}),
-  };
-  let cursor: { occurredAt: Date; seq: number } | null = null;
+  const take = options.pageSize ?? 1000;
+  const upToSeq = await lastEventSeq(db);
+  if (upToSeq === 0) return;
+  let after: StoredEvent | null = null;
   let group: StoredEvent[] = [];
   for (;;) {
-    // Keyset paging on (occurredAt, seq), written as one range on the occurredAt index.
-    const after: object = cursor === null ? {} : { occurredAt: { gte: cursor.occurredAt }, NOT: { occurredAt: cursor.occurredAt, seq: { lte: cursor.seq } } };
-    const rows = await db.prisma.event.findMany({
-      where: { AND: [base, after] },
-      orderBy: [{ occurredAt: "asc" }, { seq: "asc" }],
-      take: pageSize,
-      select: COLUMNS,
-    });
-    for (const row of rows) {
-      const event = toStoredEvent({ ...row, payload: null });
+    const page = { after, take, upToSeq, provider: options.provider ?? null, since: options.since ?? null };
+    const events = await readEventsInTimeOrder(db.prisma, db.kind, page);
+    for (const event of events) {
       if (group.length > 0 && group[0]!.occurredAt !== event.occurredAt) {
         yield* orderGroup(group);
         group = [];
       }
       group.push(event);
     }
-    if (rows.length < pageSize) break;
-    const tail = rows[rows.length - 1]!;
-    cursor = { occurredAt: tail.occurredAt, seq: tail.seq };
+    if (events.length < take) break;
+    after = events[events.length - 1]!;
   }
   yield* orderGroup(group);
 }

@@ -47,13 +47,15 @@ const byTransitionOrder = (a: SnapshotTransition, b: SnapshotTransition): number
 const { id: _transitionId, ...TRANSITION_SNAPSHOT_COLUMNS } = PROJECTION_COLUMNS.transitions;
 
 /** `row`'s `columns`, in their order, instants as text. */
-const snapshotted = <Row extends object, K extends keyof Row>(row: Row, columns: { readonly [C in K]: true }): Snapshotted<Pick<Row, K>> =>
-  Object.fromEntries(
-    Object.keys(columns).map((c) => {
-      const v: unknown = row[c as K];
-      return [c, v instanceof Date ? v.toISOString() : v];
-    }),
-  ) as Snapshotted<Pick<Row, K>>;
+const snapshotted = <Row extends object, K extends keyof Row>(row: Row, columns: { readonly [C in K]: true }): Snapshotted<Pick<Row, K>> => {
+  const out: Record<string, unknown> = {};
+  // Column names are the schema's own (no "__proto__"): plain assignment is safe.
+  for (const c in columns) {
+    const v: unknown = row[c as K];
+    out[c] = v instanceof Date ? v.toISOString() : v;
+  }
+  return out as Snapshotted<Pick<Row, K>>;
+};
 
 /** The snapshot of projection rows, from either side: every column of every row, sorted by id. */
 export const snapshotOfRows = (rows: ProjectionRows): Snapshot => {
@@ -95,6 +97,76 @@ export const databaseSnapshot = async (reader: ProjectionReader | { readonly pri
   const grants = await p.entitlement.findMany({ select: PROJECTION_COLUMNS.grants });
   const transitions = await p.transition.findMany({ select: PROJECTION_COLUMNS.transitions });
   return snapshotOfRows({ users, identities, subscriptions, orders, grants, transitions });
+};
+
+const IN_BATCH = 500;
+
+/** The projection rows of these users (theirs by `userId`; the users themselves by `id`), as a snapshot. */
+export const ownedSnapshot = async (reader: ProjectionReader, userIds: readonly string[]): Promise<Snapshot> => {
+  const rows: ProjectionRows = { users: [], identities: [], subscriptions: [], orders: [], grants: [], transitions: [] };
+  for (let i = 0; i < userIds.length; i += IN_BATCH) {
+    const ids = userIds.slice(i, i + IN_BATCH);
+    const owned = { where: { userId: { in: ids } } };
+    rows.users.push(...(await reader.user.findMany({ where: { id: { in: ids } }, select: PROJECTION_COLUMNS.users })));
+    rows.identities.push(...(await reader.userIdentity.findMany({ ...owned, select: PROJECTION_COLUMNS.identities })));
+    rows.subscriptions.push(...(await reader.subscription.findMany({ ...owned, select: PROJECTION_COLUMNS.subscriptions })));
+    rows.orders.push(...(await reader.order.findMany({ ...owned, select: PROJECTION_COLUMNS.orders })));
+    rows.grants.push(...(await reader.entitlement.findMany({ ...owned, select: PROJECTION_COLUMNS.grants })));
+    rows.transitions.push(...(await reader.transition.findMany({ ...owned, select: PROJECTION_COLUMNS.transitions })));
+  }
+  return snapshotOfRows(rows);
+};
+
+/** How many rows each projection table holds. */
+export const tableCounts = async (reader: ProjectionReader): Promise<Record<keyof Snapshot, number>> => ({
+  users: await reader.user.count(),
+  identities: await reader.userIdentity.count(),
+  subscriptions: await reader.subscription.count(),
+  orders: await reader.order.count(),
+  grants: await reader.entitlement.count(),
+  transitions: await reader.transition.count(),
+});
+
+const PAGE = 5000;
+
+/** Every row in `after`-keyed pages; `page` reads the rows after a key (null: from the start). */
+async function* pages<Row>(page: (after: string | null) => Promise<Row[]>, keyOf: (row: Row) => string): AsyncGenerator<Row> {
+  for (let after: string | null = null; ; ) {
+    const rows = await page(after);
+    yield* rows;
+    if (rows.length < PAGE) return;
+    after = keyOf(rows[rows.length - 1]!);
+  }
+}
+
+const keyed = <K extends string>(field: K, after: string | null) => ({ orderBy: { [field]: "asc" }, take: PAGE, ...(after === null ? {} : { where: { [field]: { gt: after } } }) }) as const;
+
+/**
+ * The rows of the tables in `tables` whose owner is not in `owners`, read in pages (memory holds a
+ * page and what it keeps): what a walk over the users' own rows cannot see.
+ */
+export const unownedSnapshot = async (reader: ProjectionReader, owners: ReadonlySet<string>, tables: ReadonlySet<keyof Snapshot>): Promise<Snapshot> => {
+  const rows: ProjectionRows = { users: [], identities: [], subscriptions: [], orders: [], grants: [], transitions: [] };
+  const keep = <Row extends { userId: string }>(into: Row[]) => (row: Row) => void (owners.has(row.userId) || into.push(row));
+  if (tables.has("users")) {
+    for await (const u of pages((a) => reader.user.findMany({ ...keyed("id", a), select: PROJECTION_COLUMNS.users }), (r) => r.id)) if (!owners.has(u.id)) rows.users.push(u);
+  }
+  if (tables.has("identities")) {
+    for await (const r of pages((a) => reader.userIdentity.findMany({ ...keyed("key", a), select: PROJECTION_COLUMNS.identities }), (r) => r.key)) keep(rows.identities)(r);
+  }
+  if (tables.has("subscriptions")) {
+    for await (const r of pages((a) => reader.subscription.findMany({ ...keyed("id", a), select: PROJECTION_COLUMNS.subscriptions }), (r) => r.id)) keep(rows.subscriptions)(r);
+  }
+  if (tables.has("orders")) {
+    for await (const r of pages((a) => reader.order.findMany({ ...keyed("id", a), select: PROJECTION_COLUMNS.orders }), (r) => r.id)) keep(rows.orders)(r);
+  }
+  if (tables.has("grants")) {
+    for await (const r of pages((a) => reader.entitlement.findMany({ ...keyed("id", a), select: PROJECTION_COLUMNS.grants }), (r) => r.id)) keep(rows.grants)(r);
+  }
+  if (tables.has("transitions")) {
+    for await (const r of pages((a) => reader.transition.findMany({ ...keyed("id", a), select: PROJECTION_COLUMNS.transitions }), (r) => r.id)) keep(rows.transitions)(r);
+  }
+  return snapshotOfRows(rows);
 };
 
 /** Counts per entity, for summaries. */

@@ -52,8 +52,17 @@ export const currency = (...candidates: readonly unknown[]): string => {
 
 /** The top-level string / number / boolean / null members of an object; nested values are skipped. */
 export const scalars = (value: unknown): Record<string, Scalar> => {
-  const source = record(value) ?? {};
-  return Object.fromEntries(Object.entries(source).filter((entry): entry is [string, Scalar] => isScalar(entry[1])));
+  const out: Record<string, Scalar> = {};
+  const source = record(value);
+  if (source === null) return out;
+  for (const key of Object.keys(source)) {
+    const v = source[key];
+    if (!isScalar(v)) continue;
+    // A "__proto__" member of the JSON stays a plain member.
+    if (key === "__proto__") Object.defineProperty(out, key, { value: v, writable: true, enumerable: true, configurable: true });
+    else out[key] = v;
+  }
+  return out;
 };
 
 const isScalar = (value: unknown): value is Scalar =>

@@ -136,6 +136,87 @@ type EventRow = {
   rawOnlyReason?: string | null;
 };
 
+/** A client or a transaction, for raw reads. */
+type RawReader = Pick<Database["prisma"], "$queryRaw">;
+
+type RawEventRow = {
+  seq: number | bigint;
+  provider: string;
+  providerEventId: string;
+  type: string;
+  occurredAt: Date | string | number;
+  receivedAt: Date | string | number;
+  origin: string;
+  body: string;
+};
+
+const instantOf = (v: Date | string | number): Instant => (v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : Number(v));
+
+/**
+ * Stored events with their raw bytes (no parsed copy) `where` selects, then `rest` (order, limit).
+ * The bytes travel as hex text: the driver adapters hand a Bytes column back as an array of
+ * numbers, one per byte, which cost more than reading, parsing and folding the event together.
+ */
+export const readEvents = async (reader: RawReader, kind: Database["kind"], where: Prisma.Sql, rest: Prisma.Sql = Prisma.empty): Promise<StoredEvent[]> => {
+  const body = kind === "sqlite" ? Prisma.sql`hex("rawBody")` : Prisma.sql`encode("rawBody", 'hex')`;
+  const rows = await reader.$queryRaw<RawEventRow[]>(
+    Prisma.sql`SELECT "seq", "provider", "providerEventId", "type", "occurredAt", "receivedAt", "origin", ${body} AS "body" FROM "Event" WHERE ${where} ${rest}`,
+  );
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    provider: r.provider as Provider,
+    providerEventId: r.providerEventId,
+    type: r.type,
+    occurredAt: instantOf(r.occurredAt),
+    receivedAt: instantOf(r.receivedAt),
+    origin: r.origin,
+    rawBody: Buffer.from(r.body, "hex"),
+    payload: null,
+  }));
+};
+
+/** The stored events with these seqs, in seq order (see readEvents). */
+export const readEventsBySeq = async (reader: RawReader, kind: Database["kind"], seqs: readonly number[]): Promise<StoredEvent[]> => {
+  const sorted = [...seqs].sort((a, b) => a - b);
+  const out: StoredEvent[] = [];
+  // In chunks: a statement may name a bounded number of parameters (999 on SQLite here).
+  for (let i = 0; i < sorted.length; i += 500) {
+    out.push(...(await readEvents(reader, kind, Prisma.sql`"seq" IN (${Prisma.join(sorted.slice(i, i + 500))})`, Prisma.sql`ORDER BY "seq"`)));
+  }
+  return out;
+};
+
+/** An instant as a bind parameter compared with a DateTime column, in the form each database keeps it. */
+const instantParam = (kind: Database["kind"], t: Instant): Prisma.Sql => {
+  const iso = new Date(t).toISOString();
+  return kind === "sqlite" ? Prisma.sql`${iso.replace("Z", "+00:00")}` : Prisma.sql`CAST(${iso} AS TIMESTAMP(3))`;
+};
+
+export type TimeOrderPage = {
+  /** Position after which to read: the last event of the previous page (null: from the start). */
+  readonly after: { readonly occurredAt: Instant; readonly seq: number } | null;
+  readonly take: number;
+  /** Only events with seq up to this (a consistent cut of the log). */
+  readonly upToSeq?: number;
+  readonly provider?: Provider | null;
+  /** Only events that occurred at or after this instant. */
+  readonly since?: Instant | null;
+};
+
+/** The next page of stored events in (occurredAt, seq) order, read through the occurredAt index (see readEvents). */
+export const readEventsInTimeOrder = (reader: RawReader, kind: Database["kind"], page: TimeOrderPage): Promise<StoredEvent[]> => {
+  const conditions: Prisma.Sql[] = [];
+  if (page.upToSeq !== undefined) conditions.push(Prisma.sql`"seq" <= ${page.upToSeq}`);
+  if (page.provider != null) conditions.push(Prisma.sql`"provider" = ${page.provider}`);
+  if (page.since != null) conditions.push(Prisma.sql`"occurredAt" >= ${instantParam(kind, page.since)}`);
+  if (page.after !== null) {
+    const at = instantParam(kind, page.after.occurredAt);
+    conditions.push(Prisma.sql`("occurredAt" > ${at} OR ("occurredAt" = ${at} AND "seq" > ${page.after.seq}))`);
+  }
+  const where = conditions.length === 0 ? Prisma.sql`1 = 1` : Prisma.join(conditions, " AND ");
+  return readEvents(reader, kind, where, Prisma.sql`ORDER BY "occurredAt", "seq" LIMIT ${page.take}`);
+};
+
 export const toStoredEvent = (row: EventRow): StoredEvent => ({
   seq: row.seq,
   provider: row.provider as Provider,

@@ -33,7 +33,7 @@ import {
 } from "./components.js";
 import type { Database, Prisma as Client } from "./database.js";
 import { Prisma } from "./generated/postgresql/client.js";
-import { toStoredEvent } from "./events.js";
+import { readEventsBySeq, readEventsInTimeOrder, type StoredEvent } from "./events.js";
 import { appendToFeed, gainedTransitions, TransitionTally, type FeedTransition } from "./feed.js";
 import { insertRows, type SqlValue } from "./insert-rows.js";
 import type { DatabaseKind } from "./url.js";
@@ -134,15 +134,11 @@ export type ProjectionResult = {
   readonly rederived: number;
 };
 
-const EVENT_COLUMNS = { seq: true, provider: true, providerEventId: true, type: true, occurredAt: true, receivedAt: true, origin: true, rawBody: true } as const;
-
-type EventRow = { seq: number; provider: string; providerEventId: string; type: string; occurredAt: Date; receivedAt: Date; origin: string; rawBody: Uint8Array };
-
 type Projected = { readonly seq: number; readonly event: NormalizedEvent; readonly keys: readonly string[] };
 
-const projected = (row: EventRow, catalog: Catalog): Projected => {
-  const event = normalizeStored(toStoredEvent({ ...row, payload: null }), catalog);
-  return { seq: row.seq, event, keys: eventKeys(event) };
+const projected = (stored: StoredEvent, catalog: Catalog): Projected => {
+  const event = normalizeStored(stored, catalog);
+  return { seq: stored.seq, event, keys: eventKeys(event) };
 };
 
 type Options = {
@@ -365,9 +361,7 @@ const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[
   const ours = new Set(group.map((p) => p.seq));
   const seqs = (await eventSeqsOfComponents(tx, ids)).filter((seq) => !ours.has(seq));
   const events = [...group];
-  for (let i = 0; i < seqs.length; i += CHUNK) {
-    for (const row of await tx.event.findMany({ where: { seq: { in: seqs.slice(i, i + CHUNK) } }, select: EVENT_COLUMNS })) events.push(projected(row, catalog));
-  }
+  for (const stored of await readEventsBySeq(tx, options.kind, seqs)) events.push(projected(stored, catalog));
   const { state, transitions, beforeLastInstant, lastInstant } = foldAtInstants(catalog, initialState(), events.map((p) => p.event));
 
   const owners = await usersOfComponents(tx, ids);
@@ -450,7 +444,7 @@ const lockedComponents = async (tx: Tx, keys: readonly string[], locks: Locks): 
 };
 
 /** The body of a projection of stored events, inside the caller's transaction (see projectEvents). */
-const projectWithin = async (tx: Tx, catalog: Catalog, rows: readonly EventRow[], options: Options): Promise<ProjectionResult> => {
+const projectWithin = async (tx: Tx, catalog: Catalog, rows: readonly StoredEvent[], options: Options): Promise<ProjectionResult> => {
   const done = new Set((await tx.projectedEvent.findMany({ where: { seq: { in: rows.map((r) => r.seq) } }, select: { seq: true } })).map((r) => r.seq));
   const batch = rows.filter((r) => !done.has(r.seq)).map((r) => projected(r, catalog));
   const keys = [...new Set(batch.flatMap((p) => p.keys))].sort();
@@ -495,7 +489,7 @@ export const projectEvents = async (db: Database, catalog: Catalog, seqs: readon
     const result = await db.prisma.$transaction(async (tx) => {
       const locks = db.kind === "postgresql" ? postgresLocksOf(tx) : NO_LOCKS;
       if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock_shared(${PROJECTION_LOCK})`);
-      const rows = await tx.event.findMany({ where: { seq: { in: [...seqs] } }, select: EVENT_COLUMNS, orderBy: { seq: "asc" } });
+      const rows = await readEventsBySeq(tx, db.kind, seqs);
       return projectWithin(tx, catalog, rows, { kind: db.kind, locks, states, feed: true });
     }, TX_OPTIONS);
     states.publish();
@@ -534,14 +528,6 @@ export const catalogFingerprint = (catalog: Catalog): string =>
 const REBUILD_BATCH = 1_000;
 
 /** The next events in time order (then seq) after `after`: a rebuild folds mostly onto saved states. */
-const eventsInTimeOrder = (tx: Tx, after: { at: Date; seq: number } | null) =>
-  tx.event.findMany({
-    where: after === null ? {} : { OR: [{ occurredAt: { gt: after.at } }, { occurredAt: after.at, seq: { gt: after.seq } }] },
-    orderBy: [{ occurredAt: "asc" }, { seq: "asc" }],
-    take: REBUILD_BATCH,
-    select: EVENT_COLUMNS,
-  });
-
 /**
  * Rebuilds every projection from the event store, in one transaction (readers see the old state or
  * the new, never a half-built one), and records the catalog they were derived with. Events are read
@@ -576,12 +562,13 @@ export const rebuildProjections = async (
 
     const states = new PendingStates(null, 10_000);
     let events = 0;
-    for (let after: { at: Date; seq: number } | null = null; ; ) {
-      const rows = await eventsInTimeOrder(tx, after);
+    // In time order, so most events fold onto saved states.
+    for (let after: StoredEvent | null = null; ; ) {
+      const rows = await readEventsInTimeOrder(tx, db.kind, { after, take: REBUILD_BATCH });
       if (rows.length === 0) break;
       await projectWithin(tx, catalog, rows, { kind: db.kind, locks: NO_LOCKS, states, feed: false });
       events += rows.length;
-      after = { at: rows.at(-1)!.occurredAt, seq: rows.at(-1)!.seq };
+      after = rows.at(-1)!;
     }
 
     // The feed gets what the rebuilt logs hold and the old ones did not, per user in log order.
