@@ -18,6 +18,7 @@ import type { Instant } from "../domain/time.js";
 import type { Database } from "../store/database.js";
 import { readEventsInTimeOrder, type StoredEvent } from "../store/events.js";
 import { lastEventSeq } from "../store/partition.js";
+import { sqlOf } from "../store/sql.js";
 import { normalizeStored } from "../store/normalize-stored.js";
 
 export type ExportOptions = {
@@ -53,11 +54,12 @@ export async function* exportEvents(db: Database, options: ExportOptions = {}): 
   const take = options.pageSize ?? 1000;
   const upToSeq = await lastEventSeq(db);
   if (upToSeq === 0) return;
+  const sql = sqlOf(db, db.prisma);
   let after: StoredEvent | null = null;
   let group: StoredEvent[] = [];
   for (;;) {
     const page = { after, take, upToSeq, provider: options.provider ?? null, since: options.since ?? null };
-    const events = await readEventsInTimeOrder(db.prisma, db.kind, page);
+    const events = await readEventsInTimeOrder(sql, page);
     for (const event of events) {
       if (group.length > 0 && group[0]!.occurredAt !== event.occurredAt) {
         yield* orderGroup(group);

@@ -20,6 +20,7 @@ import type { Database } from "../store/database.js";
 import { componentPage, eventsBySeq, lastEventSeq, seqPage, unprojectedSeqs } from "../store/partition.js";
 import { projectionRows } from "../store/projection-rows.js";
 import { catalogFingerprint } from "../store/projector.js";
+import { sqlOf } from "../store/sql.js";
 import { diffSnapshots, mergePieces, type Difference } from "./diff.js";
 import { exportEvents } from "./export.js";
 import { encodeLine } from "./ndjson.js";
@@ -128,7 +129,7 @@ const compareByComponent = async (db: Database, catalog: Catalog, options: Verif
   const done = new Set<string>();
   if (pending.length > 0) {
     const pendingKeys = [...new Set((await normalize(pending)).flatMap(eventKeys))];
-    for (const id of (await componentsOfKeys(db.prisma, pendingKeys)).values()) done.add(id);
+    for (const id of (await componentsOfKeys(sqlOf(db, db.prisma), pendingKeys)).values()) done.add(id);
     const failed = await compareGroup([...done], pending, pendingKeys);
     if (failed) return failed;
   }

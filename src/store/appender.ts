@@ -25,6 +25,8 @@ export class Appender {
     /** Told, before any caller is answered, which events a commit stored anew. */
     private readonly onStored: (seqs: readonly number[]) => void = () => undefined,
     private readonly maxBatch = 500,
+    /** How long a commit may wait for deliveries being read (a test that must not depend on timing sets it long). */
+    private readonly maxCommitDelayMs = MAX_COMMIT_DELAY_MS,
   ) {}
 
   /**
@@ -60,7 +62,7 @@ export class Appender {
     while (this.queue.length > 0) {
       // A turn of the event loop first, so deliveries read in the same turn share the commit;
       // then, while others are still being read and verified, a little longer (bounded).
-      const until = performance.now() + MAX_COMMIT_DELAY_MS;
+      const until = performance.now() + this.maxCommitDelayMs;
       do await setImmediate();
       while (this.arriving > 0 && this.queue.length < this.maxBatch && performance.now() < until);
       const batch = this.queue.splice(0, this.maxBatch);

@@ -8,7 +8,9 @@ import type { Catalog } from "../domain/catalog.js";
 import type { NormalizedEvent } from "../domain/event.js";
 import type { State } from "../domain/state.js";
 import type { Database, Prisma as Client } from "./database.js";
-import { insertRows } from "./insert-rows.js";
+import { insertRows, sqlValue } from "./insert-rows.js";
+import type { Sql } from "./sql.js";
+import { instantOf } from "./events.js";
 import { Lru } from "./lru.js";
 import type { DatabaseKind } from "./url.js";
 import { Prisma } from "./generated/postgresql/client.js";
@@ -122,22 +124,30 @@ export const shouldSave = (savedSize: number, events: number, stateEvents: numbe
 const BATCH = 500;
 
 /** The components the keys belong to, by key. */
-export const componentsOfKeys = async (tx: Tx, keys: readonly string[]): Promise<Map<string, string>> => {
+export const componentsOfKeys = async (sql: Sql, keys: readonly string[]): Promise<Map<string, string>> => {
   const found = new Map<string, string>();
   for (let i = 0; i < keys.length; i += BATCH) {
-    for (const r of await tx.componentKey.findMany({ where: { key: { in: keys.slice(i, i + BATCH) } } })) found.set(r.key, r.componentId);
+    const rows = await sql.query<{ key: string; componentId: string }>(
+      Prisma.sql`SELECT "key", "componentId" FROM "ComponentKey" WHERE "key" IN (${Prisma.join(keys.slice(i, i + BATCH))})`,
+    );
+    for (const r of rows) found.set(r.key, r.componentId);
   }
   return found;
 };
 
-export const componentHeads = async (tx: Tx, ids: readonly string[]): Promise<ComponentHead[]> => {
-  if (ids.length === 0) return [];
-  const rows = await tx.component.findMany({
-    where: { id: { in: [...ids] } },
-    select: { id: true, token: true, watermark: true, events: true, stateToken: true, stateEvents: true },
-    orderBy: { id: "asc" },
-  });
-  return rows.map((r) => ({ ...r, watermark: r.watermark.getTime() }));
+type HeadRow = { id: string; token: string; watermark: Date | string; events: number | bigint; stateToken: string | null; stateEvents: number | bigint };
+
+export const componentHeads = async (sql: Sql, ids: readonly string[]): Promise<ComponentHead[]> => {
+  const heads: ComponentHead[] = [];
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const rows = await sql.query<HeadRow>(
+      Prisma.sql`SELECT "id", "token", "watermark", "events", "stateToken", "stateEvents" FROM "Component" WHERE "id" IN (${Prisma.join(ids.slice(i, i + BATCH))})`,
+    );
+    for (const r of rows) {
+      heads.push({ id: r.id, token: r.token, watermark: instantOf(r.watermark), events: Number(r.events), stateToken: r.stateToken, stateEvents: Number(r.stateEvents) });
+    }
+  }
+  return heads.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 };
 
 /** The saved states of these components that are current (saved as of the component's token), by id. */
@@ -194,10 +204,9 @@ export type ComponentWrite = {
 };
 
 /** Creates components (new ones, folded from nothing) in one statement (see insert-rows.ts). */
-export const createComponents = async (tx: Tx, kind: DatabaseKind, components: readonly ComponentWrite[]): Promise<void> =>
+export const createComponents = async (sql: Sql, components: readonly ComponentWrite[]): Promise<void> =>
   insertRows(
-    tx,
-    kind,
+    sql,
     "Component",
     ["id", "token", "watermark", "events", "state", "stateToken", "stateEvents"] as const,
     components.map((c) => ({
@@ -211,14 +220,13 @@ export const createComponents = async (tx: Tx, kind: DatabaseKind, components: r
     })),
   );
 
-export const writeComponent = async (tx: Tx, exists: boolean, c: ComponentWrite): Promise<void> => {
-  const data = {
-    token: c.token,
-    watermark: new Date(c.watermark),
-    events: c.events,
-    ...(c.saved === null ? {} : { state: c.saved, stateToken: c.token, stateEvents: c.stateEvents }),
-  };
-  // updateMany: an update would read the row back, saved state and all.
-  if (exists) await tx.component.updateMany({ where: { id: c.id }, data });
-  else await tx.component.create({ data: { id: c.id, ...data } });
+export const writeComponent = async (sql: Sql, exists: boolean, c: ComponentWrite): Promise<void> => {
+  if (!exists) return createComponents(sql, [c]);
+  const watermark = sqlValue(sql.kind, new Date(c.watermark));
+  // The saved state is left alone unless this projection saves it.
+  await sql.run(
+    c.saved === null
+      ? Prisma.sql`UPDATE "Component" SET "token" = ${c.token}, "watermark" = ${watermark}, "events" = ${c.events} WHERE "id" = ${c.id}`
+      : Prisma.sql`UPDATE "Component" SET "token" = ${c.token}, "watermark" = ${watermark}, "events" = ${c.events}, "state" = ${c.saved}, "stateToken" = ${c.token}, "stateEvents" = ${c.stateEvents} WHERE "id" = ${c.id}`,
+  );
 };

@@ -7,6 +7,8 @@ import type { Instant } from "../domain/time.js";
 import type { Database } from "./database.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { parsedCopy, storedEventId, storedEventType } from "./parsed-copy.js";
+import { sqlOf, type Sql } from "./sql.js";
+import { sqlValue } from "./insert-rows.js";
 
 export type NewEvent = {
   readonly provider: Provider;
@@ -67,17 +69,19 @@ const keyOf = (provider: string, storedId: string): string => `${provider}\u0000
 export const appendEvents = async (db: Database, events: readonly NewEvent[]): Promise<AppendResult[]> => {
   const rows = events.map(rowOf);
   return db.prisma.$transaction(async (tx) => {
+    const sql = sqlOf(db, tx);
     // On PostgreSQL, appends take turns so that seq order is commit order: a reader paging by
     // seq never passes an event that commits later with a smaller seq. (SQLite has one writer.)
-    if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${APPEND_LOCK})`);
+    if (db.kind === "postgresql") await sql.query(Prisma.sql`SELECT 1 FROM pg_advisory_xact_lock(${APPEND_LOCK})`);
     const known = new Map<string, number>();
     for (const provider of new Set(rows.map((r) => r.provider))) {
       const ids = [...new Set(rows.filter((r) => r.provider === provider).map((r) => r.providerEventId))];
       // In chunks: a statement may name a bounded number of parameters (999 on SQLite here).
       for (let i = 0; i < ids.length; i += 500) {
-        const chunk = ids.slice(i, i + 500);
-        const found = await tx.event.findMany({ where: { provider, providerEventId: { in: chunk } }, select: { seq: true, providerEventId: true } });
-        for (const f of found) known.set(keyOf(provider, f.providerEventId), f.seq);
+        const found = await sql.query<{ seq: number | bigint; providerEventId: string }>(
+          Prisma.sql`SELECT "seq", "providerEventId" FROM "Event" WHERE "provider" = ${provider} AND "providerEventId" IN (${Prisma.join(ids.slice(i, i + 500))})`,
+        );
+        for (const f of found) known.set(keyOf(provider, f.providerEventId), Number(f.seq));
       }
     }
     const fresh = new Map<string, (typeof rows)[number]>();
@@ -85,8 +89,13 @@ export const appendEvents = async (db: Database, events: readonly NewEvent[]): P
       const key = keyOf(r.provider, r.providerEventId);
       if (!known.has(key) && !fresh.has(key)) fresh.set(key, r);
     }
-    const created = fresh.size === 0 ? [] : await tx.event.createManyAndReturn({ data: [...fresh.values()], select: { seq: true, provider: true, providerEventId: true } });
-    const createdSeq = new Map(created.map((c) => [keyOf(c.provider, c.providerEventId), c.seq]));
+    const createdSeq = new Map<string, number>();
+    const freshRows = [...fresh.values()];
+    for (let i = 0; i < freshRows.length; i += 500) {
+      for (const c of await sql.query<{ seq: number | bigint; provider: string; providerEventId: string }>(insertEvents(sql.kind, freshRows.slice(i, i + 500)))) {
+        createdSeq.set(keyOf(c.provider, c.providerEventId), Number(c.seq));
+      }
+    }
     const answered = new Set<string>();
     return rows.map((r) => {
       const key = keyOf(r.provider, r.providerEventId);
@@ -98,6 +107,23 @@ export const appendEvents = async (db: Database, events: readonly NewEvent[]): P
       return { seq: (seq ?? known.get(key))!, duplicate: true };
     });
   });
+};
+
+/**
+ * One INSERT of event rows that returns their seqs: raw, because Prisma's createMany passes every
+ * byte of each body and its parsed copy through its engine (see sql.ts). The parsed copy is JSON
+ * text, as Prisma keeps it: SQLite stores the text, PostgreSQL casts it to jsonb.
+ */
+const insertEvents = (kind: Database["kind"], rows: readonly ReturnType<typeof rowOf>[]): Prisma.Sql => {
+  const json = (r: ReturnType<typeof rowOf>) => {
+    const text = r.payload === Prisma.JsonNull ? "null" : JSON.stringify(r.payload);
+    return kind === "sqlite" ? Prisma.sql`${text}` : Prisma.sql`CAST(${text} AS JSONB)`;
+  };
+  const tuples = rows.map(
+    (r) =>
+      Prisma.sql`(${r.provider}, ${r.providerEventId}, ${r.type}, ${sqlValue(kind, r.occurredAt)}, ${sqlValue(kind, r.receivedAt)}, ${r.origin}, ${r.rawBody}, ${json(r)}, ${r.rawOnlyReason})`,
+  );
+  return Prisma.sql`INSERT INTO "Event" ("provider", "providerEventId", "type", "occurredAt", "receivedAt", "origin", "rawBody", "payload", "rawOnlyReason") VALUES ${Prisma.join(tuples)} RETURNING "seq", "provider", "providerEventId"`;
 };
 
 export const appendEvent = async (db: Database, event: NewEvent): Promise<AppendResult> => {
@@ -136,9 +162,6 @@ type EventRow = {
   rawOnlyReason?: string | null;
 };
 
-/** A client or a transaction, for raw reads. */
-type RawReader = Pick<Database["prisma"], "$queryRaw">;
-
 type RawEventRow = {
   seq: number | bigint;
   provider: string;
@@ -150,16 +173,17 @@ type RawEventRow = {
   body: string;
 };
 
-const instantOf = (v: Date | string | number): Instant => (v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : Number(v));
+/** An instant as a raw read returns it: a Date (Prisma), SQLite's text, or a number. */
+export const instantOf = (v: Date | string | number): Instant => (v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : Number(v));
 
 /**
  * Stored events with their raw bytes (no parsed copy) `where` selects, then `rest` (order, limit).
  * The bytes travel as hex text: the driver adapters hand a Bytes column back as an array of
  * numbers, one per byte, which cost more than reading, parsing and folding the event together.
  */
-export const readEvents = async (reader: RawReader, kind: Database["kind"], where: Prisma.Sql, rest: Prisma.Sql = Prisma.empty): Promise<StoredEvent[]> => {
-  const body = kind === "sqlite" ? Prisma.sql`hex("rawBody")` : Prisma.sql`encode("rawBody", 'hex')`;
-  const rows = await reader.$queryRaw<RawEventRow[]>(
+export const readEvents = async (sql: Sql, where: Prisma.Sql, rest: Prisma.Sql = Prisma.empty): Promise<StoredEvent[]> => {
+  const body = sql.kind === "sqlite" ? Prisma.sql`hex("rawBody")` : Prisma.sql`encode("rawBody", 'hex')`;
+  const rows = await sql.query<RawEventRow>(
     Prisma.sql`SELECT "seq", "provider", "providerEventId", "type", "occurredAt", "receivedAt", "origin", ${body} AS "body" FROM "Event" WHERE ${where} ${rest}`,
   );
   return rows.map((r) => ({
@@ -176,12 +200,12 @@ export const readEvents = async (reader: RawReader, kind: Database["kind"], wher
 };
 
 /** The stored events with these seqs, in seq order (see readEvents). */
-export const readEventsBySeq = async (reader: RawReader, kind: Database["kind"], seqs: readonly number[]): Promise<StoredEvent[]> => {
+export const readEventsBySeq = async (sql: Sql, seqs: readonly number[]): Promise<StoredEvent[]> => {
   const sorted = [...seqs].sort((a, b) => a - b);
   const out: StoredEvent[] = [];
   // In chunks: a statement may name a bounded number of parameters (999 on SQLite here).
   for (let i = 0; i < sorted.length; i += 500) {
-    out.push(...(await readEvents(reader, kind, Prisma.sql`"seq" IN (${Prisma.join(sorted.slice(i, i + 500))})`, Prisma.sql`ORDER BY "seq"`)));
+    out.push(...(await readEvents(sql, Prisma.sql`"seq" IN (${Prisma.join(sorted.slice(i, i + 500))})`, Prisma.sql`ORDER BY "seq"`)));
   }
   return out;
 };
@@ -204,7 +228,8 @@ export type TimeOrderPage = {
 };
 
 /** The next page of stored events in (occurredAt, seq) order, read through the occurredAt index (see readEvents). */
-export const readEventsInTimeOrder = (reader: RawReader, kind: Database["kind"], page: TimeOrderPage): Promise<StoredEvent[]> => {
+export const readEventsInTimeOrder = (sql: Sql, page: TimeOrderPage): Promise<StoredEvent[]> => {
+  const { kind } = sql;
   const conditions: Prisma.Sql[] = [];
   if (page.upToSeq !== undefined) conditions.push(Prisma.sql`"seq" <= ${page.upToSeq}`);
   if (page.provider != null) conditions.push(Prisma.sql`"provider" = ${page.provider}`);
@@ -214,7 +239,7 @@ export const readEventsInTimeOrder = (reader: RawReader, kind: Database["kind"],
     conditions.push(Prisma.sql`("occurredAt" > ${at} OR ("occurredAt" = ${at} AND "seq" > ${page.after.seq}))`);
   }
   const where = conditions.length === 0 ? Prisma.sql`1 = 1` : Prisma.join(conditions, " AND ");
-  return readEvents(reader, kind, where, Prisma.sql`ORDER BY "occurredAt", "seq" LIMIT ${page.take}`);
+  return readEvents(sql, where, Prisma.sql`ORDER BY "occurredAt", "seq" LIMIT ${page.take}`);
 };
 
 export const toStoredEvent = (row: EventRow): StoredEvent => ({

@@ -4,6 +4,7 @@
 import pg from "pg";
 import type { Database, Prisma } from "./database.js";
 import { insertRows } from "./insert-rows.js";
+import type { Sql } from "./sql.js";
 import type { DatabaseKind } from "./url.js";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
@@ -56,10 +57,9 @@ export const gainedTransitions = (before: readonly FeedTransition[], after: read
 const FEED_COLUMNS = ["userId", "entity", "entityId", "field", "from", "to", "cause", "at"] as const;
 
 /** Appends transitions to the feed, which numbers them (see insert-rows.ts for why not createMany). */
-export const appendToFeed = (tx: Tx, kind: DatabaseKind, gained: readonly FeedTransition[]): Promise<void> =>
+export const appendToFeed = (sql: Sql, gained: readonly FeedTransition[]): Promise<void> =>
   insertRows(
-    tx,
-    kind,
+    sql,
     "TransitionFeed",
     FEED_COLUMNS,
     gained.map((t) => ({ userId: t.userId, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: t.at })),

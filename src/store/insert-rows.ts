@@ -3,15 +3,14 @@
 // run (bench: 150 feed rows, 17 ms against 3 ms); projection writes tens of rows per event. Values
 // are encoded as Prisma encodes them, so rows written here and rows written by Prisma compare,
 // sort and read back the same (test/store/insert-rows.test.ts).
-import type { Prisma as Client } from "./database.js";
+import { Prisma } from "./generated/postgresql/client.js";
+import type { Sql } from "./sql.js";
 import type { DatabaseKind } from "./url.js";
-
-type Tx = Parameters<Parameters<Client["$transaction"]>[0]>[0];
 
 export type SqlValue = string | number | boolean | Date | null;
 
 /** SQLite keeps DateTime as text with an explicit offset and booleans as 0/1, as Prisma writes them. */
-const encode = (kind: DatabaseKind, value: SqlValue): string | number | null => {
+export const sqlValue = (kind: DatabaseKind, value: SqlValue): string | number | null => {
   if (value instanceof Date) return kind === "sqlite" ? value.toISOString().replace("Z", "+00:00") : value.toISOString();
   if (typeof value === "boolean") return kind === "sqlite" ? (value ? 1 : 0) : String(value);
   return value;
@@ -22,24 +21,15 @@ const MAX_PARAMETERS = 8_000;
 
 /** Inserts `rows` into `table`, `columns` of each, in as few statements as the parameter limit allows. */
 export const insertRows = async <Row extends { readonly [K in Column]: SqlValue }, Column extends string>(
-  tx: Tx,
-  kind: DatabaseKind,
+  sql: Sql,
   table: string,
   columns: readonly Column[],
   rows: readonly Row[],
 ): Promise<void> => {
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
-  const names = columns.map((c) => `"${c}"`).join(", ");
+  const into = Prisma.raw(`"${table}" (${columns.map((c) => `"${c}"`).join(", ")})`);
   for (let start = 0; start < rows.length; start += perStatement) {
-    const chunk = rows.slice(start, start + perStatement);
-    const params: (string | number | null)[] = [];
-    const tuples = chunk.map((row) => {
-      const marks = columns.map((c) => {
-        params.push(encode(kind, row[c]));
-        return kind === "sqlite" ? "?" : `$${params.length}`;
-      });
-      return `(${marks.join(", ")})`;
-    });
-    await tx.$executeRawUnsafe(`INSERT INTO "${table}" (${names}) VALUES ${tuples.join(", ")}`, ...params);
+    const tuples = rows.slice(start, start + perStatement).map((row) => Prisma.sql`(${Prisma.join(columns.map((c) => sqlValue(sql.kind, row[c])))})`);
+    await sql.run(Prisma.sql`INSERT INTO ${into} VALUES ${Prisma.join(tuples)}`);
   }
 };

@@ -5,6 +5,7 @@
 import { Prisma } from "./generated/postgresql/client.js";
 import type { Database } from "./database.js";
 import { readEventsBySeq, type StoredEvent } from "./events.js";
+import { sqlOf } from "./sql.js";
 
 /** The largest seq stored (0 when the store is empty): a consistent cut of the log. */
 export const lastEventSeq = async (db: Database): Promise<number> =>
@@ -34,4 +35,4 @@ export const seqPage = async (db: Database, after: number, last: number, take: n
   (await db.prisma.event.findMany({ select: { seq: true }, where: { seq: { gt: after, lte: last } }, orderBy: { seq: "asc" }, take })).map((r) => r.seq);
 
 /** The stored events with these seqs (raw bodies, no parsed copy), in seq order. */
-export const eventsBySeq = (db: Database, seqs: readonly number[]): Promise<StoredEvent[]> => readEventsBySeq(db.prisma, db.kind, seqs);
+export const eventsBySeq = (db: Database, seqs: readonly number[]): Promise<StoredEvent[]> => readEventsBySeq(sqlOf(db, db.prisma), seqs);

@@ -33,9 +33,10 @@ import {
 } from "./components.js";
 import type { Database, Prisma as Client } from "./database.js";
 import { Prisma } from "./generated/postgresql/client.js";
-import { readEventsBySeq, readEventsInTimeOrder, type StoredEvent } from "./events.js";
+import { instantOf, readEventsBySeq, readEventsInTimeOrder, type StoredEvent } from "./events.js";
 import { appendToFeed, gainedTransitions, TransitionTally, type FeedTransition } from "./feed.js";
-import { insertRows, type SqlValue } from "./insert-rows.js";
+import { insertRows, sqlValue, type SqlValue } from "./insert-rows.js";
+import { sqlOf, type Sql } from "./sql.js";
 import type { DatabaseKind } from "./url.js";
 import { normalizeStored } from "./normalize-stored.js";
 import { grantRowsOf, identityRow, orderRow, projectionRows, subscriptionRow, transitionRows, userRow, PROJECTION_COLUMNS, type ProjectedGrant, type ProjectedIdentity, type ProjectedTransition } from "./projection-rows.js";
@@ -58,19 +59,27 @@ const COLUMNS = {
 };
 
 /** Inserts rows of one table (see insert-rows.ts): the projector's writes, without Prisma's per-parameter cost. */
-const insert = <T extends keyof typeof COLUMNS>(tx: Tx, kind: DatabaseKind, table: T, rows: readonly { readonly [K in (typeof COLUMNS)[T][number]]: SqlValue }[]): Promise<void> =>
-  insertRows(tx, kind, table, COLUMNS[table] as readonly (typeof COLUMNS)[T][number][], rows);
+const insert = <T extends keyof typeof COLUMNS>(sql: Sql, table: T, rows: readonly { readonly [K in (typeof COLUMNS)[T][number]]: SqlValue }[]): Promise<void> =>
+  insertRows(sql, table, COLUMNS[table] as readonly (typeof COLUMNS)[T][number][], rows);
+
+/** Updates rows by id, every column but the id, one statement each. */
+const updateRows = async (sql: Sql, table: "User" | "Subscription" | "Order", rows: readonly ({ readonly id: string } & Readonly<Record<string, SqlValue>>)[]): Promise<void> => {
+  for (const { id, ...columns } of rows) {
+    const sets = Object.entries(columns).map(([c, v]) => Prisma.sql`${Prisma.raw(`"${c}"`)} = ${sqlValue(sql.kind, v)}`);
+    await sql.run(Prisma.sql`UPDATE ${Prisma.raw(`"${table}"`)} SET ${Prisma.join(sets)} WHERE "id" = ${id}`);
+  }
+};
 
 /** Writes the projection rows of `state`; returns the transition rows written, in fold order. */
-const writeState = async (tx: Tx, kind: DatabaseKind, state: State, transitions: readonly Transition[], catalog: Catalog): Promise<FeedTransition[]> => {
+const writeState = async (sql: Sql, state: State, transitions: readonly Transition[], catalog: Catalog): Promise<FeedTransition[]> => {
   const rows = projectionRows(state, transitions, catalog);
   if (rows.users.length === 0) return [];
-  await insert(tx, kind, "User", rows.users);
-  await insert(tx, kind, "UserIdentity", rows.identities);
-  await insert(tx, kind, "Subscription", rows.subscriptions);
-  await insert(tx, kind, "Order", rows.orders);
-  await insert(tx, kind, "Entitlement", rows.grants);
-  await insert(tx, kind, "Transition", rows.transitions);
+  await insert(sql, "User", rows.users);
+  await insert(sql, "UserIdentity", rows.identities);
+  await insert(sql, "Subscription", rows.subscriptions);
+  await insert(sql, "Order", rows.orders);
+  await insert(sql, "Entitlement", rows.grants);
+  await insert(sql, "Transition", rows.transitions);
   return rows.transitions;
 };
 
@@ -142,7 +151,7 @@ const projected = (stored: StoredEvent, catalog: Catalog): Projected => {
 };
 
 type Options = {
-  readonly kind: DatabaseKind;
+  readonly sql: Sql;
   readonly locks: Locks;
   readonly states: PendingStates;
   /** Whether new transitions go to the live feed (a rebuild appends what it gained at the end). */
@@ -261,11 +270,28 @@ const planFold = (catalog: Catalog, head: ComponentHead | undefined, base: Cache
   return { head, base, group, state, transitions, beforeLastInstant, lastInstant, refolded: refold, createdUsers, updatedUsers, identities, subscriptions, orders, touched };
 };
 
+type GrantRow = Omit<ProjectedGrant, "limit" | "credits" | "validUntil" | "periodEnd"> & {
+  limit: number | bigint | null;
+  credits: number | bigint | null;
+  validUntil: Date | string | null;
+  periodEnd: Date | string | null;
+};
+
+const GRANT_COLUMNS = Prisma.raw(Object.keys(PROJECTION_COLUMNS.grants).map((c) => `"${c}"`).join(", "));
+
+/** The grant rows these users hold, as the projector writes them (so they compare as JSON). */
+const grantsOfUsers = async (sql: Sql, userIds: readonly string[]): Promise<ProjectedGrant[]> => {
+  const number = (v: number | bigint | null) => (v === null ? null : Number(v));
+  const date = (v: Date | string | null) => (v === null ? null : new Date(instantOf(v)));
+  const rows = await sql.query<GrantRow>(Prisma.sql`SELECT ${GRANT_COLUMNS} FROM "Entitlement" WHERE "userId" IN (${Prisma.join(userIds)})`);
+  return rows.map((g) => ({ ...g, limit: number(g.limit), credits: number(g.credits), validUntil: date(g.validUntil), periodEnd: date(g.periodEnd) }));
+};
+
 /** Each owner's next free transition ordinal: one indexed max per owner, in one statement. */
-const nextOrdinals = async (tx: Tx, owners: readonly string[]): Promise<Map<string, number>> => {
+const nextOrdinals = async (sql: Sql, owners: readonly string[]): Promise<Map<string, number>> => {
   const next = new Map<string, number>();
   for (let i = 0; i < owners.length; i += CHUNK) {
-    const rows = await tx.$queryRaw<{ id: string; last: number | bigint | null }[]>(
+    const rows = await sql.query<{ id: string; last: number | bigint | null }>(
       Prisma.sql`SELECT u."id" AS id, (SELECT max(t."ordinal") FROM "Transition" t WHERE t."userId" = u."id") AS last FROM "User" u WHERE u."id" IN (${Prisma.join(owners.slice(i, i + CHUNK))})`,
     );
     for (const r of rows) next.set(r.id, r.last === null ? 0 : Number(r.last) + 1);
@@ -277,22 +303,21 @@ const nextOrdinals = async (tx: Tx, owners: readonly string[]): Promise<Map<stri
 const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome[]> => {
   if (plans.length === 0) return [];
   const all = <T>(pick: (p: FoldPlan) => readonly T[]): T[] => plans.flatMap(pick);
-  const { kind } = options;
+  const { sql } = options;
   // Rows are written without reading them back (inserts, updateMany), and updates leave the id alone.
-  await insert(tx, kind, "User", all((p) => p.createdUsers).map(userRow));
-  for (const { id, ...u } of all((p) => p.updatedUsers).map(userRow)) await tx.user.updateMany({ where: { id }, data: u });
-  await insert(tx, kind, "UserIdentity", all((p) => p.identities));
-  await insert(tx, kind, "Subscription", all((p) => p.subscriptions.created).map(subscriptionRow));
-  for (const { id, ...s } of all((p) => p.subscriptions.updated).map(subscriptionRow)) await tx.subscription.updateMany({ where: { id }, data: s });
-  await insert(tx, kind, "Order", all((p) => p.orders.created).map(orderRow));
-  for (const { id, ...o } of all((p) => p.orders.updated).map(orderRow)) await tx.order.updateMany({ where: { id }, data: o });
+  await insert(sql, "User", all((p) => p.createdUsers).map(userRow));
+  await updateRows(sql, "User", all((p) => p.updatedUsers).map(userRow));
+  await insert(sql, "UserIdentity", all((p) => p.identities));
+  await insert(sql, "Subscription", all((p) => p.subscriptions.created).map(subscriptionRow));
+  await updateRows(sql, "Subscription", all((p) => p.subscriptions.updated).map(subscriptionRow));
+  await insert(sql, "Order", all((p) => p.orders.created).map(orderRow));
+  await updateRows(sql, "Order", all((p) => p.orders.updated).map(orderRow));
 
   // Grants derive from a user's subscriptions and orders: only touched users' can differ.
   const touched = plans.flatMap((p) => [...p.touched].filter((u) => p.state.users[u] !== undefined).map((u) => [u, p.state] as const));
   const held = new Map<string, string>();
   for (let i = 0; i < touched.length; i += CHUNK) {
-    const rows = await tx.entitlement.findMany({ where: { userId: { in: touched.slice(i, i + CHUNK).map(([u]) => u) } }, select: PROJECTION_COLUMNS.grants });
-    for (const g of rows) held.set(g.id, JSON.stringify(g));
+    for (const g of await grantsOfUsers(sql, touched.slice(i, i + CHUNK).map(([u]) => u))) held.set(g.id, JSON.stringify(g));
   }
   const dropped: string[] = [];
   const added: ProjectedGrant[] = [];
@@ -306,8 +331,8 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
     }
   }
   dropped.push(...held.keys());
-  await inChunks(dropped, (chunk) => tx.entitlement.deleteMany({ where: { id: { in: chunk } } }));
-  await insert(tx, kind, "Entitlement", added);
+  await inChunks(dropped, (chunk) => sql.run(Prisma.sql`DELETE FROM "Entitlement" WHERE "id" IN (${Prisma.join(chunk)})`));
+  await insert(sql, "Entitlement", added);
 
   // A refolded instant's transitions are the tail of its users' logs: they are replaced, and the
   // feed gets only what the new ones add.
@@ -320,13 +345,13 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
   }
   // Transitions continue each owner's log where it stands.
   const owners = [...new Set(plans.flatMap((p) => p.transitions.map((t) => t.userId)))];
-  const next = owners.length === 0 ? new Map<string, number>() : await nextOrdinals(tx, owners);
+  const next = owners.length === 0 ? new Map<string, number>() : await nextOrdinals(sql, owners);
   const transitions = plans.flatMap((p) => transitionRows(p.transitions, p.state, (userId) => next.get(userId) ?? 0));
-  await insert(tx, kind, "Transition", transitions);
+  await insert(sql, "Transition", transitions);
   const gained = replaced.length === 0 ? transitions : gainedTransitions(replaced, transitions);
   if (options.feed && gained.length > 0) {
     await options.locks.feed();
-    await appendToFeed(tx, kind, gained);
+    await appendToFeed(sql, gained);
   }
 
   const outcomes: Outcome[] = [];
@@ -341,7 +366,7 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
     const token = newToken();
     const write = { id, token, watermark: maxAt(p.group, p.head?.watermark), events, saved, stateEvents: saved === null ? stateEvents : events };
     if (p.head === undefined) createdComponents.push(write);
-    else await writeComponent(tx, true, write);
+    else await writeComponent(sql, true, write);
     outcomes.push({
       users: Object.keys(p.state.users),
       affected: [...p.touched],
@@ -350,8 +375,8 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
       cached: [id, { token, catalog, state: p.state, savedSize: saved?.length ?? p.base?.savedSize ?? 0, beforeLastInstant: p.beforeLastInstant, lastInstant: p.lastInstant }],
     });
   }
-  await insert(tx, kind, "ComponentKey", componentKeys);
-  await createComponents(tx, kind, createdComponents);
+  await insert(sql, "ComponentKey", componentKeys);
+  await createComponents(sql, createdComponents);
   return outcomes;
 };
 
@@ -361,26 +386,26 @@ const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[
   const ours = new Set(group.map((p) => p.seq));
   const seqs = (await eventSeqsOfComponents(tx, ids)).filter((seq) => !ours.has(seq));
   const events = [...group];
-  for (const stored of await readEventsBySeq(tx, options.kind, seqs)) events.push(projected(stored, catalog));
+  for (const stored of await readEventsBySeq(options.sql, seqs)) events.push(projected(stored, catalog));
   const { state, transitions, beforeLastInstant, lastInstant } = foldAtInstants(catalog, initialState(), events.map((p) => p.event));
 
   const owners = await usersOfComponents(tx, ids);
   const previous = options.feed ? await tx.transition.findMany({ where: { userId: { in: owners } }, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] }) : [];
   await deleteUsers(tx, owners);
-  const written = await writeState(tx, options.kind, state, transitions, catalog);
+  const written = await writeState(options.sql, state, transitions, catalog);
   const gained = gainedTransitions(previous, written);
   if (options.feed && gained.length > 0) {
     await options.locks.feed();
-    await appendToFeed(tx, options.kind, gained);
+    await appendToFeed(options.sql, gained);
   }
 
   const keys = new Set([...(await keysOfComponents(tx, ids)), ...events.flatMap((p) => p.keys)]);
   const id = smallest(keys);
   await dropComponents(tx, ids);
-  await insert(tx, options.kind, "ComponentKey", [...keys].map((key) => ({ key, componentId: id })));
+  await insert(options.sql, "ComponentKey", [...keys].map((key) => ({ key, componentId: id })));
   const token = newToken();
   const saved = save(state);
-  await writeComponent(tx, false, { id, token, watermark: maxAt(events), events: events.length, saved, stateEvents: events.length });
+  await writeComponent(options.sql, false, { id, token, watermark: maxAt(events), events: events.length, saved, stateEvents: events.length });
   options.states.forget(ids);
   const users = Object.keys(state.users);
   return { users, affected: [...new Set([...owners, ...users])], incremental: false, events: group.length, cached: [id, { token, catalog, state, savedSize: saved.length, beforeLastInstant, lastInstant }] };
@@ -392,7 +417,7 @@ const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[
  */
 const projectGroups = async (tx: Tx, catalog: Catalog, groups: readonly (readonly Projected[])[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome[]> => {
   const componentsOf = (group: readonly Projected[]) => [...new Set(group.flatMap((p) => p.keys.flatMap((k) => (known.has(k) ? [known.get(k)!] : []))))].sort();
-  const heads = new Map((await componentHeads(tx, [...new Set(groups.flatMap(componentsOf))])).map((h) => [h.id, h]));
+  const heads = new Map((await componentHeads(options.sql, [...new Set(groups.flatMap(componentsOf))])).map((h) => [h.id, h]));
   const candidates: { group: readonly Projected[]; head: ComponentHead | undefined }[] = [];
   const slow: { group: readonly Projected[]; heads: ComponentHead[] }[] = [];
   for (const group of groups) {
@@ -431,11 +456,11 @@ const projectGroups = async (tx: Tx, catalog: Catalog, groups: readonly (readonl
 };
 
 /** Locks the batch's keys, then the components they belong to, until no key has moved to another component. */
-const lockedComponents = async (tx: Tx, keys: readonly string[], locks: Locks): Promise<Map<string, string>> => {
+const lockedComponents = async (sql: Sql, keys: readonly string[], locks: Locks): Promise<Map<string, string>> => {
   await locks.keys(keys);
   const locked = new Set<string>();
   for (;;) {
-    const found = await componentsOfKeys(tx, keys);
+    const found = await componentsOfKeys(sql, keys);
     const unlocked = [...new Set(found.values())].filter((id) => !locked.has(id));
     if (unlocked.length === 0 || locks.components === noLocks) return found;
     await locks.components(unlocked);
@@ -445,10 +470,14 @@ const lockedComponents = async (tx: Tx, keys: readonly string[], locks: Locks): 
 
 /** The body of a projection of stored events, inside the caller's transaction (see projectEvents). */
 const projectWithin = async (tx: Tx, catalog: Catalog, rows: readonly StoredEvent[], options: Options): Promise<ProjectionResult> => {
-  const done = new Set((await tx.projectedEvent.findMany({ where: { seq: { in: rows.map((r) => r.seq) } }, select: { seq: true } })).map((r) => r.seq));
+  const done = new Set<number>();
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const seqs = rows.slice(i, i + CHUNK).map((r) => r.seq);
+    for (const r of await options.sql.query<{ seq: number | bigint }>(Prisma.sql`SELECT "seq" FROM "ProjectedEvent" WHERE "seq" IN (${Prisma.join(seqs)})`)) done.add(Number(r.seq));
+  }
   const batch = rows.filter((r) => !done.has(r.seq)).map((r) => projected(r, catalog));
   const keys = [...new Set(batch.flatMap((p) => p.keys))].sort();
-  const known = await lockedComponents(tx, keys, options.locks);
+  const known = await lockedComponents(options.sql, keys, options.locks);
 
   // Events that share a key, or whose keys belong to one component, are projected together.
   const groups = connectedGroups(batch.map((p) => [...p.keys, ...p.keys.flatMap((k) => (known.has(k) ? [`\u0000${known.get(k)!}`] : []))]));
@@ -467,9 +496,9 @@ const projectWithin = async (tx: Tx, catalog: Catalog, rows: readonly StoredEven
   }
 
   const eventKeysRows = batch.flatMap((p) => p.keys.map((key) => ({ eventSeq: p.seq, key })));
-  await insert(tx, options.kind, "EventKey", eventKeysRows);
+  await insert(options.sql, "EventKey", eventKeysRows);
   const now = new Date();
-  await insert(tx, options.kind, "ProjectedEvent", batch.map((p) => ({ seq: p.seq, projectedAt: now })));
+  await insert(options.sql, "ProjectedEvent", batch.map((p) => ({ seq: p.seq, projectedAt: now })));
   return { seqs: batch.map((p) => p.seq).sort((a, b) => a - b), users: [...users], affected: [...affected], incremental, rederived };
 };
 
@@ -489,8 +518,9 @@ export const projectEvents = async (db: Database, catalog: Catalog, seqs: readon
     const result = await db.prisma.$transaction(async (tx) => {
       const locks = db.kind === "postgresql" ? postgresLocksOf(tx) : NO_LOCKS;
       if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock_shared(${PROJECTION_LOCK})`);
-      const rows = await readEventsBySeq(tx, db.kind, seqs);
-      return projectWithin(tx, catalog, rows, { kind: db.kind, locks, states, feed: true });
+      const sql = sqlOf(db, tx);
+      const rows = await readEventsBySeq(sql, seqs);
+      return projectWithin(tx, catalog, rows, { sql, locks, states, feed: true });
     }, TX_OPTIONS);
     states.publish();
     return result;
@@ -546,6 +576,7 @@ export const rebuildProjections = async (
   const rebuilt = await db.prisma.$transaction(async (tx) => {
     if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
     await observe.before?.(tx);
+    const sql = sqlOf(db, tx);
     // What the old logs hold, as a multiset of contents (a rebuild renumbers, and may move, them).
     const tally = new TransitionTally();
     for (let cursor: string | undefined; ; ) {
@@ -564,9 +595,9 @@ export const rebuildProjections = async (
     let events = 0;
     // In time order, so most events fold onto saved states.
     for (let after: StoredEvent | null = null; ; ) {
-      const rows = await readEventsInTimeOrder(tx, db.kind, { after, take: REBUILD_BATCH });
+      const rows = await readEventsInTimeOrder(sql, { after, take: REBUILD_BATCH });
       if (rows.length === 0) break;
-      await projectWithin(tx, catalog, rows, { kind: db.kind, locks: NO_LOCKS, states, feed: false });
+      await projectWithin(tx, catalog, rows, { sql, locks: NO_LOCKS, states, feed: false });
       events += rows.length;
       after = rows.at(-1)!;
     }
@@ -578,7 +609,7 @@ export const rebuildProjections = async (
         orderBy: [{ userId: "asc" }, { ordinal: "asc" }],
         take: 5_000,
       });
-      await appendToFeed(tx, db.kind, tally.gained(page));
+      await appendToFeed(sql, tally.gained(page));
       if (page.length < 5_000) break;
       cursor = { userId: page.at(-1)!.userId, ordinal: page.at(-1)!.ordinal };
     }

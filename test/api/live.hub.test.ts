@@ -1,6 +1,7 @@
 // The shared feed reader behind live subscriptions, on its own: a cursor from a process further
 // along than this one (its reader lags behind the database) resumes exactly after that cursor.
 import { describe, expect, it } from "vitest";
+import { sqlOf } from "../../src/store/sql.js";
 import { TransitionHub } from "../../src/api/live.js";
 import { appendToFeed, type FeedRow } from "../../src/store/feed.js";
 import { openTestDatabase } from "../support/databases.js";
@@ -14,7 +15,7 @@ describe("TransitionHub", () => {
     try {
       await hub.start(3_600_000);
       // Another process appended three rows; this hub has not refreshed yet.
-      await db.prisma.$transaction((tx) => appendToFeed(tx, db.kind, [row(1), row(2), row(3)]));
+      await db.prisma.$transaction((tx) => appendToFeed(sqlOf(db, tx), [row(1), row(2), row(3)]));
       const seqs = (await db.prisma.transitionFeed.findMany({ orderBy: { seq: "asc" } })).map((r) => r.seq);
       const aborter = new AbortController();
       const rows = hub.subscribe({}, seqs[1]!, aborter.signal);

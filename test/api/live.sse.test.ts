@@ -3,6 +3,7 @@
 import { connect } from "node:net";
 import { createClient, type Client } from "graphql-sse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sqlOf } from "../../src/store/sql.js";
 import { createApiKey } from "../../src/server/auth.js";
 import { appendToFeed, encodeFeedCursor, lastFeedSeq } from "../../src/store/feed.js";
 import { customer, stripeEvent, subscription } from "../builders/stripe.js";
@@ -161,7 +162,7 @@ describe.each(KINDS)("Subscription.transitions over graphql-sse on %s", (kind) =
       const big = "x".repeat(10_240);
       for (let i = 0; i < 4; i++) {
         const rows = Array.from({ length: 1000 }, (_, j) => ({ userId: "u", entity: "user", entityId: "u", field: "f", from: null, to: big, cause: `c${i * 1000 + j}`, at: new Date(T0 * 1000) }));
-        await own.db.prisma.$transaction((tx) => appendToFeed(tx, own.db.kind, rows));
+        await own.db.prisma.$transaction((tx) => appendToFeed(sqlOf(own.db, tx), rows));
       }
       const body = JSON.stringify({ query: QUERY, variables: { after: encodeFeedCursor(0) } });
       const { port } = new URL(own.url);

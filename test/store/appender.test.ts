@@ -51,7 +51,9 @@ describe.each(KINDS)("group commit on %s", (kind) => {
 
   it("waits for a delivery still being read, so it shares the commit; a redelivery in it is a duplicate", async () => {
     const db = await open(kind);
-    const appender = new Appender(db);
+    // The wait is bounded by a few milliseconds in production; a slow turn of the event loop here
+    // must not decide the outcome, so the bound is long.
+    const appender = new Appender(db, undefined, 500, 10_000);
     const reading = appender.arrival();
     const first = appender.append(event(1));
     // The delivery being read appends a turn later, as a verified request would, then is done.

@@ -2,6 +2,7 @@
 // that way must be stored exactly as Prisma stores them (SQLite keeps dates as text with an offset
 // and booleans as 0/1), so they compare, sort and read back alike. Runs on SQLite and PostgreSQL.
 import { afterEach, describe, expect, it } from "vitest";
+import { sqlOf } from "../../src/store/sql.js";
 import type { Database } from "../../src/store/database.js";
 import { insertRows } from "../../src/store/insert-rows.js";
 import { KINDS, openTestDatabase } from "../support/databases.js";
@@ -43,7 +44,7 @@ describe.each(KINDS)("raw inserts on %s", (kind) => {
     const db = await open(kind);
     await db.prisma.user.create({ data: { id: "usr_1", appUserId: "app \u{1F600} 'quoted'", email: null, status: "active", createdAt: new Date(5) } });
     await db.prisma.subscription.create({ data: subscription("sub_prisma") });
-    await db.prisma.$transaction((tx) => insertRows(tx, db.kind, "Subscription", Object.keys(subscription("x")) as (keyof ReturnType<typeof subscription>)[], [subscription("sub_raw")]));
+    await db.prisma.$transaction((tx) => insertRows(sqlOf(db, tx), "Subscription", Object.keys(subscription("x")) as (keyof ReturnType<typeof subscription>)[], [subscription("sub_raw")]));
     const [viaPrisma, viaRaw] = await Promise.all(["sub_prisma", "sub_raw"].map((id) => db.prisma.subscription.findUniqueOrThrow({ where: { id } })));
     expect({ ...viaRaw, id: "x", providerId: "x", cancelAtPeriodEnd: false }).toEqual({ ...viaPrisma, id: "x", providerId: "x", cancelAtPeriodEnd: false });
     expect(viaRaw!.cancelAtPeriodEnd).toBe(true);
@@ -59,7 +60,7 @@ describe.each(KINDS)("raw inserts on %s", (kind) => {
   it("splits a large insert into statements the database accepts", async () => {
     const db = await open(kind);
     const rows = Array.from({ length: 5_000 }, (_, i) => ({ eventSeq: i, key: `customer:stripe:cus_${i}` }));
-    await db.prisma.$transaction((tx) => insertRows(tx, db.kind, "EventKey", ["eventSeq", "key"] as const, rows));
+    await db.prisma.$transaction((tx) => insertRows(sqlOf(db, tx), "EventKey", ["eventSeq", "key"] as const, rows));
     expect(await db.prisma.eventKey.count()).toBe(5_000);
   });
 });

@@ -1,0 +1,80 @@
+// Raw statements on the store's hot paths (appends, projection writes, event reads). Through Prisma
+// each statement pays for serializing every parameter and result into its engine and back: a batch
+// of appends or projected rows cost it milliseconds where SQLite itself needs tens of microseconds.
+// On SQLite the statements run directly on the connection Prisma's adapter holds (one connection:
+// inside a transaction Prisma opened, they are part of it); on PostgreSQL they go through the
+// transaction's own `$queryRaw`. Statements are Prisma.sql fragments either way, so they are written
+// once, with bound parameters.
+import type Sqlite from "better-sqlite3";
+import type { Database, Prisma as Client } from "./database.js";
+import type { Prisma } from "./generated/postgresql/client.js";
+import type { DatabaseKind } from "./url.js";
+
+export type Sql = {
+  readonly kind: DatabaseKind;
+  /** Rows of a statement that returns rows (integers as numbers, SQLite instants as their text). */
+  readonly query: <Row>(statement: Prisma.Sql) => Promise<Row[]>;
+  /** Runs a statement; how many rows it changed. */
+  readonly run: (statement: Prisma.Sql) => Promise<number>;
+};
+
+/** What runs raw statements through Prisma: a client or a transaction. */
+export type RawClient = Pick<Client, "$queryRawUnsafe" | "$executeRawUnsafe">;
+
+/** A parameter as SQLite keeps it, the way Prisma writes it: instants as text with an offset, booleans as 0/1. */
+const sqliteValue = (v: unknown): unknown => {
+  if (v instanceof Date) return v.toISOString().replace("Z", "+00:00");
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return v === undefined ? null : v;
+};
+
+/** Prepared statements by text; multi-row inserts vary in length, so the cache is bounded. */
+const MAX_PREPARED = 256;
+
+const prepared = new WeakMap<Sqlite.Database, Map<string, Sqlite.Statement>>();
+
+const statementOn = (connection: Sqlite.Database, text: string): Sqlite.Statement => {
+  let cache = prepared.get(connection);
+  if (cache === undefined) prepared.set(connection, (cache = new Map()));
+  let statement = cache.get(text);
+  if (statement === undefined) {
+    if (cache.size >= MAX_PREPARED) cache.clear();
+    statement = connection.prepare(text);
+    // The adapter reads integers as BigInt; seqs and counts here fit in a double.
+    if (statement.reader) statement.safeIntegers(false);
+    cache.set(text, statement);
+  }
+  return statement;
+};
+
+const direct = (connection: Sqlite.Database): Sql => ({
+  kind: "sqlite",
+  query: <Row>(s: Prisma.Sql) => {
+    try {
+      return Promise.resolve(statementOn(connection, s.sql).all(...s.values.map(sqliteValue)) as Row[]);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  },
+  run: (s: Prisma.Sql) => {
+    try {
+      return Promise.resolve(statementOn(connection, s.sql).run(...s.values.map(sqliteValue)).changes);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  },
+});
+
+const throughPrisma = (kind: DatabaseKind, client: RawClient): Sql => ({
+  kind,
+  query: <Row>(s: Prisma.Sql) => client.$queryRawUnsafe<Row[]>(kind === "sqlite" ? s.sql : s.text, ...s.values.map((v) => (kind === "sqlite" ? sqliteValue(v) : v))),
+  run: (s: Prisma.Sql) => client.$executeRawUnsafe(kind === "sqlite" ? s.sql : s.text, ...s.values.map((v) => (kind === "sqlite" ? sqliteValue(v) : v))),
+});
+
+/**
+ * The raw statement runner for `client` (the database's client, or a transaction Prisma opened on
+ * it): on SQLite the adapter's own connection, so a statement inside the transaction callback is
+ * part of that transaction.
+ */
+export const sqlOf = (db: Pick<Database, "kind" | "sqlite">, client: RawClient): Sql => (db.sqlite !== null ? direct(db.sqlite) : throughPrisma(db.kind, client));
