@@ -649,6 +649,9 @@ export const pendingSeqs = async (db: Database, limit = 500): Promise<number[]> 
 };
 
 /** Longest a projection waits for appends under way before it runs anyway. */
+/** Events projected in one transaction by the live projector (a catch-up takes larger batches). */
+const MAX_PROJECTION_BATCH = 64;
+
 const MAX_YIELD_MS = 50;
 
 /**
@@ -736,9 +739,12 @@ export class Projector {
 
   private async flush(): Promise<void> {
     const until = performance.now() + MAX_YIELD_MS;
-    while (this.appendsUnderWay() && performance.now() < until) await new Promise((r) => setImmediate(r));
-    this.scheduled = false;
-    const batch = this.waiting.splice(0);
+    while (this.waiting.length < MAX_PROJECTION_BATCH && this.appendsUnderWay() && performance.now() < until) await new Promise((r) => setImmediate(r));
+    // A bounded batch: projection runs on the thread that answers requests, and SQLite's
+    // statements are synchronous, so one long batch would hold every delivery behind it.
+    const batch = this.waiting.splice(0, MAX_PROJECTION_BATCH);
+    if (this.waiting.length > 0) setImmediate(() => void this.enqueue(() => this.flush()));
+    else this.scheduled = false;
     try {
       const result = await this.commit(batch.map((w) => w.seq));
       for (const w of batch) w.resolve(result);
