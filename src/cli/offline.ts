@@ -219,24 +219,27 @@ export const replayCommand = async (args: string[], io: Io): Promise<number> => 
 const writeJson = async (value: Readonly<Record<string, unknown>>, stream: NodeJS.WritableStream): Promise<void> => {
   const out = writer(stream);
   let chunk = "";
-  const put = async (text: string) => {
-    chunk += text;
-    if (chunk.length >= 1 << 16) {
-      await out.write(chunk);
-      chunk = "";
-    }
+  // Written whenever the chunk is large, so only those steps wait for the stream.
+  const flushIfLarge = async () => {
+    if (chunk.length < 1 << 16) return;
+    await out.write(chunk);
+    chunk = "";
   };
   try {
     const members = Object.entries(value);
-    await put("{\n");
+    chunk += "{\n";
     for (const [i, [key, member]] of members.entries()) {
-      await put(`  ${JSON.stringify(key)}: `);
+      chunk += `  ${JSON.stringify(key)}: `;
       if (Array.isArray(member) && member.length > 0) {
-        await put("[\n");
-        for (const [j, element] of member.entries()) await put(`    ${JSON.stringify(element)}${j < member.length - 1 ? "," : ""}\n`);
-        await put("  ]");
-      } else await put(JSON.stringify(member));
-      await put(i < members.length - 1 ? ",\n" : "\n");
+        chunk += "[\n";
+        for (let j = 0; j < member.length; j++) {
+          chunk += `    ${JSON.stringify(member[j])}${j < member.length - 1 ? "," : ""}\n`;
+          if (chunk.length >= 1 << 16) await flushIfLarge();
+        }
+        chunk += "  ]";
+      } else chunk += JSON.stringify(member);
+      chunk += i < members.length - 1 ? ",\n" : "\n";
+      await flushIfLarge();
     }
     await out.write(`${chunk}}\n`);
   } finally {

@@ -108,10 +108,15 @@ export const fromExported = (value: unknown, line: number | null = null): Stored
   const body = record["body"];
   const base64 = record["bodyBase64"];
   let rawBody: Uint8Array = new Uint8Array();
+  let bodyText: string | undefined;
   if (base64 !== undefined) {
     if (typeof base64 !== "string" || !BASE64.test(base64)) problems.push(`"bodyBase64" must be a base64 string`);
     else rawBody = new Uint8Array(Buffer.from(base64, "base64"));
-  } else if (typeof body === "string") rawBody = new TextEncoder().encode(body);
+  } else if (typeof body === "string") {
+    rawBody = new TextEncoder().encode(body);
+    // Text with a lone surrogate is not what its UTF-8 bytes decode to: those are read from the bytes.
+    if (body.isWellFormed()) bodyText = body;
+  }
   else problems.push(`"body" must be a string (the raw body as received), got ${body === undefined ? "nothing" : JSON.stringify(body)}`);
   if (problems.length > 0) throw new ExportFormatError(problems.join("; "), line);
   return {
@@ -124,6 +129,7 @@ export const fromExported = (value: unknown, line: number | null = null): Stored
     origin: origin as string,
     rawBody,
     payload: null,
+    ...(bodyText === undefined ? {} : { bodyText }),
   };
 };
 

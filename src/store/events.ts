@@ -33,6 +33,8 @@ export type StoredEvent = {
   /** The parsed copy, or null when the event is kept raw only (`rawOnlyReason` says why). */
   readonly payload: unknown;
   readonly rawOnlyReason?: string | null;
+  /** The raw bytes as UTF-8 text, when the reader already holds exactly that (an export line): not decoded again. */
+  readonly bodyText?: string;
 };
 
 export type AppendResult = { readonly seq: number; readonly duplicate: boolean };

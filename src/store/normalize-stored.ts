@@ -8,8 +8,8 @@ import type { StoredEvent } from "./events.js";
 import { withoutNul } from "./parsed-copy.js";
 
 /** The body parsed, NUL characters replaced; a copy only when the text can hold NUL at all. */
-const parseBody = (rawBody: Uint8Array): unknown => {
-  const text = Buffer.from(rawBody).toString("utf8");
+const parseBody = (event: StoredEvent): unknown => {
+  const text = event.bodyText ?? Buffer.from(event.rawBody).toString("utf8");
   const parsed = JSON.parse(text) as unknown;
   // JSON can carry NUL only as the escape \u0000: without one, nothing needs replacing.
   return text.includes("\\u0000") ? withoutNul(parsed) : parsed;
@@ -25,7 +25,7 @@ export const normalizeStored = (event: StoredEvent, catalog: Catalog): Normalize
       // The raw bytes are the record; parsing them here is what offline replay does too (also for
       // an event kept raw only). NUL characters cannot be stored in PostgreSQL text, so derived
       // values never carry them.
-      payload: parseBody(event.rawBody),
+      payload: parseBody(event),
     },
     { userIdKeys: catalog.userIdKeys },
   );
