@@ -3,7 +3,7 @@
 // property; `verity verify` compares them field by field, `verity reprocess` before and after.
 // Both sides are the same rows (src/store/projection-rows.ts) through the same conversion: the fold
 // gives the rows the projector writes, the database gives back the rows it holds, column by column.
-import type { Prisma } from "../store/database.js";
+import type { Prisma as Client } from "../store/database.js";
 import {
   PROJECTION_COLUMNS,
   type ProjectedGrant,
@@ -37,7 +37,7 @@ export type Snapshot = {
 };
 
 /** The part of a Prisma client (or transaction) a snapshot reads. */
-export type ProjectionReader = Pick<Prisma, "user" | "userIdentity" | "subscription" | "order" | "entitlement" | "transition">;
+export type ProjectionReader = Pick<Client, "user" | "userIdentity" | "subscription" | "order" | "entitlement" | "transition">;
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const sortBy = <T>(rows: T[], key: (row: T) => string): T[] => rows.sort((a, b) => compareText(key(a), key(b)));
@@ -97,24 +97,6 @@ export const databaseSnapshot = async (reader: ProjectionReader | { readonly pri
   const grants = await p.entitlement.findMany({ select: PROJECTION_COLUMNS.grants });
   const transitions = await p.transition.findMany({ select: PROJECTION_COLUMNS.transitions });
   return snapshotOfRows({ users, identities, subscriptions, orders, grants, transitions });
-};
-
-const IN_BATCH = 500;
-
-/** The projection rows of these users (theirs by `userId`; the users themselves by `id`), as a snapshot. */
-export const ownedSnapshot = async (reader: ProjectionReader, userIds: readonly string[]): Promise<Snapshot> => {
-  const rows: ProjectionRows = { users: [], identities: [], subscriptions: [], orders: [], grants: [], transitions: [] };
-  for (let i = 0; i < userIds.length; i += IN_BATCH) {
-    const ids = userIds.slice(i, i + IN_BATCH);
-    const owned = { where: { userId: { in: ids } } };
-    rows.users.push(...(await reader.user.findMany({ where: { id: { in: ids } }, select: PROJECTION_COLUMNS.users })));
-    rows.identities.push(...(await reader.userIdentity.findMany({ ...owned, select: PROJECTION_COLUMNS.identities })));
-    rows.subscriptions.push(...(await reader.subscription.findMany({ ...owned, select: PROJECTION_COLUMNS.subscriptions })));
-    rows.orders.push(...(await reader.order.findMany({ ...owned, select: PROJECTION_COLUMNS.orders })));
-    rows.grants.push(...(await reader.entitlement.findMany({ ...owned, select: PROJECTION_COLUMNS.grants })));
-    rows.transitions.push(...(await reader.transition.findMany({ ...owned, select: PROJECTION_COLUMNS.transitions })));
-  }
-  return snapshotOfRows(rows);
 };
 
 /** How many rows each projection table holds. */

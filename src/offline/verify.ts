@@ -20,12 +20,13 @@ import type { Database } from "../store/database.js";
 import { componentPage, eventsBySeq, lastEventSeq, seqPage, unprojectedSeqs } from "../store/partition.js";
 import { projectionRows } from "../store/projection-rows.js";
 import { catalogFingerprint } from "../store/projector.js";
+import { rowsOfUsers } from "../store/rows-of-users.js";
 import { sqlOf } from "../store/sql.js";
 import { diffSnapshots, mergePieces, type Difference } from "./diff.js";
 import { exportEvents } from "./export.js";
 import { encodeLine } from "./ndjson.js";
 import { normalizeForReplay, replay } from "./replay.js";
-import { databaseSnapshot, ownedSnapshot, snapshotCounts, snapshotOfRows, tableCounts, unownedSnapshot, type Snapshot } from "./snapshot.js";
+import { databaseSnapshot, snapshotCounts, snapshotOfRows, tableCounts, unownedSnapshot, type Snapshot } from "./snapshot.js";
 
 type Counts = Record<keyof Snapshot, number>;
 
@@ -86,6 +87,7 @@ const addCounts = (into: Counts, add: Counts): void => {
 /** Compares component by component; an Unpartitioned when the bookkeeping cannot be trusted. */
 const compareByComponent = async (db: Database, catalog: Catalog, options: VerifyOptions): Promise<Compared | Unpartitioned> => {
   const groupEvents = options.groupEvents ?? 2000;
+  const sql = sqlOf(db, db.prisma);
   const last = await lastEventSeq(db);
   const inGroup = new Uint8Array(last + 1);
   const owners = new Set<string>();
@@ -96,14 +98,14 @@ const compareByComponent = async (db: Database, catalog: Catalog, options: Verif
 
   /** Folds the events of these components (and `extra` events, with `extraKeys`) and compares their users' rows. */
   const compareGroup = async (ids: readonly string[], extra: readonly number[] = [], extraKeys: readonly string[] = []): Promise<Unpartitioned | null> => {
-    const seqs = [...new Set([...(await eventSeqsOfComponents(db.prisma, ids)), ...extra])];
+    const seqs = [...new Set([...(await eventSeqsOfComponents(sql, ids)), ...extra])];
     for (const seq of seqs) {
       // Events appended after the cut may already be folded in: the attempt is then unsettled.
       if (seq > last) continue;
       if (inGroup[seq] === 1) return new Unpartitioned(`event #${seq} is counted in two components`);
       inGroup[seq] = 1;
     }
-    const keys = new Set([...(await keysOfComponents(db.prisma, ids)), ...extraKeys]);
+    const keys = new Set([...(await keysOfComponents(sql, ids)), ...extraKeys]);
     const folded: NormalizedEvent[] = await normalize(seqs);
     for (const event of folded) {
       const outside = eventKeys(event).find((k) => !keys.has(k));
@@ -116,7 +118,7 @@ const compareByComponent = async (db: Database, catalog: Catalog, options: Verif
       if (owners.has(u)) return new Unpartitioned(`user ${u} comes out of two components`);
       owners.add(u);
     }
-    const live = await ownedSnapshot(db.prisma, users);
+    const live = snapshotOfRows(await rowsOfUsers(sql, users));
     addCounts(fetched, snapshotCounts(live));
     pieces.push(...diffSnapshots(live, replayed));
     events += folded.length;
@@ -129,7 +131,7 @@ const compareByComponent = async (db: Database, catalog: Catalog, options: Verif
   const done = new Set<string>();
   if (pending.length > 0) {
     const pendingKeys = [...new Set((await normalize(pending)).flatMap(eventKeys))];
-    for (const id of (await componentsOfKeys(sqlOf(db, db.prisma), pendingKeys)).values()) done.add(id);
+    for (const id of (await componentsOfKeys(sql, pendingKeys)).values()) done.add(id);
     const failed = await compareGroup([...done], pending, pendingKeys);
     if (failed) return failed;
   }

@@ -162,25 +162,25 @@ export const savedStates = async (tx: Tx, heads: readonly ComponentHead[]): Prom
 };
 
 /** Every key of these components. */
-export const keysOfComponents = async (tx: Tx, ids: readonly string[]): Promise<string[]> => {
+export const keysOfComponents = async (sql: Sql, ids: readonly string[]): Promise<string[]> => {
   if (ids.length === 0) return [];
-  const rows = await tx.$queryRaw<{ key: string }[]>(Prisma.sql`SELECT "key" FROM "ComponentKey" WHERE "componentId" IN (${Prisma.join(ids)})`);
+  const rows = await sql.query<{ key: string }>(Prisma.sql`SELECT "key" FROM "ComponentKey" WHERE "componentId" IN (${Prisma.join(ids)})`);
   return rows.map((r) => r.key);
 };
 
 /** The projected events of these components (those that name any of their keys). */
-export const eventSeqsOfComponents = async (tx: Tx, ids: readonly string[]): Promise<number[]> => {
+export const eventSeqsOfComponents = async (sql: Sql, ids: readonly string[]): Promise<number[]> => {
   if (ids.length === 0) return [];
-  const rows = await tx.$queryRaw<{ seq: number | bigint }[]>(
+  const rows = await sql.query<{ seq: number | bigint }>(
     Prisma.sql`SELECT DISTINCT ek."eventSeq" AS seq FROM "EventKey" ek JOIN "ComponentKey" ck ON ck."key" = ek."key" WHERE ck."componentId" IN (${Prisma.join(ids)})`,
   );
   return rows.map((r) => Number(r.seq));
 };
 
 /** The users owning keys of these components. */
-export const usersOfComponents = async (tx: Tx, ids: readonly string[]): Promise<string[]> => {
+export const usersOfComponents = async (sql: Sql, ids: readonly string[]): Promise<string[]> => {
   if (ids.length === 0) return [];
-  const rows = await tx.$queryRaw<{ userId: string }[]>(
+  const rows = await sql.query<{ userId: string }>(
     Prisma.sql`SELECT DISTINCT ui."userId" AS "userId" FROM "UserIdentity" ui JOIN "ComponentKey" ck ON ck."key" = ui."key" WHERE ck."componentId" IN (${Prisma.join(ids)})`,
   );
   return rows.map((r) => r.userId);

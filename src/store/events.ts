@@ -172,7 +172,8 @@ type RawEventRow = {
   occurredAt: Date | string | number;
   receivedAt: Date | string | number;
   origin: string;
-  body: string;
+  /** The raw bytes, or their hex text where the driver cannot hand bytes back as they are. */
+  body: string | Buffer;
 };
 
 /** An instant as a raw read returns it: a Date (Prisma), SQLite's text, or a number. */
@@ -180,11 +181,11 @@ export const instantOf = (v: Date | string | number): Instant => (v instanceof D
 
 /**
  * Stored events with their raw bytes (no parsed copy) `where` selects, then `rest` (order, limit).
- * The bytes travel as hex text: the driver adapters hand a Bytes column back as an array of
- * numbers, one per byte, which cost more than reading, parsing and folding the event together.
+ * Through Prisma the bytes travel as hex text: the driver adapters hand a Bytes column back as an
+ * array of numbers, one per byte, which cost more than reading, parsing and folding the event.
  */
 export const readEvents = async (sql: Sql, where: Prisma.Sql, rest: Prisma.Sql = Prisma.empty): Promise<StoredEvent[]> => {
-  const body = sql.kind === "sqlite" ? Prisma.sql`hex("rawBody")` : Prisma.sql`encode("rawBody", 'hex')`;
+  const body = sql.nativeBytes ? Prisma.sql`"rawBody"` : sql.kind === "sqlite" ? Prisma.sql`hex("rawBody")` : Prisma.sql`encode("rawBody", 'hex')`;
   const rows = await sql.query<RawEventRow>(
     Prisma.sql`SELECT "seq", "provider", "providerEventId", "type", "occurredAt", "receivedAt", "origin", ${body} AS "body" FROM "Event" WHERE ${where} ${rest}`,
   );
@@ -196,7 +197,7 @@ export const readEvents = async (sql: Sql, where: Prisma.Sql, rest: Prisma.Sql =
     occurredAt: instantOf(r.occurredAt),
     receivedAt: instantOf(r.receivedAt),
     origin: r.origin,
-    rawBody: Buffer.from(r.body, "hex"),
+    rawBody: typeof r.body === "string" ? Buffer.from(r.body, "hex") : r.body,
     payload: null,
   }));
 };

@@ -384,12 +384,12 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
 const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[], group: readonly Projected[], options: Options): Promise<Outcome> => {
   const ids = heads.map((h) => h.id);
   const ours = new Set(group.map((p) => p.seq));
-  const seqs = (await eventSeqsOfComponents(tx, ids)).filter((seq) => !ours.has(seq));
+  const seqs = (await eventSeqsOfComponents(options.sql, ids)).filter((seq) => !ours.has(seq));
   const events = [...group];
   for (const stored of await readEventsBySeq(options.sql, seqs)) events.push(projected(stored, catalog));
   const { state, transitions, beforeLastInstant, lastInstant } = foldAtInstants(catalog, initialState(), events.map((p) => p.event));
 
-  const owners = await usersOfComponents(tx, ids);
+  const owners = await usersOfComponents(options.sql, ids);
   const previous = options.feed ? await tx.transition.findMany({ where: { userId: { in: owners } }, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] }) : [];
   await deleteUsers(tx, owners);
   const written = await writeState(options.sql, state, transitions, catalog);
@@ -399,7 +399,7 @@ const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[
     await appendToFeed(options.sql, gained);
   }
 
-  const keys = new Set([...(await keysOfComponents(tx, ids)), ...events.flatMap((p) => p.keys)]);
+  const keys = new Set([...(await keysOfComponents(options.sql, ids)), ...events.flatMap((p) => p.keys)]);
   const id = smallest(keys);
   await dropComponents(tx, ids);
   await insert(options.sql, "ComponentKey", [...keys].map((key) => ({ key, componentId: id })));

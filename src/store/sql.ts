@@ -12,6 +12,8 @@ import type { DatabaseKind } from "./url.js";
 
 export type Sql = {
   readonly kind: DatabaseKind;
+  /** Whether a Bytes column reads back as a Buffer (SQLite's own connection); else select it as hex text. */
+  readonly nativeBytes: boolean;
   /** Rows of a statement that returns rows (integers as numbers, SQLite instants as their text). */
   readonly query: <Row>(statement: Prisma.Sql) => Promise<Row[]>;
   /** Runs a statement; how many rows it changed. */
@@ -50,6 +52,7 @@ const statementOn = (connection: Sqlite.Database, text: string): Sqlite.Statemen
 
 const direct = (connection: Sqlite.Database): Sql => ({
   kind: "sqlite",
+  nativeBytes: true,
   query: <Row>(s: Prisma.Sql) => {
     try {
       return Promise.resolve(statementOn(connection, s.sql).all(...s.values.map(sqliteValue)) as Row[]);
@@ -68,6 +71,8 @@ const direct = (connection: Sqlite.Database): Sql => ({
 
 const throughPrisma = (kind: DatabaseKind, client: RawClient): Sql => ({
   kind,
+  // The driver adapters hand Bytes back as an array of numbers, one per byte.
+  nativeBytes: false,
   query: <Row>(s: Prisma.Sql) => client.$queryRawUnsafe<Row[]>(kind === "sqlite" ? s.sql : s.text, ...s.values.map((v) => (kind === "sqlite" ? sqliteValue(v) : v))),
   run: (s: Prisma.Sql) => client.$executeRawUnsafe(kind === "sqlite" ? s.sql : s.text, ...s.values.map((v) => (kind === "sqlite" ? sqliteValue(v) : v))),
 });
