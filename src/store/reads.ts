@@ -1,6 +1,6 @@
 // Read-side queries over the projections and the event log. Nothing here writes.
 import type { Catalog } from "../domain/catalog.js";
-import { entitlementsAt, type EntitlementView, type Grant } from "../domain/entitlements.js";
+import { entitlementsAt, isGrantLive, type EntitlementView, type Grant } from "../domain/entitlements.js";
 import type { Instant } from "../domain/time.js";
 import type { Database } from "./database.js";
 import { toStoredEvent, type StoredEvent } from "./events.js";
@@ -45,7 +45,7 @@ export const primarySubscription = (subs: readonly SubscriptionRow[], liveGrants
 };
 
 /** The grants that hold at `at`. */
-export const liveGrants = (grants: readonly Grant[], at: Instant): Grant[] => grants.filter((g) => g.validUntil === null || at < g.validUntil);
+export const liveGrants = (grants: readonly Grant[], at: Instant): Grant[] => grants.filter((g) => isGrantLive(g, at));
 
 export const userSubscriptions = async (db: Database, userId: string, at: Instant) => {
   const subs = await db.prisma.subscription.findMany({ where: { userId }, orderBy: [{ startedAt: { sort: "desc", nulls: "last" } }, { id: "asc" }] });
