@@ -7,12 +7,12 @@ import { finished } from "node:stream/promises";
 import { Either } from "effect";
 import { readSettings } from "../config/env.js";
 import { isProvider, PROVIDERS, type Provider } from "../domain/provider.js";
-import { formatDifference, type Entity } from "../offline/diff.js";
+import { formatDifference } from "../offline/diff.js";
 import { exportEvents } from "../offline/export.js";
 import { encodeLine, ExportFormatError } from "../offline/ndjson.js";
 import { replay, type ReplayResult } from "../offline/replay.js";
 import { reprocess as rebuild } from "../offline/reprocess.js";
-import type { Snapshot } from "../offline/snapshot.js";
+import { PROJECTION_TABLES } from "../store/projection-rows.js";
 import { verify as compare } from "../offline/verify.js";
 import { catalogAt, InputError, openExisting, parse, parseInstant, UsageError, type Io } from "./args.js";
 import { progress } from "./progress.js";
@@ -247,8 +247,6 @@ const writeJson = async (value: Readonly<Record<string, unknown>>, stream: NodeJ
   }
 };
 
-const ENTITIES: readonly Entity[] = ["user", "identity", "subscription", "order", "grant", "transition"];
-const PLURAL: Record<Entity, keyof Snapshot> = { user: "users", identity: "identities", subscription: "subscriptions", order: "orders", grant: "grants", transition: "transitions" };
 
 export const verifyCommand = async (args: string[], io: Io): Promise<number> => {
   const { values } = parse(args, { config: { type: "string" } });
@@ -261,7 +259,7 @@ export const verifyCommand = async (args: string[], io: Io): Promise<number> => 
     const r = await compare(db, catalog, { at: Date.now(), onProgress: (n) => n % 1000 === 0 && shown.update(n) });
     shown.done();
     for (const d of r.differences) io.out(formatDifference(d, "projections", "replay"));
-    const counts = ENTITIES.map((e) => `${r.counts[PLURAL[e]]} ${PLURAL[e]}`).join(", ");
+    const counts = PROJECTION_TABLES.map((t) => `${r.counts[t.rows]} ${t.rows}`).join(", ");
     if (r.wholeLog !== null) io.err(`note: compared the whole log at once (${r.wholeLog}); "verity reprocess" rebuilds the projections and their bookkeeping.`);
     if (r.pending > 0) io.err(`note: ${r.pending} stored events are not projected yet (a running server catches up on them).`);
     if (r.unsettled) io.err("note: the database kept changing while verifying (a server is ingesting): differences may be passing.");
@@ -296,9 +294,9 @@ export const reprocessCommand = async (args: string[], io: Io): Promise<number> 
     const r = await rebuild(db, catalog).finally(() => stderr.isTTY === true && stderr.write("\r\x1b[K"));
     io.out(`reprocessed ${r.events} events in one transaction (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     const changed = r.differences.length > 0;
-    for (const e of ENTITIES) {
-      const c = r.changes[e];
-      io.out(`${PLURAL[e]}: ${c.added} added, ${c.removed} removed, ${c.changed} changed`);
+    for (const t of PROJECTION_TABLES) {
+      const c = r.changes[t.entity];
+      io.out(`${t.rows}: ${c.added} added, ${c.removed} removed, ${c.changed} changed`);
     }
     if (!changed) io.out("no changes: the projections were already what the event store gives");
     if (values.verbose) for (const d of r.differences) io.out(formatDifference(d, "before", "after"));

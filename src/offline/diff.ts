@@ -1,8 +1,7 @@
 // Field-by-field differences between two snapshots: what `verity verify` prints, and what
 // `verity reprocess` summarizes.
+import { PROJECTION_TABLES, type Entity } from "../store/projection-rows.js";
 import type { Snapshot } from "./snapshot.js";
-
-export type Entity = "user" | "identity" | "subscription" | "order" | "grant" | "transition";
 
 /** One difference. `field` null: the whole row exists on one side only. */
 export type Difference = {
@@ -17,14 +16,11 @@ export type Difference = {
 
 type Row = Readonly<Record<string, unknown>>;
 
-const TABLES: readonly { readonly entity: Entity; readonly key: keyof Snapshot; readonly id: (row: Row) => string }[] = [
-  { entity: "user", key: "users", id: (r) => String(r["id"]) },
-  { entity: "identity", key: "identities", id: (r) => String(r["key"]) },
-  { entity: "subscription", key: "subscriptions", id: (r) => String(r["id"]) },
-  { entity: "order", key: "orders", id: (r) => String(r["id"]) },
-  { entity: "grant", key: "grants", id: (r) => String(r["id"]) },
-  { entity: "transition", key: "transitions", id: (r) => `${String(r["userId"])}#${String(r["ordinal"])}` },
-];
+const TABLES = PROJECTION_TABLES.map((t) => ({
+  entity: t.entity,
+  key: t.rows,
+  id: (row: Row): string => t.comparedBy.map((c) => String(row[c])).join("#"),
+}));
 
 const indexed = (rows: readonly Row[], id: (row: Row) => string): Map<string, Row> => new Map(rows.map((r) => [id(r), r]));
 

@@ -4,7 +4,8 @@
 import type { Catalog } from "../domain/catalog.js";
 import type { Database } from "../store/database.js";
 import { rebuildProjections } from "../store/projector.js";
-import { diffSnapshots, summarizeChanges, type ChangeCounts, type Difference, type Entity } from "./diff.js";
+import type { Entity } from "../store/projection-rows.js";
+import { diffSnapshots, summarizeChanges, type ChangeCounts, type Difference } from "./diff.js";
 import { databaseSnapshot, type Snapshot } from "./snapshot.js";
 
 export type ReprocessResult = {

@@ -99,58 +99,6 @@ export const databaseSnapshot = async (reader: ProjectionReader | { readonly pri
   return snapshotOfRows({ users, identities, subscriptions, orders, grants, transitions });
 };
 
-/** How many rows each projection table holds. */
-export const tableCounts = async (reader: ProjectionReader): Promise<Record<keyof Snapshot, number>> => ({
-  users: await reader.user.count(),
-  identities: await reader.userIdentity.count(),
-  subscriptions: await reader.subscription.count(),
-  orders: await reader.order.count(),
-  grants: await reader.entitlement.count(),
-  transitions: await reader.transition.count(),
-});
-
-const PAGE = 5000;
-
-/** Every row in `after`-keyed pages; `page` reads the rows after a key (null: from the start). */
-async function* pages<Row>(page: (after: string | null) => Promise<Row[]>, keyOf: (row: Row) => string): AsyncGenerator<Row> {
-  for (let after: string | null = null; ; ) {
-    const rows = await page(after);
-    yield* rows;
-    if (rows.length < PAGE) return;
-    after = keyOf(rows[rows.length - 1]!);
-  }
-}
-
-const keyed = <K extends string>(field: K, after: string | null) => ({ orderBy: { [field]: "asc" }, take: PAGE, ...(after === null ? {} : { where: { [field]: { gt: after } } }) }) as const;
-
-/**
- * The rows of the tables in `tables` whose owner is not in `owners`, read in pages (memory holds a
- * page and what it keeps): what a walk over the users' own rows cannot see.
- */
-export const unownedSnapshot = async (reader: ProjectionReader, owners: ReadonlySet<string>, tables: ReadonlySet<keyof Snapshot>): Promise<Snapshot> => {
-  const rows: ProjectionRows = { users: [], identities: [], subscriptions: [], orders: [], grants: [], transitions: [] };
-  const keep = <Row extends { userId: string }>(into: Row[]) => (row: Row) => void (owners.has(row.userId) || into.push(row));
-  if (tables.has("users")) {
-    for await (const u of pages((a) => reader.user.findMany({ ...keyed("id", a), select: PROJECTION_COLUMNS.users }), (r) => r.id)) if (!owners.has(u.id)) rows.users.push(u);
-  }
-  if (tables.has("identities")) {
-    for await (const r of pages((a) => reader.userIdentity.findMany({ ...keyed("key", a), select: PROJECTION_COLUMNS.identities }), (r) => r.key)) keep(rows.identities)(r);
-  }
-  if (tables.has("subscriptions")) {
-    for await (const r of pages((a) => reader.subscription.findMany({ ...keyed("id", a), select: PROJECTION_COLUMNS.subscriptions }), (r) => r.id)) keep(rows.subscriptions)(r);
-  }
-  if (tables.has("orders")) {
-    for await (const r of pages((a) => reader.order.findMany({ ...keyed("id", a), select: PROJECTION_COLUMNS.orders }), (r) => r.id)) keep(rows.orders)(r);
-  }
-  if (tables.has("grants")) {
-    for await (const r of pages((a) => reader.entitlement.findMany({ ...keyed("id", a), select: PROJECTION_COLUMNS.grants }), (r) => r.id)) keep(rows.grants)(r);
-  }
-  if (tables.has("transitions")) {
-    for await (const r of pages((a) => reader.transition.findMany({ ...keyed("id", a), select: PROJECTION_COLUMNS.transitions }), (r) => r.id)) keep(rows.transitions)(r);
-  }
-  return snapshotOfRows(rows);
-};
-
 /** Counts per entity, for summaries. */
 export const snapshotCounts = (s: Snapshot): Record<keyof Snapshot, number> => ({
   users: s.users.length,

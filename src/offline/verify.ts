@@ -18,15 +18,15 @@ import { replayEvents } from "../domain/resolver.js";
 import { componentsOfKeys, eventSeqsOfComponents, keysOfComponents } from "../store/components.js";
 import type { Database } from "../store/database.js";
 import { componentPage, eventsBySeq, lastEventSeq, seqPage, unprojectedSeqs } from "../store/partition.js";
-import { projectionRows } from "../store/projection-rows.js";
+import { noRows, projectionRows } from "../store/projection-rows.js";
 import { catalogFingerprint } from "../store/projector.js";
-import { rowsOfUsers } from "../store/rows-of-users.js";
+import { rowsNotOwnedBy, rowsOfUsers, tableSizes } from "../store/rows-of-users.js";
 import { sqlOf } from "../store/sql.js";
 import { diffSnapshots, mergePieces, type Difference } from "./diff.js";
 import { exportEvents } from "./export.js";
 import { encodeLine } from "./ndjson.js";
 import { normalizeForReplay, replay } from "./replay.js";
-import { databaseSnapshot, snapshotCounts, snapshotOfRows, tableCounts, unownedSnapshot, type Snapshot } from "./snapshot.js";
+import { databaseSnapshot, snapshotCounts, snapshotOfRows, type Snapshot } from "./snapshot.js";
 
 type Counts = Record<keyof Snapshot, number>;
 
@@ -71,7 +71,7 @@ async function* lines(db: Database): AsyncGenerator<string> {
   for await (const event of exportEvents(db)) yield encodeLine(event);
 }
 
-const NOTHING: Snapshot = { users: [], identities: [], subscriptions: [], orders: [], grants: [], transitions: [] };
+const NOTHING: Snapshot = snapshotOfRows(noRows());
 
 type Compared = { readonly differences: Difference[]; readonly counts: Counts; readonly events: number };
 
@@ -92,7 +92,7 @@ const compareByComponent = async (db: Database, catalog: Catalog, options: Verif
   const inGroup = new Uint8Array(last + 1);
   const owners = new Set<string>();
   const pieces: Difference[] = [];
-  const fetched: Counts = { users: 0, identities: 0, subscriptions: 0, orders: 0, grants: 0, transitions: 0 };
+  const fetched = snapshotCounts(NOTHING);
   let events = 0;
   const normalize = (seqs: readonly number[]) => eventsBySeq(db, seqs).then((stored) => stored.map((e) => normalizeForReplay(e, catalog)));
 
@@ -172,9 +172,9 @@ const compareByComponent = async (db: Database, catalog: Catalog, options: Verif
   }
 
   // Rows the walk did not read belong to users no replay gives: only in the projections.
-  const total = await tableCounts(db.prisma);
+  const total = await tableSizes(sql);
   const unread = new Set((Object.keys(total) as (keyof Counts)[]).filter((t) => total[t] !== fetched[t]));
-  if (unread.size > 0) pieces.push(...diffSnapshots(await unownedSnapshot(db.prisma, owners, unread), NOTHING));
+  if (unread.size > 0) pieces.push(...diffSnapshots(snapshotOfRows(await rowsNotOwnedBy(sql, owners, unread)), NOTHING));
   return { differences: mergePieces(pieces), counts: total, events };
 };
 

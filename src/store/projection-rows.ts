@@ -85,6 +85,36 @@ export type ProjectionRows = {
   transitions: ProjectedTransition[];
 };
 
+/**
+ * The projection tables, once: where each table's rows are kept (`rows`), its model, what a
+ * difference calls a row of it (`entity`), the column naming the user it belongs to (`owner`), its
+ * primary key, and the columns a row is compared by (a transition's id is made of userId and
+ * ordinal). Snapshots, verify, reprocess and the CLI iterate this list.
+ */
+export const PROJECTION_TABLES = [
+  { rows: "users", model: "User", entity: "user", owner: "id", primaryKey: "id", comparedBy: ["id"] },
+  { rows: "identities", model: "UserIdentity", entity: "identity", owner: "userId", primaryKey: "key", comparedBy: ["key"] },
+  { rows: "subscriptions", model: "Subscription", entity: "subscription", owner: "userId", primaryKey: "id", comparedBy: ["id"] },
+  { rows: "orders", model: "Order", entity: "order", owner: "userId", primaryKey: "id", comparedBy: ["id"] },
+  { rows: "grants", model: "Entitlement", entity: "grant", owner: "userId", primaryKey: "id", comparedBy: ["id"] },
+  { rows: "transitions", model: "Transition", entity: "transition", owner: "userId", primaryKey: "id", comparedBy: ["userId", "ordinal"] },
+] as const satisfies readonly {
+  readonly rows: keyof ProjectionRows;
+  readonly model: string;
+  readonly entity: string;
+  readonly owner: "id" | "userId";
+  readonly primaryKey: string;
+  readonly comparedBy: readonly string[];
+}[];
+
+export type ProjectionTable = (typeof PROJECTION_TABLES)[number];
+
+/** What a difference calls a row of each table. */
+export type Entity = ProjectionTable["entity"];
+
+/** No rows in any table. */
+export const noRows = (): ProjectionRows => ({ users: [], identities: [], subscriptions: [], orders: [], grants: [], transitions: [] });
+
 type ColumnsOf<Row> = { readonly [K in keyof Row]-?: true };
 
 /**

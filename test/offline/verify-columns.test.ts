@@ -7,7 +7,8 @@
 // Each forgery is rolled back before the next, on SQLite and on PostgreSQL.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diffSnapshots, type Difference, type Entity } from "../../src/offline/diff.js";
+import { diffSnapshots, type Difference } from "../../src/offline/diff.js";
+import type { Entity } from "../../src/store/projection-rows.js";
 import { replay } from "../../src/offline/replay.js";
 import { databaseSnapshot, type ProjectionReader, type Snapshot } from "../../src/offline/snapshot.js";
 import { snapshotOf } from "../../src/offline/verify.js";
