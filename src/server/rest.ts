@@ -1,11 +1,13 @@
 // The REST shortcuts: the same answers as GraphQL for the questions apps ask most.
+import { Either } from "effect";
+import { eventPageQuery } from "../api/event-page.js";
 import type { Catalog } from "../domain/catalog.js";
 import type { EntitlementView } from "../domain/entitlements.js";
 import type { Database } from "../store/database.js";
 import type { StoredEvent } from "../store/events.js";
 import { entitlementsAt } from "../domain/entitlements.js";
 import type { ReadModel } from "../store/read-model.js";
-import { decodeCursor, encodeCursor, listEvents, liveGrants, primarySubscription, type SubscriptionRow } from "../store/reads.js";
+import { encodeCursor, listEvents, liveGrants, primarySubscription, type SubscriptionRow } from "../store/reads.js";
 import { apiError, type ApiError } from "./errors.js";
 
 export type RestResult = { readonly status: 200; readonly body: unknown } | ApiError;
@@ -67,23 +69,9 @@ export const getSubscription = async (reads: ReadModel, id: string, now: number)
   };
 };
 
-const MAX_LIMIT = 500;
-
 export const getEvents = async (db: Database, query: URLSearchParams): Promise<RestResult> => {
-  const limitText = query.get("limit") ?? "100";
-  const limit = Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    return apiError(400, "invalid_parameter", `limit must be an integer from 1 to ${MAX_LIMIT}, got "${limitText}"`);
-  }
-  const since = query.get("since");
-  let from: Parameters<typeof listEvents>[1] = null;
-  if (since !== null && since !== "") {
-    const seq = decodeCursor(since);
-    const time = Date.parse(since);
-    if (seq !== null) from = { afterSeq: seq };
-    else if (/^\d{4}-\d{2}-\d{2}/.test(since) && Number.isFinite(time)) from = { receivedFrom: time };
-    else return apiError(400, "invalid_parameter", `since must be an ISO 8601 time or a cursor from a previous page, got "${since}"`);
-  }
-  const page = await listEvents(db, from, limit);
+  const parsed = eventPageQuery(query.get("since"), query.get("limit"));
+  if (Either.isLeft(parsed)) return apiError(400, "invalid_parameter", parsed.left);
+  const page = await listEvents(db, parsed.right.from, parsed.right.limit);
   return { status: 200, body: { events: page.events.map(eventJson), next: page.next } };
 };

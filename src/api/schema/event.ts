@@ -1,8 +1,10 @@
 // Event: the stored provider events, paged in arrival order like GET /api/events; and the
 // transition log of one user.
+import { Either } from "effect";
 import { GraphQLError } from "graphql";
+import { eventPageQuery } from "../event-page.js";
 import type { StoredEvent } from "../../store/events.js";
-import { decodeCursor, encodeCursor, listEvents, type EventPage } from "../../store/reads.js";
+import { encodeCursor, listEvents, type EventPage } from "../../store/reads.js";
 import { builder, requireScope } from "../builder.js";
 import { TransitionRef } from "./transition.js";
 
@@ -44,16 +46,9 @@ builder.queryField("events", (t) =>
     args: { since: t.arg.string(), limit: t.arg.int({ defaultValue: 100 }), rawOnly: t.arg.boolean({ defaultValue: false }) },
     resolve: (_root, args, ctx) => {
       requireScope(ctx, "events");
-      const limit = args.limit ?? 100;
-      const invalid = (message: string) => new GraphQLError(message, { extensions: { code: "invalid_parameter", http: { status: 400 } } });
-      if (limit < 1 || limit > 500) throw invalid("limit must be from 1 to 500");
-      const options = { rawOnly: args.rawOnly ?? false };
-      if (!args.since) return listEvents(ctx.db, null, limit, options);
-      const seq = decodeCursor(args.since);
-      if (seq !== null) return listEvents(ctx.db, { afterSeq: seq }, limit, options);
-      const time = Date.parse(args.since);
-      if (!/^\d{4}-\d{2}-\d{2}/.test(args.since) || !Number.isFinite(time)) throw invalid("since must be an ISO 8601 time or a cursor from a previous page");
-      return listEvents(ctx.db, { receivedFrom: time }, limit, options);
+      const parsed = eventPageQuery(args.since, args.limit);
+      if (Either.isLeft(parsed)) throw new GraphQLError(parsed.left, { extensions: { code: "invalid_parameter", http: { status: 400 } } });
+      return listEvents(ctx.db, parsed.right.from, parsed.right.limit, { rawOnly: args.rawOnly ?? false });
     },
   }),
 );
