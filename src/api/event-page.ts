@@ -1,8 +1,9 @@
 // The event log's page parameters, read one way for REST (`GET /api/events?since=&limit=`) and
 // GraphQL (`events(since:, limit:)`): `since` is a cursor from a previous page or an ISO 8601
-// instant that starts with a full date (so "1" or "2001" is refused, not read as a year), and
-// `limit` an integer from 1 to 500.
+// date or date-time (src/domain/time.ts: a full date, UTC without an offset; "1" or "2001" is
+// refused, not read as a year), and `limit` an integer from 1 to 500.
 import { Either } from "effect";
+import { parseOperatorInstant } from "../domain/time.js";
 import { decodeCursor } from "../store/reads.js";
 
 export const MAX_EVENTS_LIMIT = 500;
@@ -21,7 +22,7 @@ export const eventPageQuery = (since: string | null | undefined, limit: string |
   if (since === null || since === undefined || since === "") return Either.right({ from: null, limit: count });
   const seq = decodeCursor(since);
   if (seq !== null) return Either.right({ from: { afterSeq: seq }, limit: count });
-  const time = Date.parse(since);
-  if (/^\d{4}-\d{2}-\d{2}/.test(since) && Number.isFinite(time)) return Either.right({ from: { receivedFrom: time }, limit: count });
+  const time = parseOperatorInstant(since);
+  if (time !== null) return Either.right({ from: { receivedFrom: time }, limit: count });
   return Either.left(`since must be an ISO 8601 time or a cursor from a previous page, got ${JSON.stringify(since)}`);
 };

@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Either } from "effect";
 import { loadCatalog } from "../config/catalog.js";
 import type { Catalog } from "../domain/catalog.js";
+import { parseOperatorInstant } from "../domain/time.js";
 import { databaseKind, openDatabase, sqlitePath, type Database } from "../store/database.js";
 
 /** A wrong flag, value or argument: exit 2, with a pointer to --help. */
@@ -36,17 +37,12 @@ export const parse = <T extends ParseArgsConfig["options"]>(args: string[], opti
   }
 };
 
-const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-
 /**
- * An ISO 8601 date or date-time given to a flag; a date-time without an offset is UTC, so the
- * answer never depends on the machine's time zone.
+ * An ISO 8601 date or date-time given to a flag (src/domain/time.ts: without an offset, UTC).
  */
 export const parseInstant = (text: string, flag: string): number => {
-  const m = ISO.exec(text.trim());
-  const withZone = m !== null && m[0].length > 10 && m[1] === undefined ? `${text.trim()}Z` : text.trim();
-  const t = m === null ? NaN : Date.parse(withZone.replace(" ", "T"));
-  if (Number.isNaN(t)) throw new UsageError(`${flag} expects an ISO 8601 date or date-time (e.g. 2026-01-31 or 2026-01-31T12:00:00Z), got "${text}"`);
+  const t = parseOperatorInstant(text);
+  if (t === null) throw new UsageError(`${flag} expects an ISO 8601 date or date-time (e.g. 2026-01-31 or 2026-01-31T12:00:00Z), got "${text}"`);
   return t;
 };
 

@@ -9,6 +9,7 @@
 // `bodyBase64` whenever it is present. A byte order mark is kept in `body`, so valid UTF-8 always
 // round-trips byte for byte.
 import { isProvider, PROVIDERS } from "../domain/provider.js";
+import { parseOperatorInstant } from "../domain/time.js";
 import type { StoredEvent } from "../store/events.js";
 
 export type ExportedEvent = {
@@ -68,8 +69,8 @@ export class ExportFormatError extends Error {
 const instant = (value: unknown, field: string): number | string => {
   if (typeof value === "number" && Number.isFinite(value)) return value;
   if (typeof value === "string") {
-    const t = Date.parse(value);
-    if (!Number.isNaN(t)) return t;
+    const t = parseOperatorInstant(value);
+    if (t !== null) return t;
     return `"${field}" is not a date: ${JSON.stringify(value)}`;
   }
   return `"${field}" must be an ISO 8601 date string, got ${value === undefined ? "nothing" : JSON.stringify(value)}`;

@@ -4,7 +4,7 @@ import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { decodePaddleEnvelope, derivedEventId } from "../../src/providers/paddle/envelope.js";
 import { instant } from "../../src/providers/paddle/read.js";
-import { parseRfc3339 } from "../../src/providers/paddle/time.js";
+import { parseRfc3339 } from "../../src/domain/time.js";
 
 const base = { event_id: "evt_01unit", event_type: "subscription.updated", occurred_at: "2023-08-11T08:07:38.334150Z", notification_id: "ntf_01unit", data: { id: "sub_01unit" } };
 

@@ -1,7 +1,7 @@
 // Readers for what is Lemon Squeezy's own in its JSON:API bodies: ids that are strings or numbers,
 // ISO-8601 timestamps to the microsecond, the resource a webhook is about and the app's custom
 // data. The shape-neutral readers are ../json.ts.
-import { representable, type Instant } from "../../domain/time.js";
+import { parseRfc3339Millis, representable, type Instant } from "../../domain/time.js";
 import { currency, field, integer, record, text, type Json } from "../json.js";
 
 export { field, integer, present, scalars, text, type Json } from "../json.js";
@@ -16,23 +16,8 @@ export const idText = (value: unknown): string | null => {
   return text(value)?.trim() ?? null;
 };
 
-// ISO-8601 with a zone, as Lemon Squeezy writes it ("2023-01-17T12:26:23.000000Z"): up to
-// microseconds, which are cut to milliseconds (Instants are epoch milliseconds).
-const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
-
-/** An ISO-8601 timestamp with a zone → epoch ms; null for anything else (no locale-dependent Date.parse). */
-export const isoInstant = (value: unknown): Instant | null => {
-  const match = typeof value === "string" ? ISO.exec(value.trim()) : null;
-  if (match === null) return null;
-  const [, y, mo, d, h, mi, s, fraction = "", zone = "Z"] = match;
-  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second, Number(fraction.padEnd(3, "0").slice(0, 3)));
-  // Date.UTC rolls 31 February over into March: a date that does not exist is not a date.
-  if (new Date(utc).getUTCDate() !== day) return null;
-  const offsetMinutes = zone === "Z" ? 0 : (zone[0] === "-" ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
-  return representable(utc - offsetMinutes * 60_000);
-};
+/** An RFC 3339 timestamp (Lemon Squeezy writes microseconds: "2023-01-17T12:26:23.000000Z") → epoch ms, or null. */
+export const isoInstant = (value: unknown): Instant | null => (typeof value === "string" ? representable(parseRfc3339Millis(value)) : null);
 
 /** The JSON:API resource a webhook is about: `data`, with its `type`, `id` and `attributes`. */
 export type Resource = { readonly type: string; readonly id: string; readonly attributes: Json };

@@ -10,7 +10,7 @@ import { Either, Schema } from "effect";
 import { canonicalJson } from "../canonical-json.js";
 import { describeIssues, notAnObject } from "../envelope.js";
 import type { Envelope } from "../types.js";
-import { parseRfc3339 } from "./time.js";
+import { parseRfc3339 } from "../../domain/time.js";
 
 const Rfc3339 = Schema.String.pipe(
   Schema.filter((value) => parseRfc3339(value) !== null, {

@@ -5,7 +5,7 @@
 // state, so `left` is null.
 import type { OrderHint } from "../../domain/event.js";
 import { eventData, field, scalars, text, type Json } from "./read.js";
-import { parseRfc3339 } from "./time.js";
+import { parseRfc3339 } from "../../domain/time.js";
 
 /** Statuses after which an entity does not change again in a way that matters. */
 const TERMINAL_STATUSES: ReadonlyMap<string, ReadonlySet<string>> = new Map([

@@ -1,9 +1,8 @@
 // Readers for what is Paddle's own in its JSON: timestamps (RFC 3339 strings), amounts (strings of
 // minor units, e.g. "65215") and transaction ids as payment references. The shape-neutral readers
 // are ../json.ts.
-import { representable, type Instant } from "../../domain/time.js";
+import { parseRfc3339, representable, type Instant } from "../../domain/time.js";
 import { array, field, record, text, type Json } from "../json.js";
-import { parseRfc3339 } from "./time.js";
 
 export { currency, distinct, field, present, scalars, text, textOrInteger, type Json } from "../json.js";
 
