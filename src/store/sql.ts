@@ -50,11 +50,17 @@ const statementOn = (connection: Sqlite.Database, text: string): Sqlite.Statemen
   return statement;
 };
 
-const direct = (connection: Sqlite.Database): Sql => ({
+/** A transaction Prisma already ended (rolled back on its timeout, say): its statements must not run on their own. */
+const ended = (inTransaction: boolean, connection: Sqlite.Database): Error | null =>
+  inTransaction && !connection.inTransaction ? new Error("the transaction these statements belong to has ended") : null;
+
+const direct = (connection: Sqlite.Database, inTransaction: boolean): Sql => ({
   kind: "sqlite",
   nativeBytes: true,
   query: <Row>(s: Prisma.Sql) => {
     try {
+      const closed = ended(inTransaction, connection);
+      if (closed) return Promise.reject(closed);
       return Promise.resolve(statementOn(connection, s.sql).all(...s.values.map(sqliteValue)) as Row[]);
     } catch (e) {
       return Promise.reject(e as Error);
@@ -62,6 +68,8 @@ const direct = (connection: Sqlite.Database): Sql => ({
   },
   run: (s: Prisma.Sql) => {
     try {
+      const closed = ended(inTransaction, connection);
+      if (closed) return Promise.reject(closed);
       return Promise.resolve(statementOn(connection, s.sql).run(...s.values.map(sqliteValue)).changes);
     } catch (e) {
       return Promise.reject(e as Error);
@@ -80,6 +88,7 @@ const throughPrisma = (kind: DatabaseKind, client: RawClient): Sql => ({
 /**
  * The raw statement runner for `client` (the database's client, or a transaction Prisma opened on
  * it): on SQLite the adapter's own connection, so a statement inside the transaction callback is
- * part of that transaction.
+ * part of that transaction, and fails once that transaction has ended instead of committing alone.
  */
-export const sqlOf = (db: Pick<Database, "kind" | "sqlite">, client: RawClient): Sql => (db.sqlite !== null ? direct(db.sqlite) : throughPrisma(db.kind, client));
+export const sqlOf = (db: Pick<Database, "kind" | "sqlite" | "prisma">, client: RawClient): Sql =>
+  db.sqlite !== null ? direct(db.sqlite, client !== db.prisma) : throughPrisma(db.kind, client);

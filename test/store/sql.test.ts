@@ -51,6 +51,24 @@ describe.each(KINDS)("raw statements on %s", (kind) => {
     expect(await keys(other)).toEqual(["k_committed"]);
   });
 
+  it("fail, and write nothing, once the transaction they belong to has ended (Prisma's timeout rolled it back)", async () => {
+    const { db } = await open(kind);
+    let late: Promise<number> | null = null;
+    await db.prisma
+      .$transaction(
+        async (tx) => {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          late = sqlOf(db, tx).run(insertKey("k_after_timeout"));
+          await late;
+        },
+        { timeout: 50 },
+      )
+      .catch(() => undefined);
+    expect(late).not.toBeNull();
+    await expect(late!).rejects.toThrow();
+    expect(await keys(db)).toEqual([]);
+  });
+
   it("report what they changed and return numbers for integer columns", async () => {
     const { db } = await open(kind);
     const sql = sqlOf(db, db.prisma);
