@@ -620,12 +620,16 @@ describe("a scheduled cancel_at", () => {
     expect(feature(entitlements(state, user, ms(cancelAt)), "export").enabled).toBe(false);
   });
 
-  it("with cancel_at_period_end set too, the earlier of the two ends it", () => {
+  // Canonically, cancelAtPeriodEnd says only that an end is scheduled (Stripe's normalizer sets it
+  // for a cancel_at too); the instant is cancel_at's whenever one is stated.
+  it("with cancel_at_period_end set too, cancel_at is the instant that ends it", () => {
     const { state } = given(
       created,
       sub("evt_2", "customer.subscription.updated", T + 2 * DAY, { status: "trialing", cancelAt, cancelAtPeriodEnd: true }, { cancel_at: null, cancel_at_period_end: false }),
     );
     const user = userOf(state, "u_ca");
+    expect(state.subscriptions["stripe:sub_ca"]).toMatchObject({ cancelAt: ms(cancelAt), cancelAtPeriodEnd: true, currentPeriodEnd: ms(periodEnd) });
+    expect(feature(entitlements(state, user, ms(cancelAt) - 1), "export").enabled).toBe(true);
     expect(feature(entitlements(state, user, ms(cancelAt)), "export").enabled).toBe(false);
   });
 

@@ -96,21 +96,36 @@ describe.each(KINDS)("POST /webhooks/stripe on %s", (kind) => {
     expect(await user.json()).toEqual({ userId: "user_h", subscription: null, subscriptions: [] });
   });
 
-  it("stores an unknown event type and derives nothing from it", async () => {
+  it("stores an unknown event type byte for byte, projects it, and derives nothing from it", async () => {
     const before = await counts();
+    const projections = async () => ({ users: await s.db.prisma.user.count(), transitions: await s.db.prisma.transition.count(), feed: await s.db.prisma.transitionFeed.count() });
+    const was = await projections();
     const e = stripeEvent({ id: "evt_unknown", type: "issuing_card.created", created: T0, object: { id: "ic_1", object: "issuing.card" } });
     const res = await deliver(s.url, e, { timestamp: T0 });
     expect(res.status).toBe(200);
+    const { seq } = (await res.json()) as { seq: number };
     expect((await counts()).events).toBe(before.events + 1);
-    expect(await s.db.prisma.eventKey.count({ where: { key: { contains: "ic_1" } } })).toBe(0);
+    const stored = await s.db.prisma.event.findUniqueOrThrow({ where: { seq } });
+    expect(stored.type).toBe("issuing_card.created");
+    expect(Buffer.from(stored.rawBody).equals(Buffer.from(toRawBody(e)))).toBe(true);
+    // Projected (the projector has seen it) and changed nothing.
+    expect(await s.db.prisma.projectedEvent.count({ where: { seq } })).toBe(1);
+    expect(await projections()).toEqual(was);
+    expect(await s.db.prisma.eventKey.count({ where: { eventSeq: seq } })).toBe(0);
   });
 
-  it("accepts a future timestamp and any one matching v1 during secret rotation", async () => {
+  it("accepts a future timestamp and any one matching v1 during secret rotation, and no v1 that does not match", async () => {
     const e = customerEvent("evt_rotate");
     const body = toRawBody(e);
     const good = stripeSignatureHeader(body, TEST_SECRET, T0 + 3600).split(",")[1]!;
+    const before = await counts();
+    // Without the matching v1, the same header is refused and stores nothing.
+    await refused(await deliver(s.url, e, { header: `t=${T0 + 3600},v1=${"0".repeat(64)},v0=${"1".repeat(64)}` }), 400, "signature_mismatch");
+    expect((await counts()).events).toBe(before.events);
     const res = await deliver(s.url, e, { header: `t=${T0 + 3600},v1=${"0".repeat(64)},${good},v0=${"1".repeat(64)}` });
     expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ received: true, duplicate: false, id: "evt_rotate" });
+    expect((await counts()).events).toBe(before.events + 1);
   });
 
   it("serves entitlements for a subscription ingested over HTTP", async () => {
