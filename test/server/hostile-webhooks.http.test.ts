@@ -214,8 +214,15 @@ describe.each(KINDS)("hostile webhooks on %s", (kind) => {
     expect(Buffer.from(idRow!.rawBody).toString("utf8")).toContain("evt_nul\\u0000id");
     expect(typeRow!.type).toBe("customer.created\uFFFD");
     // Facts come from the raw bytes; a NUL in a derived value reads as U+FFFD, as everywhere.
-    expect((await entitlementsOf("user\uFFFDnul")).status).toBe(200);
-    expect((await entitlementsOf("cus_nul")).status).toBe(200);
+    const byAppId = await entitlementsOf("user\uFFFDnul");
+    const byCustomer = await entitlementsOf("cus_nul");
+    expect(byAppId.status).toBe(200);
+    expect(byCustomer.status).toBe(200);
+    // One user, known by the app id as read (NUL → U+FFFD) and by the customer id.
+    expect((byAppId.body as { userId?: string }).userId).toBe("user\uFFFDnul");
+    expect(byCustomer.body).toEqual(byAppId.body);
+    const user = await s.db.prisma.userIdentity.findUniqueOrThrow({ where: { key: "customer:stripe:cus_nul" } });
+    expect((await s.db.prisma.user.findUniqueOrThrow({ where: { id: user.userId } })).appUserId).toBe("user\uFFFDnul");
     // A type no normalizer knows derives nothing (a later version may learn it and reprocess).
     expect((await entitlementsOf("cus_nul_type")).status).toBe(404);
   });
