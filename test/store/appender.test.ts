@@ -4,22 +4,15 @@
 // commit depends on how the server happens to read them; test/server/durable-first.http.test.ts
 // checks what holds whatever the timing.) Runs on SQLite and PostgreSQL.
 import { setImmediate } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Appender } from "../../src/store/appender.js";
 import type { Database } from "../../src/store/database.js";
 import type { NewEvent } from "../../src/store/events.js";
-import { KINDS, openTestDatabase } from "../support/databases.js";
+import { KINDS } from "../support/databases.js";
+import { databasesPerTest } from "../support/per-test.js";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0)) await close();
-});
-
-const open = async (kind: (typeof KINDS)[number]): Promise<Database> => {
-  const { db, close } = await openTestDatabase(kind);
-  cleanup.push(close);
-  return db;
-};
+const openDb = databasesPerTest();
+const open = async (kind: (typeof KINDS)[number]): Promise<Database> => (await openDb(kind)).db;
 
 const event = (n: number): NewEvent => {
   const payload = { id: `evt_group_${n}`, type: "customer.created", created: 1_735_689_600 };

@@ -1,22 +1,15 @@
 // The projector inserts rows with its own multi-row INSERTs (src/store/insert-rows.ts). Rows written
 // that way must be stored exactly as Prisma stores them (SQLite keeps dates as text with an offset
 // and booleans as 0/1), so they compare, sort and read back alike. Runs on SQLite and PostgreSQL.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sqlOf } from "../../src/store/sql.js";
 import type { Database } from "../../src/store/database.js";
 import { insertRows } from "../../src/store/insert-rows.js";
-import { KINDS, openTestDatabase } from "../support/databases.js";
+import { KINDS } from "../support/databases.js";
+import { databasesPerTest } from "../support/per-test.js";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0)) await close();
-});
-
-const open = async (kind: (typeof KINDS)[number]): Promise<Database> => {
-  const { db, close } = await openTestDatabase(kind);
-  cleanup.push(close);
-  return db;
-};
+const openDb = databasesPerTest();
+const open = async (kind: (typeof KINDS)[number]): Promise<Database> => (await openDb(kind)).db;
 
 const subscription = (id: string) => ({
   id,

@@ -1,20 +1,16 @@
 // The store's raw statements (src/store/sql.ts) run on SQLite's own connection or through Prisma
 // on PostgreSQL. Inside a transaction Prisma opened they must be part of it: rolled back with it,
 // invisible to other connections until it commits. On SQLite and PostgreSQL.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { Prisma } from "../../src/store/generated/postgresql/client.js";
 import { sqlOf } from "../../src/store/sql.js";
-import { KINDS, openTestDatabase } from "../support/databases.js";
+import { KINDS } from "../support/databases.js";
+import { databasesPerTest } from "../support/per-test.js";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0)) await close();
-});
-
+const openDb = databasesPerTest();
 const open = async (kind: (typeof KINDS)[number]): Promise<{ db: Database; url: string }> => {
-  const { db, url, close } = await openTestDatabase(kind);
-  cleanup.push(close);
+  const { db, url } = await openDb(kind);
   return { db, url };
 };
 
@@ -43,12 +39,15 @@ describe.each(KINDS)("raw statements on %s", (kind) => {
   it("commit with it, and no other connection sees them before", async () => {
     const { db, url } = await open(kind);
     const other = await openDatabase(url);
-    cleanup.push(() => other.close());
-    await db.prisma.$transaction(async (tx) => {
-      await sqlOf(db, tx).run(insertKey("k_committed"));
-      expect(await keys(other)).toEqual([]);
-    });
-    expect(await keys(other)).toEqual(["k_committed"]);
+    try {
+      await db.prisma.$transaction(async (tx) => {
+        await sqlOf(db, tx).run(insertKey("k_committed"));
+        expect(await keys(other)).toEqual([]);
+      });
+      expect(await keys(other)).toEqual(["k_committed"]);
+    } finally {
+      await other.close();
+    }
   });
 
   it("fail, and write nothing, once the transaction they belong to has ended (Prisma's timeout rolled it back)", async () => {
