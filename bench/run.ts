@@ -18,7 +18,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { replayEvents } from "../src/domain/resolver.js";
+import { replayEvents } from "../src/domain/resolver/step.js";
 import { normalizeStripeEvent } from "../src/providers/stripe/normalize.js";
 import { openDatabase } from "../src/store/database.js";
 import { Projector } from "../src/store/projector.js";

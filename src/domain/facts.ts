@@ -34,7 +34,7 @@ type FactBase = {
   readonly cause: string;
   /**
    * Every identity this fact touches; they belong to one user, unless they span two app user ids
-   * (a shared customer): then the resolver picks one and the other keeps its own (see resolver.ts).
+   * (a shared customer): then the resolver picks one and the other keeps its own (see resolver/identity.ts).
    */
   readonly keys: readonly IdentityKey[];
   readonly provider: Provider;

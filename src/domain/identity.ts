@@ -1,6 +1,6 @@
 // Identity keys: every id a user can be known by, as one namespaced string. Facts name the keys
 // they touch; the keys named by one fact belong to one user, except that two app user ids are
-// never one user (see resolver.ts for the rule).
+// never one user (see resolver/identity.ts for the rule).
 import type { Provider } from "./provider.js";
 
 export type IdentityKey = string;

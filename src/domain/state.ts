@@ -1,8 +1,11 @@
-// The resolver's state: users, subscriptions, orders and what refunds touched, all plain readonly
-// data keyed by stable ids. Credits and usage have their place here, filled by later work.
+// The resolver's state: users, subscriptions, orders and what refunds touched, readonly records
+// keyed by stable ids in persistent tables (a step that writes one record shares the rest).
+// Each table belongs to one view of the fold (src/domain/resolver/); a new family of facts adds
+// its own tables here beside the view that folds them.
 import type { IdentityKey } from "./identity.js";
 import type { Provider } from "./provider.js";
 import type { SubscriptionSnapshot } from "./facts.js";
+import { Table } from "./table.js";
 import type { Instant } from "./time.js";
 
 export type UserStatus = "active" | "inactive" | "blocked";
@@ -57,7 +60,7 @@ export type Order = {
  *   total can go down when a refund fails), or null when none was stated;
  * - `counted`: the refunds (id → amount) known to count (amount > 0) when that total was stated,
  *   so a later failure of one of them can be taken back out of it.
- * See refundedAmount in resolver.ts for how they combine.
+ * See refundedAmount in resolver/orders.ts for how they combine.
  */
 export type RefundLedger = {
   readonly byId: Readonly<Record<string, number>>;
@@ -66,32 +69,41 @@ export type RefundLedger = {
 };
 
 export type State = {
-  readonly users: Readonly<Record<string, User>>;
-  readonly owners: Readonly<Record<IdentityKey, string>>;
-  readonly subscriptions: Readonly<Record<string, Subscription>>;
-  readonly orders: Readonly<Record<string, Order>>;
-  /** By `${provider}:${payment reference}`. */
-  readonly refunds: Readonly<Record<string, RefundLedger>>;
-  /** Payment references learned apart from the order they belong to (order id → refs). */
-  readonly paymentLinks: Readonly<Record<string, readonly string[]>>;
-  /** Fetched line items by `${provider}:${checkout id}`. */
-  readonly checkoutItems: Readonly<Record<string, readonly string[]>>;
-  /** Credit balances and usage counters: filled by the credits and usage facts of later issues. */
-  readonly credits: Readonly<Record<string, never>>;
-  readonly usage: Readonly<Record<string, never>>;
+  /** Identity view: users by id, and the user each identity key belongs to. */
+  readonly users: Table<User>;
+  readonly owners: Table<string>;
+  /** Subscriptions view. */
+  readonly subscriptions: Table<Subscription>;
+  /** Orders view: orders by id, refund ledgers by `${provider}:${payment reference}`, payment
+   *  references learned apart from their order (order id → refs), fetched line items by
+   *  `${provider}:${checkout id}`. */
+  readonly orders: Table<Order>;
+  readonly refunds: Table<RefundLedger>;
+  readonly paymentLinks: Table<readonly string[]>;
+  readonly checkoutItems: Table<readonly string[]>;
 };
 
+const TABLES = ["users", "owners", "subscriptions", "orders", "refunds", "paymentLinks", "checkoutItems"] as const satisfies readonly (keyof State)[];
+
 export const initialState = (): State => ({
-  users: {},
-  owners: {},
-  subscriptions: {},
-  orders: {},
-  refunds: {},
-  paymentLinks: {},
-  checkoutItems: {},
-  credits: {},
-  usage: {},
+  users: Table.empty(),
+  owners: Table.empty(),
+  subscriptions: Table.empty(),
+  orders: Table.empty(),
+  refunds: Table.empty(),
+  paymentLinks: Table.empty(),
+  checkoutItems: Table.empty(),
 });
+
+/** The state as plain records, keys sorted: what JSON.stringify(state) writes and reads back. */
+export type StateRecords = { readonly [K in keyof State]: State[K] extends Table<infer V> ? Readonly<Record<string, V>> : never };
+
+export const stateRecords = (state: State): StateRecords =>
+  Object.fromEntries(TABLES.map((t) => [t, state[t].toRecord()])) as unknown as StateRecords;
+
+/** A state saved as JSON (tables missing from an older save start empty; fields no longer kept are ignored). */
+export const stateFromRecords = (records: Partial<Record<keyof State, Readonly<Record<string, unknown>>>>): State =>
+  Object.fromEntries(TABLES.map((t) => [t, Table.fromRecord(records[t] ?? {})])) as unknown as State;
 
 export type TransitionEntity = "user" | "subscription" | "order" | "entitlement" | "payment";
 
@@ -113,12 +125,12 @@ export type Transition = {
  * key without its kind (`${provider}:${value}`). Called several times per fact, so it compares
  * prefixes rather than parsing every key.
  */
-const recordsOf = <T extends { readonly userId: string }>(state: State, userId: string, records: Readonly<Record<string, T>>, kinds: readonly string[]): T[] => {
+const recordsOf = <T extends { readonly userId: string }>(state: State, userId: string, records: Table<T>, kinds: readonly string[]): T[] => {
   const found: T[] = [];
-  for (const key of state.users[userId]?.keys ?? []) {
+  for (const key of state.users.get(userId)?.keys ?? []) {
     for (const kind of kinds) {
       if (!key.startsWith(kind)) continue;
-      const record = records[key.slice(kind.length)];
+      const record = records.get(key.slice(kind.length));
       if (record !== undefined && record.userId === userId) found.push(record);
       break;
     }

@@ -14,7 +14,7 @@ import { loadCatalog } from "../config/catalog.js";
 import type { Catalog } from "../domain/catalog.js";
 import { entitlementsAt, type EntitlementView } from "../domain/entitlements.js";
 import type { NormalizedEvent } from "../domain/event.js";
-import { replayEvents } from "../domain/resolver.js";
+import { replayEvents } from "../domain/resolver/step.js";
 import type { State, Transition } from "../domain/state.js";
 import type { StoredEvent } from "../store/events.js";
 import { normalizeStored } from "../store/normalize-stored.js";

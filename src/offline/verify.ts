@@ -14,7 +14,7 @@
 import type { Catalog } from "../domain/catalog.js";
 import { eventKeys } from "../domain/components.js";
 import type { NormalizedEvent } from "../domain/event.js";
-import { replayEvents } from "../domain/resolver.js";
+import { replayEvents } from "../domain/resolver/step.js";
 import { componentsOfKeys, eventSeqsOfComponents, keysOfComponents } from "../store/components.js";
 import type { Database } from "../store/database.js";
 import { componentPage, eventsBySeq, lastEventSeq, seqPage, unprojectedSeqs } from "../store/partition.js";

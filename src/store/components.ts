@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Catalog } from "../domain/catalog.js";
 import type { NormalizedEvent } from "../domain/event.js";
-import type { State } from "../domain/state.js";
+import { stateFromRecords, type State } from "../domain/state.js";
 import type { Database, Prisma as Client } from "./database.js";
 import { insertRows, sqlValue } from "./insert-rows.js";
 import type { Sql } from "./sql.js";
@@ -157,7 +157,7 @@ export const savedStates = async (tx: Tx, heads: readonly ComponentHead[]): Prom
   if (current.length === 0) return found;
   const tokens = new Map(current.map((h) => [h.id, h.token]));
   const rows = await tx.component.findMany({ where: { id: { in: [...tokens.keys()] } }, select: { id: true, state: true, stateToken: true } });
-  for (const row of rows) if (row.state != null && row.stateToken === tokens.get(row.id)) found.set(row.id, { state: JSON.parse(row.state) as State, size: row.state.length });
+  for (const row of rows) if (row.state != null && row.stateToken === tokens.get(row.id)) found.set(row.id, { state: stateFromRecords(JSON.parse(row.state) as Parameters<typeof stateFromRecords>[0]), size: row.state.length });
   return found;
 };
 

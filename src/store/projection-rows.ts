@@ -219,7 +219,7 @@ export const finalOwner = (transitions: readonly Transition[], state: State) => 
   for (const t of transitions) if (t.entity === "user" && t.field === "merged" && t.from !== null) absorbedBy.set(t.from, t.entityId);
   return (userId: string): string => {
     let id = userId;
-    while (!state.users[id] && absorbedBy.has(id)) id = absorbedBy.get(id)!;
+    while (!state.users.has(id) && absorbedBy.has(id)) id = absorbedBy.get(id)!;
     return id;
   };
 };
@@ -286,16 +286,16 @@ export const transitionRows = (transitions: readonly Transition[], state: State,
 
 /**
  * The projection rows of a fold's result (`state` and its `transitions`, in fold order), with the
- * grants the catalog gives each user. Rows come in the state's order; transitions are numbered per
+ * grants the catalog gives each user. Rows come in the tables' order (by hash, not insertion); transitions are numbered per
  * final owner in fold order.
  */
 export const projectionRows = (state: State, transitions: readonly Transition[], catalog: Catalog): ProjectionRows => {
-  const users = Object.values(state.users);
+  const users = [...state.users.values()];
   return {
     users: users.map(userRow),
     identities: users.flatMap((u) => u.keys.map((key) => identityRow(key, u.id))),
-    subscriptions: Object.values(state.subscriptions).map(subscriptionRow),
-    orders: Object.values(state.orders).map(orderRow),
+    subscriptions: [...state.subscriptions.values()].map(subscriptionRow),
+    orders: [...state.orders.values()].map(orderRow),
     grants: users.flatMap((u) => grantRowsOf(state, u.id, catalog)),
     transitions: transitionRows(transitions, state),
   };

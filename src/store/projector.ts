@@ -12,8 +12,9 @@ import { createHash } from "node:crypto";
 import type { Catalog } from "../domain/catalog.js";
 import { connectedGroups, eventKeys } from "../domain/components.js";
 import type { NormalizedEvent } from "../domain/event.js";
-import { replayEvents } from "../domain/resolver.js";
+import { replayEvents } from "../domain/resolver/step.js";
 import { initialState, type Order, type State, type Subscription, type Transition, type User } from "../domain/state.js";
+import { Table } from "../domain/table.js";
 import {
   componentHeads,
   componentsOfKeys,
@@ -208,13 +209,12 @@ type FoldPlan = {
   readonly touched: ReadonlySet<string>;
 };
 
-/** The records of `now` that are new or replaced since `was` (the fold never writes into a record it keeps). */
-const changedRecords = <T extends { readonly userId: string }>(now: Readonly<Record<string, T>>, was: Readonly<Record<string, T>>, touched: Set<string>): { created: T[]; updated: T[] } => {
+/** The records of `now` that are new or replaced since `was` (the fold never writes into a record it keeps); null if one was dropped. */
+const changedRecords = <T extends { readonly userId: string }>(now: Table<T>, was: Table<T>, touched: Set<string>): { created: T[]; updated: T[] } | null => {
   const created: T[] = [];
   const updated: T[] = [];
-  for (const [id, row] of Object.entries(now)) {
-    const old = was[id];
-    if (old === row) continue;
+  for (const { was: old, now: row } of Table.changes(was, now)) {
+    if (row === undefined) return null;
     touched.add(row.userId);
     if (old === undefined) created.push(row);
     else (updated.push(row), touched.add(old.userId));
@@ -234,7 +234,6 @@ const addedKeys = (was: readonly string[], now: readonly string[]): readonly str
   return now.filter((k) => !had.has(k));
 };
 
-const hasAll = (now: Readonly<Record<string, unknown>>, was: Readonly<Record<string, unknown>>): boolean => Object.keys(was).every((id) => id in now);
 
 /**
  * Folds `group` onto the component's state in memory: onto the state itself when the group is later
@@ -247,15 +246,14 @@ const planFold = (catalog: Catalog, head: ComponentHead | undefined, base: Cache
   const before = base?.state ?? initialState();
   const from = refold.length > 0 ? base!.beforeLastInstant! : before;
   const { state, transitions, beforeLastInstant, lastInstant } = foldAtInstants(catalog, from, [...refold, ...group.map((p) => p.event)]);
-  if (transitions.some((t) => (t.entity === "user" && t.field === "merged") || state.users[t.userId] === undefined)) return null;
-  if (refold.length > 0 && !(hasAll(state.users, before.users) && hasAll(state.subscriptions, before.subscriptions) && hasAll(state.orders, before.orders))) return null;
+  if (transitions.some((t) => (t.entity === "user" && t.field === "merged") || !state.users.has(t.userId))) return null;
   const touched = new Set<string>();
   const createdUsers: User[] = [];
   const updatedUsers: User[] = [];
   const identities: ProjectedIdentity[] = [];
-  for (const [id, user] of Object.entries(state.users)) {
-    const was = before.users[id];
-    if (was === user) continue;
+  // Only what differs from the database's state is visited: the tables share everything else.
+  for (const { key: id, was, now: user } of Table.changes(before.users, state.users)) {
+    if (user === undefined) return null;
     touched.add(id);
     if (was === undefined) createdUsers.push(user);
     else if (!sameUserRow(was, user)) updatedUsers.push(user);
@@ -263,9 +261,9 @@ const planFold = (catalog: Catalog, head: ComponentHead | undefined, base: Cache
     if (added === null) return null;
     for (const key of added) identities.push(identityRow(key, id));
   }
-  for (const id in before.users) if (state.users[id] === undefined) return null;
   const subscriptions = changedRecords(state.subscriptions, before.subscriptions, touched);
   const orders = changedRecords(state.orders, before.orders, touched);
+  if (subscriptions === null || orders === null) return null;
   for (const t of transitions) touched.add(t.userId);
   return { head, base, group, state, transitions, beforeLastInstant, lastInstant, refolded: refold, createdUsers, updatedUsers, identities, subscriptions, orders, touched };
 };
@@ -314,7 +312,7 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
   await updateRows(sql, "Order", all((p) => p.orders.updated).map(orderRow));
 
   // Grants derive from a user's subscriptions and orders: only touched users' can differ.
-  const touched = plans.flatMap((p) => [...p.touched].filter((u) => p.state.users[u] !== undefined).map((u) => [u, p.state] as const));
+  const touched = plans.flatMap((p) => [...p.touched].filter((u) => p.state.users.has(u)).map((u) => [u, p.state] as const));
   const held = new Map<string, string>();
   for (let i = 0; i < touched.length; i += CHUNK) {
     for (const g of await grantsOfUsers(sql, touched.slice(i, i + CHUNK).map(([u]) => u))) held.set(g.id, JSON.stringify(g));
@@ -339,7 +337,7 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
   const replaced: FeedTransition[] = [];
   for (const p of plans) {
     if (p.refolded.length === 0) continue;
-    const where = { userId: { in: Object.keys(p.base!.state.users) }, cause: { in: [...new Set(p.refolded.flatMap((e) => e.facts.map((f) => f.cause)))] } };
+    const where = { userId: { in: [...p.base!.state.users.keys()] }, cause: { in: [...new Set(p.refolded.flatMap((e) => e.facts.map((f) => f.cause)))] } };
     replaced.push(...(await tx.transition.findMany({ where, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] })));
     await tx.transition.deleteMany({ where });
   }
@@ -368,7 +366,7 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
     if (p.head === undefined) createdComponents.push(write);
     else await writeComponent(sql, true, write);
     outcomes.push({
-      users: Object.keys(p.state.users),
+      users: [...p.state.users.keys()],
       affected: [...p.touched],
       incremental: true,
       events: p.group.length,
@@ -407,7 +405,7 @@ const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[
   const saved = save(state);
   await writeComponent(options.sql, false, { id, token, watermark: maxAt(events), events: events.length, saved, stateEvents: events.length });
   options.states.forget(ids);
-  const users = Object.keys(state.users);
+  const users = [...state.users.keys()];
   return { users, affected: [...new Set([...owners, ...users])], incremental: false, events: group.length, cached: [id, { token, catalog, state, savedSize: saved.length, beforeLastInstant, lastInstant }] };
 };
 

@@ -14,7 +14,7 @@ import type { FeatureSpec } from "../../src/domain/catalog.js";
 import { grantedSources, grantsFor, subscriptionValidity } from "../../src/domain/entitlements.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import { appUserKey, customerKey } from "../../src/domain/identity.js";
-import { replayEvents, type Step } from "../../src/domain/resolver.js";
+import { replayEvents, type Step } from "../../src/domain/resolver/step.js";
 import { ordersOf, subscriptionsOf, type State } from "../../src/domain/state.js";
 import { normalize } from "../../src/providers/registry.js";
 import { testCatalog } from "../builders/histories.js";
@@ -40,33 +40,33 @@ const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
 
 const expectOnePersonOneUser = (history: MixedHistory, state: State): void => {
   for (const appUserId of history.expected.appUsers) {
-    const carriers = Object.values(state.users).filter((u) => u.appUserId === appUserId || u.keys.includes(appUserKey(appUserId)));
+    const carriers = [...state.users.values()].filter((u) => u.appUserId === appUserId || u.keys.includes(appUserKey(appUserId)));
     expect(
       carriers.map((u) => u.id),
       `exactly one user carries ${appUserId}`,
     ).toHaveLength(1);
     const user = carriers[0]!;
     expect(user.appUserId, `the user known by ${appUserId}`).toBe(appUserId);
-    expect(state.owners[appUserKey(appUserId)], `the owner of app:${appUserId}`).toBe(user.id);
+    expect(state.owners.get(appUserKey(appUserId)), `the owner of app:${appUserId}`).toBe(user.id);
   }
   for (const [objectId, appUserId] of Object.entries(history.expected.owners)) {
-    const row = state.subscriptions[objectId] ?? state.orders[objectId];
+    const row = state.subscriptions.get(objectId) ?? state.orders.get(objectId);
     expect(row, `${objectId} exists`).toBeDefined();
-    const owner = state.users[row!.userId];
+    const owner = state.users.get(row!.userId);
     expect(owner?.appUserId ?? null, `${objectId} belongs to ${appUserId}`).toBe(appUserId);
   }
   // Stripe customers the history names for nobody stay apart from the app users.
   for (const u of history.stripe.expected.users) {
-    const owners = new Set(u.customers.map((c) => state.owners[customerKey("stripe", c)]));
+    const owners = new Set(u.customers.map((c) => state.owners.get(customerKey("stripe", c))));
     expect(owners.size, `customers ${u.customers.join(", ")} are one user`).toBe(1);
-    const owner = state.users[[...owners][0]!];
+    const owner = state.users.get([...owners][0]!);
     expect(owner?.appUserId ?? null, `app user id of ${u.customers.join(", ")}`).toBe(u.appUserId);
   }
   // Every user's rows are found through its own keys (as the API and grants find them), and no
   // user holds two app ids.
-  for (const user of Object.values(state.users)) {
-    const subs = Object.values(state.subscriptions).filter((s) => s.userId === user.id);
-    const orders = Object.values(state.orders).filter((o) => o.userId === user.id);
+  for (const user of [...state.users.values()]) {
+    const subs = [...state.subscriptions.values()].filter((s) => s.userId === user.id);
+    const orders = [...state.orders.values()].filter((o) => o.userId === user.id);
     expect(sorted(subscriptionsOf(state, user.id).map((s) => s.id)), `subscriptions of ${user.id}`).toStrictEqual(sorted(subs.map((s) => s.id)));
     expect(sorted(ordersOf(state, user.id).map((o) => o.id)), `orders of ${user.id}`).toStrictEqual(sorted(orders.map((o) => o.id)));
     expect(user.keys.filter((k) => k.startsWith("app:")).length, `app keys of ${user.id}`).toBeLessThanOrEqual(1);
@@ -81,10 +81,10 @@ const limitOf = (spec: FeatureSpec): number => (spec._tag === "Flag" ? Infinity 
 /** Feature → winning plan, computed from the rows alone (a scan, not the key index) and the catalog. */
 const unionOfSources = (state: State, userId: string): Record<string, string> => {
   const plans = [
-    ...Object.values(state.subscriptions)
+    ...[...state.subscriptions.values()]
       .filter((s) => s.userId === userId && s.plan !== null && subscriptionValidity(s, testCatalog) !== "none")
       .map((s) => s.plan!),
-    ...Object.values(state.orders)
+    ...[...state.orders.values()]
       .filter((o) => o.userId === userId && o.plan !== null && testCatalog.plans[o.plan]?.lifetime === true)
       .filter((o) => o.status === "paid" || o.status === "partially_refunded")
       .map((o) => o.plan!),
@@ -100,7 +100,7 @@ const unionOfSources = (state: State, userId: string): Record<string, string> =>
 };
 
 const expectUnion = (state: State, transitions: Step["transitions"]): void => {
-  for (const userId of Object.keys(state.users)) {
+  for (const userId of [...state.users.keys()]) {
     const want = unionOfSources(state, userId);
     const granted = grantedSources(grantsFor(userId, subscriptionsOf(state, userId), ordersOf(state, userId), testCatalog));
     expect(granted, `features of ${userId}`).toStrictEqual(want);
@@ -116,25 +116,25 @@ const expectUnion = (state: State, transitions: Step["transitions"]): void => {
 
 const expectImplied = (history: MixedHistory, state: State): void => {
   for (const [id, want] of Object.entries(history.expected.subscriptions)) {
-    const sub = state.subscriptions[id];
+    const sub = state.subscriptions.get(id);
     expect(sub, id).toBeDefined();
     const got = { plan: sub!.plan, status: sub!.status, ended: sub!.ended, cancelAtPeriodEnd: want.cancelAtPeriodEnd === null ? null : sub!.cancelAtPeriodEnd };
     expect(got, id).toStrictEqual(want);
   }
   for (const [id, want] of Object.entries(history.expected.orders)) {
-    const order = state.orders[id];
+    const order = state.orders.get(id);
     expect(order, id).toBeDefined();
     expect({ plan: order!.plan, status: order!.status, amount: order!.amount, amountRefunded: order!.amountRefunded }, id).toStrictEqual(want);
   }
   // Stripe's own objects end as the Stripe history alone says.
   for (const [id, want] of Object.entries(history.stripe.expected.subscriptions)) {
-    const sub = state.subscriptions[id];
+    const sub = state.subscriptions.get(id);
     expect(sub, id).toBeDefined();
     const { priceIds, status, cancelAtPeriodEnd, currentPeriodEnd, ended } = sub!;
     expect({ priceIds, status, cancelAtPeriodEnd, currentPeriodEnd, ended }, id).toStrictEqual(want);
   }
   for (const [id, want] of Object.entries(history.stripe.expected.orders)) {
-    const order = state.orders[id];
+    const order = state.orders.get(id);
     expect(order, id).toBeDefined();
     expect({ status: order!.status, amount: order!.amount, amountRefunded: order!.amountRefunded }, id).toStrictEqual(want);
   }

@@ -8,8 +8,8 @@ import { canonicalOrder } from "../../src/domain/canonical-order.js";
 import { componentsOf } from "../../src/domain/components.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import { appUserKey, customerKey } from "../../src/domain/identity.js";
-import { foldFacts, replayEvents, type Step } from "../../src/domain/resolver.js";
-import { initialState, type State } from "../../src/domain/state.js";
+import { foldFacts, replayEvents, type Step } from "../../src/domain/resolver/step.js";
+import { initialState, stateFromRecords, type State } from "../../src/domain/state.js";
 import { normalizeStripeEvent } from "../../src/providers/stripe/normalize.js";
 import { arbDelivery, arbHistory, arbHistoryAndDelivery, testCatalog, type History } from "../builders/histories.js";
 import { asStoredInput, type StripeEvent } from "../builders/stripe.js";
@@ -27,7 +27,8 @@ const pick = <T>(rows: Readonly<Record<string, T>>, keep: (id: string, row: T) =
   Object.fromEntries(Object.entries(rows).filter(([id, row]) => keep(id, row)));
 
 /** A saved state is what the store wrote and read back: plain JSON. */
-const saved = (state: State): State => JSON.parse(JSON.stringify(state)) as State;
+// As the store saves and loads a component's state.
+const saved = (state: State): State => stateFromRecords(JSON.parse(JSON.stringify(state)) as Parameters<typeof stateFromRecords>[0]);
 
 describe("determinism over generated Stripe histories", () => {
   it("arrival order and duplicates do not matter: a delivery replays to the batch fold of the set", () => {
@@ -89,12 +90,12 @@ describe("determinism over generated Stripe histories", () => {
         const global = replayEvents(testCatalog, events);
         for (const component of componentsOf(events)) {
           const local = replayEvents(testCatalog, component);
-          const userIds = new Set([...Object.keys(local.state.users), ...local.transitions.map((t) => t.userId)]);
+          const userIds = new Set([...[...local.state.users.keys()], ...local.transitions.map((t) => t.userId)]);
           const mine = (_: string, row: { readonly userId: string }) => userIds.has(row.userId);
-          expect(local.state.users).toStrictEqual(pick(global.state.users, (id) => userIds.has(id)));
-          expect(local.state.owners).toStrictEqual(pick(global.state.owners, (key) => key in local.state.owners));
-          expect(local.state.subscriptions).toStrictEqual(pick(global.state.subscriptions, mine));
-          expect(local.state.orders).toStrictEqual(pick(global.state.orders, mine));
+          expect(local.state.users.toRecord()).toStrictEqual(pick(global.state.users.toRecord(), (id) => userIds.has(id)));
+          expect(local.state.owners.toRecord()).toStrictEqual(pick(global.state.owners.toRecord(), (key) => local.state.owners.has(key)));
+          expect(local.state.subscriptions.toRecord()).toStrictEqual(pick(global.state.subscriptions.toRecord(), mine));
+          expect(local.state.orders.toRecord()).toStrictEqual(pick(global.state.orders.toRecord(), mine));
           expect(local.transitions).toStrictEqual(global.transitions.filter((t) => userIds.has(t.userId)));
         }
       }),
@@ -119,7 +120,7 @@ const expectImplied = (history: History, { state, transitions }: Step): void => 
     expect({ status: path("status"), cancelAtPeriodEnd: path("cancelAtPeriodEnd") }, `${id} changed in this order`).toStrictEqual(want);
   }
   for (const [id, want] of Object.entries(history.expected.subscriptions)) {
-    const sub = state.subscriptions[id];
+    const sub = state.subscriptions.get(id);
     expect(sub, id).toBeDefined();
     expect(
       { priceIds: sub!.priceIds, status: sub!.status, cancelAtPeriodEnd: sub!.cancelAtPeriodEnd, currentPeriodEnd: sub!.currentPeriodEnd, ended: sub!.ended },
@@ -127,29 +128,29 @@ const expectImplied = (history: History, { state, transitions }: Step): void => 
     ).toStrictEqual(want);
   }
   for (const [id, want] of Object.entries(history.expected.orders)) {
-    const order = state.orders[id];
+    const order = state.orders.get(id);
     expect(order, id).toBeDefined();
     expect({ status: order!.status, amount: order!.amount, amountRefunded: order!.amountRefunded }, id).toStrictEqual(want);
   }
-  const owner = (cus: string) => state.owners[customerKey("stripe", cus)];
+  const owner = (cus: string) => state.owners.get(customerKey("stripe", cus));
   const owners = history.expected.users.map((u) => {
     const found = new Set(u.customers.map(owner));
     expect(found.size, `customers ${u.customers.join(", ")} are one user`).toBe(1);
     const userId = [...found][0]!;
-    expect(state.users[userId]?.appUserId ?? null, `app user id of ${u.customers.join(", ")}`).toBe(u.appUserId);
+    expect(state.users.get(userId)?.appUserId ?? null, `app user id of ${u.customers.join(", ")}`).toBe(u.appUserId);
     return userId;
   });
   expect(new Set(owners).size, "distinct users stay distinct").toBe(owners.length);
   // Two app user ids are never one user, shared customer or not.
-  for (const user of Object.values(state.users)) {
+  for (const user of [...state.users.values()]) {
     const appKeys = user.keys.filter((k) => k.startsWith("app:"));
     expect(appKeys.length, `app keys of ${user.id}`).toBeLessThanOrEqual(1);
     expect(appKeys, `app key of ${user.id}`).toStrictEqual(user.appUserId === null ? [] : [appUserKey(user.appUserId)]);
   }
   for (const appUserId of history.expected.appUsers) {
-    const userId = state.owners[appUserKey(appUserId)];
+    const userId = state.owners.get(appUserKey(appUserId));
     expect(userId, `a user is known by ${appUserId}`).toBeDefined();
-    expect(state.users[userId!]?.appUserId, `the user known by ${appUserId}`).toBe(appUserId);
+    expect(state.users.get(userId!)?.appUserId, `the user known by ${appUserId}`).toBe(appUserId);
   }
 };
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Catalog } from "../../src/domain/catalog.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import type { FactTag } from "../../src/domain/facts.js";
-import { replayEvents } from "../../src/domain/resolver.js";
+import { replayEvents } from "../../src/domain/resolver/step.js";
 import { decodeCreemEnvelope, derivedEventId } from "../../src/providers/creem/envelope.js";
 import { normalizeCreemEvent } from "../../src/providers/creem/normalize.js";
 import { creemSignatureHeader, verifyCreemSignature } from "../../src/providers/creem/verify.js";
@@ -91,7 +91,7 @@ const rows: readonly Row[] = [
         paid: true,
         paymentRefs: ["ord_4aDwWXjMLpes4Kj4XqNnUA"],
       });
-      expect(state.orders).toEqual({});
+      expect(state.orders.toRecord()).toEqual({});
       expect(onlyUser(state)).toMatchObject({
         appUserId: APP_ID,
         email: "customer@emaildomain",
@@ -106,7 +106,7 @@ const rows: readonly Row[] = [
     facts: ["SubscriptionObserved"],
     check: ({ event, state }) => {
       // Oddity: a non-null canceled_at on an active subscription. The status decides; the date is dropped.
-      expect(state.subscriptions["creem:sub_21lfZb67szyvMiXnm6SVi0"]).toMatchObject({
+      expect(state.subscriptions.get("creem:sub_21lfZb67szyvMiXnm6SVi0")).toMatchObject({
         status: "active",
         providerStatus: "active",
         plan: "product01",
@@ -125,7 +125,7 @@ const rows: readonly Row[] = [
     file: "subscription.paid.json",
     facts: ["SubscriptionObserved", "PaymentSucceeded"],
     check: ({ event, state }) => {
-      expect(state.subscriptions[`creem:${SUB}`]).toMatchObject({
+      expect(state.subscriptions.get(`creem:${SUB}`)).toMatchObject({
         status: "active",
         plan: "monthly",
         currentPeriodStart: ms("2024-10-12T11:58:38.000Z"),
@@ -133,7 +133,7 @@ const rows: readonly Row[] = [
       });
       expect(event.facts[1]).toMatchObject({ reason: "subscription_create", paymentRefs: ["tran_5yMaWzAl3jxuGJMCOrYWwk"] });
       // The subscription object states no charged amount: the product's list price is the order amount.
-      expect(state.orders["creem:tran_5yMaWzAl3jxuGJMCOrYWwk"]).toMatchObject({
+      expect(state.orders.get("creem:tran_5yMaWzAl3jxuGJMCOrYWwk")).toMatchObject({
         kind: "subscription",
         subscriptionId: `creem:${SUB}`,
         plan: "monthly",
@@ -150,7 +150,7 @@ const rows: readonly Row[] = [
     file: "subscription.trialing.json",
     facts: ["SubscriptionObserved"],
     check: ({ state }) => {
-      expect(state.subscriptions["creem:sub_dxiauR8zZOwULx5QM70wJ"]).toMatchObject({
+      expect(state.subscriptions.get("creem:sub_dxiauR8zZOwULx5QM70wJ")).toMatchObject({
         status: "trialing",
         plan: "trial",
         trialStart: ms("2025-02-19T11:18:25.000Z"),
@@ -165,7 +165,7 @@ const rows: readonly Row[] = [
     facts: ["SubscriptionObserved"],
     check: ({ state }) => {
       // The subscription's product comes first, so it names the plan; the item's older product follows.
-      expect(state.subscriptions["creem:sub_2qAuJgWmXhXHAuef9k4Kur"]).toMatchObject({
+      expect(state.subscriptions.get("creem:sub_2qAuJgWmXhXHAuef9k4Kur")).toMatchObject({
         status: "active",
         plan: "upgraded",
         priceIds: [PRODUCT.upgraded, PRODUCT.original],
@@ -177,7 +177,7 @@ const rows: readonly Row[] = [
     file: "subscription.scheduled_cancel.json",
     facts: ["SubscriptionObserved"],
     check: ({ state }) => {
-      expect(state.subscriptions[`creem:${SUB}`]).toMatchObject({
+      expect(state.subscriptions.get(`creem:${SUB}`)).toMatchObject({
         status: "active",
         providerStatus: "scheduled_cancel",
         cancelAtPeriodEnd: true,
@@ -193,7 +193,7 @@ const rows: readonly Row[] = [
     file: "subscription.past_due.json",
     facts: ["SubscriptionObserved", "PaymentFailed"],
     check: ({ event, state, transitions }) => {
-      const sub = state.subscriptions[`creem:${SUB}`]!;
+      const sub = state.subscriptions.get(`creem:${SUB}`)!;
       expect(sub).toMatchObject({ status: "past_due", providerStatus: "past_due", pastDueSince: event.occurredAt, plan: "monthly" });
       expect(event.facts[1]).toMatchObject({ paymentId: `${SUB}@2024-11-12T11:58:38.000Z`, amount: 1000, currency: "EUR" });
       expect(transitions).toContainEqual(expect.objectContaining({ entity: "payment", entityId: `creem:${SUB}@2024-11-12T11:58:38.000Z`, to: "failed" }));
@@ -205,7 +205,7 @@ const rows: readonly Row[] = [
     file: "subscription.paused.json",
     facts: ["SubscriptionObserved"],
     check: ({ state }) => {
-      expect(state.subscriptions["creem:sub_3ZT1iYMeDBpiUpRTqq4veE"]).toMatchObject({ status: "canceled", providerStatus: "paused", plan: "paused", ended: false });
+      expect(state.subscriptions.get("creem:sub_3ZT1iYMeDBpiUpRTqq4veE")).toMatchObject({ status: "canceled", providerStatus: "paused", plan: "paused", ended: false });
       expect(onlyUser(state).status).toBe("inactive");
     },
   },
@@ -213,7 +213,7 @@ const rows: readonly Row[] = [
     file: "subscription.canceled.json",
     facts: ["SubscriptionEnded"],
     check: ({ event, state }) => {
-      expect(state.subscriptions[`creem:${SUB}`]).toMatchObject({
+      expect(state.subscriptions.get(`creem:${SUB}`)).toMatchObject({
         status: "canceled",
         providerStatus: "canceled",
         canceledAt: ms("2024-10-12T11:58:57.813Z"),
@@ -230,7 +230,7 @@ const rows: readonly Row[] = [
     check: ({ event, state }) => {
       // Oddity: the sample says status "active". The event type decides: access ended at the period end.
       expect(dig(event, "facts", 0, "snapshot", "providerStatus")).toBe("expired");
-      expect(state.subscriptions["creem:sub_7FgHvrOMC28tG5DEemoCli"]).toMatchObject({
+      expect(state.subscriptions.get("creem:sub_7FgHvrOMC28tG5DEemoCli")).toMatchObject({
         status: "canceled",
         providerStatus: "expired",
         plan: "yearly",
@@ -252,8 +252,8 @@ const rows: readonly Row[] = [
         currency: "EUR",
       });
       const ledger = { byId: { ref_3DB9NQFvk18TJwSqd0N6bd: 1210 }, statedTotal: 1210, counted: { ref_3DB9NQFvk18TJwSqd0N6bd: 1210 } };
-      expect(state.refunds).toEqual({ "creem:tran_5yMaWzAl3jxuGJMCOrYWwk": ledger, "creem:ord_4aDwWXjMLpes4Kj4XqNnUA": ledger });
-      expect(state.orders).toEqual({});
+      expect(state.refunds.toRecord()).toEqual({ "creem:tran_5yMaWzAl3jxuGJMCOrYWwk": ledger, "creem:ord_4aDwWXjMLpes4Kj4XqNnUA": ledger });
+      expect(state.orders.toRecord()).toEqual({});
       expect(onlyUser(state).keys).toEqual([
         `app:${APP_ID}`,
         CUSTOMER,
@@ -328,9 +328,9 @@ describe.skipIf(!fixtures.exist)(`Creem conformance over published fixtures (${f
     for (const order of [events, [...events].reverse(), [events[4]!, events[2]!, events[5]!, events[0]!, events[3]!, events[1]!]]) {
       const { state } = replayEvents(catalog, order);
       // The terminal event is last among the tied ones, so the end holds.
-      expect(state.subscriptions[`creem:${SUB}`]).toMatchObject({ status: "canceled", providerStatus: "canceled", ended: true, plan: "monthly" });
+      expect(state.subscriptions.get(`creem:${SUB}`)).toMatchObject({ status: "canceled", providerStatus: "canceled", ended: true, plan: "monthly" });
       // The refund names the transaction subscription.paid recorded: 1210 back of a 1000 list price is a full refund.
-      expect(state.orders["creem:tran_5yMaWzAl3jxuGJMCOrYWwk"]).toMatchObject({ amount: 1000, amountRefunded: 1000, status: "refunded" });
+      expect(state.orders.get("creem:tran_5yMaWzAl3jxuGJMCOrYWwk")).toMatchObject({ amount: 1000, amountRefunded: 1000, status: "refunded" });
       expect(onlyUser(state)).toMatchObject({ appUserId: APP_ID, email: "customer@emaildomain", status: "inactive" });
     }
   });
@@ -345,7 +345,7 @@ describe.skipIf(!fixtures.exist)(`Creem conformance over published fixtures (${f
     const checkoutEvent = normalizePayload(oneTime);
     expect(checkoutEvent.facts[0]).toMatchObject({ _tag: "CheckoutCompleted", mode: "payment", subscriptionId: null, paymentRefs: ["ord_4aDwWXjMLpes4Kj4XqNnUA"] });
     const bought = replayEvents(lifetimeCatalog, [checkoutEvent]).state;
-    expect(bought.orders["creem:ch_4l0N34kxo16AhRKUHFUuXr"]).toMatchObject({ kind: "one_time", plan: "monthly", amount: 1000, status: "paid" });
+    expect(bought.orders.get("creem:ch_4l0N34kxo16AhRKUHFUuXr")).toMatchObject({ kind: "one_time", plan: "monthly", amount: 1000, status: "paid" });
     expect(onlyUser(bought).status).toBe("active");
 
     // A one-time refund: its transaction names no subscription; the order id joins it to the checkout.
@@ -358,11 +358,11 @@ describe.skipIf(!fixtures.exist)(`Creem conformance over published fixtures (${f
     });
     for (const events of [[checkoutEvent, normalizePayload(partial)], [normalizePayload(partial), checkoutEvent]]) {
       const { state } = replayEvents(lifetimeCatalog, events);
-      expect(state.orders["creem:ch_4l0N34kxo16AhRKUHFUuXr"]).toMatchObject({ amountRefunded: 400, status: "partially_refunded" });
+      expect(state.orders.get("creem:ch_4l0N34kxo16AhRKUHFUuXr")).toMatchObject({ amountRefunded: 400, status: "partially_refunded" });
       expect(onlyUser(state).status).toBe("active");
     }
     const full = replayEvents(lifetimeCatalog, [checkoutEvent, normalizePayload(fixtures.json("refund.created.json"))]).state;
-    expect(full.orders["creem:ch_4l0N34kxo16AhRKUHFUuXr"]).toMatchObject({ amountRefunded: 1000, status: "refunded" });
+    expect(full.orders.get("creem:ch_4l0N34kxo16AhRKUHFUuXr")).toMatchObject({ amountRefunded: 1000, status: "refunded" });
     expect(onlyUser(full).status).toBe("inactive");
 
     // The dispute sample, aimed at this order: a chargeback ends the lifetime grant.
@@ -373,7 +373,7 @@ describe.skipIf(!fixtures.exist)(`Creem conformance over published fixtures (${f
       (d.object["transaction"] as Record<string, unknown>)["customer"] = "cust_1OcIK1GEuVvXZwD19tjq2z";
     });
     const disputed = replayEvents(lifetimeCatalog, [checkoutEvent, normalizePayload(dispute)]).state;
-    expect(disputed.orders["creem:ch_4l0N34kxo16AhRKUHFUuXr"]).toMatchObject({ status: "refunded", amountRefunded: 1000 });
+    expect(disputed.orders.get("creem:ch_4l0N34kxo16AhRKUHFUuXr")).toMatchObject({ status: "refunded", amountRefunded: 1000 });
     expect(onlyUser(disputed).status).toBe("inactive");
   });
 
@@ -387,8 +387,8 @@ describe.skipIf(!fixtures.exist)(`Creem conformance over published fixtures (${f
       }),
     );
     const { state } = replayEvents(catalog, [renewed, expired]);
-    expect(state.subscriptions["creem:sub_7FgHvrOMC28tG5DEemoCli"]).toMatchObject({ status: "active", providerStatus: "active", ended: false });
-    expect(state.orders["creem:tran_6ZeTvMqMkGdAIIjw5aAcnh"]).toMatchObject({ amount: 1200, status: "paid", plan: "yearly" });
+    expect(state.subscriptions.get("creem:sub_7FgHvrOMC28tG5DEemoCli")).toMatchObject({ status: "active", providerStatus: "active", ended: false });
+    expect(state.orders.get("creem:tran_6ZeTvMqMkGdAIIjw5aAcnh")).toMatchObject({ amount: 1200, status: "paid", plan: "yearly" });
   });
 
   it("derives a stable id for a body without one: the same for a redelivery, another for another event", () => {

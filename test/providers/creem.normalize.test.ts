@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { entitlementsAt, grantsFor } from "../../src/domain/entitlements.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import type { Fact, SubscriptionSnapshot } from "../../src/domain/facts.js";
-import { replayEvents } from "../../src/domain/resolver.js";
+import { replayEvents } from "../../src/domain/resolver/step.js";
 import { ordersOf, subscriptionsOf, type State } from "../../src/domain/state.js";
 import { decodeCreemEnvelope } from "../../src/providers/creem/envelope.js";
 import { normalizeCreemEvent } from "../../src/providers/creem/normalize.js";
@@ -53,7 +53,7 @@ const sub = (type: string, at: number, over: Partial<SubscriptionInput> = {}, id
   event(type, at, subscription({ ...base, updatedAt: at - 100, ...over }), id);
 
 const fold = (events: readonly NormalizedEvent[]): State => replayEvents(testCatalog, events).state;
-const subOf = (state: State) => state.subscriptions[`creem:${SUB}`]!;
+const subOf = (state: State) => state.subscriptions.get(`creem:${SUB}`)!;
 
 /** What the user may use at `t`: feature → granting plan. */
 const grantsAt = (state: State, t: number): Record<string, string | null> => {
@@ -104,7 +104,7 @@ describe("Creem subscription lifecycles", () => {
       const state = fold(order);
       expect(subOf(state)).toMatchObject({ status: "canceled", providerStatus: "canceled", plan: "team", ended: true, canceledAt: addDays(trialEnd, 31) });
       expect(onlyUser(state)).toMatchObject({ appUserId: "u_42", status: "inactive" });
-      expect(state.orders["creem:tran_first"]).toMatchObject({ kind: "subscription", plan: "pro", amount: 1900, status: "paid" });
+      expect(state.orders.get("creem:tran_first")).toMatchObject({ kind: "subscription", plan: "pro", amount: 1900, status: "paid" });
     }
   });
 
@@ -118,7 +118,7 @@ describe("Creem subscription lifecycles", () => {
     expect(onlyUser(ended).status).toBe("inactive");
     const again = fold([revived, expired, paid]);
     expect(subOf(again)).toMatchObject({ status: "active", currentPeriodStart: addDays(T0, 33) });
-    expect(Object.keys(again.orders).sort()).toEqual(["creem:tran_1", "creem:tran_2"]);
+    expect([...again.orders.keys()].sort()).toEqual(["creem:tran_1", "creem:tran_2"]);
   });
 
   it("pause grants nothing (kept as paused) and a resume restores the plan", () => {
@@ -176,7 +176,7 @@ describe("Creem orders and refunds", () => {
     const bought = oneTime();
     expect(bought.facts[0]).toMatchObject({ _tag: "CheckoutCompleted", mode: "payment", checkoutId: "ch_once", priceIds: [P.lifetime], amount: 19900, paid: true, paymentRefs: ["ord_once"], appUserId: "u_42" });
     const state = fold([bought]);
-    expect(state.orders["creem:ch_once"]).toMatchObject({ kind: "one_time", plan: "lifetime", amount: 19900, currency: "EUR", status: "paid" });
+    expect(state.orders.get("creem:ch_once")).toMatchObject({ kind: "one_time", plan: "lifetime", amount: 19900, currency: "EUR", status: "paid" });
     expect(grantsAt(state, addDays(T0, 10_000))["export"]).toBe("lifetime");
   });
 
@@ -187,7 +187,7 @@ describe("Creem orders and refunds", () => {
 
   it("an unpaid order is pending and grants nothing", () => {
     const state = fold([oneTime({ orderStatus: "pending" })]);
-    expect(state.orders["creem:ch_once"]).toMatchObject({ status: "pending" });
+    expect(state.orders.get("creem:ch_once")).toMatchObject({ status: "pending" });
     expect(grantsAt(state, T0 + 1)["export"]).toBeNull();
   });
 
@@ -197,12 +197,12 @@ describe("Creem orders and refunds", () => {
     const rest = takeBack("refund", 14900, 19900, { id: "ref_rest" });
     for (const events of permutations([bought, partial])) {
       const state = fold(events);
-      expect(state.orders["creem:ch_once"]).toMatchObject({ amountRefunded: 5000, status: "partially_refunded" });
+      expect(state.orders.get("creem:ch_once")).toMatchObject({ amountRefunded: 5000, status: "partially_refunded" });
       expect(grantsAt(state, T0 + 2 * 86_400_000)["export"]).toBe("lifetime");
     }
     for (const events of permutations([bought, partial, rest])) {
       const state = fold(events);
-      expect(state.orders["creem:ch_once"]).toMatchObject({ amountRefunded: 19900, status: "refunded" });
+      expect(state.orders.get("creem:ch_once")).toMatchObject({ amountRefunded: 19900, status: "refunded" });
       expect(grantsAt(state, T0 + 2 * 86_400_000)["export"]).toBeNull();
     }
   });
@@ -218,7 +218,7 @@ describe("Creem orders and refunds", () => {
     const disputed = takeBack("dispute", 19900, 19900);
     expect(disputed.facts[0]).toMatchObject({ _tag: "RefundIssued", refunds: { disp_19900: 19900 }, totalRefunded: 19900, paymentRefs: ["tran_once", "ord_once"] });
     const state = fold([disputed, oneTime()]);
-    expect(state.orders["creem:ch_once"]).toMatchObject({ status: "refunded" });
+    expect(state.orders.get("creem:ch_once")).toMatchObject({ status: "refunded" });
     expect(onlyUser(state).status).toBe("inactive");
   });
 
@@ -228,14 +228,14 @@ describe("Creem orders and refunds", () => {
     const full = takeBack("refund", 1000, 1900, { id: "ref_rest", transactionId: "tran_sub", orderId: "ord_sub", subscriptionId: SUB, amountPaid: 1900 });
     expect(partial.facts[0]!.keys).toContain(`subscription:creem:${SUB}`);
     for (const events of permutations([paid, partial])) {
-      expect(fold(events).orders["creem:tran_sub"]).toMatchObject({ kind: "subscription", amount: 1900, amountRefunded: 900, status: "partially_refunded" });
+      expect(fold(events).orders.get("creem:tran_sub")).toMatchObject({ kind: "subscription", amount: 1900, amountRefunded: 900, status: "partially_refunded" });
     }
     for (const events of permutations([paid, partial, full])) {
       const state = fold(events);
-      expect(state.orders["creem:tran_sub"]).toMatchObject({ amountRefunded: 1900, status: "refunded" });
+      expect(state.orders.get("creem:tran_sub")).toMatchObject({ amountRefunded: 1900, status: "refunded" });
       // A refund is money, not a cancellation: the subscription's own events decide access.
       expect(subOf(state).status).toBe("active");
-      expect(Object.keys(state.users)).toHaveLength(1);
+      expect([...state.users.keys()]).toHaveLength(1);
     }
   });
 
@@ -243,7 +243,7 @@ describe("Creem orders and refunds", () => {
     const recurring = event("checkout.completed", T0, checkout({ id: "ch_rec", orderId: "ord_rec", customerId: CUS, productId: P.proMonthly, type: "recurring", amount: 1900, subscriptionId: SUB, metadata: USER }));
     expect(recurring.facts[0]).toMatchObject({ mode: "subscription", subscriptionId: SUB });
     const state = fold([recurring, sub("subscription.paid", T0 + 5_000, { lastTransactionId: "tran_rec", metadata: {} })]);
-    expect(Object.keys(state.orders)).toEqual(["creem:tran_rec"]);
+    expect([...state.orders.keys()]).toEqual(["creem:tran_rec"]);
     expect(onlyUser(state)).toMatchObject({ appUserId: "u_42", status: "active" });
   });
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { Catalog } from "../../src/domain/catalog.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import type { FactTag } from "../../src/domain/facts.js";
-import { replayEvents } from "../../src/domain/resolver.js";
+import { replayEvents } from "../../src/domain/resolver/step.js";
 import { normalizeLemonSqueezyEvent } from "../../src/providers/lemonsqueezy/normalize.js";
 import { lemonSqueezySignature, verifyLemonSqueezySignature } from "../../src/providers/lemonsqueezy/verify.js";
 import { stored } from "../builders/lemonsqueezy.js";
@@ -77,7 +77,7 @@ const subscriptionRow = (file: string, type: string, phase: "create" | "update")
   facts: ["CustomerSeen", "SubscriptionObserved"],
   check: ({ event, state }) => {
     expect(event.occurredAt).toBe(at("2023-01-17T12:43:51Z"));
-    const sub = state.subscriptions["lemonsqueezy:1"]!;
+    const sub = state.subscriptions.get("lemonsqueezy:1")!;
     expect(sub).toMatchObject(trialSubscription);
     // The first order (order_id 2) is named too, so it joins whichever event comes first.
     expect(onlyUser(state)).toMatchObject({
@@ -99,7 +99,7 @@ const rows: readonly Row[] = [
     check: ({ event, state }) => {
       expect(event.occurredAt).toBe(at("2023-01-17T12:26:23Z"));
       expect(event.facts[0]).toMatchObject({ checkoutId: "orders/1", mode: "payment", customerId: "1", appUserId: null, subscriptionId: null, paid: true });
-      expect(state.orders["lemonsqueezy:orders/1"]).toEqual({
+      expect(state.orders.get("lemonsqueezy:orders/1")).toEqual({
         id: "lemonsqueezy:orders/1",
         provider: "lemonsqueezy",
         providerId: "orders/1",
@@ -132,7 +132,7 @@ const rows: readonly Row[] = [
     facts: ["PaymentSucceeded"],
     check: ({ event, state }) => {
       expect(event.facts[0]).toMatchObject({ reason: "subscription_create", paymentRefs: ["subscription-invoices/1"] });
-      expect(state.orders["lemonsqueezy:subscription-invoices/1"]).toMatchObject({
+      expect(state.orders.get("lemonsqueezy:subscription-invoices/1")).toMatchObject({
         kind: "subscription",
         subscriptionId: "lemonsqueezy:1",
         // An invoice does not name its variant.
@@ -161,9 +161,9 @@ const rows: readonly Row[] = [
       // 999 cents from `refunded_amount`; the artefacts beside it are not read.
       expect((payload as { data: { attributes: Record<string, unknown> } }).data.attributes["refunded_amount_usd"]).toBe(9.999);
       expect(event.facts[0]).toMatchObject({ paymentRefs: ["subscription-invoices/1"], refunds: {}, totalRefunded: 999, currency: "usd" });
-      expect(state.refunds).toEqual({ "lemonsqueezy:subscription-invoices/1": { byId: {}, statedTotal: 999, counted: {} } });
+      expect(state.refunds.toRecord()).toEqual({ "lemonsqueezy:subscription-invoices/1": { byId: {}, statedTotal: 999, counted: {} } });
       // The payment it refunds is not known from this event alone.
-      expect(state.orders).toEqual({});
+      expect(state.orders.toRecord()).toEqual({});
       expect(event.hint).toMatchObject({ object: "lemonsqueezy:subscription-invoices:1", phase: "update" });
     },
   },
@@ -187,7 +187,7 @@ describe.skipIf(!fixtures.exist)("Lemon Squeezy fixtures", () => {
     const refunded = signedEvent("subscription_payment_refunded.json");
     for (const events of [[paid, refunded], [refunded, paid]]) {
       const { state } = replayEvents(catalog, events);
-      expect(state.orders["lemonsqueezy:subscription-invoices/1"]).toMatchObject({ amount: 999, amountRefunded: 999, status: "refunded" });
+      expect(state.orders.get("lemonsqueezy:subscription-invoices/1")).toMatchObject({ amount: 999, amountRefunded: 999, status: "refunded" });
     }
   });
 
@@ -200,9 +200,9 @@ describe.skipIf(!fixtures.exist)("Lemon Squeezy fixtures", () => {
     // The samples reuse ids: invoice 1 of subscription 1 belongs to customer 1, subscription 1 to customer 2.
     const user = onlyUser(reference);
     expect(user.status).toBe("active");
-    expect(reference.subscriptions["lemonsqueezy:1"]).toMatchObject({ status: "trialing", plan: "pro" });
-    expect(reference.orders["lemonsqueezy:orders/1"]).toMatchObject({ status: "paid", plan: "lifetime", amount: 5899 });
-    expect(reference.orders["lemonsqueezy:subscription-invoices/1"]).toMatchObject({ status: "refunded", amountRefunded: 999 });
+    expect(reference.subscriptions.get("lemonsqueezy:1")).toMatchObject({ status: "trialing", plan: "pro" });
+    expect(reference.orders.get("lemonsqueezy:orders/1")).toMatchObject({ status: "paid", plan: "lifetime", amount: 5899 });
+    expect(reference.orders.get("lemonsqueezy:subscription-invoices/1")).toMatchObject({ status: "refunded", amountRefunded: 999 });
   });
 });
 

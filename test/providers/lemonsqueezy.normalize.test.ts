@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { subscriptionValidity } from "../../src/domain/entitlements.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import type { FactTag } from "../../src/domain/facts.js";
-import { replayEvents } from "../../src/domain/resolver.js";
+import { replayEvents } from "../../src/domain/resolver/step.js";
 import { ordersOf, subscriptionsOf, type State } from "../../src/domain/state.js";
 import { decodeLemonSqueezyEnvelope } from "../../src/providers/lemonsqueezy/envelope.js";
 import { LEMONSQUEEZY_EVENTS, normalizeLemonSqueezyEvent } from "../../src/providers/lemonsqueezy/normalize.js";
@@ -61,7 +61,7 @@ describe("subscription lifecycle: trial → active → plan change → cancel at
 
   it("starts trialing on the plan of the variant, for the app user named in custom data", () => {
     const state = upTo("created");
-    expect(state.subscriptions[SUB]).toMatchObject({
+    expect(state.subscriptions.get(SUB)).toMatchObject({
       status: "trialing",
       providerStatus: "on_trial",
       plan: "pro",
@@ -77,16 +77,16 @@ describe("subscription lifecycle: trial → active → plan change → cancel at
   });
 
   it("becomes active, records the renewal invoice, then changes plan", () => {
-    expect(upTo("activated").subscriptions[SUB]).toMatchObject({ status: "active", plan: "pro", currentPeriodEnd: ms(periodEnd) });
+    expect(upTo("activated").subscriptions.get(SUB)).toMatchObject({ status: "active", plan: "pro", currentPeriodEnd: ms(periodEnd) });
     const state = upTo("planChange");
-    expect(state.subscriptions[SUB]).toMatchObject({ status: "active", plan: "team", priceIds: [V.teamMonthly], cancelAtPeriodEnd: false });
-    expect(state.orders["lemonsqueezy:subscription-invoices/900"]).toMatchObject({ kind: "subscription", subscriptionId: SUB, amount: 1900, currency: "usd", status: "paid" });
+    expect(state.subscriptions.get(SUB)).toMatchObject({ status: "active", plan: "team", priceIds: [V.teamMonthly], cancelAtPeriodEnd: false });
+    expect(state.orders.get("lemonsqueezy:subscription-invoices/900")).toMatchObject({ kind: "subscription", subscriptionId: SUB, amount: 1900, currency: "usd", status: "paid" });
     expect(steps.renewal.facts[0]).toMatchObject({ reason: "subscription_cycle" });
   });
 
   it("keeps access until ends_at once cancelled (a cancellation at period end)", () => {
     const state = upTo("cancelled");
-    const cancelled = state.subscriptions[SUB]!;
+    const cancelled = state.subscriptions.get(SUB)!;
     expect(cancelled).toMatchObject({ status: "active", providerStatus: "cancelled", cancelAtPeriodEnd: true, cancelAt: ms(periodEnd), ended: false });
     expect(subscriptionValidity(cancelled, catalog)).toBe(ms(periodEnd));
     expect(onlyUser(state).status).toBe("active");
@@ -94,7 +94,7 @@ describe("subscription lifecycle: trial → active → plan change → cancel at
 
   it("ends when it expires: canceled, ended, no access left", () => {
     const state = upTo("expired");
-    expect(state.subscriptions[SUB]).toMatchObject({ status: "canceled", providerStatus: "expired", ended: true, endedAt: ms(periodEnd), cancelAtPeriodEnd: false, plan: "team" });
+    expect(state.subscriptions.get(SUB)).toMatchObject({ status: "canceled", providerStatus: "expired", ended: true, endedAt: ms(periodEnd), cancelAtPeriodEnd: false, plan: "team" });
     expect(steps.expired.hint.phase).toBe("terminal");
     // The first order's variant is a subscription plan, not a lifetime one: it grants nothing.
     expect(onlyUser(state).status).toBe("inactive");
@@ -110,7 +110,7 @@ describe("subscription lifecycle: trial → active → plan change → cancel at
   it("lets nothing revive an expired subscription", () => {
     const late = ev("subscription_updated", sub({ status: "active", updatedAt: periodEnd + DAY, renewsAt: periodEnd + 30 * DAY }));
     const { state, transitions } = replayEvents(catalog, [...all, late]);
-    expect(state.subscriptions[SUB]).toMatchObject({ status: "canceled", ended: true });
+    expect(state.subscriptions.get(SUB)).toMatchObject({ status: "canceled", ended: true });
     expect(transitions.some((t) => t.field === "anomaly" && t.to === "update_after_end")).toBe(true);
   });
 });
@@ -121,26 +121,26 @@ describe("cancel, resume, pause, unpause", () => {
   it("a resumed cancellation renews again", () => {
     const cancelled = ev("subscription_cancelled", sub({ status: "cancelled", trialEndsAt: null, updatedAt: T0 + DAY, renewsAt: T0 + 30 * DAY, endsAt: T0 + 30 * DAY }));
     const resumed = ev("subscription_resumed", sub({ status: "active", trialEndsAt: null, updatedAt: T0 + 2 * DAY, renewsAt: T0 + 30 * DAY }));
-    expect(fold(active, cancelled).subscriptions[SUB]).toMatchObject({ status: "active", cancelAtPeriodEnd: true, cancelAt: ms(T0 + 30 * DAY) });
+    expect(fold(active, cancelled).subscriptions.get(SUB)).toMatchObject({ status: "active", cancelAtPeriodEnd: true, cancelAt: ms(T0 + 30 * DAY) });
     const state = fold(active, cancelled, resumed);
-    expect(state.subscriptions[SUB]).toMatchObject({ status: "active", providerStatus: "active", cancelAtPeriodEnd: false, cancelAt: null });
-    expect(subscriptionValidity(state.subscriptions[SUB]!, catalog)).toBeNull();
+    expect(state.subscriptions.get(SUB)).toMatchObject({ status: "active", providerStatus: "active", cancelAtPeriodEnd: false, cancelAt: null });
+    expect(subscriptionValidity(state.subscriptions.get(SUB)!, catalog)).toBeNull();
   });
 
   it("a void pause grants nothing until unpaused; the provider status stays visible", () => {
     const paused = ev("subscription_paused", sub({ status: "paused", trialEndsAt: null, updatedAt: T0 + DAY, renewsAt: null, pause: { mode: "void", resumesAt: T0 + 60 * DAY } }));
     const unpaused = ev("subscription_unpaused", sub({ status: "active", trialEndsAt: null, updatedAt: T0 + 60 * DAY, renewsAt: T0 + 90 * DAY }));
     const pausedState = fold(active, paused);
-    expect(pausedState.subscriptions[SUB]).toMatchObject({ status: "canceled", providerStatus: "paused", ended: false });
+    expect(pausedState.subscriptions.get(SUB)).toMatchObject({ status: "canceled", providerStatus: "paused", ended: false });
     expect(onlyUser(pausedState).status).toBe("inactive");
     const state = fold(active, paused, unpaused);
-    expect(state.subscriptions[SUB]).toMatchObject({ status: "active", providerStatus: "active", currentPeriodEnd: ms(T0 + 90 * DAY) });
+    expect(state.subscriptions.get(SUB)).toMatchObject({ status: "active", providerStatus: "active", currentPeriodEnd: ms(T0 + 90 * DAY) });
     expect(onlyUser(state).status).toBe("active");
   });
 
   it("a free pause keeps access (the merchant serves it for free while collection is paused)", () => {
     const paused = ev("subscription_paused", sub({ status: "paused", trialEndsAt: null, updatedAt: T0 + DAY, pause: { mode: "free", resumesAt: null } }));
-    expect(fold(active, paused).subscriptions[SUB]).toMatchObject({ status: "active", providerStatus: "paused" });
+    expect(fold(active, paused).subscriptions.get(SUB)).toMatchObject({ status: "active", providerStatus: "paused" });
   });
 });
 
@@ -160,24 +160,24 @@ describe("payment failed → past_due → unpaid → recovered", () => {
     expect(failed.facts.map((f) => f._tag)).toEqual(["PaymentFailed"]);
     const { state, transitions } = replayEvents(catalog, [active, failed, pastDue]);
     expect(transitions).toContainEqual(expect.objectContaining({ entity: "payment", entityId: "lemonsqueezy:subscription-invoices/901", field: "status", to: "failed" }));
-    const subNow = state.subscriptions[SUB]!;
+    const subNow = state.subscriptions.get(SUB)!;
     expect(subNow).toMatchObject({ status: "past_due", providerStatus: "past_due", pastDueSince: ms(renewAt) });
     expect(subscriptionValidity(subNow, catalog)).toBe(ms(renewAt + 3 * DAY));
-    expect(state.orders).toEqual({});
+    expect(state.orders.toRecord()).toEqual({});
   });
 
   it("unpaid (dunning exhausted) ends access without ending the subscription", () => {
     const state = fold(active, failed, pastDue, unpaid);
-    expect(state.subscriptions[SUB]).toMatchObject({ status: "canceled", providerStatus: "unpaid", ended: false });
+    expect(state.subscriptions.get(SUB)).toMatchObject({ status: "canceled", providerStatus: "unpaid", ended: false });
     expect(onlyUser(state).status).toBe("inactive");
   });
 
   it("a recovered payment (sent with its success event) is one paid order, and access returns", () => {
     expect(recovered.eventId).not.toBe(success.eventId);
     const state = fold(active, failed, pastDue, unpaid, recovered, success, reactivated);
-    expect(state.subscriptions[SUB]).toMatchObject({ status: "active", pastDueSince: null });
-    expect(Object.keys(state.orders)).toEqual(["lemonsqueezy:subscription-invoices/901"]);
-    expect(state.orders["lemonsqueezy:subscription-invoices/901"]).toMatchObject({ status: "paid", amount: 1900, paidAt: ms(renewAt + 15 * DAY) });
+    expect(state.subscriptions.get(SUB)).toMatchObject({ status: "active", pastDueSince: null });
+    expect([...state.orders.keys()]).toEqual(["lemonsqueezy:subscription-invoices/901"]);
+    expect(state.orders.get("lemonsqueezy:subscription-invoices/901")).toMatchObject({ status: "paid", amount: 1900, paidAt: ms(renewAt + 15 * DAY) });
     expect(onlyUser(state).status).toBe("active");
   });
 });
@@ -191,7 +191,7 @@ describe("one-time purchase and refunds", () => {
 
   it("records a paid one-time order that grants the lifetime plan", () => {
     const state = fold(bought);
-    expect(state.orders[ORDER]).toMatchObject({ kind: "one_time", plan: "lifetime", priceIds: [V.lifetime], amount: 19900, status: "paid", paymentRefs: ["orders/80"] });
+    expect(state.orders.get(ORDER)).toMatchObject({ kind: "one_time", plan: "lifetime", priceIds: [V.lifetime], amount: 19900, status: "paid", paymentRefs: ["orders/80"] });
     expect(onlyUser(state)).toMatchObject({ appUserId: "u_42", status: "active" });
   });
 
@@ -199,10 +199,10 @@ describe("one-time purchase and refunds", () => {
     const partial = refund(5000, false, 1);
     expect(partial.facts).toEqual([expect.objectContaining({ _tag: "RefundIssued", paymentRefs: ["orders/80"], refunds: {}, totalRefunded: 5000, currency: "usd" })]);
     const partly = fold(bought, partial);
-    expect(partly.orders[ORDER]).toMatchObject({ status: "partially_refunded", amountRefunded: 5000 });
+    expect(partly.orders.get(ORDER)).toMatchObject({ status: "partially_refunded", amountRefunded: 5000 });
     expect(onlyUser(partly).status).toBe("active");
     const full = fold(bought, partial, refund(19900, true, 2));
-    expect(full.orders[ORDER]).toMatchObject({ status: "refunded", amountRefunded: 19900 });
+    expect(full.orders.get(ORDER)).toMatchObject({ status: "refunded", amountRefunded: 19900 });
     expect(onlyUser(full).status).toBe("inactive");
     // The totals are cumulative: the refunds folded in any order end at the latest total.
     expect(fold(refund(19900, true, 2), bought, partial)).toEqual(full);
@@ -210,7 +210,7 @@ describe("one-time purchase and refunds", () => {
 
   it("an unpaid order is pending and grants nothing", () => {
     const state = fold(ev("order_created", order({ id: "81", variantId: Number(V.lifetime), total: 19900, createdAt: T0, status: "pending" })));
-    expect(state.orders["lemonsqueezy:orders/81"]).toMatchObject({ status: "pending" });
+    expect(state.orders.get("lemonsqueezy:orders/81")).toMatchObject({ status: "pending" });
     expect(onlyUser(state).status).toBe("inactive");
   });
 
@@ -219,8 +219,8 @@ describe("one-time purchase and refunds", () => {
     const refunded = (amount: number, day: number) =>
       ev("subscription_payment_refunded", invoice({ id: "902", subscriptionId: 5, total: 1900, billingReason: "initial", createdAt: T0, updatedAt: T0 + day * DAY, refundedAmount: amount, refunded: amount === 1900, status: amount === 1900 ? "refunded" : "partial_refund" }));
     expect(paid.facts[0]).toMatchObject({ reason: "subscription_create" });
-    expect(fold(paid, refunded(500, 1)).orders["lemonsqueezy:subscription-invoices/902"]).toMatchObject({ status: "partially_refunded", amountRefunded: 500 });
-    expect(fold(paid, refunded(500, 1), refunded(1900, 2)).orders["lemonsqueezy:subscription-invoices/902"]).toMatchObject({ status: "refunded", amountRefunded: 1900 });
+    expect(fold(paid, refunded(500, 1)).orders.get("lemonsqueezy:subscription-invoices/902")).toMatchObject({ status: "partially_refunded", amountRefunded: 500 });
+    expect(fold(paid, refunded(500, 1), refunded(1900, 2)).orders.get("lemonsqueezy:subscription-invoices/902")).toMatchObject({ status: "refunded", amountRefunded: 1900 });
   });
 
   it("a body without refunded_amount but marked refunded counts as a full refund", () => {
@@ -290,17 +290,17 @@ describe("canonical order of same-second events", () => {
   it("puts creation before update, and expiry last, whatever the arrival", () => {
     const created = ev("subscription_created", sub({ status: "on_trial", updatedAt: T0 }));
     const updated = ev("subscription_updated", sub({ status: "active", trialEndsAt: null, updatedAt: T0 }));
-    expect(fold(updated, created).subscriptions[SUB]).toMatchObject({ status: "active" });
+    expect(fold(updated, created).subscriptions.get(SUB)).toMatchObject({ status: "active" });
     const expired = ev("subscription_expired", sub({ status: "expired", updatedAt: T0 + DAY, endsAt: T0 + DAY }));
     const lastUpdate = ev("subscription_updated", sub({ status: "cancelled", updatedAt: T0 + DAY, endsAt: T0 + DAY }));
-    expect(replayEvents(catalog, [expired, lastUpdate]).state.subscriptions[SUB]).toMatchObject({ status: "canceled", ended: true, providerStatus: "expired" });
+    expect(replayEvents(catalog, [expired, lastUpdate]).state.subscriptions.get(SUB)).toMatchObject({ status: "canceled", ended: true, providerStatus: "expired" });
   });
 
   it("orders two same-phase snapshots by their next renewal", () => {
     const older = ev("subscription_updated", sub({ status: "active", trialEndsAt: null, updatedAt: T0, renewsAt: T0 + 30 * DAY }));
     const renewed = ev("subscription_updated", sub({ status: "active", trialEndsAt: null, updatedAt: T0, renewsAt: T0 + 60 * DAY }));
     expect(renewed.hint.version).toBe(T0 + 60 * DAY);
-    expect(fold(renewed, older).subscriptions[SUB]!.currentPeriodEnd).toBe(ms(T0 + 60 * DAY));
+    expect(fold(renewed, older).subscriptions.get(SUB)!.currentPeriodEnd).toBe(ms(T0 + 60 * DAY));
   });
 });
 

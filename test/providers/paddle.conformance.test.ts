@@ -16,7 +16,7 @@ import { describe, expect, it } from "vitest";
 import type { Catalog } from "../../src/domain/catalog.js";
 import { canonicalOrder } from "../../src/domain/canonical-order.js";
 import type { FactTag } from "../../src/domain/facts.js";
-import { replayEvents } from "../../src/domain/resolver.js";
+import { replayEvents } from "../../src/domain/resolver/step.js";
 import { normalizePaddleEvent } from "../../src/providers/paddle/normalize.js";
 import { paddleSignatureHeader, verifyPaddleSignature } from "../../src/providers/paddle/verify.js";
 import { adjustment, paddleEvent, storedEvent, transaction, wrapData } from "../builders/paddle.js";
@@ -97,7 +97,7 @@ const subscriptionRow = (file: string, tag: FactTag, expected: Record<string, un
   file,
   facts: [tag],
   check: (outcome) => {
-    expect(outcome.state.subscriptions[`paddle:${SUB_2023}`]).toMatchObject({ provider: "paddle", providerId: SUB_2023, ...expected });
+    expect(outcome.state.subscriptions.get(`paddle:${SUB_2023}`)).toMatchObject({ provider: "paddle", providerId: SUB_2023, ...expected });
     expect(onlyUser(outcome.state).keys.slice(0, 2)).toEqual([CTM_2023, `subscription:paddle:${SUB_2023}`]);
     more?.(outcome);
   },
@@ -110,8 +110,8 @@ const fullBodyRows: readonly Row[] = [
     check: ({ event, state }) => {
       // pending_approval: Paddle has not refunded anything yet.
       expect(event.facts[0]).toMatchObject({ paymentRefs: [ADJ_TXN], refunds: {}, totalRefunded: null, currency: "usd" });
-      expect(state.refunds).toEqual({ [`paddle:${ADJ_TXN}`]: { byId: {}, statedTotal: null, counted: {} } });
-      expect(state.orders).toEqual({});
+      expect(state.refunds.toRecord()).toEqual({ [`paddle:${ADJ_TXN}`]: { byId: {}, statedTotal: null, counted: {} } });
+      expect(state.orders.toRecord()).toEqual({});
       expect(onlyUser(state).keys).toEqual(ADJ_KEYS);
       expect(event.hint).toMatchObject({ object: "paddle:adjustment:adj_01h8c6tbrkpdd7vx61w7b1r0ap", phase: "create", left: null, version: 457_000 });
     },
@@ -121,7 +121,7 @@ const fullBodyRows: readonly Row[] = [
     facts: ["RefundIssued"],
     check: ({ event, state }) => {
       expect(event.facts[0]).toMatchObject({ refunds: { adj_01h8c6tbrkpdd7vx61w7b1r0ap: 100 }, currency: "usd" });
-      expect(state.refunds[`paddle:${ADJ_TXN}`]).toEqual({ byId: { adj_01h8c6tbrkpdd7vx61w7b1r0ap: 100 }, statedTotal: null, counted: {} });
+      expect(state.refunds.get(`paddle:${ADJ_TXN}`)).toEqual({ byId: { adj_01h8c6tbrkpdd7vx61w7b1r0ap: 100 }, statedTotal: null, counted: {} });
       expect(onlyUser(state).keys).toEqual(ADJ_KEYS);
       expect(event.hint.phase).toBe("update");
     },
@@ -205,7 +205,7 @@ const fullBodyRows: readonly Row[] = [
     file: "subscription.trialing.json",
     facts: ["SubscriptionObserved"],
     check: ({ state }) => {
-      expect(state.subscriptions["paddle:sub_01h84ck8sg4ebkpzqb9x2mtjjf"]).toMatchObject({
+      expect(state.subscriptions.get("paddle:sub_01h84ck8sg4ebkpzqb9x2mtjjf")).toMatchObject({
         status: "trialing",
         providerStatus: "trialing",
         plan: "starter",
@@ -231,7 +231,7 @@ const fullBodyRows: readonly Row[] = [
       const txn = "txn_01h8dzxgkvdwemdhbpcapj2tbj";
       // subscription_id null: a one-time purchase (SOURCES.md), whatever its items.
       expect(event.facts[0]).toMatchObject({ paymentId: txn, reason: "one_time", subscriptionId: null, amount: 65215, currency: "usd" });
-      expect(state.orders[`paddle:${txn}`]).toMatchObject({
+      expect(state.orders.get(`paddle:${txn}`)).toMatchObject({
         kind: "one_time",
         subscriptionId: null,
         plan: "pro",
@@ -251,7 +251,7 @@ const fullBodyRows: readonly Row[] = [
     file: "transaction.paid.json",
     facts: ["PaymentSucceeded"],
     check: ({ state }) => {
-      expect(state.orders["paddle:txn_01gxwxqj0rd5m8j1zdhvk05twz"]).toMatchObject({ kind: "one_time", amount: 89880, currency: "gbp", plan: "pro", status: "paid" });
+      expect(state.orders.get("paddle:txn_01gxwxqj0rd5m8j1zdhvk05twz")).toMatchObject({ kind: "one_time", amount: 89880, currency: "gbp", plan: "pro", status: "paid" });
       // A one-time order of a plan that is not lifetime grants nothing.
       expect(onlyUser(state).status).toBe("inactive");
     },
@@ -262,7 +262,7 @@ const fullBodyRows: readonly Row[] = [
     facts: ["PaymentFailed"],
     check: ({ event, state, transitions }) => {
       expect(event.facts[0]).toMatchObject({ paymentId: "txn_01h8dzxgkvdwemdhbpcapj2tbj", subscriptionId: null, amount: 65215, currency: "usd" });
-      expect(state.orders).toEqual({});
+      expect(state.orders.toRecord()).toEqual({});
       expect(transitions).toContainEqual(expect.objectContaining({ entity: "payment", entityId: "paddle:txn_01h8dzxgkvdwemdhbpcapj2tbj", field: "status", to: "failed" }));
     },
   },
@@ -290,7 +290,7 @@ const dunningSubscription = (file: string, since: string): Row => ({
   file,
   facts: ["SubscriptionObserved"],
   check: ({ state }) =>
-    expect(state.subscriptions[`paddle:${DUNNING_SUB}`]).toMatchObject({
+    expect(state.subscriptions.get(`paddle:${DUNNING_SUB}`)).toMatchObject({
       status: "past_due",
       plan: "pro",
       currentPeriodEnd: ms("2023-12-24T14:11:11.447Z"),
@@ -320,7 +320,7 @@ const sequenceRows: readonly Row[] = [
     facts: ["PaymentSucceeded"],
     check: ({ event, state }) => {
       expect(event.facts[0]).toMatchObject({ reason: "subscription_cycle", subscriptionId: "sub_01gyswnfgtehe0f6mvggzza8qk" });
-      expect(state.orders[`paddle:${RENEWAL_TXN}`]).toMatchObject({ kind: "subscription", subscriptionId: "paddle:sub_01gyswnfgtehe0f6mvggzza8qk", plan: "pro", amount: 66000, currency: "gbp", status: "paid" });
+      expect(state.orders.get(`paddle:${RENEWAL_TXN}`)).toMatchObject({ kind: "subscription", subscriptionId: "paddle:sub_01gyswnfgtehe0f6mvggzza8qk", plan: "pro", amount: 66000, currency: "gbp", status: "paid" });
     },
   },
 ];
@@ -352,7 +352,7 @@ const REFUND_TXN = "txn_01hvcc93znj3mpqt1tenkjb04y";
 const dataOnlySubscription = (type: string, tag: FactTag, expected: Record<string, unknown>): DataOnlyRow => ({
   type,
   facts: [tag],
-  check: ({ state }) => expect(state.subscriptions[SUB_2024]).toMatchObject(expected),
+  check: ({ state }) => expect(state.subscriptions.get(SUB_2024)).toMatchObject(expected),
 });
 
 const dataOnlyRows: readonly DataOnlyRow[] = [
@@ -361,7 +361,7 @@ const dataOnlyRows: readonly DataOnlyRow[] = [
       type,
       facts: ["RefundIssued"],
       // Both files are pending_approval: nothing counts as refunded.
-      check: ({ state }) => expect(state.refunds).toEqual({ [`paddle:${REFUND_TXN}`]: { byId: {}, statedTotal: null, counted: {} } }),
+      check: ({ state }) => expect(state.refunds.toRecord()).toEqual({ [`paddle:${REFUND_TXN}`]: { byId: {}, statedTotal: null, counted: {} } }),
     }),
   ),
   dataOnlySubscription("subscription.activated", "SubscriptionObserved", { status: "active", plan: "pro", currentPeriodEnd: ms("2024-05-12T10:18:47.635Z") }),
@@ -384,14 +384,14 @@ const dataOnlyRows: readonly DataOnlyRow[] = [
     facts: ["PaymentSucceeded"],
     check: ({ event, state }) => {
       expect(event.facts[0]).toMatchObject({ reason: "subscription_create", subscriptionId: "sub_01hv8x29kz0t586xy6zn1a62ny" });
-      expect(state.orders[`paddle:${CHECKOUT_TXN}`]).toMatchObject({ kind: "subscription", subscriptionId: SUB_2024, amount: 65215, status: "paid" });
+      expect(state.orders.get(`paddle:${CHECKOUT_TXN}`)).toMatchObject({ kind: "subscription", subscriptionId: SUB_2024, amount: 65215, status: "paid" });
     },
   },
   { type: "transaction.created", facts: [], check: expectUnchanged },
   {
     type: "transaction.paid",
     facts: ["PaymentSucceeded"],
-    check: ({ state }) => expect(state.orders[`paddle:${CHECKOUT_TXN}`]).toMatchObject({ kind: "one_time", subscriptionId: null, amount: 65215 }),
+    check: ({ state }) => expect(state.orders.get(`paddle:${CHECKOUT_TXN}`)).toMatchObject({ kind: "one_time", subscriptionId: null, amount: 65215 }),
   },
   { type: "transaction.past_due", facts: [], check: expectUnchanged },
   {
@@ -503,9 +503,9 @@ describe.skipIf(!fixtures.exist)(`Paddle conformance over published fixtures (${
     const canceled = runSignedFixture("subscription.canceled.json").event;
     for (const order of [events, [...events].reverse(), [events[3]!, events[0]!, events[5]!, events[1]!, events[4]!, events[2]!]]) {
       const live = replayEvents(catalog, order).state;
-      expect(live.subscriptions[`paddle:${SUB_2023}`]).toMatchObject({ status: "active", currentPeriodEnd: ms("2023-12-11T08:33:04.443Z"), pastDueSince: null });
+      expect(live.subscriptions.get(`paddle:${SUB_2023}`)).toMatchObject({ status: "active", currentPeriodEnd: ms("2023-12-11T08:33:04.443Z"), pastDueSince: null });
       const ended = replayEvents(catalog, [canceled, ...order]).state;
-      expect(ended.subscriptions[`paddle:${SUB_2023}`]).toMatchObject({ status: "canceled", ended: true });
+      expect(ended.subscriptions.get(`paddle:${SUB_2023}`)).toMatchObject({ status: "canceled", ended: true });
       expect(onlyUser(ended).status).toBe("inactive");
     }
   });
@@ -516,9 +516,9 @@ describe.skipIf(!fixtures.exist)(`Paddle conformance over published fixtures (${
     for (const order of [[...events].reverse(), [...events.slice(5), ...events.slice(0, 5)], [...events, ...events]]) {
       expect(replayEvents(catalog, order).state).toEqual(expected);
     }
-    expect(expected.subscriptions[`paddle:${DUNNING_SUB}`]).toMatchObject({ status: "past_due", pastDueSince: ms("2023-11-24T14:12:01.813Z") });
-    expect(expected.orders[`paddle:${RENEWAL_TXN}`]).toMatchObject({ kind: "subscription", amount: 66000 });
-    expect(Object.values(expected.users).map((u) => u.keys[0]).sort()).toEqual([
+    expect(expected.subscriptions.get(`paddle:${DUNNING_SUB}`)).toMatchObject({ status: "past_due", pastDueSince: ms("2023-11-24T14:12:01.813Z") });
+    expect(expected.orders.get(`paddle:${RENEWAL_TXN}`)).toMatchObject({ kind: "subscription", amount: 66000 });
+    expect([...expected.users.values()].map((u) => u.keys[0]).sort()).toEqual([
       "customer:paddle:ctm_01gyssmfx5rnmk4dt8qx88v0ee",
       "customer:paddle:ctm_01gyswd1xrzxsxghdtc2f8jhep",
     ]);
@@ -540,11 +540,11 @@ describe.skipIf(!fixtures.exist)(`Paddle conformance over published fixtures (${
     const completed = normalizeAndFold(wrapDataOnly("transaction.completed")).event;
     for (const order of [[paid, created, completed], [completed, created, paid], [created, completed, paid]]) {
       const { state } = replayEvents(catalog, order);
-      expect(state.orders).toEqual({
+      expect(state.orders.toRecord()).toEqual({
         [`paddle:${CHECKOUT_TXN}`]: expect.objectContaining({ kind: "subscription", subscriptionId: SUB_2024, amount: 65215, status: "paid", plan: "pro" }),
       });
       expect(onlyUser(state)).toMatchObject({ status: "active" });
-      expect(state.subscriptions[SUB_2024]).toMatchObject({ status: "active" });
+      expect(state.subscriptions.get(SUB_2024)).toMatchObject({ status: "active" });
     }
   });
 
@@ -565,10 +565,10 @@ describe.skipIf(!fixtures.exist)(`Paddle conformance over published fixtures (${
       options,
     );
     const pending = replayEvents(catalog, [createdAdj, order]).state;
-    expect(pending.orders[`paddle:${ADJ_TXN}`]).toMatchObject({ amount: 3266, amountRefunded: 0, status: "paid" });
+    expect(pending.orders.get(`paddle:${ADJ_TXN}`)).toMatchObject({ amount: 3266, amountRefunded: 0, status: "paid" });
     for (const events of [[order, createdAdj, approvedAdj], [approvedAdj, createdAdj, order]]) {
       const { state } = replayEvents(catalog, events);
-      expect(state.orders[`paddle:${ADJ_TXN}`]).toMatchObject({ amount: 3266, amountRefunded: 100, status: "partially_refunded" });
+      expect(state.orders.get(`paddle:${ADJ_TXN}`)).toMatchObject({ amount: 3266, amountRefunded: 100, status: "partially_refunded" });
       expect(onlyUser(state).keys).toContain(`invoice:paddle:${ADJ_TXN}`);
     }
     // A rejection folded after an approval would take it back (the builder's own adjustment).
@@ -576,7 +576,7 @@ describe.skipIf(!fixtures.exist)(`Paddle conformance over published fixtures (${
       storedEvent(paddleEvent({ id: "evt_conformance_rejected", type: "adjustment.updated", occurredAt: paidAt + 86_400_000, data: adjustment({ id: "adj_01h8c6tbrkpdd7vx61w7b1r0ap", transactionId: ADJ_TXN, customerId: "ctm_01h8441jn5pcwrfhwh78jqt8hk", subscriptionId: null, status: "rejected", amount: 100, type: "partial", createdAt: paidAt, updatedAt: paidAt }) })),
       options,
     );
-    expect(replayEvents(catalog, [order, approvedAdj, rejected]).state.orders[`paddle:${ADJ_TXN}`]).toMatchObject({ amountRefunded: 0, status: "paid" });
+    expect(replayEvents(catalog, [order, approvedAdj, rejected]).state.orders.get(`paddle:${ADJ_TXN}`)).toMatchObject({ amountRefunded: 0, status: "paid" });
   });
 
   it("derives the same id twice for a body without event_id, and another for another event", () => {

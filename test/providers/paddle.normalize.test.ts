@@ -6,7 +6,7 @@ import { canonicalOrder } from "../../src/domain/canonical-order.js";
 import { entitlementsAt, grantsFor } from "../../src/domain/entitlements.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import type { Fact, SubscriptionObserved } from "../../src/domain/facts.js";
-import { replayEvents } from "../../src/domain/resolver.js";
+import { replayEvents } from "../../src/domain/resolver/step.js";
 import { ordersOf, subscriptionsOf, type State } from "../../src/domain/state.js";
 import { canonicalStatus } from "../../src/providers/paddle/subscription.js";
 import { normalizePaddleEvent } from "../../src/providers/paddle/normalize.js";
@@ -60,10 +60,10 @@ const refund = (overrides: Partial<Parameters<typeof adjustment>[0]> & { id: str
 
 const fold = (events: readonly NormalizedEvent[]): State => replayEvents(catalog, events).state;
 
-const theSubscription = (state: State) => state.subscriptions[`paddle:${SUB}`]!;
+const theSubscription = (state: State) => state.subscriptions.get(`paddle:${SUB}`)!;
 
 const userOf = (state: State) => {
-  const users = Object.values(state.users);
+  const users = [...state.users.values()];
   expect(users).toHaveLength(1);
   return users[0]!;
 };
@@ -114,7 +114,7 @@ describe("Paddle subscription lifecycle", () => {
       expect.objectContaining({ _tag: "CustomerSeen", customerId: CTM, appUserId: USER, keys: [`app:${USER}`, `customer:paddle:${CTM}`] }),
       expect.objectContaining({ _tag: "PaymentSucceeded", paymentId: "txn_01hfirst", subscriptionId: SUB, reason: "subscription_cycle", amount: 1900, currency: "usd", priceIds: [P.proMonthly], paymentRefs: ["txn_01hfirst"] }),
     ]);
-    expect(active.orders["paddle:txn_01hfirst"]).toMatchObject({ kind: "subscription", subscriptionId: `paddle:${SUB}`, plan: "pro", status: "paid" });
+    expect(active.orders.get("paddle:txn_01hfirst")).toMatchObject({ kind: "subscription", subscriptionId: `paddle:${SUB}`, plan: "pro", status: "paid" });
     const { state, transitions } = replayEvents(catalog, [created, activated, renewal, planChange]);
     expect(theSubscription(state).plan).toBe("team");
     expect(transitions).toContainEqual(expect.objectContaining({ entity: "subscription", field: "plan", from: "pro", to: "team" }));
@@ -208,7 +208,7 @@ describe("Paddle payment failure and dunning", () => {
     const { state, transitions } = replayEvents(catalog, [active, failed, pastDue]);
     expect(transitions).toContainEqual(expect.objectContaining({ entity: "payment", entityId: "paddle:txn_01hrenewal", to: "failed" }));
     expect(theSubscription(state)).toMatchObject({ status: "past_due", providerStatus: "past_due", pastDueSince: renewalAt + 2000 });
-    expect(state.orders).toEqual({});
+    expect(state.orders.toRecord()).toEqual({});
     expect(enabledAt(state, renewalAt + 2000 + 3 * DAY - 1)).toEqual({ api_calls: "pro", export: "pro" });
     expect(enabledAt(state, renewalAt + 2000 + 3 * DAY)).toEqual({});
   });
@@ -216,7 +216,7 @@ describe("Paddle payment failure and dunning", () => {
   it("recovers when the transaction completes and the subscription is active again", () => {
     const state = fold([activeAgain, paid, pastDue, failed, active]);
     expect(theSubscription(state)).toMatchObject({ status: "active", pastDueSince: null });
-    expect(state.orders["paddle:txn_01hrenewal"]).toMatchObject({ kind: "subscription", amount: 1900, status: "paid" });
+    expect(state.orders.get("paddle:txn_01hrenewal")).toMatchObject({ kind: "subscription", amount: 1900, status: "paid" });
   });
 
   it("transaction.past_due adds nothing to the payment_failed of the same transaction", () => {
@@ -244,7 +244,7 @@ describe("Paddle one-time purchases and refunds", () => {
     expect(tags(purchase.facts)).toEqual(["CustomerSeen", "PaymentSucceeded"]);
     expect(purchase.facts[1]).toMatchObject({ reason: "one_time", subscriptionId: null, amount: 19900, keys: [`app:${buyer}`, `customer:paddle:${LIFE_CTM}`, `invoice:paddle:${LIFE_TXN}`, `payment:paddle:${LIFE_TXN}`] });
     const state = fold([purchase]);
-    expect(state.orders[`paddle:${LIFE_TXN}`]).toMatchObject({ kind: "one_time", plan: "lifetime", amount: 19900, currency: "usd", status: "paid", paymentRefs: [LIFE_TXN] });
+    expect(state.orders.get(`paddle:${LIFE_TXN}`)).toMatchObject({ kind: "one_time", plan: "lifetime", amount: 19900, currency: "usd", status: "paid", paymentRefs: [LIFE_TXN] });
     expect(userOf(state)).toMatchObject({ appUserId: buyer, status: "active" });
     expect(enabledAt(state, T0 + 400 * DAY)).toEqual({ api_calls: "lifetime", export: "lifetime" });
   });
@@ -253,10 +253,10 @@ describe("Paddle one-time purchases and refunds", () => {
     const pending = adj("adj_01hfull", "pending_approval", 19900, T0 + DAY);
     const approved = adj("adj_01hfull", "approved", 19900, T0 + 2 * DAY);
     expect(pending.facts).toEqual([expect.objectContaining({ _tag: "RefundIssued", paymentRefs: [LIFE_TXN], refunds: {}, totalRefunded: null })]);
-    expect(fold([purchase, pending]).orders[`paddle:${LIFE_TXN}`]).toMatchObject({ status: "paid", amountRefunded: 0 });
+    expect(fold([purchase, pending]).orders.get(`paddle:${LIFE_TXN}`)).toMatchObject({ status: "paid", amountRefunded: 0 });
     for (const order of [[purchase, pending, approved], [approved, pending, purchase]]) {
       const state = fold(order);
-      expect(state.orders[`paddle:${LIFE_TXN}`]).toMatchObject({ status: "refunded", amountRefunded: 19900 });
+      expect(state.orders.get(`paddle:${LIFE_TXN}`)).toMatchObject({ status: "refunded", amountRefunded: 19900 });
       expect(userOf(state).status).toBe("inactive");
     }
   });
@@ -264,18 +264,18 @@ describe("Paddle one-time purchases and refunds", () => {
   it("a partial refund leaves the order partially refunded (and the plan granted); two partials can make it whole", () => {
     const first = adj("adj_01hpart1", "approved", 5000, T0 + DAY);
     const partial = fold([purchase, first]);
-    expect(partial.orders[`paddle:${LIFE_TXN}`]).toMatchObject({ status: "partially_refunded", amountRefunded: 5000 });
+    expect(partial.orders.get(`paddle:${LIFE_TXN}`)).toMatchObject({ status: "partially_refunded", amountRefunded: 5000 });
     expect(enabledAt(partial, T0 + 2 * DAY)).toEqual({ api_calls: "lifetime", export: "lifetime" });
     const second = adj("adj_01hpart2", "approved", 14900, T0 + 2 * DAY);
-    expect(fold([purchase, first, second]).orders[`paddle:${LIFE_TXN}`]).toMatchObject({ status: "refunded", amountRefunded: 19900 });
+    expect(fold([purchase, first, second]).orders.get(`paddle:${LIFE_TXN}`)).toMatchObject({ status: "refunded", amountRefunded: 19900 });
   });
 
   it("a rejected refund never counts; a reversed one takes back what it counted", () => {
     const rejected = adj("adj_01hrej", "rejected", 19900, T0 + 2 * DAY);
     expect(rejected.facts[0]).toMatchObject({ refunds: { adj_01hrej: 0 } });
-    expect(fold([purchase, adj("adj_01hrej", "pending_approval", 19900, T0 + DAY), rejected]).orders[`paddle:${LIFE_TXN}`]).toMatchObject({ status: "paid", amountRefunded: 0 });
+    expect(fold([purchase, adj("adj_01hrej", "pending_approval", 19900, T0 + DAY), rejected]).orders.get(`paddle:${LIFE_TXN}`)).toMatchObject({ status: "paid", amountRefunded: 0 });
     const reversed = adj("adj_01hrev", "reversed", 5000, T0 + 3 * DAY);
-    expect(fold([purchase, adj("adj_01hrev", "approved", 5000, T0 + 2 * DAY), reversed]).orders[`paddle:${LIFE_TXN}`]).toMatchObject({ status: "paid", amountRefunded: 0 });
+    expect(fold([purchase, adj("adj_01hrev", "approved", 5000, T0 + 2 * DAY), reversed]).orders.get(`paddle:${LIFE_TXN}`)).toMatchObject({ status: "paid", amountRefunded: 0 });
   });
 
   it("adjustments that are not refunds (credit, chargeback) give no facts", () => {
@@ -303,8 +303,8 @@ describe("Paddle one-time purchases and refunds", () => {
     const created = deliver("subscription.created", sub({ at: T0, transactionId: "txn_01hcheckout" }), T0, { micros: 500 });
     for (const order of [[paid, created, completed], [completed, created, paid]]) {
       const state = fold(order);
-      expect(Object.keys(state.orders)).toEqual(["paddle:txn_01hcheckout"]);
-      expect(state.orders["paddle:txn_01hcheckout"]).toMatchObject({ kind: "subscription", subscriptionId: `paddle:${SUB}`, plan: "pro", amount: 1900 });
+      expect([...state.orders.keys()]).toEqual(["paddle:txn_01hcheckout"]);
+      expect(state.orders.get("paddle:txn_01hcheckout")).toMatchObject({ kind: "subscription", subscriptionId: `paddle:${SUB}`, plan: "pro", amount: 1900 });
       expect(completed.facts.at(-1)).toMatchObject({ reason: "subscription_create" });
       expect(ordersOf(state, userOf(state).id)).toHaveLength(1);
     }

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Catalog } from "../../src/domain/catalog.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import type { FactTag, SubscriptionObserved } from "../../src/domain/facts.js";
-import { replayEvents } from "../../src/domain/resolver.js";
+import { replayEvents } from "../../src/domain/resolver/step.js";
 import { decodeStripeEnvelope } from "../../src/providers/stripe/envelope.js";
 import {
   checkoutNeedingLineItems,
@@ -80,7 +80,7 @@ const fullBodyRows: readonly Row[] = [
     file: "customer.subscription.created.json",
     facts: ["SubscriptionObserved"],
     check: ({ payload, event, state }) => {
-      const sub = state.subscriptions["stripe:sub_JdIzvfy6o5GZRd"]!;
+      const sub = state.subscriptions.get("stripe:sub_JdIzvfy6o5GZRd")!;
       expect(sub).toMatchObject({
         status: "active",
         providerStatus: "active",
@@ -96,7 +96,7 @@ const fullBodyRows: readonly Row[] = [
       expect(sub.currentPeriodEnd).toBe(1625740918_000);
       const user = onlyUser(state);
       expect(user).toMatchObject({ id: sub.userId, status: "active", keys: [CUSTOMER, "subscription:stripe:sub_JdIzvfy6o5GZRd"] });
-      expect(state.owners[CUSTOMER]).toBe(user.id);
+      expect(state.owners.get(CUSTOMER)).toBe(user.id);
       expect(event.hint).toMatchObject({ object: "stripe:subscription:sub_JdIzvfy6o5GZRd", phase: "create", left: null, version: 1623148918 });
     },
   },
@@ -104,7 +104,7 @@ const fullBodyRows: readonly Row[] = [
     file: "customer.subscription.updated.json",
     facts: ["SubscriptionObserved"],
     check: ({ event, state }) => {
-      expect(state.subscriptions["stripe:sub_JLEPMp81LApOJl"]).toMatchObject({
+      expect(state.subscriptions.get("stripe:sub_JLEPMp81LApOJl")).toMatchObject({
         status: "active",
         plan: "pro",
         currentPeriodStart: 1618980344_000,
@@ -119,7 +119,7 @@ const fullBodyRows: readonly Row[] = [
     file: "customer.subscription.deleted.json",
     facts: ["SubscriptionEnded"],
     check: ({ event, state }) => {
-      expect(state.subscriptions["stripe:sub_JdIzvfy6o5GZRd"]).toMatchObject({
+      expect(state.subscriptions.get("stripe:sub_JdIzvfy6o5GZRd")).toMatchObject({
         status: "canceled",
         providerStatus: "canceled",
         plan: "pro",
@@ -136,7 +136,7 @@ const fullBodyRows: readonly Row[] = [
     facts: ["CustomerSeen"],
     check: ({ event, state }) => {
       expect(onlyUser(state)).toMatchObject({ keys: [CUSTOMER], email: "billz@supabase.io", appUserId: null, status: "inactive" });
-      expect(state.subscriptions).toEqual({});
+      expect(state.subscriptions.toRecord()).toEqual({});
       expect(event.hint).toMatchObject({ object: "stripe:customer:cus_IhGfebO16cMIGN", phase: "update", left: { email: "billing@supabase.io" } });
       expect(event.hint.state["email"]).toBe("billz@supabase.io");
     },
@@ -147,8 +147,8 @@ const fullBodyRows: readonly Row[] = [
     facts: ["PaymentLinked"],
     check: ({ state }) => {
       // The invoice is not known yet: its payment waits for it, so a refund of pi_… will find it.
-      expect(state.paymentLinks).toEqual({ "stripe:in_103Q0w2eZvKYlo2C5PYwf6Wf": ["pi_103Q0w2eZvKYlo2C364X582Z"] });
-      expect(state.orders).toEqual({});
+      expect(state.paymentLinks.toRecord()).toEqual({ "stripe:in_103Q0w2eZvKYlo2C5PYwf6Wf": ["pi_103Q0w2eZvKYlo2C364X582Z"] });
+      expect(state.orders.toRecord()).toEqual({});
       expect(onlyUser(state).keys).toEqual(["invoice:stripe:in_103Q0w2eZvKYlo2C5PYwf6Wf", "payment:stripe:pi_103Q0w2eZvKYlo2C364X582Z"]);
     },
   },
@@ -157,7 +157,7 @@ const fullBodyRows: readonly Row[] = [
     facts: ["CheckoutCompleted"],
     check: ({ payload, event, state }) => {
       const sessionId = "cs_live_9RBjcHiy2i5p99Tf1MYM90c3SHK1grU0E6Ae6pKWR2KPA4ZiuKiB2X1Y3X";
-      expect(state.orders[`stripe:${sessionId}`]).toMatchObject({
+      expect(state.orders.get(`stripe:${sessionId}`)).toMatchObject({
         kind: "one_time",
         amount: 999,
         currency: "eur",
@@ -181,8 +181,8 @@ const fullBodyRows: readonly Row[] = [
     facts: ["RefundIssued"],
     check: ({ state }) => {
       const ledger = { byId: { re_3Kl36gJDPojXS6LN0eP4yPDz: 2500 }, statedTotal: 2500, counted: { re_3Kl36gJDPojXS6LN0eP4yPDz: 2500 } };
-      expect(state.refunds).toEqual({ "stripe:ch_3Kl36gJDPojXS6LN0DCM4A8l": ledger, "stripe:pi_3Kl36gJDPojXS6LN02fQVtKR": ledger });
-      expect(state.orders).toEqual({});
+      expect(state.refunds.toRecord()).toEqual({ "stripe:ch_3Kl36gJDPojXS6LN0DCM4A8l": ledger, "stripe:pi_3Kl36gJDPojXS6LN02fQVtKR": ledger });
+      expect(state.orders.toRecord()).toEqual({});
       expect(onlyUser(state).keys).toEqual([
         "customer:stripe:cus_J7Mkgr8mvbl1eK",
         "payment:stripe:ch_3Kl36gJDPojXS6LN0DCM4A8l",
@@ -195,7 +195,7 @@ const fullBodyRows: readonly Row[] = [
     facts: ["PaymentSucceeded"],
     check: ({ event, state }) => {
       expect(event.facts[0]).toMatchObject({ reason: "subscription_cycle", paymentRefs: [] });
-      expect(state.orders["stripe:in_1KJqKBJDPojXS6LNJbvLUgEy"]).toMatchObject({
+      expect(state.orders.get("stripe:in_1KJqKBJDPojXS6LNJbvLUgEy")).toMatchObject({
         kind: "subscription",
         subscriptionId: "stripe:sub_JsuPyCPhXWfZar",
         plan: "pro",
@@ -218,7 +218,7 @@ const fullBodyRows: readonly Row[] = [
       check: ({ event, state }) => {
         // A single refund states no cumulative total.
         const ledger = { byId: { re_1Nispe2eZvKYlo2Cd31jOCgZ: 1000 }, statedTotal: null, counted: {} };
-        expect(state.refunds).toEqual({ "stripe:ch_1NirD82eZvKYlo2CIvbtLWuY": ledger, "stripe:pi_1GszsK2eZvKYlo2CfhZyoZLp": ledger });
+        expect(state.refunds.toRecord()).toEqual({ "stripe:ch_1NirD82eZvKYlo2CIvbtLWuY": ledger, "stripe:pi_1GszsK2eZvKYlo2CfhZyoZLp": ledger });
         expect(onlyUser(state).keys).toEqual(["payment:stripe:ch_1NirD82eZvKYlo2CIvbtLWuY", "payment:stripe:pi_1GszsK2eZvKYlo2CfhZyoZLp"]);
         expect(event.hint.object).toBe("stripe:refund:re_1Nispe2eZvKYlo2Cd31jOCgZ");
       },
@@ -264,7 +264,7 @@ const dataOnlyRows: readonly DataOnlyRow[] = [
     facts: ["RefundIssued"],
     check: ({ state }) => {
       const ledger = { byId: { re_3LQOJoKXBGcbgpbZ10i9Mg75: 500 }, statedTotal: 500, counted: { re_3LQOJoKXBGcbgpbZ10i9Mg75: 500 } };
-      expect(state.refunds).toEqual({ "stripe:ch_chargeid": ledger, "stripe:pm_1234": ledger });
+      expect(state.refunds.toRecord()).toEqual({ "stripe:ch_chargeid": ledger, "stripe:pm_1234": ledger });
       expect(onlyUser(state).keys).toEqual(["customer:stripe:cus_0dUMWLtzCTagWs", "payment:stripe:ch_chargeid", "payment:stripe:pm_1234"]);
     },
   },
@@ -275,7 +275,7 @@ const dataOnlyRows: readonly DataOnlyRow[] = [
     check: ({ payload, event, state }) => {
       expect(event.facts[0]).toMatchObject({ mode: "subscription", paid: true, priceIds: null, subscriptionId: "sub_1LNkeSKXBGcbgpbZ7jMqOPSi" });
       // A subscription checkout places no order: the subscription's own events grant access.
-      expect(state.orders).toEqual({});
+      expect(state.orders.toRecord()).toEqual({});
       expect(onlyUser(state)).toMatchObject({
         email: "chris@gorails.com",
         keys: [
@@ -292,7 +292,7 @@ const dataOnlyRows: readonly DataOnlyRow[] = [
     type: "customer.subscription.trial_will_end",
     facts: ["SubscriptionObserved"],
     check: ({ event, state }) => {
-      expect(state.subscriptions[TRIAL_SUB]).toMatchObject({
+      expect(state.subscriptions.get(TRIAL_SUB)).toMatchObject({
         status: "active",
         plan: "starter",
         priceIds: ["some-plan"],
@@ -314,7 +314,7 @@ const dataOnlyRows: readonly DataOnlyRow[] = [
     type: "customer.subscription.updated",
     facts: ["SubscriptionObserved"],
     check: ({ event, state }) => {
-      expect(state.subscriptions[TRIAL_SUB]).toMatchObject({
+      expect(state.subscriptions.get(TRIAL_SUB)).toMatchObject({
         status: "canceled",
         providerStatus: "canceled",
         plan: "beginner",
@@ -333,7 +333,7 @@ const dataOnlyRows: readonly DataOnlyRow[] = [
     check: ({ event, state, transitions }) => {
       // No top-level `subscription`: found through basil's invoice.parent.
       expect(event.facts[0]).toMatchObject({ paymentId: "in_1234", subscriptionId: "sub_1234", amount: 24900, currency: "usd" });
-      expect(state.orders).toEqual({});
+      expect(state.orders.toRecord()).toEqual({});
       expect(onlyUser(state).keys).toEqual(["customer:stripe:cus_1234", "subscription:stripe:sub_1234", "invoice:stripe:in_1234"]);
       expect(transitions).toContainEqual(expect.objectContaining({ entity: "payment", entityId: "stripe:in_1234", field: "status", to: "failed" }));
     },
@@ -412,7 +412,7 @@ describe.skipIf(!fixtures.exist)(`Stripe conformance over published fixtures (${
     const deleted = runSignedFixture("customer.subscription.deleted.json").event;
     for (const events of [[created, deleted], [deleted, created]]) {
       const { state } = replayEvents(catalog, events);
-      expect(state.subscriptions["stripe:sub_JdIzvfy6o5GZRd"]).toMatchObject({ status: "canceled", ended: true, endedAt: 1623149102_000 });
+      expect(state.subscriptions.get("stripe:sub_JdIzvfy6o5GZRd")).toMatchObject({ status: "canceled", ended: true, endedAt: 1623149102_000 });
       expect(onlyUser(state).status).toBe("inactive");
     }
   });
@@ -447,7 +447,7 @@ describe.skipIf(!fixtures.exist)(`Stripe conformance over published fixtures (${
     expect(fetched.hint).toEqual({ object: `stripe:checkout:${sessionId}`, phase: "derived", left: null, state: {}, version: null });
     for (const events of [[checkout.event, fetched], [fetched, checkout.event], [lineItems(checkout.event.occurredAt - 5000), checkout.event]]) {
       const { state } = replayEvents(catalog, events);
-      expect(state.orders[`stripe:${sessionId}`]).toMatchObject({ plan: "lifetime", priceIds: ["price_lifetime_test"], status: "paid" });
+      expect(state.orders.get(`stripe:${sessionId}`)).toMatchObject({ plan: "lifetime", priceIds: ["price_lifetime_test"], status: "paid" });
       expect(onlyUser(state).status).toBe("active");
     }
   });
@@ -465,7 +465,7 @@ describe.skipIf(!fixtures.exist)(`Stripe conformance over published fixtures (${
     expect(paid.facts[0]).toMatchObject({ _tag: "PaymentSucceeded", reason: "one_time", paymentRefs: ["ch_chargeid"] });
     for (const events of [[paid, refund], [refund, paid]]) {
       const { state } = replayEvents(catalog, events);
-      expect(state.orders["stripe:in_partial"]).toMatchObject({ kind: "one_time", amount: 1500, amountRefunded: 500, status: "partially_refunded" });
+      expect(state.orders.get("stripe:in_partial")).toMatchObject({ kind: "one_time", amount: 1500, amountRefunded: 500, status: "partially_refunded" });
     }
   });
 
@@ -475,7 +475,7 @@ describe.skipIf(!fixtures.exist)(`Stripe conformance over published fixtures (${
     copy.data.object["amount_paid"] = 24900;
     const { event, state } = normalizeAndFold(withType(copy, "invoice.paid", "evt_basil_invoice_paid"));
     expect(event.facts[0]).toMatchObject({ _tag: "PaymentSucceeded", subscriptionId: "sub_1234", priceIds: ["price_1234"], reason: "subscription_cycle" });
-    expect(state.orders["stripe:in_1234"]).toMatchObject({ kind: "subscription", plan: "metered", amount: 24900, subscriptionId: "stripe:sub_1234" });
+    expect(state.orders.get("stripe:in_1234")).toMatchObject({ kind: "subscription", plan: "metered", amount: 24900, subscriptionId: "stripe:sub_1234" });
   });
 
   it("normalizes the same stored event to the same result without touching it", () => {
@@ -651,7 +651,7 @@ describe("normalizeStripeEvent rules", () => {
     const pastDue = normalize("customer.subscription.updated", subscriptionObject({ status: "past_due" }), { id: "evt_a", previous: { status: "active" } });
     expect(pastDue.hint).toMatchObject({ object: "stripe:subscription:sub_unit", phase: "update", left: { status: "active" }, version: 1_700_000_000 });
     const { state } = replayEvents(catalog, [pastDue, activated, created]);
-    expect(state.subscriptions["stripe:sub_unit"]?.status).toBe("past_due");
+    expect(state.subscriptions.get("stripe:sub_unit")?.status).toBe("past_due");
   });
 
   it("gives unknown types a hint and no facts", () => {

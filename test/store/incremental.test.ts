@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { componentsOf, eventKeys } from "../../src/domain/components.js";
-import { replayEvents } from "../../src/domain/resolver.js";
+import { replayEvents } from "../../src/domain/resolver/step.js";
 import { stateCacheOf } from "../../src/store/components.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { toStoredEvent } from "../../src/store/events.js";

@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Grant } from "../../src/domain/entitlements.js";
-import { replayEvents } from "../../src/domain/resolver.js";
+import { replayEvents } from "../../src/domain/resolver/step.js";
 import { normalizeStripeEvent } from "../../src/providers/stripe/normalize.js";
 import { grantRow, projectionRows, toGrant } from "../../src/store/projection-rows.js";
 import { arbHistory, testCatalog } from "../builders/histories.js";

@@ -5,7 +5,7 @@ import type { Catalog, Plan } from "../../src/domain/catalog.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import type { Fact, FactTag } from "../../src/domain/facts.js";
 import type { Provider } from "../../src/domain/provider.js";
-import { replayEvents } from "../../src/domain/resolver.js";
+import { replayEvents } from "../../src/domain/resolver/step.js";
 import { initialState, type State, type Transition, type User } from "../../src/domain/state.js";
 
 /** A test plan builder for `provider`: `ids` are what its catalog maps (price, variant or product ids). */
@@ -38,7 +38,7 @@ export const tagsOf = (facts: readonly Fact[]): FactTag[] => facts.map((f) => f.
 
 /** The state's one user; fails the test when there are none or several. */
 export const onlyUser = (state: State): User => {
-  const users = Object.values(state.users);
+  const users = [...state.users.values()];
   expect(users).toHaveLength(1);
   return users[0]!;
 };

@@ -1,10 +1,12 @@
-// The resolver by example: given these Stripe events (normalized, replayed in canonical order),
-// then this state and these entitlements at these instants.
+// Stripe histories end to end: given these Stripe events (normalized, replayed in canonical order
+// as the store does), then this state and these entitlements at these instants. What Stripe's data
+// decides (same-second ties by previous_attributes, API shapes, refund events) is proved here; the
+// resolver's own rules are specified over canonical facts in test/domain/resolver/.
 import { describe, expect, it } from "vitest";
 import { entitlementsAt, grantsFor, type EntitlementView } from "../../src/domain/entitlements.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import { appUserKey, customerKey, userIdFor } from "../../src/domain/identity.js";
-import { foldFacts, replayEvents, type Step } from "../../src/domain/resolver.js";
+import { foldFacts, replayEvents, type Step } from "../../src/domain/resolver/step.js";
 import { initialState, ordersOf, subscriptionsOf, type State } from "../../src/domain/state.js";
 import { addDays, type Instant } from "../../src/domain/time.js";
 import { normalizeStripeEvent } from "../../src/providers/stripe/normalize.js";
@@ -35,7 +37,7 @@ const normalize = (event: StripeEvent): NormalizedEvent => normalizeStripeEvent(
 const given = (...delivered: StripeEvent[]): Step => replayEvents(testCatalog, delivered.map(normalize));
 
 const userOf = (state: State, appUserId: string): string => {
-  const id = state.owners[appUserKey(appUserId)];
+  const id = state.owners.get(appUserKey(appUserId));
   expect(id, `a user is known by ${appUserId}`).toBeDefined();
   return id!;
 };
@@ -82,7 +84,7 @@ describe("same-second ties are decided by the data", () => {
 
     const step = given(pastDue, activated, created);
 
-    expect(step.state.subscriptions["stripe:sub_chain"]?.status).toBe("past_due");
+    expect(step.state.subscriptions.get("stripe:sub_chain")?.status).toBe("past_due");
     expect(statusPath(step, "sub_chain")).toStrictEqual(["incomplete", "active", "past_due"]);
     expect(step).toStrictEqual(given(created, activated, pastDue));
   });
@@ -107,7 +109,7 @@ describe("same-second ties are decided by the data", () => {
 
     const { state } = given(switched, resume, cancel, created);
 
-    expect(state.subscriptions["stripe:sub_switch"]).toMatchObject({ plan: "team", priceIds: [PRICES.teamMonthly], cancelAtPeriodEnd: false });
+    expect(state.subscriptions.get("stripe:sub_switch")).toMatchObject({ plan: "team", priceIds: [PRICES.teamMonthly], cancelAtPeriodEnd: false });
   });
 });
 
@@ -128,7 +130,7 @@ describe("deletion is terminal", () => {
 
   it("a deletion delivered first, then an older update, leaves it canceled", () => {
     const { state } = given(deleted, scheduled, created);
-    expect(state.subscriptions["stripe:sub_end"]).toMatchObject({ status: "canceled", ended: true, endedAt: ms(T + 30 * DAY) });
+    expect(state.subscriptions.get("stripe:sub_end")).toMatchObject({ status: "canceled", ended: true, endedAt: ms(T + 30 * DAY) });
   });
 
   it("a deletion and an update of the same second: the deletion comes last whatever the ids", () => {
@@ -137,13 +139,13 @@ describe("deletion is terminal", () => {
     });
     const deletedSameSecond = { ...deleted, id: "evt_a_deleted" };
     const { state } = given(deletedSameSecond, update, created);
-    expect(state.subscriptions["stripe:sub_end"]?.status).toBe("canceled");
+    expect(state.subscriptions.get("stripe:sub_end")?.status).toBe("canceled");
   });
 
   it("folded in arrival order, an update after the deletion changes nothing and is recorded as an anomaly", () => {
     const facts = [deleted, scheduled].map(normalize).flatMap((e) => e.facts);
     const step = foldFacts(testCatalog, initialState(), facts);
-    expect(step.state.subscriptions["stripe:sub_end"]).toMatchObject({ status: "canceled", ended: true });
+    expect(step.state.subscriptions.get("stripe:sub_end")).toMatchObject({ status: "canceled", ended: true });
     expect(step.transitions).toContainEqual(expect.objectContaining({ entity: "subscription", field: "anomaly", to: "update_after_end", cause: "stripe:evt_b" }));
   });
 });
@@ -161,7 +163,7 @@ describe("entitlements in time", () => {
     );
     const user = userOf(state, "u_cape");
     const end = ms(T + 30 * DAY);
-    expect(state.subscriptions["stripe:sub_cape"]).toMatchObject({ status: "active", cancelAtPeriodEnd: true, currentPeriodEnd: end });
+    expect(state.subscriptions.get("stripe:sub_cape")).toMatchObject({ status: "active", cancelAtPeriodEnd: true, currentPeriodEnd: end });
 
     expect(feature(entitlements(state, user, end - 1), "export")).toMatchObject({ enabled: true, source: "pro" });
     expect(feature(entitlements(state, user, end - 1), "api_calls")).toMatchObject({ enabled: true, limit: 10_000, remaining: 10_000 });
@@ -182,7 +184,7 @@ describe("entitlements in time", () => {
       sub("evt_3", "customer.subscription.updated", failedAt, { status: "past_due", periodStart: T + 30 * DAY, periodEnd: T + 60 * DAY }, { status: "active" }),
     );
     const user = userOf(state, "u_pd");
-    expect(state.subscriptions["stripe:sub_pd"]).toMatchObject({ status: "past_due", pastDueSince: ms(failedAt) });
+    expect(state.subscriptions.get("stripe:sub_pd")).toMatchObject({ status: "past_due", pastDueSince: ms(failedAt) });
 
     const graceEnds = addDays(ms(failedAt), testCatalog.grace.pastDueDays);
     expect(feature(entitlements(state, user, graceEnds - 1), "export")).toMatchObject({ enabled: true, source: "team" });
@@ -239,7 +241,7 @@ describe("entitlements in time", () => {
     it("grants its plan without end", () => {
       const { state } = given(...purchase);
       const user = userOf(state, "u_life");
-      expect(state.orders["stripe:cs_test_life"]).toMatchObject({ plan: "lifetime", status: "paid", amount });
+      expect(state.orders.get("stripe:cs_test_life")).toMatchObject({ plan: "lifetime", status: "paid", amount });
       expect(feature(entitlements(state, user, tenYearsOn), "export")).toMatchObject({ enabled: true, source: "lifetime" });
       expect(feature(entitlements(state, user, tenYearsOn), "api_calls")).toMatchObject({ enabled: true, limit: 5_000 });
     });
@@ -247,14 +249,14 @@ describe("entitlements in time", () => {
     it("a partial refund (seen as charge.refunded and refund.created) keeps it", () => {
       const { state } = given(...partial, ...purchase, ...partial);
       const user = userOf(state, "u_life");
-      expect(state.orders["stripe:cs_test_life"]).toMatchObject({ status: "partially_refunded", amountRefunded: 5_000 });
+      expect(state.orders.get("stripe:cs_test_life")).toMatchObject({ status: "partially_refunded", amountRefunded: 5_000 });
       expect(feature(entitlements(state, user, tenYearsOn), "export").enabled).toBe(true);
     });
 
     it("a full refund ends it", () => {
       const { state } = given(...rest, ...partial, ...purchase);
       const user = userOf(state, "u_life");
-      expect(state.orders["stripe:cs_test_life"]).toMatchObject({ status: "refunded", amountRefunded: amount });
+      expect(state.orders.get("stripe:cs_test_life")).toMatchObject({ status: "refunded", amountRefunded: amount });
       expect(feature(entitlements(state, user, ms(T + 21 * DAY)), "export")).toMatchObject({ enabled: false, source: null });
     });
   });
@@ -288,17 +290,17 @@ describe("identity", () => {
     });
 
     const before = given(known, anonymous, subscribed).state;
-    expect(Object.keys(before.users)).toHaveLength(2);
-    expect(before.owners[customerKey("stripe", "cus_A")]).not.toBe(before.owners[customerKey("stripe", "cus_B")]);
+    expect([...before.users.keys()]).toHaveLength(2);
+    expect(before.owners.get(customerKey("stripe", "cus_A"))).not.toBe(before.owners.get(customerKey("stripe", "cus_B")));
 
     const step = given(link, subscribed, anonymous, known);
     const { state } = step;
     const user = userOf(state, "u_42");
-    expect(Object.keys(state.users)).toStrictEqual([user]);
-    expect(state.users[user]).toMatchObject({ appUserId: "u_42", email: "ada@example.com", status: "active" });
-    expect(state.owners[customerKey("stripe", "cus_A")]).toBe(user);
-    expect(state.owners[customerKey("stripe", "cus_B")]).toBe(user);
-    expect(state.subscriptions["stripe:sub_B"]?.userId).toBe(user);
+    expect([...state.users.keys()]).toStrictEqual([user]);
+    expect(state.users.get(user)).toMatchObject({ appUserId: "u_42", email: "ada@example.com", status: "active" });
+    expect(state.owners.get(customerKey("stripe", "cus_A"))).toBe(user);
+    expect(state.owners.get(customerKey("stripe", "cus_B"))).toBe(user);
+    expect(state.subscriptions.get("stripe:sub_B")?.userId).toBe(user);
     expect(step.transitions).toContainEqual(expect.objectContaining({ entity: "user", field: "merged", to: user, cause: "stripe:evt_cs_b" }));
     expect(feature(entitlements(state, user, ms(T + 5 * DAY)), "export")).toMatchObject({ enabled: true, source: "pro" });
   });
@@ -318,14 +320,14 @@ describe("features", () => {
 
     const ended = given(created, sub("evt_2", "customer.subscription.deleted", T + 2 * DAY, { status: "canceled", canceledAt: T + 2 * DAY, endedAt: T + 2 * DAY })).state;
     expect(entitlements(ended, user, ms(T + 3 * DAY)).every((v) => !v.enabled)).toBe(true);
-    expect(ended.users[user]?.status).toBe("inactive");
+    expect(ended.users.get(user)?.status).toBe("inactive");
   });
 
   it("a subscription to a price the catalog does not map grants nothing", () => {
     const sub = subscriptionEvents({ id: "sub_u", customer: "cus_u", priceId: PRICES.unmapped, metadata: { user_id: "u_u" }, shape: "basil" });
     const { state } = given(sub("evt_1", "customer.subscription.created", T, { status: "active" }));
     const user = userOf(state, "u_u");
-    expect(state.subscriptions["stripe:sub_u"]?.plan).toBeNull();
+    expect(state.subscriptions.get("stripe:sub_u")?.plan).toBeNull();
     expect(entitlements(state, user, ms(T + DAY)).every((v) => !v.enabled)).toBe(true);
   });
 });
@@ -357,7 +359,7 @@ describe("refunds of invoices from API 2025-03-31 on", () => {
       given(paid, link, refunded),
       given(refunded, link, paid),
       given(link, refunded, paid),
-    ].map(({ state }) => state.orders["stripe:in_basil"]);
+    ].map(({ state }) => state.orders.get("stripe:in_basil"));
     for (const order of orders) expect(order).toMatchObject({ status: "partially_refunded", amountRefunded: 700, amount: 1900 });
     expect(new Set(orders.map((o) => JSON.stringify(o))).size).toBe(1);
   });
@@ -408,12 +410,12 @@ describe("two app users on one Stripe customer", () => {
     const a = userOf(state, "user_A");
     const b = userOf(state, "user_B");
     expect(a).not.toBe(b);
-    expect(state.users[a]).toMatchObject({ appUserId: "user_A" });
-    expect(state.users[b]).toMatchObject({ appUserId: "user_B" });
+    expect(state.users.get(a)).toMatchObject({ appUserId: "user_A" });
+    expect(state.users.get(b)).toMatchObject({ appUserId: "user_B" });
     // The shared customer stays with its first owner.
-    expect(state.owners[shared]).toBe(a);
-    expect(state.subscriptions["stripe:sub_1"]?.userId).toBe(a);
-    expect(state.subscriptions["stripe:sub_2"]?.userId).toBe(b);
+    expect(state.owners.get(shared)).toBe(a);
+    expect(state.subscriptions.get("stripe:sub_1")?.userId).toBe(a);
+    expect(state.subscriptions.get("stripe:sub_2")?.userId).toBe(b);
     expect(subscriptionsOf(state, a).map((s) => s.id)).toStrictEqual(["stripe:sub_1"]);
     expect(subscriptionsOf(state, b).map((s) => s.id)).toStrictEqual(["stripe:sub_2"]);
     const t = ms(T) + 5 * DAY_MS;
@@ -448,10 +450,10 @@ describe("two app users on one Stripe customer", () => {
     const a = userOf(state, "user_A");
     const b = userOf(state, "user_B");
     expect(a).not.toBe(b);
-    expect(state.owners[shared]).toBe(a);
-    expect(state.subscriptions["stripe:sub_1"]?.userId).toBe(a);
-    expect(state.subscriptions["stripe:sub_2"]?.userId).toBe(b);
-    expect(state.orders["stripe:in_2"]?.userId).toBe(b);
+    expect(state.owners.get(shared)).toBe(a);
+    expect(state.subscriptions.get("stripe:sub_1")?.userId).toBe(a);
+    expect(state.subscriptions.get("stripe:sub_2")?.userId).toBe(b);
+    expect(state.orders.get("stripe:in_2")?.userId).toBe(b);
     expect(ordersOf(state, b).map((o) => o.id)).toStrictEqual(["stripe:in_2"]);
     expect(feature(entitlements(state, b, ms(T + 5 * DAY)), "export")).toMatchObject({ enabled: true, source: "pro" });
     expect(feature(entitlements(state, a, ms(T + 5 * DAY)), "api_calls")).toMatchObject({ source: "team" });
@@ -468,7 +470,7 @@ describe("two app users on one Stripe customer", () => {
     const a = userOf(state, "user_A");
     const b = userOf(state, "user_B");
     expect(a).not.toBe(b);
-    expect(state.subscriptions["stripe:sub_1"]?.userId).toBe(a);
+    expect(state.subscriptions.get("stripe:sub_1")?.userId).toBe(a);
     expect(subscriptionsOf(state, a).map((s) => s.id)).toStrictEqual(["stripe:sub_1"]);
     expect(feature(entitlements(state, a, ms(T + 5 * DAY)), "export")).toMatchObject({ enabled: true, source: "team" });
     expect(entitlements(state, b, ms(T + 5 * DAY)).every((v) => !v.enabled)).toBe(true);
@@ -485,13 +487,13 @@ describe("two app users on one Stripe customer", () => {
         seen("c2", 2, [customerKey("stripe", "cus_X")], null),
         seen("c3", 3, [appUserKey("user_B"), shared, customerKey("stripe", "cus_X")], "user_B"),
       );
-      const a = state.owners[appUserKey("user_A")]!;
-      const b = state.owners[appUserKey("user_B")]!;
-      expect(Object.keys(state.users).sort()).toStrictEqual([a, b].sort());
-      expect(state.users[b]?.appUserId).toBe("user_B");
-      expect([...state.users[b]!.keys].sort()).toStrictEqual([appUserKey("user_B"), customerKey("stripe", "cus_X")]);
-      expect(state.users[a]!.keys).toStrictEqual([appUserKey("user_A"), shared]);
-      expect(state.owners[shared]).toBe(a);
+      const a = state.owners.get(appUserKey("user_A"))!;
+      const b = state.owners.get(appUserKey("user_B"))!;
+      expect([...state.users.keys()].sort()).toStrictEqual([a, b].sort());
+      expect(state.users.get(b)?.appUserId).toBe("user_B");
+      expect([...state.users.get(b)!.keys].sort()).toStrictEqual([appUserKey("user_B"), customerKey("stripe", "cus_X")]);
+      expect(state.users.get(a)!.keys).toStrictEqual([appUserKey("user_A"), shared]);
+      expect(state.owners.get(shared)).toBe(a);
       expect(transitions.filter((t) => t.cause === "c3").map((t) => [t.field, t.from, t.to])).toStrictEqual([
         ["created", null, appUserKey("user_B")],
         ["merged", userIdFor(customerKey("stripe", "cus_X")), b],
@@ -509,10 +511,10 @@ describe("two app users on one Stripe customer", () => {
         seen("c2", 2, [appUserKey("user_B"), other], "user_B"),
         seen("c3", 3, [shared, other, customerKey("stripe", "cus_new")], null),
       );
-      const a = state.owners[appUserKey("user_A")]!;
-      const b = state.owners[appUserKey("user_B")]!;
-      expect(state.owners[other]).toBe(b);
-      expect(state.owners[customerKey("stripe", "cus_new")]).toBe(a);
+      const a = state.owners.get(appUserKey("user_A"))!;
+      const b = state.owners.get(appUserKey("user_B"))!;
+      expect(state.owners.get(other)).toBe(b);
+      expect(state.owners.get(customerKey("stripe", "cus_new"))).toBe(a);
       expect(transitions).toContainEqual(expect.objectContaining({ userId: a, field: "conflict", from: b, to: other, cause: "c3" }));
     });
   });
@@ -563,11 +565,11 @@ describe("a refund that fails gives access back", () => {
     const failed = refundEvent("evt_re_failed", "refund.updated", refundAt + 2 * DAY, "re_1", amount, "failed", { status: "pending" });
 
     const refunded = given(...purchase, pending, stated).state;
-    expect(refunded.orders["stripe:cs_test_fail"]).toMatchObject({ status: "refunded", amountRefunded: amount });
+    expect(refunded.orders.get("stripe:cs_test_fail")).toMatchObject({ status: "refunded", amountRefunded: amount });
 
     const step = given(...purchase, pending, stated, failed);
     const user = userOf(step.state, "u_fail");
-    expect(step.state.orders["stripe:cs_test_fail"]).toMatchObject({ status: "paid", amountRefunded: 0 });
+    expect(step.state.orders.get("stripe:cs_test_fail")).toMatchObject({ status: "paid", amountRefunded: 0 });
     expect(feature(entitlements(step.state, user, later), "export")).toMatchObject({ enabled: true, source: "lifetime" });
     expect(step.transitions.filter((t) => t.entity === "order" && t.field === "status").map((t) => t.to)).toStrictEqual(["paid", "refunded", "paid"]);
     for (const delivery of [
@@ -583,7 +585,7 @@ describe("a refund that fails gives access back", () => {
     const stated = chargeRefunded("evt_ch_refunded", refundAt, amount, 0, [pendingObject]);
     const failed = refundEvent("evt_re_failed", "refund.updated", refundAt + 2 * DAY, "re_1", amount, "failed", { status: "pending" });
     const { state } = given(failed, stated, ...purchase);
-    expect(state.orders["stripe:cs_test_fail"]).toMatchObject({ status: "paid", amountRefunded: 0 });
+    expect(state.orders.get("stripe:cs_test_fail")).toMatchObject({ status: "paid", amountRefunded: 0 });
   });
 
   it("a failed refund on top of a succeeded one leaves the order partially refunded", () => {
@@ -594,15 +596,15 @@ describe("a refund that fails gives access back", () => {
     const failed = refundEvent("evt_re_2_failed", "refund.updated", refundAt + 3 * DAY, "re_2", amount - 5_000, "failed", { status: "pending" });
 
     const full = given(...purchase, first, firstStated, second, secondStated).state;
-    expect(full.orders["stripe:cs_test_fail"]).toMatchObject({ status: "refunded", amountRefunded: amount });
+    expect(full.orders.get("stripe:cs_test_fail")).toMatchObject({ status: "refunded", amountRefunded: amount });
     const { state } = given(failed, secondStated, second, firstStated, first, ...purchase);
-    expect(state.orders["stripe:cs_test_fail"]).toMatchObject({ status: "partially_refunded", amountRefunded: 5_000 });
+    expect(state.orders.get("stripe:cs_test_fail")).toMatchObject({ status: "partially_refunded", amountRefunded: 5_000 });
     expect(feature(entitlements(state, userOf(state, "u_fail"), later), "export").enabled).toBe(true);
   });
 
   it("a lower stated total replaces a higher one", () => {
     const { state } = given(...purchase, chargeRefunded("evt_ch_1", refundAt, amount, 0), chargeRefunded("evt_ch_2", refundAt + DAY, 5_000, amount));
-    expect(state.orders["stripe:cs_test_fail"]).toMatchObject({ status: "partially_refunded", amountRefunded: 5_000 });
+    expect(state.orders.get("stripe:cs_test_fail")).toMatchObject({ status: "partially_refunded", amountRefunded: 5_000 });
   });
 });
 
@@ -615,7 +617,7 @@ describe("a scheduled cancel_at", () => {
   it("before the period end ends access at cancel_at, also without cancel_at_period_end", () => {
     const { state } = given(created, sub("evt_2", "customer.subscription.updated", T + 2 * DAY, { status: "active", cancelAt }, { cancel_at: null }));
     const user = userOf(state, "u_ca");
-    expect(state.subscriptions["stripe:sub_ca"]).toMatchObject({ cancelAt: ms(cancelAt), currentPeriodEnd: ms(periodEnd) });
+    expect(state.subscriptions.get("stripe:sub_ca")).toMatchObject({ cancelAt: ms(cancelAt), currentPeriodEnd: ms(periodEnd) });
     expect(feature(entitlements(state, user, ms(cancelAt) - 1), "export").enabled).toBe(true);
     expect(feature(entitlements(state, user, ms(cancelAt)), "export").enabled).toBe(false);
   });
@@ -628,7 +630,7 @@ describe("a scheduled cancel_at", () => {
       sub("evt_2", "customer.subscription.updated", T + 2 * DAY, { status: "trialing", cancelAt, cancelAtPeriodEnd: true }, { cancel_at: null, cancel_at_period_end: false }),
     );
     const user = userOf(state, "u_ca");
-    expect(state.subscriptions["stripe:sub_ca"]).toMatchObject({ cancelAt: ms(cancelAt), cancelAtPeriodEnd: true, currentPeriodEnd: ms(periodEnd) });
+    expect(state.subscriptions.get("stripe:sub_ca")).toMatchObject({ cancelAt: ms(cancelAt), cancelAtPeriodEnd: true, currentPeriodEnd: ms(periodEnd) });
     expect(feature(entitlements(state, user, ms(cancelAt) - 1), "export").enabled).toBe(true);
     expect(feature(entitlements(state, user, ms(cancelAt)), "export").enabled).toBe(false);
   });
@@ -643,7 +645,7 @@ describe("a scheduled cancel_at", () => {
 
   it("nothing scheduled: no end", () => {
     const { state } = given(created);
-    expect(state.subscriptions["stripe:sub_ca"]).toMatchObject({ cancelAt: null, cancelAtPeriodEnd: false });
+    expect(state.subscriptions.get("stripe:sub_ca")).toMatchObject({ cancelAt: null, cancelAtPeriodEnd: false });
     expect(feature(entitlements(state, userOf(state, "u_ca"), ms(T + 400 * DAY)), "export").enabled).toBe(true);
   });
 });

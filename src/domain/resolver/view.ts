@@ -1,0 +1,48 @@
+// What every view of the fold shares. A view owns some tables of the state and says, in one
+// `evolve`, what one fact does to them: `(state, fact, claim) → { state, transitions }`, a switch
+// over the facts it folds with a default that leaves the state as it is. The step
+// (./step.ts) runs the identity claim first, then each view in turn, each seeing what the ones
+// before it wrote.
+import type { Catalog } from "../catalog.js";
+import type { Fact } from "../facts.js";
+import type { State, Transition, User } from "../state.js";
+import type { Instant } from "../time.js";
+
+export type Step = { readonly state: State; readonly transitions: readonly Transition[] };
+
+/** What a fact is folded with: the catalog, and the fact's instant and cause for its transitions. */
+export type Ctx = { readonly catalog: Catalog; readonly at: Instant; readonly cause: string };
+
+/** Who a fact is about, settled by the identity claim before any view sees the fact. */
+export type Claim = Ctx & {
+  /** The user the fact's keys were claimed for. */
+  readonly userId: string;
+  /**
+   * The owner of the object the fact records (its subscription, one-time checkout or paid invoice):
+   * the claimed user, unless an identity conflict kept that object's key with another user.
+   */
+  readonly subject: string;
+  /** Users merged into `userId` by this fact, as they were: their records now belong to it. */
+  readonly absorbed: readonly User[];
+  /** The state before the fact (before the claim), for views that report against it. */
+  readonly previous: State;
+};
+
+export type Evolve = (state: State, fact: Fact, claim: Claim) => Step;
+
+/** The transition for one field of one entity, or none when it did not change. */
+export const change = (
+  ctx: Ctx,
+  userId: string,
+  entity: Transition["entity"],
+  entityId: string,
+  field: string,
+  from: string | null,
+  to: string | null,
+): Transition[] => (from === to ? [] : [{ userId, entity, entityId, field, from, to, at: ctx.at, cause: ctx.cause }]);
+
+export const unchanged = (state: State): Step => ({ state, transitions: [] });
+
+/** Fields as transitions carry them: text, or null. */
+export const text = (v: number | boolean | null): string | null => (v === null ? null : String(v));
+export const iso = (v: number | null): string | null => (v === null ? null : new Date(v).toISOString());
