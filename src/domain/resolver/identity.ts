@@ -24,7 +24,7 @@
 import type { Fact } from "../facts.js";
 import { appUserKey, objectKey, parseKey, userIdFor, type IdentityKey } from "../identity.js";
 import type { State, Transition, User } from "../state.js";
-import { change, unchanged, type Claim, type Ctx, type Evolve, type Step } from "./view.js";
+import { change, unchanged, type Claim, type Ctx, type Evolve, type Step, type Was } from "./view.js";
 
 /** How a fact's keys are claimed, decided from the state before anything is written. */
 type ClaimPlan = {
@@ -161,18 +161,23 @@ const subjectKey = (fact: Fact): IdentityKey | null => {
 
 /**
  * The first part of every step: the fact's keys claimed for one user (joins and conflicts
- * written), and who the fact is about. The fact must name at least one key.
+ * written), and who the fact is about. `was` reads a user's derived values (see derived.ts): the
+ * claimed user's are taken before the join, the subject's (a user the join left untouched) after.
+ * The fact must name at least one key.
  */
-export const claimFact = (state: State, fact: Fact, ctx: Ctx): Step & { readonly claim: Claim } => {
+export const claimFact = (state: State, fact: Fact, ctx: Ctx, was: (state: State, userId: string) => Was): Step & { readonly claim: Claim } => {
   const plan = planClaim(state, fact.keys, ctx);
-  const joined = join(state, plan, ctx);
   const userId = plan.survivor.id;
+  const wasUser = was(state, userId);
+  const joined = join(state, plan, ctx);
   const key = subjectKey(fact);
   const subject = (key === null ? undefined : joined.state.owners.get(key)) ?? userId;
+  const before = new Map([[userId, wasUser]]);
+  if (subject !== userId) before.set(subject, was(joined.state, subject));
   return {
     state: joined.state,
     transitions: [...joined.transitions, ...plan.conflicts],
-    claim: { ...ctx, userId, subject, absorbed: plan.absorbed, previous: state },
+    claim: { ...ctx, userId, subject, absorbed: plan.absorbed, was: before },
   };
 };
 

@@ -5,7 +5,7 @@
 // before it wrote.
 import type { Catalog } from "../catalog.js";
 import type { Fact } from "../facts.js";
-import type { State, Transition, User } from "../state.js";
+import type { State, Transition, User, UserStatus } from "../state.js";
 import type { Instant } from "../time.js";
 
 export type Step = { readonly state: State; readonly transitions: readonly Transition[] };
@@ -24,9 +24,15 @@ export type Claim = Ctx & {
   readonly subject: string;
   /** Users merged into `userId` by this fact, as they were: their records now belong to it. */
   readonly absorbed: readonly User[];
-  /** The state before the fact (before the claim), for views that report against it. */
-  readonly previous: State;
+  /** The claimed user and the subject as they were before the fact, for the per-user derivation. */
+  readonly was: ReadonlyMap<string, Was>;
 };
+
+/**
+ * A user's derived values before a fact: its status (null for a user the fact creates) and which
+ * plan grants each feature. Taken before any view writes, since a fold writes its tables in place.
+ */
+export type Was = { readonly status: UserStatus | null; readonly sources: Readonly<Record<string, string>> };
 
 export type Evolve = (state: State, fact: Fact, claim: Claim) => Step;
 
