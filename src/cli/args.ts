@@ -6,7 +6,8 @@ import { Either } from "effect";
 import { loadCatalog } from "../config/catalog.js";
 import type { Catalog } from "../domain/catalog.js";
 import { parseOperatorInstant } from "../domain/time.js";
-import { databaseKind, openDatabase, sqlitePath, type Database } from "../store/database.js";
+import { openDatabase, type Database } from "../store/database.js";
+import { databaseKind, sqlitePath } from "../store/url.js";
 
 /** A wrong flag, value or argument: exit 2, with a pointer to --help. */
 export class UsageError extends Error {

@@ -5,7 +5,8 @@ import { Either } from "effect";
 import { loadCatalog } from "../config/catalog.js";
 import { readSettings } from "../config/env.js";
 import { webhookSchemes } from "../providers/registry.js";
-import { createApiKey, isScope, listApiKeys, revokeApiKey, type Scope } from "../server/auth.js";
+import { isScope, type Scope } from "../api/scopes.js";
+import { createApiKey, listApiKeys, revokeApiKey } from "../server/auth.js";
 import { openDatabase } from "../store/database.js";
 import { limitStateCache } from "../store/components.js";
 import { applyMigrations } from "../store/migrate.js";
@@ -69,7 +70,7 @@ const serve = async (args: string[], io: Out): Promise<number> => {
     db,
     catalog: catalog.right,
     secrets: s.webhookSecrets,
-    stripeApi: s.stripeSecretKey === null ? null : { secretKey: s.stripeSecretKey, baseUrl: s.stripeApiBase, timeoutMs: 5000 },
+    apis: s.stripeSecretKey === null ? {} : { stripe: { secretKey: s.stripeSecretKey, baseUrl: s.stripeApiBase, timeoutMs: 5000 } },
     maxBodyBytes: s.maxBodyBytes,
     graphiql: s.graphiql,
     introspection: s.introspection,

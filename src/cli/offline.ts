@@ -13,6 +13,7 @@ import { encodeLine, ExportFormatError } from "../offline/ndjson.js";
 import { replay, type ReplayResult } from "../offline/replay.js";
 import { reprocess as rebuild } from "../offline/reprocess.js";
 import { PROJECTION_TABLES } from "../store/projection-rows.js";
+import { countEvents } from "../store/events.js";
 import { verify as compare } from "../offline/verify.js";
 import { catalogAt, InputError, openExisting, parse, parseInstant, UsageError, type Io } from "./args.js";
 import { progress } from "./progress.js";
@@ -247,7 +248,6 @@ const writeJson = async (value: Readonly<Record<string, unknown>>, stream: NodeJ
   }
 };
 
-
 export const verifyCommand = async (args: string[], io: Io): Promise<number> => {
   const { values } = parse(args, { config: { type: "string" } });
   if (values.help) return io.out(VERIFY_HELP), 0;
@@ -290,7 +290,7 @@ export const reprocessCommand = async (args: string[], io: Io): Promise<number> 
   const stderr = io.stderr ?? process.stderr;
   try {
     const started = Date.now();
-    if (stderr.isTTY === true) stderr.write(`reprocessing ${await db.prisma.event.count()} events in one transaction…`);
+    if (stderr.isTTY === true) stderr.write(`reprocessing ${await countEvents(db)} events in one transaction…`);
     const r = await rebuild(db, catalog).finally(() => stderr.isTTY === true && stderr.write("\r\x1b[K"));
     io.out(`reprocessed ${r.events} events in one transaction (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     const changed = r.differences.length > 0;

@@ -54,7 +54,7 @@ export async function* exportEvents(db: Database, options: ExportOptions = {}): 
   const take = options.pageSize ?? 1000;
   const upToSeq = await lastEventSeq(db);
   if (upToSeq === 0) return;
-  const sql = sqlOf(db, db.prisma);
+  const sql = sqlOf(db);
   let after: StoredEvent | null = null;
   let group: StoredEvent[] = [];
   for (;;) {

@@ -21,8 +21,8 @@ export const reprocess = async (db: Database, catalog: Catalog): Promise<Reproce
   let before: Snapshot | null = null;
   let after: Snapshot | null = null;
   const { events } = await rebuildProjections(db, catalog, {
-    before: async (tx) => void (before = await databaseSnapshot(tx)),
-    after: async (tx) => void (after = await databaseSnapshot(tx)),
+    before: async (sql) => void (before = await databaseSnapshot(sql)),
+    after: async (sql) => void (after = await databaseSnapshot(sql)),
   });
   const b = before as Snapshot | null;
   const a = after as Snapshot | null;

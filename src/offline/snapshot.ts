@@ -3,7 +3,9 @@
 // property; `verity verify` compares them field by field, `verity reprocess` before and after.
 // Both sides are the same rows (src/store/projection-rows.ts) through the same conversion: the fold
 // gives the rows the projector writes, the database gives back the rows it holds, column by column.
-import type { Prisma as Client } from "../store/database.js";
+import type { Database } from "../store/database.js";
+import { allRows } from "../store/rows-of-users.js";
+import { sqlOf, type Sql } from "../store/sql.js";
 import {
   PROJECTION_COLUMNS,
   type ProjectedGrant,
@@ -35,9 +37,6 @@ export type Snapshot = {
   grants: SnapshotGrant[];
   transitions: SnapshotTransition[];
 };
-
-/** The part of a Prisma client (or transaction) a snapshot reads. */
-export type ProjectionReader = Pick<Client, "user" | "userIdentity" | "subscription" | "order" | "entitlement" | "transition">;
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const sortBy = <T>(rows: T[], key: (row: T) => string): T[] => rows.sort((a, b) => compareText(key(a), key(b)));
@@ -87,17 +86,8 @@ export const snapshotOfRows = (rows: ProjectionRows): Snapshot => {
   };
 };
 
-/** Reads every projection row back (through `reader`, e.g. a transaction), sorted by id. */
-export const databaseSnapshot = async (reader: ProjectionReader | { readonly prisma: ProjectionReader }): Promise<Snapshot> => {
-  const p = "prisma" in reader ? reader.prisma : reader;
-  const identities = await p.userIdentity.findMany({ select: PROJECTION_COLUMNS.identities });
-  const users = await p.user.findMany({ select: PROJECTION_COLUMNS.users });
-  const subscriptions = await p.subscription.findMany({ select: PROJECTION_COLUMNS.subscriptions });
-  const orders = await p.order.findMany({ select: PROJECTION_COLUMNS.orders });
-  const grants = await p.entitlement.findMany({ select: PROJECTION_COLUMNS.grants });
-  const transitions = await p.transition.findMany({ select: PROJECTION_COLUMNS.transitions });
-  return snapshotOfRows({ users, identities, subscriptions, orders, grants, transitions });
-};
+/** Reads every projection row back (from the database, or through `sql` inside a transaction), sorted by id. */
+export const databaseSnapshot = async (source: Database | Sql): Promise<Snapshot> => snapshotOfRows(await allRows("query" in source ? source : sqlOf(source)));
 
 /** Counts per entity, for summaries. */
 export const snapshotCounts = (s: Snapshot): Record<keyof Snapshot, number> => ({

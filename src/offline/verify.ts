@@ -20,6 +20,7 @@ import type { Database } from "../store/database.js";
 import { componentPage, eventsBySeq, lastEventSeq, seqPage, unprojectedSeqs } from "../store/partition.js";
 import { noRows, projectionRows } from "../store/projection-rows.js";
 import { catalogFingerprint } from "../store/projector.js";
+import { projectionProgress } from "../store/progress.js";
 import { rowsNotOwnedBy, rowsOfUsers, tableSizes } from "../store/rows-of-users.js";
 import { sqlOf } from "../store/sql.js";
 import { diffSnapshots, mergePieces, type Difference } from "./diff.js";
@@ -57,14 +58,8 @@ export type VerifyOptions = {
 
 /** What changes whenever events are appended or projections rewritten. */
 const watermark = async (db: Database): Promise<string> => {
-  const p = db.prisma;
-  const [lastEvent, projected, lastFeed, meta] = await Promise.all([
-    lastEventSeq(db),
-    p.projectedEvent.count(),
-    p.transitionFeed.findFirst({ orderBy: { seq: "desc" }, select: { seq: true } }),
-    p.projectionMeta.findUnique({ where: { key: "derivedWith" } }),
-  ]);
-  return JSON.stringify([lastEvent, projected, lastFeed?.seq ?? 0, meta?.value ?? null]);
+  const p = await projectionProgress(db);
+  return JSON.stringify([p.lastEventSeq, p.projected, p.lastFeedSeq, p.derivedWith]);
 };
 
 async function* lines(db: Database): AsyncGenerator<string> {
@@ -87,7 +82,7 @@ const addCounts = (into: Counts, add: Counts): void => {
 /** Compares component by component; an Unpartitioned when the bookkeeping cannot be trusted. */
 const compareByComponent = async (db: Database, catalog: Catalog, options: VerifyOptions): Promise<Compared | Unpartitioned> => {
   const groupEvents = options.groupEvents ?? 2000;
-  const sql = sqlOf(db, db.prisma);
+  const sql = sqlOf(db);
   const last = await lastEventSeq(db);
   const inGroup = new Uint8Array(last + 1);
   const owners = new Set<string>();
@@ -197,15 +192,11 @@ export const verify = async (db: Database, catalog: Catalog, options: VerifyOpti
     const compared = partitioned instanceof Unpartitioned ? await compareWhole(db, catalog, options) : partitioned;
     const after = await watermark(db);
     if (before !== after && attempt < attempts) continue;
-    const [events, projected, meta] = await Promise.all([
-      db.prisma.event.count(),
-      db.prisma.projectedEvent.count(),
-      db.prisma.projectionMeta.findUnique({ where: { key: "derivedWith" } }),
-    ]);
+    const progress = await projectionProgress(db);
     return {
       ...compared,
-      pending: events - projected,
-      sameCatalog: meta === null || meta.value === catalogFingerprint(catalog),
+      pending: progress.events - progress.projected,
+      sameCatalog: progress.derivedWith === null || progress.derivedWith === catalogFingerprint(catalog),
       unsettled: before !== after,
       wholeLog: partitioned instanceof Unpartitioned ? partitioned.reason : null,
     };

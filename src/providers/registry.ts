@@ -9,8 +9,9 @@ import { lemonsqueezyWebhook } from "./lemonsqueezy/webhook.js";
 import { normalizePaddleEvent } from "./paddle/normalize.js";
 import { paddleWebhook } from "./paddle/webhook.js";
 import { normalizeStripeEvent } from "./stripe/normalize.js";
+import { stripeApiNeeds } from "./stripe/api-needs.js";
 import { stripeWebhook } from "./stripe/webhook.js";
-import type { NormalizeOptions, Normalizer, StoredEventInput, WebhookScheme } from "./types.js";
+import type { ApiNeeds, NormalizeOptions, Normalizer, StoredEventInput, WebhookScheme } from "./types.js";
 
 const factless =
   (provider: Provider): Normalizer =>
@@ -29,6 +30,11 @@ export const webhookSchemes: Readonly<Partial<Record<Provider, WebhookScheme>>> 
   creem: creemWebhook,
   paddle: paddleWebhook,
   lemonsqueezy: lemonsqueezyWebhook,
+};
+
+/** What each provider needs read from its API to complete some of its events (see ApiNeeds). */
+export const apiNeeds: Readonly<Partial<Record<Provider, ApiNeeds>>> = {
+  stripe: stripeApiNeeds,
 };
 
 /**

@@ -62,16 +62,31 @@ export type WebhookScheme = {
 export type Fetched = { readonly bytes: Buffer; readonly payload: unknown };
 
 /**
- * Some events do not carry all they mean (a Stripe one-time checkout does not say what was
- * bought): Verity fetches the rest once and stores the answer as an event, so replay stays pure.
+ * A read of the provider's own API that an event needs, as the provider declares it: what to GET
+ * and which event the answer is stored as. The edge (src/server/provider-api.ts) performs it.
  */
-export type Enrichment = {
-  /** Stored event types whose bodies may need a fetch (looked at again at start). */
+export type ApiRead = {
+  /** The event the answer is stored as (its id makes a second fetch a duplicate). */
+  readonly eventId: string;
+  readonly type: string;
+  /** What the read is about, for logs (a checkout session id). */
+  readonly subject: string;
+  /** Path and query under the API's base URL. */
+  readonly path: string;
+};
+
+/**
+ * Some events do not carry all they mean (a Stripe one-time checkout does not say what was
+ * bought): the provider declares the read that completes them; Verity performs it once and stores
+ * the answer as an event, so replay stays pure.
+ */
+export type ApiNeeds = {
+  /** Stored event types whose bodies may need a read (looked at again at start). */
   readonly eventTypes: readonly string[];
-  /** The event the answer for `payload` is stored as, or null when nothing is missing. */
-  readonly needs: (payload: unknown) => { readonly eventId: string; readonly type: string; readonly subject: string } | null;
-  /** Null when the provider's API is not configured (the answer then stays unknown). */
-  readonly fetch: ((subject: string) => Promise<Either.Either<Fetched, string>>) | null;
-  /** Why `fetch` is null, for the log. */
+  /** The read `payload` needs, or null when nothing is missing. */
+  readonly needs: (payload: unknown) => ApiRead | null;
+  /** The request headers that authenticate with the provider's secret API key. */
+  readonly authorization: (secretKey: string) => Readonly<Record<string, string>>;
+  /** What is lost when the provider's API is not configured, for the log. */
   readonly unavailable: string;
 };

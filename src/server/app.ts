@@ -10,7 +10,7 @@ import { createYoga, isAsyncIterable, type Plugin } from "graphql-yoga";
 import type { Context } from "../api/builder.js";
 import { schema } from "../api/schema.js";
 import type { Catalog } from "../domain/catalog.js";
-import { isProvider } from "../domain/provider.js";
+import { isProvider, type Provider } from "../domain/provider.js";
 import type { Database } from "../store/database.js";
 import { TransitionHub } from "../api/live.js";
 import { announceFeed } from "../store/feed.js";
@@ -19,23 +19,24 @@ import { Appender } from "../store/appender.js";
 import { ReadModel } from "../store/read-model.js";
 import { RejectionLog } from "../store/rejections.js";
 import { Background } from "./background.js";
-import { hashKey, type Principal, type Scope } from "./auth.js";
+import type { Principal, Scope } from "../api/scopes.js";
+import { hashKey } from "./auth.js";
 import { readBody } from "./body.js";
 import { apiError, sendError, sendJson, type ApiError } from "./errors.js";
 import { GraphqlFastLane } from "./graphql-fast-lane.js";
 import { GRAPHQL_LIMITS, graphqlLimits, limitRules, type IntrospectionPolicy } from "./graphql-limits.js";
 import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
+import type { ProviderApis } from "./provider-api.js";
 import type { Logger } from "./logger.js";
 import { getEntitlements, getEvents, getSubscription, type RestResult } from "./rest.js";
-import type { Provider } from "../domain/provider.js";
-import { stripeLineItems, type StripeApi } from "../providers/stripe/line-items.js";
 
 export type AppOptions = {
   readonly db: Database;
   readonly catalog: Catalog;
   /** Webhook signing secrets per provider (several during a rotation). */
   readonly secrets: Readonly<Partial<Record<Provider, readonly string[]>>>;
-  readonly stripeApi: StripeApi | null;
+  /** Providers' APIs, for the reads some events need (Stripe: a checkout's line items). */
+  readonly apis: ProviderApis;
   readonly maxBodyBytes: number;
   /** Serve the GraphiQL page at GET /graphql in a browser (default true). */
   readonly graphiql?: boolean;
@@ -160,7 +161,6 @@ export const buildApp = (options: AppOptions): App => {
     appender,
     background,
     rejections,
-    enrichments: { stripe: stripeLineItems(options.stripeApi) },
     onProjected: () => void announce(),
   };
 

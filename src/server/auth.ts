@@ -1,10 +1,9 @@
 // API keys: random secrets shown once, stored only as SHA-256 hashes, each with a set of scopes.
 import { createHash, randomBytes } from "node:crypto";
 import type { Principal, Scope } from "../api/scopes.js";
+import { deleteApiKey, insertApiKey, principalByHash, storedApiKeys, type StoredKey } from "../store/api-keys.js";
 import type { Database } from "../store/database.js";
-import { bearerToken, principalByHash } from "../store/read-model.js";
-
-export { isScope, type Principal, type Scope } from "../api/scopes.js";
+import { bearerToken } from "../store/read-model.js";
 
 /** How a key is stored and looked up: its SHA-256, hex. */
 export const hashKey = (key: string): string => createHash("sha256").update(key, "utf8").digest("hex");
@@ -16,15 +15,14 @@ export const createApiKey = async (db: Database, scopes: readonly Scope[], now: 
   // The id is shown in listings and logs, so it shares nothing with the secret.
   const id = `key_${randomBytes(6).toString("hex")}`;
   const key = `vty_${secret}`;
-  await db.prisma.apiKey.create({ data: { id, hash: hashKey(key), scopes: [...scopes].join(","), createdAt: now } });
+  await insertApiKey(db, { id, hash: hashKey(key), scopes, createdAt: now });
   return { id, key, scopes };
 };
 
-export const listApiKeys = async (db: Database) =>
-  (await db.prisma.apiKey.findMany({ orderBy: { createdAt: "asc" } })).map((k) => ({ id: k.id, scopes: k.scopes.split(","), createdAt: k.createdAt }));
+export const listApiKeys = (db: Database): Promise<StoredKey[]> => storedApiKeys(db);
 
 /** Removes a key; every process stops accepting it within KEY_TTL_MS (see store/read-model.ts). Returns whether it existed. */
-export const revokeApiKey = async (db: Database, id: string): Promise<boolean> => (await db.prisma.apiKey.deleteMany({ where: { id } })).count > 0;
+export const revokeApiKey = (db: Database, id: string): Promise<boolean> => deleteApiKey(db, id);
 
 /**
  * The key's principal from an `Authorization: Bearer …` header, or null when absent or unknown,

@@ -8,17 +8,18 @@ import { Either } from "effect";
 import type { Catalog } from "../domain/catalog.js";
 import type { Provider } from "../domain/provider.js";
 import { representable } from "../domain/time.js";
-import { webhookSchemes } from "../providers/registry.js";
-import type { Enrichment, Envelope, WebhookScheme } from "../providers/types.js";
+import { apiNeeds, webhookSchemes } from "../providers/registry.js";
+import type { ApiNeeds, ApiRead, Envelope, WebhookScheme } from "../providers/types.js";
 import type { Database } from "../store/database.js";
 import type { Appender } from "../store/appender.js";
-import { findEventSeq } from "../store/events.js";
-import type { Projector } from "../store/projector.js";
+import { eventsOfTypes, findEventSeq } from "../store/events.js";
+import { isProjected, type Projector } from "../store/projector.js";
 import type { RejectionLog } from "../store/rejections.js";
 import type { Background } from "./background.js";
 import { readBody } from "./body.js";
 import { apiError, type ApiError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { performRead, type ProviderApis } from "./provider-api.js";
 
 export type IngestDeps = {
   readonly db: Database;
@@ -32,7 +33,8 @@ export type IngestDeps = {
   readonly maxBodyBytes: number;
   /** Signing secrets per provider; a provider with none answers 503 and stores nothing. */
   readonly secrets: Readonly<Partial<Record<Provider, readonly string[]>>>;
-  readonly enrichments: Readonly<Partial<Record<Provider, Enrichment>>>;
+  /** Providers' APIs, for the reads their events need (see ApiNeeds); a provider left out is not called. */
+  readonly apis: ProviderApis;
   /** Where refusals are counted (written in batches, never one durable write per refusal). */
   readonly rejections: RejectionLog;
   readonly log: Logger;
@@ -117,41 +119,33 @@ const projectSafely = async (deps: IngestDeps, seq: number): Promise<void> => {
   }
 };
 
-/** Fetches what an event lacks (see Enrichment) and stores the answer as an event of its own. */
-export const enrich = async (deps: IngestDeps, provider: Provider, payload: unknown, occurredAt: number): Promise<void> =>
-  (enrichmentOf(deps, provider, payload) ?? (async () => undefined))(occurredAt);
-
 /**
- * The fetch an event needs, as a task that holds only what it fetches (not the body: deliveries
+ * What an event lacks, read from its provider's API (see ApiNeeds) and stored as an event of its
+ * own. The read an event needs, as a task that holds only what it reads (not the body: deliveries
  * waiting behind a busy projector must not keep their bodies in memory), or null.
  */
-const enrichmentOf = (deps: IngestDeps, provider: Provider, payload: unknown): ((occurredAt: number) => Promise<void>) | null => {
-  const enrichment = deps.enrichments[provider];
-  const needed = enrichment?.needs(payload) ?? null;
-  if (enrichment === undefined || needed === null) return null;
-  return (occurredAt) => fetchAndStore(deps, provider, enrichment, needed, occurredAt);
+const enrichmentOf = (provider: Provider, payload: unknown): ((deps: IngestDeps, occurredAt: number) => Promise<void>) | null => {
+  const needs = apiNeeds[provider];
+  const read = needs?.needs(payload) ?? null;
+  if (needs === undefined || read === null) return null;
+  return (deps, occurredAt) => readAndStore(deps, provider, needs, read, occurredAt);
 };
 
-const fetchAndStore = async (
-  deps: IngestDeps,
-  provider: Provider,
-  enrichment: Enrichment,
-  needed: { readonly eventId: string; readonly type: string; readonly subject: string },
-  occurredAt: number,
-): Promise<void> => {
-  if (enrichment.fetch === null) {
-    deps.log.warn(enrichment.unavailable, { provider, subject: needed.subject });
+const readAndStore = async (deps: IngestDeps, provider: Provider, needs: ApiNeeds, read: ApiRead, occurredAt: number): Promise<void> => {
+  const access = deps.apis[provider];
+  if (access === undefined) {
+    deps.log.warn(needs.unavailable, { provider, subject: read.subject });
     return;
   }
-  const fetched = await enrichment.fetch(needed.subject);
+  const fetched = await performRead(needs, access, read);
   if (Either.isLeft(fetched)) {
-    deps.log.error("could not fetch what an event lacks", { provider, subject: needed.subject, error: fetched.left });
+    deps.log.error("could not read what an event lacks from the provider's API", { provider, subject: read.subject, error: fetched.left });
     return;
   }
   const appended = await deps.appender.append({
     provider,
-    providerEventId: needed.eventId,
-    type: needed.type,
+    providerEventId: read.eventId,
+    type: read.type,
     occurredAt,
     receivedAt: deps.now(),
     origin: "fetched",
@@ -162,20 +156,19 @@ const fetchAndStore = async (
 };
 
 /**
- * Fetches what an earlier attempt could not (the provider unreachable, the process stopped): every
- * stored event that needs a fetch and has no stored answer yet.
+ * Reads what an earlier attempt could not (the provider unreachable, the process stopped): every
+ * stored event that needs a read and has no stored answer yet.
  */
 export const retryMissingEnrichments = async (deps: IngestDeps): Promise<number> => {
   let fetched = 0;
-  for (const [provider, enrichment] of Object.entries(deps.enrichments) as [Provider, Enrichment][]) {
-    if (enrichment.fetch === null) continue;
-    const candidates = await deps.db.prisma.event.findMany({ where: { provider, type: { in: [...enrichment.eventTypes] } }, orderBy: { seq: "asc" } });
-    for (const row of candidates) {
-      const payload = JSON.parse(Buffer.from(row.rawBody).toString("utf8")) as unknown;
-      const needed = enrichment.needs(payload);
-      if (needed === null) continue;
-      if ((await findEventSeq(deps.db, provider, needed.eventId)) !== null) continue;
-      await enrich(deps, provider, payload, row.occurredAt.getTime());
+  for (const [provider, needs] of Object.entries(apiNeeds) as [Provider, ApiNeeds][]) {
+    if (deps.apis[provider] === undefined) continue;
+    for (const event of await eventsOfTypes(deps.db, provider, needs.eventTypes)) {
+      const payload = JSON.parse(Buffer.from(event.rawBody).toString("utf8")) as unknown;
+      const read = needs.needs(payload);
+      if (read === null) continue;
+      if ((await findEventSeq(deps.db, provider, read.eventId)) !== null) continue;
+      await readAndStore(deps, provider, needs, read, event.occurredAt);
       fetched += 1;
     }
   }
@@ -201,18 +194,17 @@ export const ingestWebhook = async (deps: IngestDeps, provider: Provider, req: I
     rawBody: bytes,
     payload,
   });
-  const fetchMissing = appended.duplicate ? null : enrichmentOf(deps, provider, payload);
+  const fetchMissing = appended.duplicate ? null : enrichmentOf(provider, payload);
   const { seq } = appended;
   const { occurredAt } = envelope;
   deps.background.run("projection after ingest", async () => {
     if (appended.duplicate) {
       // A redelivery of an event whose projection failed earlier: try again now.
-      const projected = await deps.db.prisma.projectedEvent.findUnique({ where: { seq }, select: { seq: true } });
-      if (!projected) await projectSafely(deps, seq);
+      if (!(await isProjected(deps.db, seq))) await projectSafely(deps, seq);
       return;
     }
     await projectSafely(deps, seq);
-    await fetchMissing?.(occurredAt).catch((e: Error) => deps.log.error("enrichment failed", { provider, error: e.message }));
+    await fetchMissing?.(deps, occurredAt).catch((e: Error) => deps.log.error("enrichment failed", { provider, error: e.message }));
   });
   return Either.right({ seq: appended.seq, duplicate: appended.duplicate, type: envelope.type, id: envelope.providerEventId });
 };

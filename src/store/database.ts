@@ -10,8 +10,6 @@ import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
 import { applyMigrations } from "./migrate.js";
 import { databaseKind, sqlitePath, type DatabaseKind } from "./url.js";
 
-export { databaseKind, sqlitePath, DatabaseUrlError, type DatabaseKind } from "./url.js";
-
 /** Both generated clients share one model API; the store is written against this type. */
 export type Prisma = PgClient;
 

@@ -151,6 +151,15 @@ export const findEventSeq = async (db: Database, provider: string, providerEvent
     })
   )?.seq ?? null;
 
+/** A provider's stored events of these types, raw bodies and instants, oldest first. */
+export const eventsOfTypes = async (db: Database, provider: string, types: readonly string[]): Promise<{ readonly rawBody: Uint8Array; readonly occurredAt: Instant }[]> =>
+  (
+    await db.prisma.event.findMany({ where: { provider, type: { in: [...types] } }, orderBy: { seq: "asc" }, select: { rawBody: true, occurredAt: true } })
+  ).map((e) => ({ rawBody: e.rawBody, occurredAt: e.occurredAt.getTime() }));
+
+/** How many events the store holds. */
+export const countEvents = (db: Database): Promise<number> => db.prisma.event.count();
+
 type EventRow = {
   seq: number;
   provider: string;

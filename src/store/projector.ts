@@ -234,7 +234,6 @@ const addedKeys = (was: readonly string[], now: readonly string[]): readonly str
   return now.filter((k) => !had.has(k));
 };
 
-
 /**
  * Folds `group` onto the component's state in memory: onto the state itself when the group is later
  * than the watermark, or, with `refold` (the events of the watermark's instant), onto the state
@@ -568,13 +567,13 @@ const REBUILD_BATCH = 1_000;
 export const rebuildProjections = async (
   db: Database,
   catalog: Catalog,
-  observe: { readonly before?: (tx: Tx) => Promise<void>; readonly after?: (tx: Tx) => Promise<void> } = {},
+  observe: { readonly before?: (sql: Sql) => Promise<void>; readonly after?: (sql: Sql) => Promise<void> } = {},
 ): Promise<{ readonly events: number; readonly users: number }> => {
   const wanted = catalogFingerprint(catalog);
   const rebuilt = await db.prisma.$transaction(async (tx) => {
     if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
-    await observe.before?.(tx);
     const sql = sqlOf(db, tx);
+    await observe.before?.(sql);
     // What the old logs hold, as a multiset of contents (a rebuild renumbers, and may move, them).
     const tally = new TransitionTally();
     for (let cursor: string | undefined; ; ) {
@@ -612,7 +611,7 @@ export const rebuildProjections = async (
       cursor = { userId: page.at(-1)!.userId, ordinal: page.at(-1)!.ordinal };
     }
     await tx.projectionMeta.upsert({ where: { key: "derivedWith" }, create: { key: "derivedWith", value: wanted }, update: { value: wanted } });
-    await observe.after?.(tx);
+    await observe.after?.(sql);
     return { events, users: await tx.user.count() };
   }, TX_OPTIONS);
   // Every component got a new token: cached states are stale anyway; drop them to free the memory.
@@ -637,6 +636,10 @@ export const rebuildIfStale = async (db: Database, catalog: Catalog): Promise<bo
 };
 
 export const projectEvent = (db: Database, catalog: Catalog, seq: number): Promise<ProjectionResult> => projectEvents(db, catalog, [seq]);
+
+/** Whether the projections include the event `seq`. */
+export const isProjected = async (db: Database, seq: number): Promise<boolean> =>
+  (await db.prisma.projectedEvent.findUnique({ where: { seq }, select: { seq: true } })) !== null;
 
 /** Sequence numbers of stored events whose effects the projections do not include yet. */
 export const pendingSeqs = async (db: Database, limit = 500): Promise<number[]> => {

@@ -10,7 +10,7 @@
 // than the last projection this process knew of when the request began.
 import pg from "pg";
 import type { Principal } from "../api/scopes.js";
-import { isScope } from "../api/scopes.js";
+import { principalByHash } from "./api-keys.js";
 import type { Grant } from "../domain/entitlements.js";
 import type { Database } from "./database.js";
 import { toGrant } from "./projection-rows.js";
@@ -174,9 +174,3 @@ export class ReadModel {
 
 /** The token of an `Authorization: Bearer …` header, or null. */
 export const bearerToken = (header: string | undefined): string | null => /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1] ?? null;
-
-/** The principal of the key stored with this hash, or null. */
-export const principalByHash = async (db: Database, hash: string): Promise<Principal | null> => {
-  const row = await db.prisma.apiKey.findUnique({ where: { hash } });
-  return row === null ? null : { keyId: row.id, scopes: new Set(row.scopes.split(",").filter(isScope)) };
-};

@@ -7,8 +7,6 @@ import { toStoredEvent, type StoredEvent } from "./events.js";
 import { MAX_SEQ } from "./feed.js";
 import { toGrant } from "./projection-rows.js";
 
-export { toGrant } from "./projection-rows.js";
-
 /** Finds a user by the app's user id, any provider customer id, or Verity's own id. */
 export const findUserId = async (db: Database, id: string): Promise<string | null> => {
   const identities = await db.prisma.userIdentity.findMany({

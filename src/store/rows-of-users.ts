@@ -50,6 +50,13 @@ const push = (rows: ProjectionRows, table: ProjectionTable, found: readonly RawR
   (rows[table.rows] as RawRow[]).push(...found);
 };
 
+/** Every projection row. */
+export const allRows = async (sql: Sql): Promise<ProjectionRows> => {
+  const rows = noRows();
+  for (const r of READERS) push(rows, r.table, (await sql.query<RawRow>(Prisma.sql`SELECT ${r.columns} FROM ${r.from}`)).map(r.convert));
+  return rows;
+};
+
 /** The projection rows of these users (theirs by `userId`; the users themselves by `id`). */
 export const rowsOfUsers = async (sql: Sql, userIds: readonly string[]): Promise<ProjectionRows> => {
   const rows = noRows();

@@ -90,5 +90,5 @@ const throughPrisma = (kind: DatabaseKind, client: RawClient): Sql => ({
  * it): on SQLite the adapter's own connection, so a statement inside the transaction callback is
  * part of that transaction, and fails once that transaction has ended instead of committing alone.
  */
-export const sqlOf = (db: Pick<Database, "kind" | "sqlite" | "prisma">, client: RawClient): Sql =>
+export const sqlOf = (db: Pick<Database, "kind" | "sqlite" | "prisma">, client: RawClient = db.prisma): Sql =>
   db.sqlite !== null ? direct(db.sqlite, client !== db.prisma) : throughPrisma(db.kind, client);

@@ -79,8 +79,8 @@ describe.each(KINDS)("reprocess on %s", (kind) => {
     let outside: Snapshot | null = null;
     let inside: Snapshot | null = null;
     await rebuildProjections(db, upgraded, {
-      after: async (tx) => {
-        inside = await databaseSnapshot(tx);
+      after: async (sql) => {
+        inside = await databaseSnapshot(sql);
         outside = await databaseSnapshot(db);
       },
     });

@@ -10,12 +10,8 @@ import type { NormalizedEvent } from "../../src/domain/event.js";
 import type { FactTag, SubscriptionObserved } from "../../src/domain/facts.js";
 import { replayEvents } from "../../src/domain/resolver/step.js";
 import { decodeStripeEnvelope } from "../../src/providers/stripe/envelope.js";
-import {
-  checkoutNeedingLineItems,
-  LINE_ITEMS_EVENT_TYPE,
-  lineItemsEventId,
-  normalizeStripeEvent,
-} from "../../src/providers/stripe/normalize.js";
+import { normalizeStripeEvent } from "../../src/providers/stripe/normalize.js";
+import { checkoutNeedingLineItems, LINE_ITEMS_EVENT_TYPE, lineItemsEventId } from "../../src/providers/stripe/checkout.js";
 import { stripeSignatureHeader, verifyStripeSignature } from "../../src/providers/stripe/verify.js";
 import type { StoredEventInput } from "../../src/providers/types.js";
 import { dig, expectUnchanged, foldAlone, onlyUser, planFor, tagsOf, type Outcome } from "../support/conformance.js";

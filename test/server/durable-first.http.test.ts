@@ -11,7 +11,8 @@ import { HAS_POSTGRES, KINDS } from "../support/databases.js";
 import { startChildVerity, type ChildVerity } from "../support/child-server.js";
 import { untilProjected } from "../support/projected.js";
 import { startServer, type RunningServer } from "../support/server.js";
-import { databaseSnapshot, replaySnapshot } from "../support/snapshot.js";
+import { databaseSnapshot } from "../../src/offline/snapshot.js";
+import { replaySnapshot } from "../../src/offline/verify.js";
 import { sendTogether, type RawRequest } from "../support/raw-http.js";
 import { deliver, TEST_SECRET } from "../support/stripe-delivery.js";
 

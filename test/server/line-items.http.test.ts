@@ -9,7 +9,8 @@ import { testCatalog } from "../builders/histories.js";
 import { KINDS } from "../support/databases.js";
 import { startServer, type RunningServer } from "../support/server.js";
 import { deliver } from "../support/stripe-delivery.js";
-import { databaseSnapshot, replaySnapshot } from "../support/snapshot.js";
+import { databaseSnapshot } from "../../src/offline/snapshot.js";
+import { replaySnapshot } from "../../src/offline/verify.js";
 
 const T0 = 1_735_689_600;
 const LIFETIME_PRICE = Object.values(testCatalog.plans).find((p) => p.lifetime)!.prices.stripe![0]!;

@@ -8,7 +8,8 @@ import { arbUserScript, buildHistory, testCatalog } from "../builders/histories.
 import { customer, stripeEvent, type StripeEvent } from "../builders/stripe.js";
 import { HAS_POSTGRES } from "../support/databases.js";
 import { startServer, type RunningServer } from "../support/server.js";
-import { databaseSnapshot, replaySnapshot } from "../support/snapshot.js";
+import { databaseSnapshot } from "../../src/offline/snapshot.js";
+import { replaySnapshot } from "../../src/offline/verify.js";
 import { deliver } from "../support/stripe-delivery.js";
 
 describe.skipIf(!HAS_POSTGRES)("two processes projecting one PostgreSQL", () => {

@@ -9,7 +9,8 @@ import { arbHistoryAndDelivery, testCatalog } from "../builders/histories.js";
 import type { StripeEvent } from "../builders/stripe.js";
 import { appendStripeEvent } from "../support/append.js";
 import { KINDS, openTestDatabase } from "../support/databases.js";
-import { databaseSnapshot, replaySnapshot, type Snapshot } from "../support/snapshot.js";
+import { databaseSnapshot, type Snapshot } from "../../src/offline/snapshot.js";
+import { replaySnapshot } from "../../src/offline/verify.js";
 
 const RUNS = Number(process.env.FC_STORE_RUNS ?? 12);
 

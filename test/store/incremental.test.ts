@@ -16,7 +16,8 @@ import { arbHistoryAndDelivery, PRICES, testCatalog } from "../builders/historie
 import { customer, invoice, stripeEvent, subscription, type StripeEvent } from "../builders/stripe.js";
 import { appendStripeEvent } from "../support/append.js";
 import { createTestDatabase, KINDS, type TestDatabase } from "../support/databases.js";
-import { databaseSnapshot, replaySnapshot } from "../support/snapshot.js";
+import { databaseSnapshot } from "../../src/offline/snapshot.js";
+import { replaySnapshot } from "../../src/offline/verify.js";
 
 const T0 = 1_735_689_600;
 

@@ -11,7 +11,8 @@ import { checkoutSession, customer, invoice, stripeEvent, subscription, toRawBod
 import { testCatalog } from "../builders/histories.js";
 import { appendStripeEvent } from "../support/append.js";
 import { KINDS, openTestDatabase } from "../support/databases.js";
-import { databaseSnapshot, replaySnapshot } from "../support/snapshot.js";
+import { databaseSnapshot } from "../../src/offline/snapshot.js";
+import { replaySnapshot } from "../../src/offline/verify.js";
 
 const catalog: Catalog = testCatalog;
 const T0 = 1_735_689_600; // 2025-01-01T00:00:00Z

@@ -5,9 +5,8 @@ import type { Provider } from "../../src/domain/provider.js";
 import { buildApp, type App } from "../../src/server/app.js";
 import { createApiKey } from "../../src/server/auth.js";
 import { silentLogger } from "../../src/server/logger.js";
-import type { StripeApi } from "../../src/providers/stripe/line-items.js";
-import type { Database } from "../../src/store/database.js";
-import { openDatabase } from "../../src/store/database.js";
+import type { ApiAccess } from "../../src/server/provider-api.js";
+import { type Database, openDatabase } from "../../src/store/database.js";
 import { openTestDatabase, type DatabaseKindUnderTest } from "./databases.js";
 import { TEST_SECRET } from "./stripe-delivery.js";
 
@@ -27,7 +26,8 @@ export const startServer = async (
   catalog: Catalog,
   options: {
     maxBodyBytes?: number;
-    stripeApi?: StripeApi | null;
+    /** Stripe's API (a local stand-in), for the line items some checkouts need. */
+    stripeApi?: ApiAccess | null;
     /** Stripe's webhook secrets (default: TEST_SECRET). */
     secrets?: string[];
     /** Other providers' webhook secrets; a provider left out answers 503 provider_not_configured. */
@@ -49,7 +49,7 @@ export const startServer = async (
     db,
     catalog,
     secrets: { ...options.providerSecrets, stripe: options.secrets ?? [TEST_SECRET] },
-    stripeApi: options.stripeApi ?? null,
+    apis: options.stripeApi ? { stripe: options.stripeApi } : {},
     maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
     now: () => clock.now,
     log: silentLogger,

@@ -2,8 +2,9 @@
 // one-time order is Verity's order (mode "payment"); a recurring one places no order here, because
 // Creem sends subscription.paid for that same first payment (see payments.ts).
 import type { CheckoutCompleted, Fact } from "../../domain/facts.js";
-import { appUserIdFromAny, factBase, identityKeys, type FactContext } from "./context.js";
-import { distinct, field, integer, present, record, ref, text, type Json } from "./read.js";
+import { appUserIdFromAny, factBase, identityKeys } from "./context.js";
+import type { FactContext } from "../context.js";
+import { distinct, field, integer, present, record, ref, text, type Json } from "../json.js";
 
 /**
  * `order.type` says it ("recurring" / "onetime"); without it, a checkout that created a

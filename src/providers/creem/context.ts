@@ -1,9 +1,7 @@
 // What every Creem fact builder shares: the provider-neutral helpers of ../context.ts bound to
 // Creem, and the rule that finds the app's own user id in Creem `metadata`.
 import { appUserIdIn, factKit } from "../context.js";
-import { textOrInteger } from "./read.js";
-
-export type { FactContext, KeyParts } from "../context.js";
+import { textOrInteger } from "../json.js";
 
 export const { factContext, identityKeys, factBase } = factKit("creem");
 

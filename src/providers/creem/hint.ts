@@ -2,7 +2,8 @@
 // millisecond. Creem sends several events with one `created_at` (its docs' samples do), and names
 // no previous attributes, so the phase and the object's own version decide. See domain/canonical-order.ts.
 import type { OrderHint } from "../../domain/event.js";
-import { eventObject, instant, scalars, text, type Json } from "./read.js";
+import { eventObject, instant } from "./read.js";
+import { scalars, text, type Json } from "../json.js";
 import { isTerminalEvent } from "./subscription.js";
 
 /** A new subscription (paid, or a trial) or a new checkout, refund or dispute comes first. */

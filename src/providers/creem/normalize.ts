@@ -4,7 +4,8 @@
 import type { Fact } from "../../domain/facts.js";
 import type { Normalizer, StoredEventInput } from "../types.js";
 import { checkoutFacts } from "./checkout.js";
-import { factContext, type FactContext } from "./context.js";
+import { factContext } from "./context.js";
+import type { FactContext } from "../context.js";
 import { creemOrderHint } from "./hint.js";
 import { disputeFacts, refundFacts, subscriptionPaidFacts, subscriptionPastDueFacts } from "./payments.js";
 import { eventObject } from "./read.js";

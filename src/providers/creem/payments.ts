@@ -3,8 +3,10 @@
 // (`ord_…`, see checkout.ts). Refunds and disputes embed the transaction, which names its order, so
 // they carry both ids and find either kind of order.
 import type { Fact, PaymentSucceeded } from "../../domain/facts.js";
-import { appUserIdFromAny, factBase, identityKeys, type FactContext } from "./context.js";
-import { distinct, field, instant, integer, present, record, ref, text, type Json } from "./read.js";
+import { appUserIdFromAny, factBase, identityKeys } from "./context.js";
+import type { FactContext } from "../context.js";
+import { instant } from "./read.js";
+import { distinct, field, integer, present, record, ref, text, type Json } from "../json.js";
 import { currentPeriod, subscriptionParts, subscriptionProductIds } from "./subscription.js";
 
 /**

@@ -5,8 +5,6 @@
 import { parseRfc3339Millis, representable, type Instant } from "../../domain/time.js";
 import { field, integer, record, text, type Json } from "../json.js";
 
-export { array, distinct, field, integer, present, record, ref, scalars, text, textOrInteger, type Json } from "../json.js";
-
 /** An RFC 3339 timestamp (see src/domain/time.ts) or epoch milliseconds → epoch milliseconds. Pure: no clock is read. */
 export const instant = (value: unknown): Instant | null => {
   const ms = integer(value);

@@ -2,8 +2,10 @@
 // Creem sends no previous attributes: each subscription.* event carries the whole subscription,
 // and for the events whose type names a state, the type is what the event says (see stateOfEvent).
 import type { Fact, SubscriptionSnapshot, SubscriptionStatus } from "../../domain/facts.js";
-import { appUserIdFromMetadata, factBase, identityKeys, type FactContext } from "./context.js";
-import { array, distinct, field, instant, present, ref, text, type Json } from "./read.js";
+import { appUserIdFromMetadata, factBase, identityKeys } from "./context.js";
+import type { FactContext } from "../context.js";
+import { instant } from "./read.js";
+import { array, distinct, field, present, ref, text, type Json } from "../json.js";
 
 // A Map, not an object literal: a provider status such as "constructor" must not hit Object.prototype.
 const CANONICAL_STATUS = new Map<string, SubscriptionStatus>([

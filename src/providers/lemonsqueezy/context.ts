@@ -3,10 +3,8 @@
 // of the event shares it), and the ids Verity gives Lemon Squeezy's orders and invoices.
 import { appUserIdIn, factKit, type FactContext as ProviderFactContext } from "../context.js";
 import type { NormalizeOptions, StoredEventInput } from "../types.js";
-import { textOrInteger } from "../json.js";
-import { customData, type Json } from "./read.js";
-
-export type { KeyParts } from "../context.js";
+import { textOrInteger, type Json } from "../json.js";
+import { customData } from "./read.js";
 
 export type FactContext = ProviderFactContext & {
   /** The app's own user id from `meta.custom_data`, if the checkout passed one. */

@@ -4,7 +4,8 @@
 // same-object events are placed by phase (create, update, terminal), then by `renews_at` (a
 // renewal moves it later). See domain/canonical-order.ts.
 import type { OrderHint } from "../../domain/event.js";
-import { isoInstant, resourceOf, scalars, text } from "./read.js";
+import { isoInstant, resourceOf } from "./read.js";
+import { scalars, text } from "../json.js";
 
 const CREATING = new Set(["order_created", "subscription_created", "subscription_payment_success", "subscription_payment_recovered", "subscription_payment_failed"]);
 

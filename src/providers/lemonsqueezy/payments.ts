@@ -11,7 +11,8 @@
 import type { Fact, PaymentSucceeded } from "../../domain/facts.js";
 import type { IdentityKey } from "../../domain/identity.js";
 import { factBase, identityKeys, invoiceRef, orderRef, type FactContext } from "./context.js";
-import { currencyOf, field, idText, integer, text, type Json, type Resource } from "./read.js";
+import { currencyOf, idText, type Resource } from "./read.js";
+import { field, integer, text, type Json } from "../json.js";
 
 // Order statuses whose money was taken (a refund does not undo that it was paid; the ledger says how much went back).
 const PAID_ORDER = new Set(["paid", "refunded", "partial_refund"]);

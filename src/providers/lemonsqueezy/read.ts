@@ -4,8 +4,6 @@
 import { parseRfc3339Millis, representable, type Instant } from "../../domain/time.js";
 import { currency, field, integer, record, text, type Json } from "../json.js";
 
-export { field, integer, present, scalars, text, type Json } from "../json.js";
-
 /**
  * An id as a string. JSON:API ids are strings ("1") but the foreign keys inside `attributes` are
  * numbers (`customer_id: 1`): both become "1", so one object has one key whichever side names it.

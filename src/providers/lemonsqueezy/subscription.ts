@@ -4,7 +4,8 @@
 import type { Fact, SubscriptionSnapshot, SubscriptionStatus } from "../../domain/facts.js";
 import type { Instant } from "../../domain/time.js";
 import { factBase, identityKeys, orderRef, type FactContext } from "./context.js";
-import { field, idText, isoInstant, present, text, type Json, type Resource } from "./read.js";
+import { idText, isoInstant, type Resource } from "./read.js";
+import { field, present, text, type Json } from "../json.js";
 
 // A Map, not an object literal: a provider status such as "constructor" must not hit Object.prototype.
 const DIRECT_STATUS = new Map<string, SubscriptionStatus>([

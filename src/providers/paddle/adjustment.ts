@@ -2,8 +2,10 @@
 // transaction; it starts as pending_approval and only an approved one moved money. Other actions
 // (credit, chargeback, chargeback_warning, …) are not refunds and give no facts.
 import type { Fact } from "../../domain/facts.js";
-import { factBase, identityKeys, type FactContext } from "./context.js";
-import { currency, field, minorUnits, paymentRef, text, type Json } from "./read.js";
+import { factBase, identityKeys } from "./context.js";
+import type { FactContext } from "../context.js";
+import { minorUnits, paymentRef } from "./read.js";
+import { currency, field, text, type Json } from "../json.js";
 
 /**
  * The refund amounts this adjustment states (id → amount): approved counts its total; rejected and

@@ -4,7 +4,8 @@
 // the version: among events of one phase, Paddle's own clock orders them. Paddle sends no previous
 // state, so `left` is null.
 import type { OrderHint } from "../../domain/event.js";
-import { eventData, field, scalars, text, type Json } from "./read.js";
+import { eventData } from "./read.js";
+import { field, scalars, text, type Json } from "../json.js";
 import { parseRfc3339 } from "../../domain/time.js";
 
 /** Statuses after which an entity does not change again in a way that matters. */

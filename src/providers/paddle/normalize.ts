@@ -4,7 +4,8 @@
 import type { Fact } from "../../domain/facts.js";
 import type { Normalizer, StoredEventInput } from "../types.js";
 import { adjustmentFacts } from "./adjustment.js";
-import { factContext, type FactContext } from "./context.js";
+import { factContext } from "./context.js";
+import type { FactContext } from "../context.js";
 import { customerFacts } from "./customer.js";
 import { paddleOrderHint } from "./hint.js";
 import { eventData } from "./read.js";

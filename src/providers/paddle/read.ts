@@ -4,8 +4,6 @@
 import { parseRfc3339, representable, type Instant } from "../../domain/time.js";
 import { array, field, record, text, type Json } from "../json.js";
 
-export { currency, distinct, field, present, scalars, text, textOrInteger, type Json } from "../json.js";
-
 // Go's zero time: Paddle writes it for a timestamp that was never set (e.g. a new adjustment's updated_at).
 const UNSET_TIME = /^0001-01-01T00:00:00(?:\.0+)?Z$/;
 

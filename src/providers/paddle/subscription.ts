@@ -3,8 +3,10 @@
 // only changes when Paddle applies it (and sends subscription.canceled / subscription.paused).
 import type { Fact, SubscriptionSnapshot, SubscriptionStatus } from "../../domain/facts.js";
 import type { Instant } from "../../domain/time.js";
-import { appUserIdFromCustomData, factBase, identityKeys, type FactContext } from "./context.js";
-import { distinct, field, instant, objects, present, text, type Json } from "./read.js";
+import { appUserIdFromCustomData, factBase, identityKeys } from "./context.js";
+import type { FactContext } from "../context.js";
+import { instant, objects } from "./read.js";
+import { distinct, field, present, text, type Json } from "../json.js";
 
 // A Map, not an object literal: a provider status such as "constructor" must not hit Object.prototype.
 const CANONICAL_STATUS = new Map<string, SubscriptionStatus>([

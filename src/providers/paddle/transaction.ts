@@ -8,8 +8,10 @@
 // carries it): both are PaymentSucceeded for the same order, so the later one makes it a
 // subscription payment instead of leaving two rows.
 import type { Fact, PaymentSucceeded } from "../../domain/facts.js";
-import { appUserIdFromCustomData, factBase, identityKeys, type FactContext } from "./context.js";
-import { currency, distinct, field, minorUnits, objects, paymentRef, present, text, type Json } from "./read.js";
+import { appUserIdFromCustomData, factBase, identityKeys } from "./context.js";
+import type { FactContext } from "../context.js";
+import { minorUnits, objects, paymentRef } from "./read.js";
+import { currency, distinct, field, present, text, type Json } from "../json.js";
 
 type TransactionFields = {
   readonly transactionId: string;

@@ -2,8 +2,10 @@
 // Verity fetches for a paid session whose event does not say what was bought → CheckoutItemsFetched.
 import type { Fact } from "../../domain/facts.js";
 import { objectKey } from "../../domain/identity.js";
-import { appUserIdFromMetadata, factBase, identityKeys, type FactContext } from "./context.js";
-import { distinct, eventObject, field, integer, listData, present, record, ref, text, type Json } from "./read.js";
+import { appUserIdFromMetadata, factBase, identityKeys } from "./context.js";
+import type { FactContext } from "../context.js";
+import { eventObject, listData } from "./read.js";
+import { distinct, field, integer, present, record, ref, text, type Json } from "../json.js";
 
 /** Type of the synthetic event ingest stores with the body of `GET /v1/checkout/sessions/{id}/line_items`. */
 export const LINE_ITEMS_EVENT_TYPE = "verity.checkout.line_items";

@@ -1,9 +1,7 @@
 // What every Stripe fact builder shares: the provider-neutral helpers of ../context.ts bound to
 // Stripe, and the rule that finds the app's own user id in Stripe metadata.
 import { appUserIdIn, factKit } from "../context.js";
-import { text } from "./read.js";
-
-export type { FactContext, KeyParts } from "../context.js";
+import { text } from "../json.js";
 
 export const { factContext, identityKeys, factBase } = factKit("stripe");
 

@@ -2,7 +2,8 @@
 // second (Stripe timestamps are whole seconds, so ties are common). See domain/canonical-order.ts.
 import type { OrderHint } from "../../domain/event.js";
 import { checkoutIdOfLineItemsEvent, LINE_ITEMS_EVENT_TYPE } from "./checkout.js";
-import { eventObject, previousAttributes, scalars, text, type Json } from "./read.js";
+import { eventObject, previousAttributes } from "./read.js";
+import { scalars, text, type Json } from "../json.js";
 import { subscriptionPeriodSeconds } from "./subscription.js";
 
 // Stripe object names that differ from the object name Verity uses in hints.

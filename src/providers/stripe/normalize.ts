@@ -4,13 +4,12 @@
 import type { Fact } from "../../domain/facts.js";
 import type { Normalizer, StoredEventInput } from "../types.js";
 import { checkoutFacts, customerFacts, LINE_ITEMS_EVENT_TYPE, lineItemsFacts } from "./checkout.js";
-import { factContext, type FactContext } from "./context.js";
+import { factContext } from "./context.js";
+import type { FactContext } from "../context.js";
 import { stripeOrderHint } from "./hint.js";
 import { chargeRefundedFacts, invoiceFailedFacts, invoicePaidFacts, invoicePaymentFacts, refundObjectFacts } from "./payments.js";
 import { eventObject } from "./read.js";
 import { subscriptionFacts } from "./subscription.js";
-
-export { checkoutNeedingLineItems, LINE_ITEMS_EVENT_TYPE, lineItemsEventId } from "./checkout.js";
 
 const factsOf = (event: StoredEventInput, ctx: FactContext): Fact[] => {
   const object = eventObject(event.payload);

@@ -2,8 +2,10 @@
 // Reads both invoice shapes: top-level `subscription` / line `price` (before 2025-03-31.basil) and
 // `parent.subscription_details.subscription` / line `pricing.price_details.price` (basil on).
 import type { Fact, PaymentSucceeded } from "../../domain/facts.js";
-import { factBase, identityKeys, type FactContext } from "./context.js";
-import { distinct, field, integer, listData, present, ref, text, type Json } from "./read.js";
+import { factBase, identityKeys } from "./context.js";
+import type { FactContext } from "../context.js";
+import { listData } from "./read.js";
+import { distinct, field, integer, present, ref, text, type Json } from "../json.js";
 
 const invoiceSubscriptionId = (invoice: Json): string | null =>
   ref(invoice["subscription"]) ?? ref(field(invoice, "parent", "subscription_details", "subscription"));

@@ -3,8 +3,6 @@
 import { fromUnixSeconds, representable, type Instant } from "../../domain/time.js";
 import { array, field, integer, record, type Json } from "../json.js";
 
-export { distinct, field, integer, present, record, ref, scalars, text, type Json } from "../json.js";
-
 /** Unix seconds → epoch milliseconds (Stripe timestamps are whole seconds). */
 export const instant = (value: unknown): Instant | null => {
   const seconds = integer(value);

@@ -1,8 +1,10 @@
 // Stripe subscription objects → SubscriptionObserved / SubscriptionEnded. Reads both API shapes:
 // before 2025-03-31.basil the current period sits on the subscription, from basil on its items.
 import type { Fact, SubscriptionSnapshot, SubscriptionStatus } from "../../domain/facts.js";
-import { appUserIdFromMetadata, factBase, identityKeys, type FactContext } from "./context.js";
-import { distinct, field, instant, integer, listData, present, record, ref, text, type Json } from "./read.js";
+import { appUserIdFromMetadata, factBase, identityKeys } from "./context.js";
+import type { FactContext } from "../context.js";
+import { instant, listData } from "./read.js";
+import { distinct, field, integer, present, record, ref, text, type Json } from "../json.js";
 
 // A Map, not an object literal: a provider status such as "constructor" must not hit Object.prototype.
 const CANONICAL_STATUS = new Map<string, SubscriptionStatus>([
