@@ -1,10 +1,13 @@
-// Pothos setup only: the context every resolver receives, the scalars, the Prisma plugin.
+// Pothos setup only: the context every resolver receives, the scalars, the Prisma plugin, and the
+// scopes a field may require (scope-auth: a field declares `authScopes`, checked before it runs;
+// test/api/scopes.test.ts fails for a root field that declares none).
 import SchemaBuilder from "@pothos/core";
 import PrismaPlugin from "@pothos/plugin-prisma";
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from "@pothos/plugin-scope-auth";
 import { GraphQLError } from "graphql";
 import type { Catalog } from "../domain/catalog.js";
 import type { TransitionHub } from "./live.js";
-import type { Principal, Scope } from "./scopes.js";
+import { SCOPES, type Principal, type Scope } from "./scopes.js";
 import type { Database } from "../store/database.js";
 import type { ReadModel } from "../store/read-model.js";
 import type { RejectionLog } from "../store/rejections.js";
@@ -29,15 +32,43 @@ export type Context = {
   readonly signal: AbortSignal;
 };
 
+/** The first scope a failed check names (a field requires one scope, so that is the one it lacks). */
+const missingScope = (failure: AuthFailure): string | null => {
+  switch (failure.kind) {
+    case AuthScopeFailureType.AuthScope:
+      return failure.scope;
+    case AuthScopeFailureType.AnyAuthScopes:
+    case AuthScopeFailureType.AllAuthScopes:
+      return failure.failures.map(missingScope).find((s) => s !== null) ?? null;
+    default:
+      return null;
+  }
+};
+
+/** No key: unauthorized; a key without the scope: forbidden, naming it. */
+const refusal = (ctx: Context, failure: AuthFailure): GraphQLError =>
+  ctx.principal === null
+    ? new GraphQLError("an API key is required: send Authorization: Bearer <key>", { extensions: { code: "unauthorized" } })
+    : new GraphQLError(`this API key lacks the "${missingScope(failure) ?? "required"}" scope`, { extensions: { code: "forbidden" } });
+
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
   Context: Context;
   DefaultFieldNullability: false;
   Scalars: { DateTime: { Input: Date; Output: Date }; JSON: { Input: unknown; Output: unknown } };
+  /** `public` is granted to every request: a field open to all says so. */
+  AuthScopes: Record<Scope | "public", boolean>;
 }>({
-  plugins: [PrismaPlugin],
+  // Scope-auth first, so no other plugin's wrapper runs before the check.
+  plugins: [ScopeAuthPlugin, PrismaPlugin],
   defaultFieldNullability: false,
   prisma: { client: (ctx) => ctx.db.prisma, dmmf: getDatamodel(), filterConnectionTotalCount: true },
+  scopeAuth: {
+    // A subscription is refused when it is made, not when its first event arrives.
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({ public: true, ...Object.fromEntries(SCOPES.map((s) => [s, ctx.principal?.scopes.has(s) ?? false])) }) as Record<Scope | "public", boolean>,
+    unauthorizedError: (_parent, ctx, _info, result) => refusal(ctx, result.failure),
+  },
 });
 
 builder.scalarType("DateTime", {
@@ -49,16 +80,6 @@ builder.scalarType("DateTime", {
     return d;
   },
 });
-
-/** Fails the field with a clear error unless the request's API key has `scope`. */
-export const requireScope = (ctx: Context, scope: Scope): void => {
-  if (ctx.principal === null) {
-    throw new GraphQLError("an API key is required: send Authorization: Bearer <key>", { extensions: { code: "unauthorized" } });
-  }
-  if (!ctx.principal.scopes.has(scope)) {
-    throw new GraphQLError(`this API key lacks the "${scope}" scope`, { extensions: { code: "forbidden" } });
-  }
-};
 
 builder.scalarType("JSON", {
   description: "Any JSON value.",

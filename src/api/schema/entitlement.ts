@@ -1,7 +1,7 @@
 // Entitlement: what a user may use at the request's instant, and the query that asks for one.
 import type { EntitlementView } from "../../domain/entitlements.js";
 import { entitlementsAt } from "../../domain/entitlements.js";
-import { builder, requireScope } from "../builder.js";
+import { builder } from "../builder.js";
 
 export const EntitlementRef = builder.objectRef<EntitlementView>("Entitlement").implement({
   description: "Whether a feature is usable now, and by which plan.",
@@ -18,12 +18,12 @@ export const EntitlementRef = builder.objectRef<EntitlementView>("Entitlement").
 
 builder.queryField("entitlement", (t) =>
   t.field({
+    authScopes: { read: true },
     type: EntitlementRef,
     nullable: true,
     description: "One feature of one user (by app user id or provider customer id); null when the user is unknown.",
     args: { userId: t.arg.string({ required: true }), feature: t.arg.string({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      requireScope(ctx, "read");
       const userId = await ctx.reads.findUser(args.userId);
       const view = userId === null ? null : await ctx.reads.user(userId);
       if (view === null) return null;

@@ -5,8 +5,7 @@ import { GraphQLError } from "graphql";
 import { eventPageQuery } from "../event-page.js";
 import type { StoredEvent } from "../../store/events.js";
 import { encodeCursor, listEvents, type EventPage } from "../../store/reads.js";
-import { builder, requireScope } from "../builder.js";
-import { TransitionRef } from "./transition.js";
+import { builder } from "../builder.js";
 
 const EventRef = builder.objectRef<StoredEvent>("Event").implement({
   fields: (t) => ({
@@ -41,11 +40,11 @@ const EventPageRef = builder.objectRef<EventPage>("EventPage").implement({
 
 builder.queryField("events", (t) =>
   t.field({
+    authScopes: { events: true },
     type: EventPageRef,
     description: "Stored events in arrival order, after a cursor or received since an ISO time; `rawOnly` lists only events kept without a parsed copy.",
     args: { since: t.arg.string(), limit: t.arg.int({ defaultValue: 100 }), rawOnly: t.arg.boolean({ defaultValue: false }) },
     resolve: (_root, args, ctx) => {
-      requireScope(ctx, "events");
       const parsed = eventPageQuery(args.since, args.limit);
       if (Either.isLeft(parsed)) throw new GraphQLError(parsed.left, { extensions: { code: "invalid_parameter", http: { status: 400 } } });
       return listEvents(ctx.db, parsed.right.from, parsed.right.limit, { rawOnly: args.rawOnly ?? false });
@@ -53,28 +52,9 @@ builder.queryField("events", (t) =>
   }),
 );
 
-builder.queryField("transitions", (t) =>
-  t.prismaField({
-    type: [TransitionRef],
-    description: "A user's transition log in fold order.",
-    args: { userId: t.arg.string({ required: true }), first: t.arg.int({ defaultValue: 100 }), offset: t.arg.int({ defaultValue: 0 }) },
-    resolve: async (query, _root, args, ctx) => {
-      requireScope(ctx, "read");
-      const userId = await ctx.reads.findUser(args.userId);
-      if (userId === null) return [];
-      return ctx.db.prisma.transition.findMany({
-        ...query,
-        where: { userId },
-        orderBy: { ordinal: "asc" },
-        skip: Math.max(0, args.offset ?? 0),
-        take: Math.min(500, Math.max(1, args.first ?? 100)),
-      });
-    },
-  }),
-);
-
 builder.queryField("projectedThrough", (t) =>
   t.int({
+    authScopes: { public: true },
     description:
       "Every stored event with a seq up to this one is in the projections this request reads. A webhook's answer carries its event's seq: wait until this reaches it.",
     resolve: (_root, _args, ctx) => ctx.projectedThrough,

@@ -2,7 +2,7 @@
 // cursor; subscribing again with `after: <cursor>` resumes with nothing missed.
 import { GraphQLError } from "graphql";
 import { decodeFeedCursor as decode, encodeFeedCursor as encode, type FeedRow } from "../../store/feed.js";
-import { builder, requireScope } from "../builder.js";
+import { builder } from "../builder.js";
 
 const TransitionEventRef = builder.objectRef<FeedRow>("TransitionEvent").implement({
   description: "A transition as it became known, with the cursor to resume after it.",
@@ -21,6 +21,7 @@ const TransitionEventRef = builder.objectRef<FeedRow>("TransitionEvent").impleme
 
 builder.subscriptionField("transitions", (t) =>
   t.field({
+    authScopes: { read: true },
     type: TransitionEventRef,
     description: "Transitions as they happen; every filter is optional. `after` resumes after a cursor.",
     args: {
@@ -30,7 +31,6 @@ builder.subscriptionField("transitions", (t) =>
       after: t.arg.string({ description: "A cursor from an earlier TransitionEvent." }),
     },
     subscribe: async (_root, args, ctx, info) => {
-      requireScope(ctx, "read");
       const after = args.after ? decode(args.after) : null;
       if (args.after && after === null) throw new GraphQLError("after is not a cursor from a TransitionEvent", { extensions: { code: "invalid_parameter" } });
       let userId: string | null = null;

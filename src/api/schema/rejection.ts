@@ -1,7 +1,7 @@
 // Deliveries refused at ingest, newest first: why a production webhook endpoint does not connect.
 // One row per provider, reason and minute, with how many were refused.
 import type { RejectionRow } from "../../store/rejections.js";
-import { builder, requireScope } from "../builder.js";
+import { builder } from "../builder.js";
 
 const RejectionRef = builder.objectRef<RejectionRow>("RejectedDelivery").implement({
   fields: (t) => ({
@@ -17,11 +17,11 @@ const RejectionRef = builder.objectRef<RejectionRow>("RejectedDelivery").impleme
 
 builder.queryField("rejectedDeliveries", (t) =>
   t.field({
+    authScopes: { events: true },
     type: [RejectionRef],
     description: "Webhook deliveries Verity refused (never their payloads), newest first: one entry per provider, reason and minute.",
     args: { limit: t.arg.int({ defaultValue: 50 }) },
     resolve: (_root, args, ctx) => {
-      requireScope(ctx, "events");
       return ctx.rejections.list(Math.min(500, Math.max(1, args.limit ?? 50)));
     },
   }),

@@ -1,4 +1,4 @@
-// Transition: one change of one field, with the event that caused it.
+// Transition: one change of one field, with the event that caused it, and the query for a user's log.
 import { builder } from "../builder.js";
 
 export const TransitionRef = builder.prismaObject("Transition", {
@@ -12,3 +12,23 @@ export const TransitionRef = builder.prismaObject("Transition", {
     cause: t.exposeString("cause", { description: "provider:eventId of the event that caused it." }),
   }),
 });
+
+builder.queryField("transitions", (t) =>
+  t.prismaField({
+    authScopes: { read: true },
+    type: [TransitionRef],
+    description: "A user's transition log in fold order.",
+    args: { userId: t.arg.string({ required: true }), first: t.arg.int({ defaultValue: 100 }), offset: t.arg.int({ defaultValue: 0 }) },
+    resolve: async (query, _root, args, ctx) => {
+      const userId = await ctx.reads.findUser(args.userId);
+      if (userId === null) return [];
+      return ctx.db.prisma.transition.findMany({
+        ...query,
+        where: { userId },
+        orderBy: { ordinal: "asc" },
+        skip: Math.max(0, args.offset ?? 0),
+        take: Math.min(500, Math.max(1, args.first ?? 100)),
+      });
+    },
+  }),
+);

@@ -1,7 +1,7 @@
 // User: found by any of its ids, with what it may use and what it pays for.
 import { entitlementsAt } from "../../domain/entitlements.js";
 import { liveGrants, primarySubscription } from "../../store/reads.js";
-import { builder, requireScope } from "../builder.js";
+import { builder } from "../builder.js";
 import { EntitlementRef } from "./entitlement.js";
 import "./transition.js";
 import { SubscriptionRef } from "./subscription.js";
@@ -40,6 +40,7 @@ export const UserRef = builder.prismaObject("User", {
 
 builder.queryField("user", (t) =>
   t.prismaField({
+    authScopes: { read: true },
     type: UserRef,
     nullable: true,
     description: "A user by the app's user id or any provider customer id.",
@@ -47,7 +48,6 @@ builder.queryField("user", (t) =>
     // From memory: the user row; relations a query selects (orders, transitions…) are loaded by
     // the Prisma plugin on demand.
     resolve: async (_query, _root, args, ctx) => {
-      requireScope(ctx, "read");
       const userId = await ctx.reads.findUser(args.id);
       return userId === null ? null : ((await ctx.reads.user(userId))?.user ?? null);
     },
