@@ -2,7 +2,7 @@
 // error kinds that map to exit codes, and the streams a command writes to.
 import { existsSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { Either } from "effect";
+import { Data, Either } from "effect";
 import { loadCatalog } from "../config/catalog.js";
 import type { Catalog } from "../domain/catalog.js";
 import { parseOperatorInstant } from "../domain/time.js";
@@ -10,14 +10,10 @@ import { openDatabase, type Database } from "../store/database.js";
 import { databaseKind, sqlitePath } from "../store/url.js";
 
 /** A wrong flag, value or argument: exit 2, with a pointer to --help. */
-export class UsageError extends Error {
-  readonly _tag = "UsageError";
-}
+export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
 
 /** Input that cannot be used (a missing file, a malformed line, an invalid catalog): exit 2. */
-export class InputError extends Error {
-  readonly _tag = "InputError";
-}
+export class InputError extends Data.TaggedError("InputError")<{ readonly message: string }> {}
 
 export type Io = {
   readonly out: (s: string) => void;
@@ -34,7 +30,7 @@ export const parse = <T extends ParseArgsConfig["options"]>(args: string[], opti
   try {
     return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError({ message: (e as Error).message });
   }
 };
 
@@ -43,14 +39,14 @@ export const parse = <T extends ParseArgsConfig["options"]>(args: string[], opti
  */
 export const parseInstant = (text: string, flag: string): number => {
   const t = parseOperatorInstant(text);
-  if (t === null) throw new UsageError(`${flag} expects an ISO 8601 date or date-time (e.g. 2026-01-31 or 2026-01-31T12:00:00Z), got "${text}"`);
+  if (t === null) throw new UsageError({ message: `${flag} expects an ISO 8601 date or date-time (e.g. 2026-01-31 or 2026-01-31T12:00:00Z), got "${text}"` });
   return t;
 };
 
 /** The plan catalog, or an InputError listing every problem with its JSON path. */
 export const catalogAt = (file: string): Catalog => {
   const catalog = loadCatalog(file);
-  if (Either.isLeft(catalog)) throw new InputError(catalog.left.message);
+  if (Either.isLeft(catalog)) throw new InputError({ message: catalog.left.message });
   return catalog.right;
 };
 
@@ -61,7 +57,7 @@ export const catalogAt = (file: string): Catalog => {
 export const openExisting = async (url: string): Promise<Database> => {
   if (databaseKind(url) === "sqlite") {
     const file = sqlitePath(url);
-    if (file !== ":memory:" && !existsSync(file)) throw new InputError(`no database at ${file} (DATABASE_URL=${url})`);
+    if (file !== ":memory:" && !existsSync(file)) throw new InputError({ message: `no database at ${file} (DATABASE_URL=${url})` });
   }
   return openDatabase(url);
 };

@@ -1,14 +1,12 @@
 // The `verity` command line: serve, migrate, keys, and the offline commands export, replay,
 // verify, reprocess (./offline.ts). Each command parses its own flags strictly, answers --help,
 // and reports a wrong flag or value clearly with a non-zero exit code.
-import { Either } from "effect";
-import { loadCatalog } from "../config/catalog.js";
+import { Data, Effect, Either } from "effect";
 import { readSettings } from "../config/env.js";
 import { webhookSchemes } from "../providers/registry.js";
 import { isScope, type Scope } from "../api/scopes.js";
 import { createApiKey, listApiKeys, revokeApiKey } from "../server/auth.js";
 import { openDatabase } from "../store/database.js";
-import { limitStateCache } from "../store/components.js";
 import { applyMigrations } from "../store/migrate.js";
 import { InputError, parse, UsageError, type Io } from "./args.js";
 import { exportCommand, replayCommand, reprocessCommand, verifyCommand } from "./offline.js";
@@ -56,45 +54,39 @@ type Out = Io;
 const serve = async (args: string[], io: Out): Promise<number> => {
   const { values } = parse(args, { port: { type: "string" }, config: { type: "string" } });
   if (values.help) return io.out(SERVE_HELP), 0;
-  const settings = readSettings(process.env, { port: values.port as string | undefined, config: values.config as string | undefined });
-  if (Either.isLeft(settings)) return io.err(`verity: ${settings.left.message}`), 2;
-  const s = settings.right;
-  const catalog = loadCatalog(s.configPath);
-  if (Either.isLeft(catalog)) return io.err(`verity: ${catalog.left.message}`), 2;
-  const db = await openDatabase(s.databaseUrl);
-  limitStateCache(db, s.stateCache);
   // The HTTP stack (GraphQL, Pothos) loads only for serve: the other commands start faster.
   const { buildApp } = await import("../server/app.js");
-  const { stderrLogger } = await import("../server/logger.js");
-  const app = buildApp({
-    db,
-    catalog: catalog.right,
-    secrets: s.webhookSecrets,
-    apis: s.stripeSecretKey === null ? {} : { stripe: { secretKey: s.stripeSecretKey, baseUrl: s.stripeApiBase, timeoutMs: 5000 } },
-    maxBodyBytes: s.maxBodyBytes,
-    graphiql: s.graphiql,
-    introspection: s.introspection,
-    now: () => Date.now(),
-    log: stderrLogger,
+  const services = await import("../server/services.js");
+  const program = Effect.gen(function* () {
+    const s = yield* services.ServerSettings;
+    const options = yield* services.appOptions;
+    const app = buildApp(options);
+    const { url } = yield* Effect.promise(() => app.start(s.port, s.host));
+    io.out(`Verity listening on ${url} (database: ${options.db.kind}, plans: ${Object.keys(options.catalog.plans).length})`);
+    const configured = Object.values(webhookSchemes).filter((scheme) => (s.webhookSecrets[scheme.provider] ?? []).length > 0);
+    io.out(`  webhooks: ${url}/webhooks/{${Object.keys(webhookSchemes).join("|")}}   GraphQL: ${url}/graphql   REST: ${url}/api/users/{id}/entitlements`);
+    if (configured.length === 0) {
+      const variables = Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ");
+      io.err(`warning: no webhook secret is set (${variables}): every webhook will be refused`);
+    } else {
+      io.out(`  accepting webhooks from: ${configured.map((scheme) => scheme.provider).join(", ")}`);
+    }
+    yield* Effect.promise(
+      () =>
+        new Promise<void>((resolve) => {
+          process.once("SIGINT", () => resolve());
+          process.once("SIGTERM", () => resolve());
+        }),
+    );
+    io.err("shutting down…");
+    yield* Effect.promise(() => app.stop());
+    return 0;
   });
-  const { url } = await app.start(s.port, s.host);
-  io.out(`Verity listening on ${url} (database: ${db.kind}, plans: ${Object.keys(catalog.right.plans).length})`);
-  const configured = Object.values(webhookSchemes).filter((scheme) => (s.webhookSecrets[scheme.provider] ?? []).length > 0);
-  io.out(`  webhooks: ${url}/webhooks/{${Object.keys(webhookSchemes).join("|")}}   GraphQL: ${url}/graphql   REST: ${url}/api/users/{id}/entitlements`);
-  if (configured.length === 0) {
-    const variables = Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ");
-    io.err(`warning: no webhook secret is set (${variables}): every webhook will be refused`);
-  } else {
-    io.out(`  accepting webhooks from: ${configured.map((scheme) => scheme.provider).join(", ")}`);
-  }
-  await new Promise<void>((resolve) => {
-    const shutdown = () => resolve();
-    process.once("SIGINT", shutdown);
-    process.once("SIGTERM", shutdown);
-  });
-  io.err("shutting down…");
-  await app.stop();
-  return 0;
+  const flags = { port: values.port as string | undefined, config: values.config as string | undefined };
+  const refused = (e: { readonly message: string }) => Effect.sync(() => (io.err(`verity: ${e.message}`), 2));
+  return Effect.runPromise(
+    program.pipe(Effect.provide(services.ServeLive(process.env, flags)), Effect.scoped, Effect.catchTags({ SettingsError: refused, ConfigError: refused })),
+  );
 };
 
 const migrate = async (args: string[], io: Out): Promise<number> => {
@@ -112,15 +104,15 @@ const keys = async (args: string[], io: Out): Promise<number> => {
   if (values.help || positionals.length === 0) return io.out(KEYS_HELP), values.help ? 0 : 2;
   const [sub, ...rest] = positionals;
   const extra = sub === "revoke" ? rest.slice(1) : rest;
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (extra.length > 0) throw new UsageError({ message: `unexpected argument "${extra[0]}"` });
   const settings = readSettings(process.env);
   if (Either.isLeft(settings)) return io.err(`verity: ${settings.left.message}`), 2;
   if (sub === "create") {
     const text = (values.scopes as string | undefined) ?? "";
     const scopes = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
-    if (scopes.length === 0) throw new UsageError("--scopes is required, e.g. --scopes read,events");
+    if (scopes.length === 0) throw new UsageError({ message: "--scopes is required, e.g. --scopes read,events" });
     const unknown = scopes.filter((s) => !isScope(s));
-    if (unknown.length > 0) throw new UsageError(`unknown scope "${unknown[0]}"; scopes are read, events`);
+    if (unknown.length > 0) throw new UsageError({ message: `unknown scope "${unknown[0]}"; scopes are read, events` });
     const db = await openDatabase(settings.right.databaseUrl);
     try {
       const created = await createApiKey(db, scopes as Scope[], new Date());
@@ -142,7 +134,7 @@ const keys = async (args: string[], io: Out): Promise<number> => {
   }
   if (sub === "revoke") {
     const [id] = rest;
-    if (id === undefined) throw new UsageError("revoke needs the key's id, e.g. verity keys revoke key_0123456789ab");
+    if (id === undefined) throw new UsageError({ message: "revoke needs the key's id, e.g. verity keys revoke key_0123456789ab" });
     const db = await openDatabase(settings.right.databaseUrl);
     try {
       if (!(await revokeApiKey(db, id))) return io.err(`verity keys: no key has the id "${id}" (see verity keys list)`), 2;
@@ -152,7 +144,7 @@ const keys = async (args: string[], io: Out): Promise<number> => {
       await db.close();
     }
   }
-  throw new UsageError(`unknown keys command "${sub}"; use create, list or revoke`);
+  throw new UsageError({ message: `unknown keys command "${sub}"; use create, list or revoke` });
 };
 
 const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
@@ -179,12 +171,21 @@ export const main = async (argv: string[], io: Out = processIo()): Promise<numbe
   if (command === undefined || command === "--help" || command === "-h" || command === "help") return io.out(HELP), command === undefined ? 2 : 0;
   const run = COMMANDS[command];
   if (!run) return io.err(`verity: unknown command "${command}"\n\n${HELP}`), 2;
-  try {
-    return await run(rest, io);
-  } catch (e) {
-    if (e instanceof UsageError) return io.err(`verity ${command}: ${e.message}\nRun "verity ${command} --help" for usage.`), 2;
-    if (e instanceof InputError) return io.err(`verity ${command}: ${e.message}`), 2;
-    io.err(`verity ${command}: ${(e as Error).message}`);
-    return 1;
-  }
+  const report = (message: string, code: number) => Effect.sync(() => (io.err(`verity ${command}: ${message}`), code));
+  // A command's failures become its exit status here, and only here: 2 for usage and input, 1 otherwise.
+  return Effect.runPromise(
+    Effect.tryPromise({
+      try: () => run(rest, io),
+      catch: (e) => (e instanceof UsageError || e instanceof InputError ? e : new CommandFailed({ cause: e })),
+    }).pipe(
+      Effect.catchTags({
+        UsageError: (e) => report(`${e.message}\nRun "verity ${command} --help" for usage.`, 2),
+        InputError: (e) => report(e.message, 2),
+        CommandFailed: (e) => report(e.cause instanceof Error ? e.cause.message : String(e.cause), 1),
+      }),
+    ),
+  );
 };
+
+/** Anything else a command threw: exit 1 with its message. */
+class CommandFailed extends Data.TaggedError("CommandFailed")<{ readonly cause: unknown }> {}

@@ -61,7 +61,7 @@ transitions added, removed or changed.
 
 const settingsFor = (config?: string) => {
   const settings = readSettings(process.env, config === undefined ? {} : { config });
-  if (Either.isLeft(settings)) throw new InputError(settings.left.message);
+  if (Either.isLeft(settings)) throw new InputError({ message: settings.left.message });
   return settings.right;
 };
 
@@ -86,7 +86,7 @@ export const exportCommand = async (args: string[], io: Io): Promise<number> => 
   if (values.help) return io.out(EXPORT_HELP), 0;
   const since = values.since === undefined ? null : parseInstant(values.since as string, "--since");
   const provider = values.provider as string | undefined;
-  if (provider !== undefined && !isProvider(provider)) throw new UsageError(`unknown provider "${provider}"; providers are ${PROVIDERS.join(", ")}`);
+  if (provider !== undefined && !isProvider(provider)) throw new UsageError({ message: `unknown provider "${provider}"; providers are ${PROVIDERS.join(", ")}` });
   const file = values.out as string | undefined;
   const db = await openExisting(settingsFor().databaseUrl);
   const partial = file === undefined ? null : `${file}.partial`;
@@ -98,7 +98,7 @@ export const exportCommand = async (args: string[], io: Io): Promise<number> => 
       await once(stream, "open");
     } catch (e) {
       await db.close();
-      throw new InputError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (e as Error).message}`);
+      throw new InputError({ message: `cannot write ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (e as Error).message}` });
     }
     target = stream;
   }
@@ -149,9 +149,9 @@ const linesOf = (file: string, io: Io): AsyncIterable<string> => {
       stat = statSync(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new InputError(code === "ENOENT" ? `cannot read ${file}: no such file` : `cannot read ${file}: ${(e as Error).message}`);
+      throw new InputError({ message: code === "ENOENT" ? `cannot read ${file}: no such file` : `cannot read ${file}: ${(e as Error).message}` });
     }
-    if (!stat.isFile()) throw new InputError(`cannot read ${file}: not a file`);
+    if (!stat.isFile()) throw new InputError({ message: `cannot read ${file}: not a file` });
   }
   const input = file === "-" ? (io.stdin ?? process.stdin) : createReadStream(file);
   return createInterface({ input, crlfDelay: Infinity });
@@ -189,10 +189,10 @@ const printTable = (r: ReplayResult, io: Io): void => {
 export const replayCommand = async (args: string[], io: Io): Promise<number> => {
   const { values, positionals } = parse(args, { config: { type: "string" }, at: { type: "string" }, format: { type: "string" } }, true);
   if (values.help) return io.out(REPLAY_HELP), 0;
-  if (positionals.length === 0) throw new UsageError("FILE is required (an export from `verity export`, or - for stdin)");
-  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  if (positionals.length === 0) throw new UsageError({ message: "FILE is required (an export from `verity export`, or - for stdin)" });
+  if (positionals.length > 1) throw new UsageError({ message: `unexpected argument "${positionals[1]}"` });
   const format = (values.format as string | undefined) ?? "table";
-  if (format !== "json" && format !== "table") throw new UsageError(`--format must be json or table, got "${format}"`);
+  if (format !== "json" && format !== "table") throw new UsageError({ message: `--format must be json or table, got "${format}"` });
   const at = values.at === undefined ? Date.now() : parseInstant(values.at as string, "--at");
   const catalog = catalogAt(settingsFor(values.config as string | undefined).configPath);
   const file = positionals[0]!;
@@ -201,7 +201,7 @@ export const replayCommand = async (args: string[], io: Io): Promise<number> => 
   try {
     result = await replay(linesOf(file, io), catalog, { at, onProgress: (n) => n % 1000 === 0 && shown.update(n) });
   } catch (e) {
-    if (e instanceof ExportFormatError) throw new InputError(`${file === "-" ? "stdin" : file}:${e.line ?? "?"}: ${e.reason}`);
+    if (e instanceof ExportFormatError) throw new InputError({ message: `${file === "-" ? "stdin" : file}:${e.line ?? "?"}: ${e.reason}` });
     throw e;
   } finally {
     shown.done();

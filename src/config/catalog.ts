@@ -1,17 +1,14 @@
 // Reads and validates the plan catalog (verity.config.json). Every mistake is reported with the
 // JSON path where it was found, before Verity serves anything.
 import { readFileSync } from "node:fs";
-import { Either, ParseResult, Schema } from "effect";
+import { Data, Either, ParseResult, Schema } from "effect";
 import type { Catalog, FeatureSpec, Plan } from "../domain/catalog.js";
 import { PROVIDERS } from "../domain/provider.js";
 
-export class ConfigError extends Error {
-  readonly _tag = "ConfigError";
-  constructor(
-    readonly file: string,
-    readonly problems: readonly string[],
-  ) {
-    super(`invalid plan catalog ${file}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+/** A plan catalog that cannot be used: every problem, each with its JSON path. */
+export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly file: string; readonly problems: readonly string[] }> {
+  override get message(): string {
+    return `invalid plan catalog ${this.file}:\n${this.problems.map((p) => `  - ${p}`).join("\n")}`;
   }
 }
 
@@ -107,17 +104,17 @@ export const parseCatalog = (text: string, file: string): Either.Either<Catalog,
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return Either.left(new ConfigError(file, [`not valid JSON: ${(e as Error).message}`]));
+    return Either.left(new ConfigError({ file, problems: [`not valid JSON: ${(e as Error).message}`] }));
   }
   const decoded = Schema.decodeUnknownEither(CatalogFile, { onExcessProperty: "error", errors: "all" })(json);
   if (Either.isLeft(decoded)) {
     const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left);
     // "Expected undefined" lines only restate that an optional member failed; the real issue is listed too.
     const lines = issues.filter((i) => !i.message.startsWith("Expected undefined")).map((i) => `${formatPath(i.path)}: ${i.message}`);
-    return Either.left(new ConfigError(file, [...new Set(lines)]));
+    return Either.left(new ConfigError({ file, problems: [...new Set(lines)] }));
   }
   const problems = crossCheck(decoded.right);
-  return problems.length > 0 ? Either.left(new ConfigError(file, problems)) : Either.right(toCatalog(decoded.right));
+  return problems.length > 0 ? Either.left(new ConfigError({ file, problems })) : Either.right(toCatalog(decoded.right));
 };
 
 export const loadCatalog = (file: string): Either.Either<Catalog, ConfigError> => {
@@ -125,7 +122,7 @@ export const loadCatalog = (file: string): Either.Either<Catalog, ConfigError> =
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    return Either.left(new ConfigError(file, [`cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]));
+    return Either.left(new ConfigError({ file, problems: [`cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`] }));
   }
   return parseCatalog(text, file);
 };

@@ -1,6 +1,6 @@
 // Reads Verity's settings from the environment (and CLI flags), with a clear error for each
 // value that is wrong.
-import { Either } from "effect";
+import { Data, Either } from "effect";
 import type { Provider } from "../domain/provider.js";
 import { webhookSchemes } from "../providers/registry.js";
 import { DEFAULT_DATABASE_URL } from "../store/database.js";
@@ -24,9 +24,8 @@ export type Settings = {
   readonly stateCache: number;
 };
 
-export class SettingsError extends Error {
-  readonly _tag = "SettingsError";
-}
+/** Environment variables that cannot be used, one line each. */
+export class SettingsError extends Data.TaggedError("SettingsError")<{ readonly message: string }> {}
 
 const positiveInt = (name: string, text: string, max: number): Either.Either<number, string> => {
   const n = Number(text);
@@ -60,7 +59,7 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
   } catch (e) {
     problems.push((e as Error).message);
   }
-  if (problems.length > 0) return Either.left(new SettingsError(problems.join("\n")));
+  if (problems.length > 0) return Either.left(new SettingsError({ message: problems.join("\n") }));
   return Either.right({
     port: Either.getOrThrow(port),
     host: env.HOST ?? "0.0.0.0",

@@ -8,6 +8,7 @@
 // only a readable approximation and `bodyBase64` carries the exact bytes; a reader takes
 // `bodyBase64` whenever it is present. A byte order mark is kept in `body`, so valid UTF-8 always
 // round-trips byte for byte.
+import { Data } from "effect";
 import { isProvider, PROVIDERS } from "../domain/provider.js";
 import { parseOperatorInstant } from "../domain/time.js";
 import type { StoredEvent } from "../store/events.js";
@@ -56,13 +57,9 @@ export const toExported = (event: StoredEvent): ExportedEvent => {
 export const encodeLine = (event: StoredEvent): string => `${JSON.stringify(toExported(event))}\n`;
 
 /** A line or record that is not a valid export record; `line` is 1-based when known. */
-export class ExportFormatError extends Error {
-  readonly _tag = "ExportFormatError";
-  constructor(
-    readonly reason: string,
-    readonly line: number | null,
-  ) {
-    super(line === null ? reason : `line ${line}: ${reason}`);
+export class ExportFormatError extends Data.TaggedError("ExportFormatError")<{ readonly reason: string; readonly line: number | null }> {
+  override get message(): string {
+    return this.line === null ? this.reason : `line ${this.line}: ${this.reason}`;
   }
 }
 
@@ -91,7 +88,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * be written by hand to try a plan catalog.
  */
 export const fromExported = (value: unknown, line: number | null = null): StoredEvent => {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ExportFormatError("expected a JSON object", line);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ExportFormatError({ reason: "expected a JSON object", line });
   const record = value as Record<string, unknown>;
   const problems: string[] = [];
   const provider = text(record, "provider", problems);
@@ -119,7 +116,7 @@ export const fromExported = (value: unknown, line: number | null = null): Stored
     if (body.isWellFormed()) bodyText = body;
   }
   else problems.push(`"body" must be a string (the raw body as received), got ${body === undefined ? "nothing" : JSON.stringify(body)}`);
-  if (problems.length > 0) throw new ExportFormatError(problems.join("; "), line);
+  if (problems.length > 0) throw new ExportFormatError({ reason: problems.join("; "), line });
   return {
     seq: typeof seq === "number" ? seq : 0,
     provider: provider as StoredEvent["provider"],
@@ -141,7 +138,7 @@ export const decodeLine = (text: string, line: number | null = null): StoredEven
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new ExportFormatError(`not valid JSON (${(e as Error).message})`, line);
+    throw new ExportFormatError({ reason: `not valid JSON (${(e as Error).message})`, line });
   }
   return fromExported(value, line);
 };

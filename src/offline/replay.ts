@@ -65,7 +65,7 @@ export const normalizeForReplay = (event: StoredEvent, catalog: Catalog, line: n
     return normalizeStored(event, catalog);
   } catch (e) {
     const why = e instanceof SyntaxError ? `body is not valid JSON (${e.message})` : `cannot normalize: ${(e as Error).message}`;
-    throw new ExportFormatError(`${event.provider} event ${event.providerEventId}: ${why}`, line);
+    throw new ExportFormatError({ reason: `${event.provider} event ${event.providerEventId}: ${why}`, line });
   }
 };
 

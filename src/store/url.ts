@@ -1,16 +1,16 @@
 // What a DATABASE_URL names: an SQLite file or a PostgreSQL server.
 import { resolve } from "node:path";
+import { Data } from "effect";
 
 export type DatabaseKind = "sqlite" | "postgresql";
 
-export class DatabaseUrlError extends Error {
-  readonly _tag = "DatabaseUrlError";
-}
+/** A DATABASE_URL of no database Verity supports. */
+export class DatabaseUrlError extends Data.TaggedError("DatabaseUrlError")<{ readonly message: string }> {}
 
 export const databaseKind = (url: string): DatabaseKind => {
   if (/^postgres(ql)?:\/\//.test(url)) return "postgresql";
   if (url.startsWith("file:")) return "sqlite";
-  throw new DatabaseUrlError(`DATABASE_URL must start with "file:" (SQLite) or "postgresql://", got "${url}"`);
+  throw new DatabaseUrlError({ message: `DATABASE_URL must start with "file:" (SQLite) or "postgresql://", got "${url}"` });
 };
 
 /** The SQLite file a `file:` URL points at, resolved against the working directory. */

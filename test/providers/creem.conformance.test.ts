@@ -8,7 +8,7 @@ import type { Catalog } from "../../src/domain/catalog.js";
 import type { NormalizedEvent } from "../../src/domain/event.js";
 import type { FactTag } from "../../src/domain/facts.js";
 import { replayEvents } from "../../src/domain/resolver/step.js";
-import { decodeCreemEnvelope, derivedEventId } from "../../src/providers/creem/envelope.js";
+import { creemDerivedEventId, decodeCreemEnvelope } from "../../src/providers/creem/envelope.js";
 import { normalizeCreemEvent } from "../../src/providers/creem/normalize.js";
 import { creemSignatureHeader, verifyCreemSignature } from "../../src/providers/creem/verify.js";
 import { storedEvent } from "../builders/creem.js";
@@ -409,7 +409,7 @@ describe.skipIf(!fixtures.exist)(`Creem conformance over published fixtures (${f
       (c.object["product"] as Record<string, unknown>)["price"] = 1001;
     });
     expect(decodeCreemEnvelope(changedAmount)).not.toEqual(first);
-    expect(derivedEventId(withoutId)).toBe(Either.isRight(first) && first.right.providerEventId);
+    expect(creemDerivedEventId(withoutId)).toBe(Either.isRight(first) && first.right.providerEventId);
   });
 
   it("normalizes the same stored event to the same result without touching it", () => {

@@ -1,11 +1,14 @@
 // Starts the real Verity HTTP server on a free port against a fresh database, with a fixed or
-// controllable clock, and an API key for reads.
+// controllable clock, and an API key for reads: the app built from the server's services
+// (src/server/services.ts) with test layers in place of the live ones.
+import { Effect, Layer } from "effect";
 import type { Catalog } from "../../src/domain/catalog.js";
 import type { Provider } from "../../src/domain/provider.js";
 import { buildApp, type App } from "../../src/server/app.js";
 import { createApiKey } from "../../src/server/auth.js";
 import { silentLogger } from "../../src/server/logger.js";
 import type { ApiAccess } from "../../src/server/provider-api.js";
+import { appOptions, Clock, Db, Log, PlanCatalog, ProviderApiAccess, ServerSettings } from "../../src/server/services.js";
 import { type Database, openDatabase } from "../../src/store/database.js";
 import { openTestDatabase, type DatabaseKindUnderTest } from "./databases.js";
 import { TEST_SECRET } from "./stripe-delivery.js";
@@ -45,18 +48,31 @@ export const startServer = async (
     ? await openDatabase(options.databaseUrl).then((d) => ({ db: d, close: async () => undefined, url: options.databaseUrl! }))
     : await openTestDatabase(kind);
   const clock = { now: options.now ?? Date.now() };
-  const app = buildApp({
-    db,
-    catalog,
-    secrets: { ...options.providerSecrets, stripe: options.secrets ?? [TEST_SECRET] },
-    apis: options.stripeApi ? { stripe: options.stripeApi } : {},
+  const settings = {
+    port: 0,
+    host: "127.0.0.1",
+    databaseUrl: url,
+    configPath: "(test catalog)",
+    webhookSecrets: { ...options.providerSecrets, stripe: options.secrets ?? [TEST_SECRET] },
+    stripeSecretKey: options.stripeApi?.secretKey ?? null,
+    stripeApiBase: options.stripeApi?.baseUrl ?? "http://127.0.0.1:9",
     maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
-    now: () => clock.now,
-    log: silentLogger,
+    graphiql: options.graphiql ?? true,
+    introspection: options.introspection ?? "key",
+    stateCache: 10_000,
+  };
+  const testLayers = Layer.mergeAll(
+    Layer.succeed(ServerSettings, settings),
+    Layer.succeed(PlanCatalog, catalog),
+    Layer.succeed(Db, db),
+    Layer.succeed(Clock, { now: () => clock.now }),
+    Layer.succeed(Log, silentLogger),
+    Layer.succeed(ProviderApiAccess, options.stripeApi ? { stripe: options.stripeApi } : {}),
+  );
+  const app = buildApp({
+    ...Effect.runSync(appOptions.pipe(Effect.provide(testLayers))),
     ...(options.catchUpIntervalMs === undefined ? {} : { catchUpIntervalMs: options.catchUpIntervalMs }),
     ...(options.livePollMs === undefined ? {} : { livePollMs: options.livePollMs }),
-    ...(options.graphiql === undefined ? {} : { graphiql: options.graphiql }),
-    ...(options.introspection === undefined ? {} : { introspection: options.introspection }),
   });
   const { readKey } = { readKey: (await createApiKey(db, ["read", "events"], new Date())).key };
   const { url: listening } = await app.start(0, "127.0.0.1");

@@ -2,8 +2,7 @@
 // deduplicate it before any normalizer reads the body. Errors name the path of what was wrong.
 // Creem's envelope: { "id": "evt_…", "eventType": "…", "created_at": <epoch ms>, "object": {…} }.
 import { Either, Schema } from "effect";
-import { fnv1a64 } from "../../domain/identity.js";
-import { canonicalJson } from "../canonical-json.js";
+import { derivedEventId } from "../derived-id.js";
 import { describeFirstIssuePerPath, notAnObject } from "../envelope.js";
 import type { Envelope } from "../types.js";
 
@@ -20,25 +19,17 @@ export type CreemEventEnvelope = typeof CreemEventEnvelope.Type;
 
 const decodeEnvelope = Schema.decodeUnknownEither(CreemEventEnvelope, { errors: "all", onExcessProperty: "ignore" });
 
-export const DERIVED_ID_PREFIX = "derived_";
-
 /** The body's own (absent or null) `id` is left out, so `"id": null` and no id derive the same. */
-const WITHOUT_ID: ReadonlySet<string> = new Set(["id"]);
+const ID_MEMBERS: ReadonlySet<string> = new Set(["id"]);
 
-/**
- * The id of an event whose body names none (every Creem event has `id: "evt_…"`; this is the
- * fallback): `derived_` + the 64-bit FNV-1a digest (16 hex digits) of the parsed body, less its
- * `id` member, re-serialised with sorted keys and no whitespace. A redelivery of the same event
- * has the same body and so the same id, and is deduplicated; any difference in content gives
- * another id. It cannot collide with Creem's own ids, which start with `evt_`.
- */
-export const derivedEventId = (payload: unknown): string => `${DERIVED_ID_PREFIX}${fnv1a64(canonicalJson(payload, WITHOUT_ID))}`;
+/** The id of a Creem event whose body names none (every Creem event has `id: "evt_…"`): see derived-id.ts. */
+export const creemDerivedEventId = (payload: unknown): string => derivedEventId(payload, ID_MEMBERS);
 
 export const decodeCreemEnvelope = (payload: unknown): Either.Either<Envelope, string> => {
   const notObject = notAnObject(payload, "Creem event");
   if (notObject !== null) return Either.left(notObject);
   return Either.mapBoth(decodeEnvelope(payload), {
     onLeft: (error) => `invalid Creem event envelope: ${describeFirstIssuePerPath(error, "(event)")}`,
-    onRight: (event) => ({ providerEventId: event.id ?? derivedEventId(payload), type: event.eventType, occurredAt: event.created_at }),
+    onRight: (event) => ({ providerEventId: event.id ?? creemDerivedEventId(payload), type: event.eventType, occurredAt: event.created_at }),
   });
 };

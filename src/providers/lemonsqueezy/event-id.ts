@@ -17,15 +17,14 @@
 // invoice, and order_created / subscription_created about one purchase are different objects anyway.
 // A redelivery (Lemon Squeezy retries up to three times, or a manual resend) is the same body, so
 // it gets the same id and ingest stores it once.
-import { fnv1a64 } from "../../domain/identity.js";
 import type { Instant } from "../../domain/time.js";
-import { canonicalJson } from "../canonical-json.js";
+import { contentDigest } from "../derived-id.js";
 
 /** Members left out of the digest: path → excluded. */
 const EXCLUDED: ReadonlySet<string> = new Set(["meta.webhook_id", "data.attributes.urls"]);
 
 /** The digest of a body's billing content (see the rule above). */
-export const bodyDigest = (payload: unknown): string => fnv1a64(canonicalJson(payload, EXCLUDED));
+export const bodyDigest = (payload: unknown): string => contentDigest(payload, EXCLUDED);
 
 export type EventIdParts = {
   readonly eventName: string;

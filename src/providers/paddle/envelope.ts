@@ -5,9 +5,8 @@
 // Idempotency is on `event_id`: Paddle delivers at least once, and one event fans out to one
 // notification per destination, each with its own `notification_id` but the same `event_id`.
 // `notification_id` is therefore never part of the id (it is also absent from `GET /events` items).
-import { createHash } from "node:crypto";
 import { Either, Schema } from "effect";
-import { canonicalJson } from "../canonical-json.js";
+import { derivedEventId } from "../derived-id.js";
 import { describeIssues, notAnObject } from "../envelope.js";
 import type { Envelope } from "../types.js";
 import { parseRfc3339 } from "../../domain/time.js";
@@ -30,17 +29,14 @@ export type PaddleEventEnvelope = typeof PaddleEventEnvelope.Type;
 
 const decodeEnvelope = Schema.decodeUnknownEither(PaddleEventEnvelope, { errors: "all", onExcessProperty: "ignore" });
 
-export const DERIVED_EVENT_ID_PREFIX = "derived_";
+/** Left out of a derived id: the (absent or null) id, and `notification_id`, which differs per destination for one event. */
+const ID_MEMBERS: ReadonlySet<string> = new Set(["event_id", "notification_id"]);
 
 /**
- * The id of an event whose body carries no `event_id` (Paddle always sends one; this covers bodies
- * that lost it, e.g. hand-made or re-exported ones): `derived_` + the first 32 hex digits of
- * SHA-256 over the canonical JSON (keys sorted, no whitespace) of `[event_type, occurred_at, data]`.
- * Stable across redeliveries and re-serialisation; `notification_id` is left out because it differs
- * per destination for one event.
+ * The id of a notification whose body carries no `event_id` (Paddle always sends one; this covers
+ * bodies that lost it, e.g. hand-made or re-exported ones): see derived-id.ts.
  */
-export const derivedEventId = (eventType: string, occurredAt: string, data: unknown): string =>
-  DERIVED_EVENT_ID_PREFIX + createHash("sha256").update(canonicalJson([eventType, occurredAt, data]), "utf8").digest("hex").slice(0, 32);
+export const paddleDerivedEventId = (payload: unknown): string => derivedEventId(payload, ID_MEMBERS);
 
 export const decodePaddleEnvelope = (payload: unknown): Either.Either<Envelope, string> => {
   const notObject = notAnObject(payload, "Paddle notification");
@@ -48,7 +44,7 @@ export const decodePaddleEnvelope = (payload: unknown): Either.Either<Envelope, 
   return Either.mapBoth(decodeEnvelope(payload), {
     onLeft: (error) => `invalid Paddle notification envelope: ${describeIssues(error, "(event)")}`,
     onRight: (event) => ({
-      providerEventId: event.event_id ?? derivedEventId(event.event_type, event.occurred_at, event.data),
+      providerEventId: event.event_id ?? paddleDerivedEventId(payload),
       type: event.event_type,
       // Instants are milliseconds; the digits below are kept in the stored body and used by the hint.
       occurredAt: parseRfc3339(event.occurred_at)!.epochMs,
