@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase, type Database } from "../src/store/database.js";
 import { appendEvents } from "../src/store/events.js";
-import { projectEvents, rebuildProjections } from "../src/store/projector.js";
+import { projectEvents, rebuildProjections } from "../src/projection/projector.js";
 import { PRICES, testCatalog } from "../test/builders/histories.js";
 import { customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../test/builders/stripe.js";
 

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../src/store/database.js";
 import { appendEvents, type NewEvent } from "../src/store/events.js";
-import { rebuildProjections } from "../src/store/projector.js";
+import { rebuildProjections } from "../src/projection/projector.js";
 import { PRICES, testCatalog } from "../test/builders/histories.js";
 import { customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../test/builders/stripe.js";
 import { testCatalogJson } from "../test/offline/support.js";

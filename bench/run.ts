@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { replayEvents } from "../src/domain/resolver/step.js";
 import { normalizeStripeEvent } from "../src/providers/stripe/normalize.js";
 import { openDatabase } from "../src/store/database.js";
-import { Projector } from "../src/store/projector.js";
+import { Projector } from "../src/projection/projector.js";
 import { benchLive } from "./live.js";
 import { benchConvergence } from "./convergence.js";
 import { benchHistory } from "./history.js";

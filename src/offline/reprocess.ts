@@ -3,7 +3,7 @@
 // just after, inside that transaction.
 import type { Catalog } from "../domain/catalog.js";
 import type { Database } from "../store/database.js";
-import { rebuildProjections } from "../store/projector.js";
+import { rebuildProjections } from "../projection/projector.js";
 import type { Entity } from "../store/projection-rows.js";
 import { diffSnapshots, summarizeChanges, type ChangeCounts, type Difference } from "./diff.js";
 import { databaseSnapshot, type Snapshot } from "./snapshot.js";

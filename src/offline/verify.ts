@@ -19,7 +19,7 @@ import { componentsOfKeys, eventSeqsOfComponents, keysOfComponents } from "../st
 import type { Database } from "../store/database.js";
 import { componentPage, eventsBySeq, lastEventSeq, seqPage, unprojectedSeqs } from "../store/partition.js";
 import { noRows, projectionRows } from "../store/projection-rows.js";
-import { catalogFingerprint } from "../store/projector.js";
+import { catalogFingerprint } from "../projection/projector.js";
 import { projectionProgress } from "../store/progress.js";
 import { rowsNotOwnedBy, rowsOfUsers, tableSizes } from "../store/rows-of-users.js";
 import { sqlOf } from "../store/sql.js";

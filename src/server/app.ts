@@ -14,7 +14,7 @@ import { isProvider, type Provider } from "../domain/provider.js";
 import type { Database } from "../store/database.js";
 import { TransitionHub } from "../api/live.js";
 import { announceFeed } from "../store/feed.js";
-import { Projector, rebuildIfStale } from "../store/projector.js";
+import { Projector, rebuildIfStale } from "../projection/projector.js";
 import { Appender } from "../store/appender.js";
 import { ReadModel } from "../store/read-model.js";
 import { RejectionLog } from "../store/rejections.js";

@@ -13,7 +13,8 @@ import type { ApiNeeds, ApiRead, Envelope, WebhookScheme } from "../providers/ty
 import type { Database } from "../store/database.js";
 import type { Appender } from "../store/appender.js";
 import { eventsOfTypes, findEventSeq } from "../store/events.js";
-import { isProjected, type Projector } from "../store/projector.js";
+import { type Projector } from "../projection/projector.js";
+import { isProjected } from "../store/projection-writes.js";
 import type { RejectionLog } from "../store/rejections.js";
 import type { Background } from "./background.js";
 import { readBody } from "./body.js";

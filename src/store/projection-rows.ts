@@ -1,5 +1,5 @@
 // The rows a fold's result gives, one table at a time, as plain data: what the projector writes
-// (src/store/projector.ts) and what `verity verify` compares the database with
+// (src/projection/projector.ts) and what `verity verify` compares the database with
 // (src/offline/snapshot.ts). This is the one mapping from the resolver's State and transitions to
 // projection rows; neither side keeps its own copy. No database here.
 import type { Catalog, FeatureSpec } from "../domain/catalog.js";

@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../../src/store/database.js";
 import { appendEvent } from "../../src/store/events.js";
-import { Projector } from "../../src/store/projector.js";
+import { Projector } from "../../src/projection/projector.js";
 import { testCatalog } from "../builders/histories.js";
 import { arbMixedHistoryAndDelivery, type MixedEvent, type MixedHistory } from "../builders/mixed.js";
 import { HAS_POSTGRES, openTestDatabase, type DatabaseKindUnderTest } from "../support/databases.js";

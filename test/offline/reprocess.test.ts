@@ -7,7 +7,7 @@ import { reprocess } from "../../src/offline/reprocess.js";
 import { databaseSnapshot, type Snapshot } from "../../src/offline/snapshot.js";
 import { verify } from "../../src/offline/verify.js";
 import type { Database } from "../../src/store/database.js";
-import { rebuildIfStale, rebuildProjections } from "../../src/store/projector.js";
+import { rebuildIfStale, rebuildProjections } from "../../src/projection/projector.js";
 import { buildHistory, PRICES, testCatalog, type UserScript } from "../builders/histories.js";
 import { KINDS, openTestDatabase } from "../support/databases.js";
 import { ingest } from "./support.js";

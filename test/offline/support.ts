@@ -13,7 +13,7 @@ import { snapshotOf, verify } from "../../src/offline/verify.js";
 import type { Database } from "../../src/store/database.js";
 import { toStoredEvent } from "../../src/store/events.js";
 import { normalizeStored } from "../../src/store/normalize-stored.js";
-import { Projector } from "../../src/store/projector.js";
+import { Projector } from "../../src/projection/projector.js";
 import { testCatalog } from "../builders/histories.js";
 import type { StripeEvent } from "../builders/stripe.js";
 import { appendStripeEvent } from "../support/append.js";

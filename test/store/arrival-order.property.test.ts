@@ -4,7 +4,7 @@
 // whichever order they came in. Runs on SQLite and PostgreSQL.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Projector } from "../../src/store/projector.js";
+import { Projector } from "../../src/projection/projector.js";
 import { arbHistoryAndDelivery, testCatalog } from "../builders/histories.js";
 import type { StripeEvent } from "../builders/stripe.js";
 import { appendStripeEvent } from "../support/append.js";

@@ -11,7 +11,7 @@ import { stateCacheOf } from "../../src/store/components.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { toStoredEvent } from "../../src/store/events.js";
 import { normalizeStored } from "../../src/store/normalize-stored.js";
-import { projectEvents, rebuildProjections, type ProjectionResult } from "../../src/store/projector.js";
+import { projectEvents, rebuildProjections, type ProjectionResult } from "../../src/projection/projector.js";
 import { arbHistoryAndDelivery, PRICES, testCatalog } from "../builders/histories.js";
 import { customer, invoice, stripeEvent, subscription, type StripeEvent } from "../builders/stripe.js";
 import { appendStripeEvent } from "../support/append.js";

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { entitlementsAt } from "../../src/domain/entitlements.js";
 import { createApiKey, hashKey, revokeApiKey } from "../../src/server/auth.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { Projector } from "../../src/store/projector.js";
+import { Projector } from "../../src/projection/projector.js";
 import { KEY_TTL_MS, ReadModel } from "../../src/store/read-model.js";
 import { findUserId, liveGrants, primarySubscription, userEntitlements, userSubscriptions } from "../../src/store/reads.js";
 import { arbUserScript, buildHistory, testCatalog } from "../builders/histories.js";

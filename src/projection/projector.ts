@@ -8,6 +8,9 @@
 // components, re-derives them from all their events in canonical order, so arrival order never
 // changes the result. A batch's groups are folded in memory and written together, table by table.
 // Rows, the event→keys index, the components and the checkpoint are written in one transaction.
+//
+// This room orchestrates (normalize → fold → the rows that changed); src/store persists: every
+// read and write here is a named function of the store (projection-writes.ts, components.ts, …).
 import { createHash } from "node:crypto";
 import type { Catalog } from "../domain/catalog.js";
 import { connectedGroups, eventKeys } from "../domain/components.js";
@@ -23,7 +26,6 @@ import {
   keysOfComponents,
   newToken,
   PendingStates,
-  savedStates,
   createComponents,
   shouldSave,
   stateCacheOf,
@@ -31,106 +33,24 @@ import {
   writeComponent,
   type CachedState,
   type ComponentHead,
-} from "./components.js";
-import type { Database, Prisma as Client } from "./database.js";
-import { Prisma } from "./generated/postgresql/client.js";
-import { instantOf, readEventsBySeq, readEventsInTimeOrder, type StoredEvent } from "./events.js";
-import { appendToFeed, gainedTransitions, TransitionTally, type FeedTransition } from "./feed.js";
-import { insertRows, sqlValue, type SqlValue } from "./insert-rows.js";
-import { sqlOf, type Sql } from "./sql.js";
-import type { DatabaseKind } from "./url.js";
-import { normalizeStored } from "./normalize-stored.js";
-import { grantRowsOf, identityRow, orderRow, projectionRows, subscriptionRow, transitionRows, userRow, PROJECTION_COLUMNS, type ProjectedGrant, type ProjectedIdentity, type ProjectedTransition } from "./projection-rows.js";
-import { announceProjected } from "./read-model.js";
-
-type Tx = Parameters<Parameters<Client["$transaction"]>[0]>[0];
-
-/** Column lists of the rows the projector inserts (projection tables from PROJECTION_COLUMNS). */
-const columnsOf = <T extends object>(select: T) => Object.keys(select) as (keyof T & string)[];
-const COLUMNS = {
-  User: columnsOf(PROJECTION_COLUMNS.users),
-  UserIdentity: columnsOf(PROJECTION_COLUMNS.identities),
-  Subscription: columnsOf(PROJECTION_COLUMNS.subscriptions),
-  Order: columnsOf(PROJECTION_COLUMNS.orders),
-  Entitlement: columnsOf(PROJECTION_COLUMNS.grants),
-  Transition: columnsOf(PROJECTION_COLUMNS.transitions),
-  EventKey: ["eventSeq", "key"] as const,
-  ProjectedEvent: ["seq", "projectedAt"] as const,
-  ComponentKey: ["key", "componentId"] as const,
-};
-
-/** Inserts rows of one table (see insert-rows.ts): the projector's writes, without Prisma's per-parameter cost. */
-const insert = <T extends keyof typeof COLUMNS>(sql: Sql, table: T, rows: readonly { readonly [K in (typeof COLUMNS)[T][number]]: SqlValue }[]): Promise<void> =>
-  insertRows(sql, table, COLUMNS[table] as readonly (typeof COLUMNS)[T][number][], rows);
-
-/** Updates rows by id, every column but the id, one statement each. */
-const updateRows = async (sql: Sql, table: "User" | "Subscription" | "Order", rows: readonly ({ readonly id: string } & Readonly<Record<string, SqlValue>>)[]): Promise<void> => {
-  for (const { id, ...columns } of rows) {
-    const sets = Object.entries(columns).map(([c, v]) => Prisma.sql`${Prisma.raw(`"${c}"`)} = ${sqlValue(sql.kind, v)}`);
-    await sql.run(Prisma.sql`UPDATE ${Prisma.raw(`"${table}"`)} SET ${Prisma.join(sets)} WHERE "id" = ${id}`);
-  }
-};
-
-/** Writes the projection rows of `state`; returns the transition rows written, in fold order. */
-const writeState = async (sql: Sql, state: State, transitions: readonly Transition[], catalog: Catalog): Promise<FeedTransition[]> => {
-  const rows = projectionRows(state, transitions, catalog);
-  if (rows.users.length === 0) return [];
-  await insert(sql, "User", rows.users);
-  await insert(sql, "UserIdentity", rows.identities);
-  await insert(sql, "Subscription", rows.subscriptions);
-  await insert(sql, "Order", rows.orders);
-  await insert(sql, "Entitlement", rows.grants);
-  await insert(sql, "Transition", rows.transitions);
-  return rows.transitions;
-};
-
-/**
- * A database takes a bounded number of parameters per statement (Prisma splits the `in` lists of
- * reads itself, not those of deletes and inserts): writes over many rows go in chunks of this size.
- */
-const CHUNK = 500;
-
-const inChunks = async <T>(values: readonly T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> => {
-  for (let i = 0; i < values.length; i += CHUNK) await write(values.slice(i, i + CHUNK));
-};
-
-/** Removes users and, through ON DELETE CASCADE, everything projected for them. */
-const deleteUsers = async (tx: Tx, userIds: readonly string[]): Promise<void> =>
-  inChunks(userIds, (chunk) => tx.user.deleteMany({ where: { id: { in: chunk } } }));
-
-// On PostgreSQL, a projection holds this lock shared and locks the identity keys of its events and
-// then the components they belong to: projections of different users run at once, in any process;
-// projections of one component take turns; a rebuild of everything holds it exclusively.
-const PROJECTION_LOCK = 4_242_002;
-// Feed rows are appended under this lock, held to commit, so feed seq order is commit order and a
-// subscriber paging by seq never passes a row that commits later with a smaller seq.
-const FEED_LOCK = 4_242_004;
-
-/** Locks names (identity keys, component ids) for the rest of the transaction (PostgreSQL), in one order to limit deadlocks. */
-type Locker = (names: readonly string[]) => Promise<void>;
-
-const noLocks: Locker = async () => undefined;
-
-const postgresLocks =
-  (tx: Tx, seed: number): Locker =>
-  async (names) => {
-    if (names.length === 0) return;
-    await tx.$queryRawUnsafe(
-      `SELECT count(pg_advisory_xact_lock(hashtextextended(k, ${seed}))) FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
-      [...names],
-    );
-  };
-
-type Locks = { readonly keys: Locker; readonly components: Locker; readonly feed: () => Promise<void> };
-
-const NO_LOCKS: Locks = { keys: noLocks, components: noLocks, feed: async () => undefined };
-
-const postgresLocksOf = (tx: Tx): Locks => ({
-  keys: postgresLocks(tx, 4242),
-  components: postgresLocks(tx, 4243),
-  feed: async () => void (await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${FEED_LOCK})`)),
-});
-
+} from "../store/components.js";
+import type { Database } from "../store/database.js";
+import { readEventsBySeq, readEventsInTimeOrder, type StoredEvent } from "../store/events.js";
+import { gainedTransitions, type FeedTransition } from "../store/feed.js";
+import { normalizeStored } from "../store/normalize-stored.js";
+import { grantRowsOf, identityRow, orderRow, subscriptionRow, transitionRows, userRow, type ProjectedGrant, type ProjectedIdentity } from "../store/projection-rows.js";
+import {
+  CHUNK,
+  derivedWith,
+  hasProjections,
+  inProjectionTransaction,
+  isDeadlock,
+  pendingSeqs,
+  setDerivedWith,
+  type ProjectionWrites,
+} from "../store/projection-writes.js";
+import { announceProjected } from "../store/read-model.js";
+import type { Sql } from "../store/sql.js";
 /**
  * `users`: the users the projected components now hold; `affected`: every user whose rows it
  * wrote or removed; `incremental` / `rederived`: how many of the events were folded onto a saved
@@ -152,8 +72,7 @@ const projected = (stored: StoredEvent, catalog: Catalog): Projected => {
 };
 
 type Options = {
-  readonly sql: Sql;
-  readonly locks: Locks;
+  readonly w: ProjectionWrites;
   readonly states: PendingStates;
   /** Whether new transitions go to the live feed (a rebuild appends what it gained at the end). */
   readonly feed: boolean;
@@ -267,54 +186,25 @@ const planFold = (catalog: Catalog, head: ComponentHead | undefined, base: Cache
   return { head, base, group, state, transitions, beforeLastInstant, lastInstant, refolded: refold, createdUsers, updatedUsers, identities, subscriptions, orders, touched };
 };
 
-type GrantRow = Omit<ProjectedGrant, "limit" | "credits" | "validUntil" | "periodEnd"> & {
-  limit: number | bigint | null;
-  credits: number | bigint | null;
-  validUntil: Date | string | null;
-  periodEnd: Date | string | null;
-};
-
-const GRANT_COLUMNS = Prisma.raw(Object.keys(PROJECTION_COLUMNS.grants).map((c) => `"${c}"`).join(", "));
-
-/** The grant rows these users hold, as the projector writes them (so they compare as JSON). */
-const grantsOfUsers = async (sql: Sql, userIds: readonly string[]): Promise<ProjectedGrant[]> => {
-  const number = (v: number | bigint | null) => (v === null ? null : Number(v));
-  const date = (v: Date | string | null) => (v === null ? null : new Date(instantOf(v)));
-  const rows = await sql.query<GrantRow>(Prisma.sql`SELECT ${GRANT_COLUMNS} FROM "Entitlement" WHERE "userId" IN (${Prisma.join(userIds)})`);
-  return rows.map((g) => ({ ...g, limit: number(g.limit), credits: number(g.credits), validUntil: date(g.validUntil), periodEnd: date(g.periodEnd) }));
-};
-
-/** Each owner's next free transition ordinal: one indexed max per owner, in one statement. */
-const nextOrdinals = async (sql: Sql, owners: readonly string[]): Promise<Map<string, number>> => {
-  const next = new Map<string, number>();
-  for (let i = 0; i < owners.length; i += CHUNK) {
-    const rows = await sql.query<{ id: string; last: number | bigint | null }>(
-      Prisma.sql`SELECT u."id" AS id, (SELECT max(t."ordinal") FROM "Transition" t WHERE t."userId" = u."id") AS last FROM "User" u WHERE u."id" IN (${Prisma.join(owners.slice(i, i + CHUNK))})`,
-    );
-    for (const r of rows) next.set(r.id, r.last === null ? 0 : Number(r.last) + 1);
-  }
-  return next;
-};
-
 /** Writes what the planned folds changed, table by table for all of them at once, and their components. */
-const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome[]> => {
+const writeFolds = async (catalog: Catalog, plans: readonly FoldPlan[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome[]> => {
   if (plans.length === 0) return [];
   const all = <T>(pick: (p: FoldPlan) => readonly T[]): T[] => plans.flatMap(pick);
-  const { sql } = options;
+  const { w } = options;
   // Rows are written without reading them back (inserts, updateMany), and updates leave the id alone.
-  await insert(sql, "User", all((p) => p.createdUsers).map(userRow));
-  await updateRows(sql, "User", all((p) => p.updatedUsers).map(userRow));
-  await insert(sql, "UserIdentity", all((p) => p.identities));
-  await insert(sql, "Subscription", all((p) => p.subscriptions.created).map(subscriptionRow));
-  await updateRows(sql, "Subscription", all((p) => p.subscriptions.updated).map(subscriptionRow));
-  await insert(sql, "Order", all((p) => p.orders.created).map(orderRow));
-  await updateRows(sql, "Order", all((p) => p.orders.updated).map(orderRow));
+  await w.insert("User", all((p) => p.createdUsers).map(userRow));
+  await w.updateRows("User", all((p) => p.updatedUsers).map(userRow));
+  await w.insert("UserIdentity", all((p) => p.identities));
+  await w.insert("Subscription", all((p) => p.subscriptions.created).map(subscriptionRow));
+  await w.updateRows("Subscription", all((p) => p.subscriptions.updated).map(subscriptionRow));
+  await w.insert("Order", all((p) => p.orders.created).map(orderRow));
+  await w.updateRows("Order", all((p) => p.orders.updated).map(orderRow));
 
   // Grants derive from a user's subscriptions and orders: only touched users' can differ.
   const touched = plans.flatMap((p) => [...p.touched].filter((u) => p.state.users.has(u)).map((u) => [u, p.state] as const));
   const held = new Map<string, string>();
   for (let i = 0; i < touched.length; i += CHUNK) {
-    for (const g of await grantsOfUsers(sql, touched.slice(i, i + CHUNK).map(([u]) => u))) held.set(g.id, JSON.stringify(g));
+    for (const g of await w.grantsOf(touched.slice(i, i + CHUNK).map(([u]) => u))) held.set(g.id, JSON.stringify(g));
   }
   const dropped: string[] = [];
   const added: ProjectedGrant[] = [];
@@ -328,28 +218,24 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
     }
   }
   dropped.push(...held.keys());
-  await inChunks(dropped, (chunk) => sql.run(Prisma.sql`DELETE FROM "Entitlement" WHERE "id" IN (${Prisma.join(chunk)})`));
-  await insert(sql, "Entitlement", added);
+  await w.deleteGrants(dropped);
+  await w.insert("Entitlement", added);
 
   // A refolded instant's transitions are the tail of its users' logs: they are replaced, and the
   // feed gets only what the new ones add.
   const replaced: FeedTransition[] = [];
   for (const p of plans) {
     if (p.refolded.length === 0) continue;
-    const where = { userId: { in: [...p.base!.state.users.keys()] }, cause: { in: [...new Set(p.refolded.flatMap((e) => e.facts.map((f) => f.cause)))] } };
-    replaced.push(...(await tx.transition.findMany({ where, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] })));
-    await tx.transition.deleteMany({ where });
+    const causes = [...new Set(p.refolded.flatMap((e) => e.facts.map((f) => f.cause)))];
+    replaced.push(...(await w.takeTransitions([...p.base!.state.users.keys()], causes)));
   }
   // Transitions continue each owner's log where it stands.
   const owners = [...new Set(plans.flatMap((p) => p.transitions.map((t) => t.userId)))];
-  const next = owners.length === 0 ? new Map<string, number>() : await nextOrdinals(sql, owners);
+  const next = owners.length === 0 ? new Map<string, number>() : await w.nextOrdinals(owners);
   const transitions = plans.flatMap((p) => transitionRows(p.transitions, p.state, (userId) => next.get(userId) ?? 0));
-  await insert(sql, "Transition", transitions);
+  await w.insert("Transition", transitions);
   const gained = replaced.length === 0 ? transitions : gainedTransitions(replaced, transitions);
-  if (options.feed && gained.length > 0) {
-    await options.locks.feed();
-    await appendToFeed(sql, gained);
-  }
+  if (options.feed) await w.appendToFeed(gained);
 
   const outcomes: Outcome[] = [];
   const createdComponents = [];
@@ -363,7 +249,7 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
     const token = newToken();
     const write = { id, token, watermark: maxAt(p.group, p.head?.watermark), events, saved, stateEvents: saved === null ? stateEvents : events };
     if (p.head === undefined) createdComponents.push(write);
-    else await writeComponent(sql, true, write);
+    else await writeComponent(w.sql, true, write);
     outcomes.push({
       users: [...p.state.users.keys()],
       affected: [...p.touched],
@@ -372,37 +258,34 @@ const writeFolds = async (tx: Tx, catalog: Catalog, plans: readonly FoldPlan[], 
       cached: [id, { token, catalog, state: p.state, savedSize: saved?.length ?? p.base?.savedSize ?? 0, beforeLastInstant: p.beforeLastInstant, lastInstant: p.lastInstant }],
     });
   }
-  await insert(sql, "ComponentKey", componentKeys);
-  await createComponents(sql, createdComponents);
+  await w.insert("ComponentKey", componentKeys);
+  await createComponents(w.sql, createdComponents);
   return outcomes;
 };
 
 /** Re-derives the components `heads` together with `group` from all their events, in canonical order. */
-const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[], group: readonly Projected[], options: Options): Promise<Outcome> => {
+const rederive = async (catalog: Catalog, heads: readonly ComponentHead[], group: readonly Projected[], options: Options): Promise<Outcome> => {
   const ids = heads.map((h) => h.id);
   const ours = new Set(group.map((p) => p.seq));
-  const seqs = (await eventSeqsOfComponents(options.sql, ids)).filter((seq) => !ours.has(seq));
+  const seqs = (await eventSeqsOfComponents(options.w.sql, ids)).filter((seq) => !ours.has(seq));
   const events = [...group];
-  for (const stored of await readEventsBySeq(options.sql, seqs)) events.push(projected(stored, catalog));
+  for (const stored of await readEventsBySeq(options.w.sql, seqs)) events.push(projected(stored, catalog));
   const { state, transitions, beforeLastInstant, lastInstant } = foldAtInstants(catalog, initialState(), events.map((p) => p.event));
 
-  const owners = await usersOfComponents(options.sql, ids);
-  const previous = options.feed ? await tx.transition.findMany({ where: { userId: { in: owners } }, orderBy: [{ userId: "asc" }, { ordinal: "asc" }] }) : [];
-  await deleteUsers(tx, owners);
-  const written = await writeState(options.sql, state, transitions, catalog);
+  const owners = await usersOfComponents(options.w.sql, ids);
+  const previous = options.feed ? await options.w.transitionsOf(owners) : [];
+  await options.w.deleteUsers(owners);
+  const written = await options.w.writeState(state, transitions, catalog);
   const gained = gainedTransitions(previous, written);
-  if (options.feed && gained.length > 0) {
-    await options.locks.feed();
-    await appendToFeed(options.sql, gained);
-  }
+  if (options.feed) await options.w.appendToFeed(gained);
 
-  const keys = new Set([...(await keysOfComponents(options.sql, ids)), ...events.flatMap((p) => p.keys)]);
+  const keys = new Set([...(await keysOfComponents(options.w.sql, ids)), ...events.flatMap((p) => p.keys)]);
   const id = smallest(keys);
-  await dropComponents(tx, ids);
-  await insert(options.sql, "ComponentKey", [...keys].map((key) => ({ key, componentId: id })));
+  await options.w.dropComponents(ids);
+  await options.w.insert("ComponentKey", [...keys].map((key) => ({ key, componentId: id })));
   const token = newToken();
   const saved = save(state);
-  await writeComponent(options.sql, false, { id, token, watermark: maxAt(events), events: events.length, saved, stateEvents: events.length });
+  await writeComponent(options.w.sql, false, { id, token, watermark: maxAt(events), events: events.length, saved, stateEvents: events.length });
   options.states.forget(ids);
   const users = [...state.users.keys()];
   return { users, affected: [...new Set([...owners, ...users])], incremental: false, events: group.length, cached: [id, { token, catalog, state, savedSize: saved.length, beforeLastInstant, lastInstant }] };
@@ -412,9 +295,9 @@ const rederive = async (tx: Tx, catalog: Catalog, heads: readonly ComponentHead[
  * Projects the batch's groups of connected events: each onto its component's saved state when it
  * can (all of those written together), else by re-deriving its components.
  */
-const projectGroups = async (tx: Tx, catalog: Catalog, groups: readonly (readonly Projected[])[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome[]> => {
+const projectGroups = async (catalog: Catalog, groups: readonly (readonly Projected[])[], known: ReadonlyMap<string, string>, options: Options): Promise<Outcome[]> => {
   const componentsOf = (group: readonly Projected[]) => [...new Set(group.flatMap((p) => p.keys.flatMap((k) => (known.has(k) ? [known.get(k)!] : []))))].sort();
-  const heads = new Map((await componentHeads(options.sql, [...new Set(groups.flatMap(componentsOf))])).map((h) => [h.id, h]));
+  const heads = new Map((await componentHeads(options.w.sql, [...new Set(groups.flatMap(componentsOf))])).map((h) => [h.id, h]));
   const candidates: { group: readonly Projected[]; head: ComponentHead | undefined }[] = [];
   const slow: { group: readonly Projected[]; heads: ComponentHead[] }[] = [];
   for (const group of groups) {
@@ -433,7 +316,7 @@ const projectGroups = async (tx: Tx, catalog: Catalog, groups: readonly (readonl
     if (cached !== undefined) cachedStates.set(head.id, cached);
     else missing.push(head);
   }
-  for (const [id, saved] of await savedStates(tx, missing)) {
+  for (const [id, saved] of await options.w.savedStates(missing)) {
     cachedStates.set(id, { token: heads.get(id)!.token, catalog, state: saved.state, savedSize: saved.size, beforeLastInstant: null, lastInstant: [] });
   }
   const plans: FoldPlan[] = [];
@@ -447,34 +330,30 @@ const projectGroups = async (tx: Tx, catalog: Catalog, groups: readonly (readonl
     if (plan === null) slow.push({ group, heads: head === undefined ? [] : [head] });
     else plans.push(plan);
   }
-  const outcomes = await writeFolds(tx, catalog, plans, known, options);
-  for (const { group, heads: theirs } of slow) outcomes.push(await rederive(tx, catalog, theirs, group, options));
+  const outcomes = await writeFolds(catalog, plans, known, options);
+  for (const { group, heads: theirs } of slow) outcomes.push(await rederive(catalog, theirs, group, options));
   return outcomes;
 };
 
 /** Locks the batch's keys, then the components they belong to, until no key has moved to another component. */
-const lockedComponents = async (sql: Sql, keys: readonly string[], locks: Locks): Promise<Map<string, string>> => {
-  await locks.keys(keys);
+const lockedComponents = async (w: ProjectionWrites, keys: readonly string[]): Promise<Map<string, string>> => {
+  await w.lockKeys(keys);
   const locked = new Set<string>();
   for (;;) {
-    const found = await componentsOfKeys(sql, keys);
+    const found = await componentsOfKeys(w.sql, keys);
     const unlocked = [...new Set(found.values())].filter((id) => !locked.has(id));
-    if (unlocked.length === 0 || locks.components === noLocks) return found;
-    await locks.components(unlocked);
+    if (unlocked.length === 0 || !w.locking) return found;
+    await w.lockComponents(unlocked);
     for (const id of unlocked) locked.add(id);
   }
 };
 
 /** The body of a projection of stored events, inside the caller's transaction (see projectEvents). */
-const projectWithin = async (tx: Tx, catalog: Catalog, rows: readonly StoredEvent[], options: Options): Promise<ProjectionResult> => {
-  const done = new Set<number>();
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const seqs = rows.slice(i, i + CHUNK).map((r) => r.seq);
-    for (const r of await options.sql.query<{ seq: number | bigint }>(Prisma.sql`SELECT "seq" FROM "ProjectedEvent" WHERE "seq" IN (${Prisma.join(seqs)})`)) done.add(Number(r.seq));
-  }
+const projectWithin = async (catalog: Catalog, rows: readonly StoredEvent[], options: Options): Promise<ProjectionResult> => {
+  const done = await options.w.projectedAmong(rows.map((r) => r.seq));
   const batch = rows.filter((r) => !done.has(r.seq)).map((r) => projected(r, catalog));
   const keys = [...new Set(batch.flatMap((p) => p.keys))].sort();
-  const known = await lockedComponents(options.sql, keys, options.locks);
+  const known = await lockedComponents(options.w, keys);
 
   // Events that share a key, or whose keys belong to one component, are projected together.
   const groups = connectedGroups(batch.map((p) => [...p.keys, ...p.keys.flatMap((k) => (known.has(k) ? [`\u0000${known.get(k)!}`] : []))]));
@@ -484,7 +363,7 @@ const projectWithin = async (tx: Tx, catalog: Catalog, rows: readonly StoredEven
   let rederived = 0;
   // An event that names no identity changes nothing (the resolver skips it).
   const withKeys = groups.map((indices) => indices.map((i) => batch[i]!)).filter((group) => group[0]!.keys.length > 0);
-  for (const outcome of await projectGroups(tx, catalog, withKeys, known, options)) {
+  for (const outcome of await projectGroups(catalog, withKeys, known, options)) {
     for (const u of outcome.users) users.add(u);
     for (const u of outcome.affected) affected.add(u);
     options.states.set(...outcome.cached);
@@ -493,15 +372,11 @@ const projectWithin = async (tx: Tx, catalog: Catalog, rows: readonly StoredEven
   }
 
   const eventKeysRows = batch.flatMap((p) => p.keys.map((key) => ({ eventSeq: p.seq, key })));
-  await insert(options.sql, "EventKey", eventKeysRows);
+  await options.w.insert("EventKey", eventKeysRows);
   const now = new Date();
-  await insert(options.sql, "ProjectedEvent", batch.map((p) => ({ seq: p.seq, projectedAt: now })));
+  await options.w.insert("ProjectedEvent", batch.map((p) => ({ seq: p.seq, projectedAt: now })));
   return { seqs: batch.map((p) => p.seq).sort((a, b) => a - b), users: [...users], affected: [...affected], incremental, rederived };
 };
-
-const TX_OPTIONS = { maxWait: 30_000, timeout: 300_000 };
-
-const isDeadlock = (e: unknown): boolean => /deadlock detected|40P01/.test(String((e as Error | null)?.message ?? "")) || (e as { code?: string } | null)?.code === "40P01";
 
 /**
  * Projects the events `seqs` (those not projected yet), in one transaction with the checkpoint:
@@ -512,13 +387,9 @@ export const projectEvents = async (db: Database, catalog: Catalog, seqs: readon
   const shared = stateCacheOf(db);
   const attempt = async () => {
     const states = new PendingStates(shared);
-    const result = await db.prisma.$transaction(async (tx) => {
-      const locks = db.kind === "postgresql" ? postgresLocksOf(tx) : NO_LOCKS;
-      if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock_shared(${PROJECTION_LOCK})`);
-      const sql = sqlOf(db, tx);
-      const rows = await readEventsBySeq(sql, seqs);
-      return projectWithin(tx, catalog, rows, { sql, locks, states, feed: true });
-    }, TX_OPTIONS);
+    const result = await inProjectionTransaction(db, "shared", async (w) =>
+      projectWithin(catalog, await readEventsBySeq(w.sql, seqs), { w, states, feed: true }),
+    );
     states.publish();
     return result;
   };
@@ -570,50 +441,29 @@ export const rebuildProjections = async (
   observe: { readonly before?: (sql: Sql) => Promise<void>; readonly after?: (sql: Sql) => Promise<void> } = {},
 ): Promise<{ readonly events: number; readonly users: number }> => {
   const wanted = catalogFingerprint(catalog);
-  const rebuilt = await db.prisma.$transaction(async (tx) => {
-    if (db.kind === "postgresql") await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${PROJECTION_LOCK})`);
-    const sql = sqlOf(db, tx);
-    await observe.before?.(sql);
+  const rebuilt = await inProjectionTransaction(db, "alone", async (w) => {
+    await observe.before?.(w.sql);
     // What the old logs hold, as a multiset of contents (a rebuild renumbers, and may move, them).
-    const tally = new TransitionTally();
-    for (let cursor: string | undefined; ; ) {
-      const page = await tx.transition.findMany({ orderBy: { id: "asc" }, take: 5_000, ...(cursor === undefined ? {} : { cursor: { id: cursor }, skip: 1 }) });
-      tally.add(page);
-      if (page.length < 5_000) break;
-      cursor = page.at(-1)!.id;
-    }
-    await tx.user.deleteMany({});
-    await tx.componentKey.deleteMany({});
-    await tx.component.deleteMany({});
-    await tx.eventKey.deleteMany({});
-    await tx.projectedEvent.deleteMany({});
+    const tally = await w.tallyTransitions();
+    await w.clearProjections();
 
     const states = new PendingStates(null, 10_000);
     let events = 0;
     // In time order, so most events fold onto saved states.
     for (let after: StoredEvent | null = null; ; ) {
-      const rows = await readEventsInTimeOrder(sql, { after, take: REBUILD_BATCH });
+      const rows = await readEventsInTimeOrder(w.sql, { after, take: REBUILD_BATCH });
       if (rows.length === 0) break;
-      await projectWithin(tx, catalog, rows, { sql, locks: NO_LOCKS, states, feed: false });
+      await projectWithin(catalog, rows, { w, states, feed: false });
       events += rows.length;
       after = rows.at(-1)!;
     }
 
     // The feed gets what the rebuilt logs hold and the old ones did not, per user in log order.
-    for (let cursor: { userId: string; ordinal: number } | null = null; ; ) {
-      const page: ProjectedTransition[] = await tx.transition.findMany({
-        where: cursor === null ? {} : { OR: [{ userId: { gt: cursor.userId } }, { userId: cursor.userId, ordinal: { gt: cursor.ordinal } }] },
-        orderBy: [{ userId: "asc" }, { ordinal: "asc" }],
-        take: 5_000,
-      });
-      await appendToFeed(sql, tally.gained(page));
-      if (page.length < 5_000) break;
-      cursor = { userId: page.at(-1)!.userId, ordinal: page.at(-1)!.ordinal };
-    }
-    await tx.projectionMeta.upsert({ where: { key: "derivedWith" }, create: { key: "derivedWith", value: wanted }, update: { value: wanted } });
-    await observe.after?.(sql);
-    return { events, users: await tx.user.count() };
-  }, TX_OPTIONS);
+    await w.appendGained(tally);
+    await w.setDerivedWith(wanted);
+    await observe.after?.(w.sql);
+    return { events, users: await w.countUsers() };
+  });
   // Every component got a new token: cached states are stale anyway; drop them to free the memory.
   stateCacheOf(db).clear();
   await announceProjected(db, "all");
@@ -627,27 +477,14 @@ export const rebuildProjections = async (
  */
 export const rebuildIfStale = async (db: Database, catalog: Catalog): Promise<boolean> => {
   const wanted = catalogFingerprint(catalog);
-  const current = await db.prisma.projectionMeta.findUnique({ where: { key: "derivedWith" } });
-  if (current?.value === wanted) return false;
-  const hasProjections = (await db.prisma.projectedEvent.count()) > 0;
-  if (hasProjections) await rebuildProjections(db, catalog);
-  else await db.prisma.projectionMeta.upsert({ where: { key: "derivedWith" }, create: { key: "derivedWith", value: wanted }, update: { value: wanted } });
-  return hasProjections;
+  if ((await derivedWith(db)) === wanted) return false;
+  const rebuild = await hasProjections(db);
+  if (rebuild) await rebuildProjections(db, catalog);
+  else await setDerivedWith(db, wanted);
+  return rebuild;
 };
 
 export const projectEvent = (db: Database, catalog: Catalog, seq: number): Promise<ProjectionResult> => projectEvents(db, catalog, [seq]);
-
-/** Whether the projections include the event `seq`. */
-export const isProjected = async (db: Database, seq: number): Promise<boolean> =>
-  (await db.prisma.projectedEvent.findUnique({ where: { seq }, select: { seq: true } })) !== null;
-
-/** Sequence numbers of stored events whose effects the projections do not include yet. */
-export const pendingSeqs = async (db: Database, limit = 500): Promise<number[]> => {
-  const rows = await db.prisma.$queryRawUnsafe<{ seq: number | bigint }[]>(
-    `SELECT e."seq" FROM "Event" e LEFT JOIN "ProjectedEvent" p ON p."seq" = e."seq" WHERE p."seq" IS NULL ORDER BY e."seq" LIMIT ${Number(limit)}`,
-  );
-  return rows.map((r) => Number(r.seq));
-};
 
 /** Longest a projection waits for appends under way before it runs anyway. */
 /** Events projected in one transaction by the live projector (a catch-up takes larger batches). */
