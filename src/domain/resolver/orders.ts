@@ -2,10 +2,9 @@
 // references learned apart from their order, and line items fetched for a checkout.
 import { planForPrices } from "../catalog.js";
 import type { CheckoutCompleted, CheckoutItemsFetched, PaymentFailed, PaymentLinked, PaymentSucceeded, RefundIssued } from "../facts.js";
-import { parseKey } from "../identity.js";
 import type { Provider } from "../provider.js";
 import { ordersOf, type Order, type OrderStatus, type RefundLedger, type State } from "../state.js";
-import { change, unchanged, type Claim, type Ctx, type Evolve, type Step } from "./view.js";
+import { adopted, change, unchanged, type Claim, type Ctx, type Evolve, type Step } from "./view.js";
 
 const emptyLedger: RefundLedger = { byId: {}, statedTotal: null, counted: {} };
 
@@ -172,36 +171,22 @@ const refund = (state: State, fact: RefundIssued, claim: Claim): Step => {
   return { state: next, transitions };
 };
 
-/** The absorbed users' orders, now the claimed user's (found through the keys that name them). */
-const adopt = (state: State, claim: Claim): State => {
-  let { orders } = state;
-  for (const user of claim.absorbed) {
-    for (const key of user.keys) {
-      const { kind, provider, value } = parseKey(key);
-      if (kind !== "invoice" && kind !== "checkout") continue;
-      const order = orders.get(`${provider}:${value}`);
-      if (order !== undefined && order.userId === user.id) orders = orders.set(order.id, { ...order, userId: claim.userId });
-    }
-  }
-  return orders === state.orders ? state : { ...state, orders };
-};
-
 export const evolve: Evolve = (state, fact, claim) => {
-  const adopted = claim.absorbed.length === 0 ? state : adopt(state, claim);
+  const own = claim.absorbed.length === 0 ? state : { ...state, orders: adopted(state.orders, claim, ["invoice", "checkout"]) };
   switch (fact._tag) {
     case "CheckoutCompleted":
-      return checkout(adopted, fact, claim);
+      return checkout(own, fact, claim);
     case "CheckoutItemsFetched":
-      return checkoutItems(adopted, fact, claim);
+      return checkoutItems(own, fact, claim);
     case "PaymentSucceeded":
-      return payment(adopted, fact, claim);
+      return payment(own, fact, claim);
     case "PaymentFailed":
-      return paymentFailed(adopted, fact, claim);
+      return paymentFailed(own, fact, claim);
     case "PaymentLinked":
-      return paymentLinked(adopted, fact, claim);
+      return paymentLinked(own, fact, claim);
     case "RefundIssued":
-      return refund(adopted, fact, claim);
+      return refund(own, fact, claim);
     default:
-      return unchanged(adopted);
+      return unchanged(own);
   }
 };

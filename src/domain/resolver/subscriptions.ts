@@ -2,23 +2,8 @@
 // derives beside it (its plan, since when it is past due, whether it has ended for good).
 import { planForPrices } from "../catalog.js";
 import type { SubscriptionEnded, SubscriptionObserved } from "../facts.js";
-import { parseKey } from "../identity.js";
 import type { State, Subscription } from "../state.js";
-import { change, iso, text, unchanged, type Claim, type Evolve, type Step } from "./view.js";
-
-/** The absorbed users' subscriptions, now the claimed user's (found through the keys that name them). */
-const adopt = (state: State, claim: Claim): State => {
-  let { subscriptions } = state;
-  for (const user of claim.absorbed) {
-    for (const key of user.keys) {
-      const { kind, provider, value } = parseKey(key);
-      if (kind !== "subscription") continue;
-      const sub = subscriptions.get(`${provider}:${value}`);
-      if (sub !== undefined && sub.userId === user.id) subscriptions = subscriptions.set(sub.id, { ...sub, userId: claim.userId });
-    }
-  }
-  return subscriptions === state.subscriptions ? state : { ...state, subscriptions };
-};
+import { adopted, change, iso, text, unchanged, type Claim, type Evolve, type Step } from "./view.js";
 
 /** The subscription as the fact's snapshot states it, kept by the owner of its key (the claim's subject). */
 const observe = (state: State, fact: SubscriptionObserved | SubscriptionEnded, claim: Claim): Step => {
@@ -66,12 +51,12 @@ const observe = (state: State, fact: SubscriptionObserved | SubscriptionEnded, c
 };
 
 export const evolve: Evolve = (state, fact, claim) => {
-  const adopted = claim.absorbed.length === 0 ? state : adopt(state, claim);
+  const own = claim.absorbed.length === 0 ? state : { ...state, subscriptions: adopted(state.subscriptions, claim, ["subscription"]) };
   switch (fact._tag) {
     case "SubscriptionObserved":
     case "SubscriptionEnded":
-      return observe(adopted, fact, claim);
+      return observe(own, fact, claim);
     default:
-      return unchanged(adopted);
+      return unchanged(own);
   }
 };

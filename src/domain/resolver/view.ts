@@ -4,6 +4,8 @@
 // (./step.ts) runs the identity claim first, then each view in turn, each seeing what the ones
 // before it wrote.
 import type { Catalog } from "../catalog.js";
+import { parseKey, type IdentityKind } from "../identity.js";
+import type { Table } from "../table.js";
 import type { Fact } from "../facts.js";
 import type { State, Transition, User, UserStatus } from "../state.js";
 import type { Instant } from "../time.js";
@@ -52,3 +54,21 @@ export const unchanged = (state: State): Step => ({ state, transitions: [] });
 /** Fields as transitions carry them: text, or null. */
 export const text = (v: number | boolean | null): string | null => (v === null ? null : String(v));
 export const iso = (v: number | null): string | null => (v === null ? null : new Date(v).toISOString());
+
+/**
+ * The records of a table that the absorbed users held, now `claim.userId`'s: found through the
+ * absorbed users' keys of `kinds` (a record's id is its key without the kind), as subscriptionsOf
+ * and ordersOf find them. Subscriptions and orders adopt the same way.
+ */
+export const adopted = <T extends { readonly id: string; readonly userId: string }>(table: Table<T>, claim: Claim, kinds: readonly IdentityKind[]): Table<T> => {
+  let next = table;
+  for (const user of claim.absorbed) {
+    for (const key of user.keys) {
+      const { kind, provider, value } = parseKey(key);
+      if (!kinds.includes(kind)) continue;
+      const record = next.get(`${provider}:${value}`);
+      if (record !== undefined && record.userId === user.id) next = next.set(record.id, { ...record, userId: claim.userId });
+    }
+  }
+  return next;
+};
