@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Data, Either } from "effect";
 import { loadCatalog } from "../config/catalog.js";
+import { readSettings, type Settings } from "../config/env.js";
 import type { Catalog } from "../domain/catalog.js";
 import { parseOperatorInstant } from "../domain/time.js";
 import { openDatabase, type Database } from "../store/database.js";
@@ -44,11 +45,11 @@ export const parseInstant = (text: string, flag: string): number => {
 };
 
 /** The plan catalog, or an InputError listing every problem with its JSON path. */
-export const catalogAt = (file: string): Catalog => {
-  const catalog = loadCatalog(file);
-  if (Either.isLeft(catalog)) throw new InputError({ message: catalog.left.message });
-  return catalog.right;
-};
+export const catalogAt = (file: string): Catalog => Either.getOrThrowWith(loadCatalog(file), (e) => new InputError({ message: e.message }));
+
+/** The settings from the environment (and a --config flag), or an InputError listing every problem. */
+export const settingsFor = (config?: string): Settings =>
+  Either.getOrThrowWith(readSettings(process.env, config === undefined ? {} : { config }), (e) => new InputError({ message: e.message }));
 
 /**
  * Opens an existing database. An SQLite file that does not exist is an error here (opening would

@@ -1,14 +1,13 @@
 // The `verity` command line: serve, migrate, keys, and the offline commands export, replay,
 // verify, reprocess (./offline.ts). Each command parses its own flags strictly, answers --help,
 // and reports a wrong flag or value clearly with a non-zero exit code.
-import { Data, Effect, Either } from "effect";
-import { readSettings } from "../config/env.js";
+import { Data, Effect } from "effect";
 import { webhookSchemes } from "../providers/registry.js";
 import { isScope, type Scope } from "../api/scopes.js";
 import { createApiKey, listApiKeys, revokeApiKey } from "../server/auth.js";
 import { openDatabase } from "../store/database.js";
 import { applyMigrations } from "../store/migrate.js";
-import { InputError, parse, UsageError, type Io } from "./args.js";
+import { InputError, parse, settingsFor, UsageError, type Io } from "./args.js";
 import { exportCommand, replayCommand, reprocessCommand, verifyCommand } from "./offline.js";
 
 const HELP = `verity: billing control plane (webhooks in, entitlements out)
@@ -92,9 +91,8 @@ const serve = async (args: string[], io: Out): Promise<number> => {
 const migrate = async (args: string[], io: Out): Promise<number> => {
   const { values } = parse(args, {});
   if (values.help) return io.out(MIGRATE_HELP), 0;
-  const settings = readSettings(process.env);
-  if (Either.isLeft(settings)) return io.err(`verity: ${settings.left.message}`), 2;
-  const applied = await applyMigrations(settings.right.databaseUrl);
+  const settings = settingsFor();
+  const applied = await applyMigrations(settings.databaseUrl);
   io.out(applied.length === 0 ? "database is up to date" : `applied ${applied.join(", ")}`);
   return 0;
 };
@@ -105,15 +103,14 @@ const keys = async (args: string[], io: Out): Promise<number> => {
   const [sub, ...rest] = positionals;
   const extra = sub === "revoke" ? rest.slice(1) : rest;
   if (extra.length > 0) throw new UsageError({ message: `unexpected argument "${extra[0]}"` });
-  const settings = readSettings(process.env);
-  if (Either.isLeft(settings)) return io.err(`verity: ${settings.left.message}`), 2;
+  const settings = settingsFor();
   if (sub === "create") {
     const text = (values.scopes as string | undefined) ?? "";
     const scopes = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
     if (scopes.length === 0) throw new UsageError({ message: "--scopes is required, e.g. --scopes read,events" });
     const unknown = scopes.filter((s) => !isScope(s));
     if (unknown.length > 0) throw new UsageError({ message: `unknown scope "${unknown[0]}"; scopes are read, events` });
-    const db = await openDatabase(settings.right.databaseUrl);
+    const db = await openDatabase(settings.databaseUrl);
     try {
       const created = await createApiKey(db, scopes as Scope[], new Date());
       io.out(`created API key ${created.id} with scopes ${created.scopes.join(",")}; it is shown only once:`);
@@ -124,7 +121,7 @@ const keys = async (args: string[], io: Out): Promise<number> => {
     }
   }
   if (sub === "list") {
-    const db = await openDatabase(settings.right.databaseUrl);
+    const db = await openDatabase(settings.databaseUrl);
     try {
       for (const k of await listApiKeys(db)) io.out(`${k.id}\t${k.scopes.join(",")}\t${k.createdAt.toISOString()}`);
       return 0;
@@ -135,7 +132,7 @@ const keys = async (args: string[], io: Out): Promise<number> => {
   if (sub === "revoke") {
     const [id] = rest;
     if (id === undefined) throw new UsageError({ message: "revoke needs the key's id, e.g. verity keys revoke key_0123456789ab" });
-    const db = await openDatabase(settings.right.databaseUrl);
+    const db = await openDatabase(settings.databaseUrl);
     try {
       if (!(await revokeApiKey(db, id))) return io.err(`verity keys: no key has the id "${id}" (see verity keys list)`), 2;
       io.out(`revoked ${id}; servers stop accepting it within 5 seconds`);

@@ -4,8 +4,6 @@ import { once } from "node:events";
 import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { finished } from "node:stream/promises";
-import { Either } from "effect";
-import { readSettings } from "../config/env.js";
 import { isProvider, PROVIDERS, type Provider } from "../domain/provider.js";
 import { formatDifference } from "../offline/diff.js";
 import { exportEvents } from "../offline/export.js";
@@ -15,7 +13,7 @@ import { reprocess as rebuild } from "../offline/reprocess.js";
 import { PROJECTION_TABLES } from "../store/projection-rows.js";
 import { countEvents } from "../store/events.js";
 import { verify as compare } from "../offline/verify.js";
-import { catalogAt, InputError, openExisting, parse, parseInstant, UsageError, type Io } from "./args.js";
+import { catalogAt, InputError, openExisting, settingsFor, parse, parseInstant, UsageError, type Io } from "./args.js";
 import { progress } from "./progress.js";
 import { table } from "./table.js";
 
@@ -58,12 +56,6 @@ never a half-built one. Prints what changed: users, identities, subscriptions, o
 transitions added, removed or changed.
   --config FILE   plan catalog (env VERITY_CONFIG, default verity.config.json)
   --verbose       also print every changed field, before and after`;
-
-const settingsFor = (config?: string) => {
-  const settings = readSettings(process.env, config === undefined ? {} : { config });
-  if (Either.isLeft(settings)) throw new InputError({ message: settings.left.message });
-  return settings.right;
-};
 
 /** Writes to a stream, waiting when it asks to (a slow pipe or disk), failing when it fails. */
 const writer = (stream: NodeJS.WritableStream) => {

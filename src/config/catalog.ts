@@ -98,24 +98,23 @@ export const toCatalog = (file: CatalogFile): Catalog => ({
   userIdKeys: file.userIdKeys,
 });
 
-/** Decodes catalog JSON text; `file` names the source in errors. */
-export const parseCatalog = (text: string, file: string): Either.Either<Catalog, ConfigError> => {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return Either.left(new ConfigError({ file, problems: [`not valid JSON: ${(e as Error).message}`] }));
-  }
-  const decoded = Schema.decodeUnknownEither(CatalogFile, { onExcessProperty: "error", errors: "all" })(json);
-  if (Either.isLeft(decoded)) {
-    const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left);
-    // "Expected undefined" lines only restate that an optional member failed; the real issue is listed too.
-    const lines = issues.filter((i) => !i.message.startsWith("Expected undefined")).map((i) => `${formatPath(i.path)}: ${i.message}`);
-    return Either.left(new ConfigError({ file, problems: [...new Set(lines)] }));
-  }
-  const problems = crossCheck(decoded.right);
-  return problems.length > 0 ? Either.left(new ConfigError({ file, problems })) : Either.right(toCatalog(decoded.right));
+const decodeCatalogFile = Schema.decodeUnknownEither(CatalogFile, { onExcessProperty: "error", errors: "all" });
+
+/** Every schema issue, one line each with its JSON path. */
+const schemaProblems = (error: ParseResult.ParseError): string[] => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error);
+  // "Expected undefined" lines only restate that an optional member failed; the real issue is listed too.
+  return [...new Set(issues.filter((i) => !i.message.startsWith("Expected undefined")).map((i) => `${formatPath(i.path)}: ${i.message}`))];
 };
+
+/** Decodes catalog JSON text; `file` names the source in errors. */
+export const parseCatalog = (text: string, file: string): Either.Either<Catalog, ConfigError> =>
+  Either.gen(function* () {
+    const json = yield* Either.try({ try: () => JSON.parse(text) as unknown, catch: (e) => [`not valid JSON: ${(e as Error).message}`] });
+    const decoded = yield* Either.mapLeft(decodeCatalogFile(json), schemaProblems);
+    const problems = crossCheck(decoded);
+    return problems.length > 0 ? yield* Either.left(problems) : toCatalog(decoded);
+  }).pipe(Either.mapLeft((problems) => new ConfigError({ file, problems })));
 
 export const loadCatalog = (file: string): Either.Either<Catalog, ConfigError> => {
   let text: string;

@@ -1,6 +1,6 @@
 // Reads Verity's settings from the environment (and CLI flags), with a clear error for each
 // value that is wrong.
-import { Data, Either } from "effect";
+import { Array as Arr, Data, Either } from "effect";
 import type { Provider } from "../domain/provider.js";
 import { webhookSchemes } from "../providers/registry.js";
 import { DEFAULT_DATABASE_URL } from "../store/database.js";
@@ -42,17 +42,13 @@ const secretList = (value: string | undefined): string[] =>
   (value ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
 
 export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string; config?: string } = {}): Either.Either<Settings, SettingsError> => {
-  const problems: string[] = [];
   const port = positiveInt("PORT", overrides.port ?? env.PORT ?? "4000", 65535);
-  if (Either.isLeft(port)) problems.push(port.left);
   const maxBody = positiveInt("VERITY_MAX_BODY_BYTES", env.VERITY_MAX_BODY_BYTES ?? String(1024 * 1024), 64 * 1024 * 1024);
-  if (Either.isLeft(maxBody)) problems.push(maxBody.left);
   const graphiql = oneOf("VERITY_GRAPHIQL", env.VERITY_GRAPHIQL ?? "on", ["on", "off"] as const);
-  if (Either.isLeft(graphiql)) problems.push(graphiql.left);
   const introspection = oneOf("VERITY_INTROSPECTION", env.VERITY_INTROSPECTION ?? "key", ["key", "public", "off"] as const);
-  if (Either.isLeft(introspection)) problems.push(introspection.left);
   const stateCache = positiveInt("VERITY_STATE_CACHE", env.VERITY_STATE_CACHE ?? "10000", 10_000_000);
-  if (Either.isLeft(stateCache)) problems.push(stateCache.left);
+  // Every problem at once, not the first: an operator fixes the environment in one go.
+  const problems = Arr.getLefts([port, maxBody, graphiql, introspection, stateCache]);
   const databaseUrl = env.DATABASE_URL && env.DATABASE_URL.trim() !== "" ? env.DATABASE_URL.trim() : DEFAULT_DATABASE_URL;
   try {
     databaseKind(databaseUrl);

@@ -232,8 +232,9 @@ export class Table<V> {
       const written = this.pending.get(key);
       if (written !== undefined) return written === GONE ? undefined : written;
     }
-    const hash = hashOf(key);
     let node = this.root;
+    if (node === undefined) return undefined;
+    const hash = hashOf(key);
     for (let shift = 0; node !== undefined; shift += BITS) {
       if (node instanceof Branch) {
         const bit = 1 << ((hash >>> shift) & MASK);

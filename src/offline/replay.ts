@@ -53,11 +53,7 @@ export type ReplayResult = Snapshot & {
 };
 
 /** Reads and validates a plan catalog file; throws its ConfigError (every problem, with its JSON path). */
-export const loadCatalogFile = (file: string): Catalog => {
-  const catalog = loadCatalog(file);
-  if (Either.isLeft(catalog)) throw catalog.left;
-  return catalog.right;
-};
+export const loadCatalogFile = (file: string): Catalog => Either.getOrThrowWith(loadCatalog(file), (e) => e);
 
 /** A stored or exported event through the normalizers, exactly as the projector does it. */
 export const normalizeForReplay = (event: StoredEvent, catalog: Catalog, line: number | null = null): NormalizedEvent => {

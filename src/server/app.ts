@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setImmediate } from "node:timers/promises";
-import { Either } from "effect";
+import { Effect, Either } from "effect";
 import { useGraphQLSSE } from "@graphql-yoga/plugin-graphql-sse";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createYoga, isAsyncIterable, type Plugin } from "graphql-yoga";
@@ -22,13 +22,13 @@ import { Background } from "./background.js";
 import type { Principal, Scope } from "../api/scopes.js";
 import { hashKey } from "./auth.js";
 import { readBody } from "./body.js";
-import { apiError, sendError, sendJson, type ApiError } from "./errors.js";
+import { answerNow, answerOf, Forbidden, InvalidParameter, MethodNotAllowed, ok, PayloadTooLarge, RouteNotFound, send, sendJson, Unauthorized, UnknownProvider, type Answer, type Refused, type RefusalBody } from "./errors.js";
 import { GraphqlFastLane } from "./graphql-fast-lane.js";
 import { GRAPHQL_LIMITS, graphqlLimits, limitRules, type IntrospectionPolicy } from "./graphql-limits.js";
 import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
 import type { ProviderApis } from "./provider-api.js";
 import type { Logger } from "./logger.js";
-import { getEntitlements, getEvents, getSubscription, type RestResult } from "./rest.js";
+import { getEntitlements, getEvents, getSubscription } from "./rest.js";
 
 export type AppOptions = {
   readonly db: Database;
@@ -128,8 +128,7 @@ let graphiqlPage: string | null = null;
 const graphiqlHtml = (opts: Parameters<typeof renderGraphiQL>[0]) => (graphiqlPage ??= renderGraphiQL(opts));
 
 /** A GraphQL refusal before any GraphQL work: Verity's error shape and GraphQL's, in one body. */
-const sendGraphqlError = (res: ServerResponse, e: ApiError): void =>
-  sendJson(res, e.status, { error: { code: e.code, message: e.message }, errors: [{ message: e.message, extensions: { code: e.code } }] });
+const graphqlRefusal: RefusalBody = (e) => ({ error: { code: e.code, message: e.message }, errors: [{ message: e.message, extensions: { code: e.code } }] });
 
 /** The header on every answer: every event with a seq up to it is in the projections read. */
 export const PROJECTED_THROUGH_HEADER = "verity-projected-through";
@@ -211,12 +210,14 @@ export const buildApp = (options: AppOptions): App => {
       // the client reads the answer); the connection is not reused.
       req.resume();
       res.setHeader("connection", "close");
-      return sendGraphqlError(res, apiError(401, "unauthorized", "an API key is required: send Authorization: Bearer <key>"));
+      return send(res, answerNow(Either.left(new Unauthorized()), graphqlRefusal));
     }
     if (principal !== null) principals.set(req, principal);
     if (req.method !== "GET" && req.method !== "HEAD") {
       const body = await readBody(req, GRAPHQL_LIMITS.maxBytes);
-      if (body._tag === "TooLarge") return sendGraphqlError(res, apiError(413, "payload_too_large", `a GraphQL request body may hold at most ${GRAPHQL_LIMITS.maxBytes} bytes`));
+      if (body._tag === "TooLarge") {
+        return send(res, answerNow(Either.left(new PayloadTooLarge({ message: `a GraphQL request body may hold at most ${GRAPHQL_LIMITS.maxBytes} bytes` })), graphqlRefusal));
+      }
       // A query seen before, with a key, is answered by the fast lane when it can be.
       if (fastLane !== null && principal !== null && path === "/graphql" && req.method === "POST") {
         const fast = await fastLane.answer(body.bytes, req.headers, contextFor(principal, noSignal));
@@ -231,14 +232,45 @@ export const buildApp = (options: AppOptions): App => {
     await yoga(req, res);
   };
 
-  const authorize = async (req: IncomingMessage, scope: Scope): Promise<ApiError | null> => {
+  /** The request's key, when it has one with `scope`. */
+  const authorized = async (req: IncomingMessage, scope: Scope): Promise<Either.Either<Principal, Unauthorized | Forbidden>> => {
     const principal = await reads.principal(req.headers.authorization, hashKey);
-    if (principal === null) return apiError(401, "unauthorized", "an API key is required: send Authorization: Bearer <key>");
-    return principal.scopes.has(scope) ? null : apiError(403, "forbidden", `this API key lacks the "${scope}" scope`);
+    if (principal === null) return Either.left(new Unauthorized());
+    return principal.scopes.has(scope) ? Either.right(principal) : Either.left(new Forbidden({ scope }));
   };
 
-  const answer = (res: ServerResponse, result: RestResult) =>
-    "body" in result ? sendJson(res, 200, result.body) : sendError(res, result);
+  /** The user id in a path, decoded; refused when it is not valid percent-encoding or holds NUL. */
+  const pathUserId = (raw: string): Either.Either<string, InvalidParameter> =>
+    Either.try({ try: () => decodeURIComponent(raw), catch: () => new InvalidParameter({ message: "the user id in the path is not valid percent-encoding" }) }).pipe(
+      // No stored id holds NUL (PostgreSQL text cannot), so such an id is a mistake, not an unknown user.
+      Either.filterOrLeft((id) => !id.includes("\u0000"), () => new InvalidParameter({ message: "the user id must not contain a NUL character (%00)" })),
+    );
+
+  /** The REST shortcuts: reads decided from memory (an Either), the event feed from the store. */
+  const serveApi = async (req: IncomingMessage, path: string, query: URLSearchParams): Promise<Answer> => {
+    if (req.method !== "GET") return answerNow(Either.left(new MethodNotAllowed({ message: "the API is read-only: use GET" })));
+    const user = USER_ROUTE.exec(path);
+    if (user) {
+      const read = user[2] === "entitlements" ? (id: string) => getEntitlements(reads, catalog, id, now()) : (id: string) => getSubscription(reads, id, now());
+      const id = Either.flatMap(await authorized(req, "read"), () => pathUserId(user[1]!));
+      return answerNow<Refused>(await Either.match(id, { onLeft: async (e) => Either.left(e), onRight: read }));
+    }
+    if (path === "/api/events") {
+      const key = await authorized(req, "events");
+      return Effect.runPromise(answerOf(Effect.flatMap(key, () => getEvents(db, query))));
+    }
+    return answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path })));
+  };
+
+  const serveWebhook = (req: IncomingMessage, name: string): Promise<Answer> => {
+    const delivery: Effect.Effect<Answer, Refused> =
+      req.method !== "POST"
+        ? Either.left(new MethodNotAllowed({ message: "webhooks are POST" }))
+        : !isProvider(name)
+          ? Either.left(new UnknownProvider({ name }))
+          : Effect.map(ingestWebhook(ingestDeps, name, req), (received) => ok({ received: true, ...received }));
+    return Effect.runPromise(answerOf(delivery));
+  };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://verity.local");
@@ -248,39 +280,10 @@ export const buildApp = (options: AppOptions): App => {
       const appends = { commits: appender.commits, events: appender.appended };
       return sendJson(res, 200, { ok: true, projectedThrough: projector.projectedThrough, appends });
     }
-
     const webhook = WEBHOOK_ROUTE.exec(path);
-    if (webhook) {
-      if (req.method !== "POST") return sendError(res, apiError(405, "method_not_allowed", "webhooks are POST"));
-      const provider = webhook[1]!;
-      if (!isProvider(provider)) return sendError(res, apiError(404, "unknown_provider", `no provider named "${provider}"`));
-      const result = await ingestWebhook(ingestDeps, provider, req);
-      return Either.isRight(result) ? sendJson(res, 200, { received: true, ...result.right }) : sendError(res, result.left);
-    }
-
-    if (path.startsWith("/api/")) {
-      if (req.method !== "GET") return sendError(res, apiError(405, "method_not_allowed", "the API is read-only: use GET"));
-      const user = USER_ROUTE.exec(path);
-      if (user) {
-        const denied = await authorize(req, "read");
-        if (denied) return sendError(res, denied);
-        let id: string;
-        try {
-          id = decodeURIComponent(user[1]!);
-        } catch {
-          return sendError(res, apiError(400, "invalid_parameter", "the user id in the path is not valid percent-encoding"));
-        }
-        // No stored id holds NUL (PostgreSQL text cannot), so such an id is a mistake, not an unknown user.
-        if (id.includes("\u0000")) return sendError(res, apiError(400, "invalid_parameter", "the user id must not contain a NUL character (%00)"));
-        return answer(res, user[2] === "entitlements" ? await getEntitlements(reads, catalog, id, now()) : await getSubscription(reads, id, now()));
-      }
-      if (path === "/api/events") {
-        const denied = await authorize(req, "events");
-        if (denied) return sendError(res, denied);
-        return answer(res, await getEvents(db, url.searchParams));
-      }
-    }
-    return sendError(res, apiError(404, "not_found", `no route for ${req.method} ${path}`));
+    if (webhook) return send(res, await serveWebhook(req, webhook[1]!));
+    if (path.startsWith("/api/")) return send(res, await serveApi(req, path, url.searchParams));
+    return send(res, answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path }))));
   };
 
   const server = createServer((req, res) => {
@@ -289,7 +292,7 @@ export const buildApp = (options: AppOptions): App => {
     res.setHeader(PROJECTED_THROUGH_HEADER, String(projector.projectedThrough));
     route(req, res).catch((e: Error) => {
       log.error("request failed", { path: req.url, error: e.message });
-      if (!res.headersSent) sendError(res, apiError(500, "internal", "internal error; see the server log"));
+      if (!res.headersSent) sendJson(res, 500, { error: { code: "internal", message: "internal error; see the server log" } });
       else res.end();
     });
   });

@@ -1,9 +1,108 @@
-// The one error shape every endpoint answers with: { "error": { "code", "message" } }.
+// Why a request is refused: tagged errors, each carrying the status and the stable code it is
+// answered with ({ "error": { "code", "message" } }), so a refusal's answer is decided where the
+// refusal is defined. `answerOf` turns any of them into an answer; a route that must treat one
+// differently (the GraphQL gate closes the connection of a request without a key) matches it by
+// tag with catchTag before that.
 import type { ServerResponse } from "node:http";
+import { Data, Effect } from "effect";
+import type { VerifyFailure } from "../providers/types.js";
 
-export type ApiError = { readonly status: number; readonly code: string; readonly message: string };
+export class Unauthorized extends Data.TaggedError("Unauthorized")<{}> {
+  readonly status = 401;
+  readonly code = "unauthorized";
+  override readonly message = "an API key is required: send Authorization: Bearer <key>";
+}
+export class Forbidden extends Data.TaggedError("Forbidden")<{ readonly scope: string }> {
+  readonly status = 403;
+  readonly code = "forbidden";
+  override get message() {
+    return `this API key lacks the "${this.scope}" scope`;
+  }
+}
+export class RouteNotFound extends Data.TaggedError("RouteNotFound")<{ readonly method: string; readonly path: string }> {
+  readonly status = 404;
+  readonly code = "not_found";
+  override get message() {
+    return `no route for ${this.method} ${this.path}`;
+  }
+}
+export class UserNotFound extends Data.TaggedError("UserNotFound")<{ readonly id: string }> {
+  readonly status = 404;
+  readonly code = "user_not_found";
+  override get message() {
+    return `no user is known by the id "${this.id}"`;
+  }
+}
+export class UnknownProvider extends Data.TaggedError("UnknownProvider")<{ readonly name: string }> {
+  readonly status = 404;
+  readonly code = "unknown_provider";
+  override get message() {
+    return `no provider named "${this.name}"`;
+  }
+}
+export class MethodNotAllowed extends Data.TaggedError("MethodNotAllowed")<{ readonly message: string }> {
+  readonly status = 405;
+  readonly code = "method_not_allowed";
+}
+export class InvalidParameter extends Data.TaggedError("InvalidParameter")<{ readonly message: string }> {
+  readonly status = 400;
+  readonly code = "invalid_parameter";
+}
+export class PayloadTooLarge extends Data.TaggedError("PayloadTooLarge")<{ readonly message: string }> {
+  readonly status = 413;
+  readonly code = "payload_too_large";
+}
 
-export const apiError = (status: number, code: string, message: string): ApiError => ({ status, code, message });
+// Refusals of a webhook delivery; ingest counts each (see store/rejections.ts).
+export class ProviderNotSupported extends Data.TaggedError("ProviderNotSupported")<{ readonly provider: string }> {
+  readonly status = 404;
+  readonly code = "provider_not_supported";
+  override get message() {
+    return `webhooks from ${this.provider} are not supported yet`;
+  }
+}
+/** A provider whose signing secret is not set: nothing it sends can be verified, so nothing is stored. */
+export class ProviderNotConfigured extends Data.TaggedError("ProviderNotConfigured")<{ readonly message: string }> {
+  readonly status = 503;
+  readonly code = "provider_not_configured";
+}
+export class SignatureRefused extends Data.TaggedError("SignatureRefused")<{ readonly code: VerifyFailure["code"]; readonly message: string }> {
+  readonly status = 400;
+}
+export class InvalidJson extends Data.TaggedError("InvalidJson")<{ readonly message: string }> {
+  readonly status = 400;
+  readonly code = "invalid_json";
+}
+/** A verified JSON body whose envelope cannot be read, or whose time no Date can hold. */
+export class InvalidEvent extends Data.TaggedError("InvalidEvent")<{ readonly message: string }> {
+  readonly status = 400;
+  readonly code = "invalid_event";
+}
+
+export type WebhookRefused = ProviderNotSupported | PayloadTooLarge | ProviderNotConfigured | SignatureRefused | InvalidJson | InvalidEvent;
+
+export type Refused = Unauthorized | Forbidden | RouteNotFound | UserNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused;
+
+/** What a request is answered with. */
+export type Answer = { readonly status: number; readonly body: unknown };
+
+export const ok = (body: unknown): Answer => ({ status: 200, body });
+
+/** The body of a refusal: Verity's error shape (GraphQL's gate adds GraphQL's). */
+export type RefusalBody = (e: Refused) => unknown;
+
+export const errorBody: RefusalBody = (e) => ({ error: { code: e.code, message: e.message } });
+
+/** A refused request answered: its status, and `body` for its code and message. */
+export const answerOf = <E extends Refused>(program: Effect.Effect<Answer, E>, body: RefusalBody = errorBody): Effect.Effect<Answer> =>
+  Effect.catchAll(program, (e: Refused) => Effect.succeed({ status: e.status, body: body(e) }));
+
+/**
+ * The answer to a request decided without waiting: the handlers read what they need first and
+ * return an Either, which is an Effect that runs without a fiber (a read answered from memory
+ * must not pay for one).
+ */
+export const answerNow = <E extends Refused>(decided: Effect.Effect<Answer, E>, body?: RefusalBody): Answer => Effect.runSync(answerOf(decided, body));
 
 export const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
   const text = JSON.stringify(body);
@@ -11,5 +110,4 @@ export const sendJson = (res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 };
 
-export const sendError = (res: ServerResponse, e: ApiError): void =>
-  sendJson(res, e.status, { error: { code: e.code, message: e.message } });
+export const send = (res: ServerResponse, answer: Answer): void => sendJson(res, answer.status, answer.body);

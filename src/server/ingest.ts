@@ -4,7 +4,7 @@
 // Everything verified that is a JSON event is stored, whatever it holds: a body too deep for a
 // parsed copy is kept raw only, ids no database can hold are stored hashed (see store/parsed-copy.ts).
 import type { IncomingMessage } from "node:http";
-import { Either } from "effect";
+import { Effect, Either } from "effect";
 import type { Catalog } from "../domain/catalog.js";
 import type { Provider } from "../domain/provider.js";
 import { representable } from "../domain/time.js";
@@ -18,7 +18,7 @@ import { isProjected } from "../store/projection-writes.js";
 import type { RejectionLog } from "../store/rejections.js";
 import type { Background } from "./background.js";
 import { readBody } from "./body.js";
-import { apiError, type ApiError } from "./errors.js";
+import { InvalidEvent, InvalidJson, PayloadTooLarge, ProviderNotConfigured, ProviderNotSupported, SignatureRefused, type WebhookRefused } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { performRead, type ProviderApis } from "./provider-api.js";
 
@@ -46,12 +46,12 @@ export type IngestDeps = {
 export type IngestOk = { readonly seq: number; readonly duplicate: boolean; readonly type: string; readonly id: string };
 
 /** Counts the refusal; logs the first of each provider and reason per minute, so a flood logs a line, not a flood. */
-const reject = async (deps: IngestDeps, provider: string, bodyBytes: number, e: ApiError): Promise<ApiError> => {
-  if (deps.rejections.record({ provider, code: e.code, message: e.message, bodyBytes, receivedAt: deps.now() })) {
-    deps.log.warn("webhook rejected (further refusals of this kind this minute are counted, not logged)", { provider, code: e.code, reason: e.message });
-  }
-  return e;
-};
+const counted = (deps: IngestDeps, provider: string, bodyBytes: number) => (e: WebhookRefused) =>
+  Effect.sync(() => {
+    if (deps.rejections.record({ provider, code: e.code, message: e.message, bodyBytes, receivedAt: deps.now() })) {
+      deps.log.warn("webhook rejected (further refusals of this kind this minute are counted, not logged)", { provider, code: e.code, reason: e.message });
+    }
+  });
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name];
@@ -65,50 +65,44 @@ type Verified = { readonly bytes: Buffer; readonly payload: unknown; readonly en
  * body, e.g. nesting too deep to canonicalize) or its time is one no Date can hold: either way the
  * event could never be stored and projected, so it is answered 400 rather than retried forever.
  */
-const readEnvelope = (scheme: WebhookScheme, payload: unknown): Either.Either<Envelope, string> => {
+const readEnvelope = (scheme: WebhookScheme, payload: unknown): Either.Either<Envelope, InvalidEvent> => {
   let decoded: Either.Either<Envelope, string>;
   try {
     decoded = scheme.envelope(payload);
   } catch (e) {
-    return Either.left(`the event envelope could not be read: ${(e as Error).message}`);
+    decoded = Either.left(`the event envelope could not be read: ${(e as Error).message}`);
   }
-  return Either.flatMap(decoded, (envelope) =>
-    representable(envelope.occurredAt) === null ? Either.left(`the event's time (${envelope.occurredAt} ms since 1970) is out of range`) : Either.right(envelope),
+  return decoded.pipe(
+    Either.filterOrLeft(
+      (envelope) => representable(envelope.occurredAt) !== null,
+      (envelope) => `the event's time (${envelope.occurredAt} ms since 1970) is out of range`,
+    ),
+    Either.mapLeft((message) => new InvalidEvent({ message })),
   );
 };
 
-const verifyDelivery = async (deps: IngestDeps, scheme: WebhookScheme, req: IncomingMessage): Promise<Either.Either<Verified, ApiError>> => {
-  const { provider } = scheme;
-  const receivedAt = deps.now();
-  const body = await readBody(req, deps.maxBodyBytes);
-  if (body._tag === "TooLarge") {
-    return Either.left(
-      await reject(deps, provider, body.seen, apiError(413, "payload_too_large", `body exceeds the ${deps.maxBodyBytes}-byte limit`)),
-    );
-  }
-  const bytes = body.bytes;
-  const secrets = deps.secrets[provider] ?? [];
-  if (secrets.length === 0) {
-    return Either.left(
-      await reject(deps, provider, bytes.length, apiError(503, "provider_not_configured", `${scheme.secretVariable} is not set; nothing was stored`)),
-    );
-  }
-  const verified = scheme.verify({ rawBody: bytes, header: (name) => header(req, name), secrets, now: receivedAt });
-  if (Either.isLeft(verified)) {
-    return Either.left(await reject(deps, provider, bytes.length, apiError(400, verified.left.code, verified.left.message)));
-  }
-  let payload: unknown;
-  try {
-    payload = JSON.parse(bytes.toString("utf8"));
-  } catch (e) {
-    return Either.left(await reject(deps, provider, bytes.length, apiError(400, "invalid_json", `body is not JSON: ${(e as Error).message}`)));
-  }
-  const envelope = readEnvelope(scheme, payload);
-  if (Either.isLeft(envelope)) {
-    return Either.left(await reject(deps, provider, bytes.length, apiError(400, "invalid_event", envelope.left)));
-  }
-  return Either.right({ bytes, payload, envelope: envelope.right });
-};
+const parseJson = (bytes: Buffer): Either.Either<unknown, InvalidJson> =>
+  Either.try({ try: () => JSON.parse(bytes.toString("utf8")) as unknown, catch: (e) => new InvalidJson({ message: `body is not JSON: ${(e as Error).message}` }) });
+
+/** The body read within the limit, its signature verified, parsed, and its envelope read; every refusal counted. */
+const verifyDelivery = (deps: IngestDeps, scheme: WebhookScheme, req: IncomingMessage): Effect.Effect<Verified, WebhookRefused> =>
+  Effect.gen(function* () {
+    const { provider } = scheme;
+    const receivedAt = deps.now();
+    const body = yield* Effect.promise(() => readBody(req, deps.maxBodyBytes));
+    if (body._tag === "TooLarge") {
+      return yield* Effect.tapError(new PayloadTooLarge({ message: `body exceeds the ${deps.maxBodyBytes}-byte limit` }), counted(deps, provider, body.seen));
+    }
+    const bytes = body.bytes;
+    return yield* Effect.gen(function* () {
+      const secrets = deps.secrets[provider] ?? [];
+      if (secrets.length === 0) return yield* new ProviderNotConfigured({ message: `${scheme.secretVariable} is not set; nothing was stored` });
+      yield* Either.mapLeft(scheme.verify({ rawBody: bytes, header: (name) => header(req, name), secrets, now: receivedAt }), (f) => new SignatureRefused({ code: f.code, message: f.message }));
+      const payload = yield* parseJson(bytes);
+      const envelope = yield* readEnvelope(scheme, payload);
+      return { bytes, payload, envelope };
+    }).pipe(Effect.tapError(counted(deps, provider, bytes.length)));
+  });
 
 /** Projection failures never fail the delivery: the event is durable and catch-up retries it. */
 const projectSafely = async (deps: IngestDeps, seq: number): Promise<void> => {
@@ -138,22 +132,28 @@ const readAndStore = async (deps: IngestDeps, provider: Provider, needs: ApiNeed
     deps.log.warn(needs.unavailable, { provider, subject: read.subject });
     return;
   }
-  const fetched = await performRead(needs, access, read);
-  if (Either.isLeft(fetched)) {
-    deps.log.error("could not read what an event lacks from the provider's API", { provider, subject: read.subject, error: fetched.left });
-    return;
-  }
-  const appended = await deps.appender.append({
-    provider,
-    providerEventId: read.eventId,
-    type: read.type,
-    occurredAt,
-    receivedAt: deps.now(),
-    origin: "fetched",
-    rawBody: fetched.right.bytes,
-    payload: fetched.right.payload,
+  const stored = Effect.gen(function* () {
+    const fetched = yield* performRead(needs, access, read);
+    const appended = yield* Effect.promise(() =>
+      deps.appender.append({
+        provider,
+        providerEventId: read.eventId,
+        type: read.type,
+        occurredAt,
+        receivedAt: deps.now(),
+        origin: "fetched",
+        rawBody: fetched.bytes,
+        payload: fetched.payload,
+      }),
+    );
+    if (!appended.duplicate) yield* Effect.promise(() => projectSafely(deps, appended.seq));
   });
-  if (!appended.duplicate) await projectSafely(deps, appended.seq);
+  // Nothing stored: the next start tries again (retryMissingEnrichments).
+  await Effect.runPromise(
+    Effect.catchTag(stored, "ProviderApiFailed", (e) =>
+      Effect.sync(() => deps.log.error("could not read what an event lacks from the provider's API", { provider, subject: read.subject, error: e.message })),
+    ),
+  );
 };
 
 /**
@@ -176,36 +176,36 @@ export const retryMissingEnrichments = async (deps: IngestDeps): Promise<number>
   return fetched;
 };
 
-export const ingestWebhook = async (deps: IngestDeps, provider: Provider, req: IncomingMessage): Promise<Either.Either<IngestOk, ApiError>> => {
-  const scheme = webhookSchemes[provider];
-  if (scheme === undefined) {
-    return Either.left(await reject(deps, provider, 0, apiError(404, "provider_not_supported", `webhooks from ${provider} are not supported yet`)));
-  }
-  const arrived = deps.appender.arrival();
-  const verified = await verifyDelivery(deps, scheme, req).finally(arrived);
-  if (Either.isLeft(verified)) return Either.left(verified.left);
-  const { bytes, payload, envelope } = verified.right;
-  const appended = await deps.appender.append({
-    provider,
-    providerEventId: envelope.providerEventId,
-    type: envelope.type,
-    occurredAt: envelope.occurredAt,
-    receivedAt: deps.now(),
-    origin: "webhook",
-    rawBody: bytes,
-    payload,
+/** A delivery verified and appended durably; what it needs next runs behind the answer. */
+export const ingestWebhook = (deps: IngestDeps, provider: Provider, req: IncomingMessage): Effect.Effect<IngestOk, WebhookRefused> =>
+  Effect.gen(function* () {
+    const scheme = webhookSchemes[provider];
+    if (scheme === undefined) return yield* Effect.tapError(new ProviderNotSupported({ provider }), counted(deps, provider, 0));
+    const arrived = deps.appender.arrival();
+    const { bytes, payload, envelope } = yield* verifyDelivery(deps, scheme, req).pipe(Effect.ensuring(Effect.sync(arrived)));
+    const appended = yield* Effect.promise(() =>
+      deps.appender.append({
+        provider,
+        providerEventId: envelope.providerEventId,
+        type: envelope.type,
+        occurredAt: envelope.occurredAt,
+        receivedAt: deps.now(),
+        origin: "webhook",
+        rawBody: bytes,
+        payload,
+      }),
+    );
+    const fetchMissing = appended.duplicate ? null : enrichmentOf(provider, payload);
+    const { seq } = appended;
+    const { occurredAt } = envelope;
+    deps.background.run("projection after ingest", async () => {
+      if (appended.duplicate) {
+        // A redelivery of an event whose projection failed earlier: try again now.
+        if (!(await isProjected(deps.db, seq))) await projectSafely(deps, seq);
+        return;
+      }
+      await projectSafely(deps, seq);
+      await fetchMissing?.(deps, occurredAt).catch((e: Error) => deps.log.error("enrichment failed", { provider, error: e.message }));
+    });
+    return { seq, duplicate: appended.duplicate, type: envelope.type, id: envelope.providerEventId };
   });
-  const fetchMissing = appended.duplicate ? null : enrichmentOf(provider, payload);
-  const { seq } = appended;
-  const { occurredAt } = envelope;
-  deps.background.run("projection after ingest", async () => {
-    if (appended.duplicate) {
-      // A redelivery of an event whose projection failed earlier: try again now.
-      if (!(await isProjected(deps.db, seq))) await projectSafely(deps, seq);
-      return;
-    }
-    await projectSafely(deps, seq);
-    await fetchMissing?.(deps, occurredAt).catch((e: Error) => deps.log.error("enrichment failed", { provider, error: e.message }));
-  });
-  return Either.right({ seq: appended.seq, duplicate: appended.duplicate, type: envelope.type, id: envelope.providerEventId });
-};

@@ -1,16 +1,14 @@
 // The REST shortcuts: the same answers as GraphQL for the questions apps ask most.
-import { Either } from "effect";
+import { Effect, Either } from "effect";
 import { eventPageQuery } from "../api/event-page.js";
 import type { Catalog } from "../domain/catalog.js";
 import type { EntitlementView } from "../domain/entitlements.js";
 import type { Database } from "../store/database.js";
 import type { StoredEvent } from "../store/events.js";
 import { entitlementsAt } from "../domain/entitlements.js";
-import type { ReadModel } from "../store/read-model.js";
+import type { ReadModel, UserView } from "../store/read-model.js";
 import { encodeCursor, listEvents, liveGrants, primarySubscription, type SubscriptionRow } from "../store/reads.js";
-import { apiError, type ApiError } from "./errors.js";
-
-export type RestResult = { readonly status: 200; readonly body: unknown } | ApiError;
+import { InvalidParameter, ok, UserNotFound, type Answer } from "./errors.js";
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
@@ -44,34 +42,32 @@ export const eventJson = (e: StoredEvent) => ({
   ...(e.rawOnlyReason ? { rawOnlyReason: e.rawOnlyReason } : {}),
 });
 
-const userNotFound = (id: string) => apiError(404, "user_not_found", `no user is known by the id "${id}"`);
-
-/** A user's entitlements at `now`, from the read model (a lookup once the user is in memory). */
-export const getEntitlements = async (reads: ReadModel, catalog: Catalog, id: string, now: number): Promise<RestResult> => {
+/** The user known by `id` (any id it is known by), from the read model. */
+const userView = async (reads: ReadModel, id: string): Promise<Either.Either<UserView, UserNotFound>> => {
   const userId = await reads.findUser(id);
   const view = userId === null ? null : await reads.user(userId);
-  if (view === null) return userNotFound(id);
-  return { status: 200, body: { userId: view.user.appUserId ?? view.user.id, entitlements: entitlementsAt(view.grants, catalog, now).map(entitlementJson) } };
+  return view === null ? Either.left(new UserNotFound({ id })) : Either.right(view);
 };
 
-export const getSubscription = async (reads: ReadModel, id: string, now: number): Promise<RestResult> => {
-  const userId = await reads.findUser(id);
-  const view = userId === null ? null : await reads.user(userId);
-  if (view === null) return userNotFound(id);
-  const primary = primarySubscription(view.subscriptions, liveGrants(view.grants, now));
-  return {
-    status: 200,
-    body: {
+/** A user's entitlements at `now`, from the read model (a lookup once the user is in memory). */
+export const getEntitlements = async (reads: ReadModel, catalog: Catalog, id: string, now: number): Promise<Either.Either<Answer, UserNotFound>> =>
+  Either.map(await userView(reads, id), (view) =>
+    ok({ userId: view.user.appUserId ?? view.user.id, entitlements: entitlementsAt(view.grants, catalog, now).map(entitlementJson) }),
+  );
+
+export const getSubscription = async (reads: ReadModel, id: string, now: number): Promise<Either.Either<Answer, UserNotFound>> =>
+  Either.map(await userView(reads, id), (view) => {
+    const primary = primarySubscription(view.subscriptions, liveGrants(view.grants, now));
+    return ok({
       userId: view.user.appUserId ?? view.user.id,
       subscription: primary ? subscriptionJson(primary) : null,
       subscriptions: view.subscriptions.map(subscriptionJson),
-    },
-  };
-};
+    });
+  });
 
-export const getEvents = async (db: Database, query: URLSearchParams): Promise<RestResult> => {
-  const parsed = eventPageQuery(query.get("since"), query.get("limit"));
-  if (Either.isLeft(parsed)) return apiError(400, "invalid_parameter", parsed.left);
-  const page = await listEvents(db, parsed.right.from, parsed.right.limit);
-  return { status: 200, body: { events: page.events.map(eventJson), next: page.next } };
-};
+export const getEvents = (db: Database, query: URLSearchParams): Effect.Effect<Answer, InvalidParameter> =>
+  Effect.gen(function* () {
+    const { from, limit } = yield* Either.mapLeft(eventPageQuery(query.get("since"), query.get("limit")), (message) => new InvalidParameter({ message }));
+    const page = yield* Effect.promise(() => listEvents(db, from, limit));
+    return ok({ events: page.events.map(eventJson), next: page.next });
+  });

@@ -45,9 +45,11 @@ builder.queryField("events", (t) =>
     description: "Stored events in arrival order, after a cursor or received since an ISO time; `rawOnly` lists only events kept without a parsed copy.",
     args: { since: t.arg.string(), limit: t.arg.int({ defaultValue: 100 }), rawOnly: t.arg.boolean({ defaultValue: false }) },
     resolve: (_root, args, ctx) => {
-      const parsed = eventPageQuery(args.since, args.limit);
-      if (Either.isLeft(parsed)) throw new GraphQLError(parsed.left, { extensions: { code: "invalid_parameter", http: { status: 400 } } });
-      return listEvents(ctx.db, parsed.right.from, parsed.right.limit, { rawOnly: args.rawOnly ?? false });
+      const { from, limit } = Either.getOrThrowWith(
+        eventPageQuery(args.since, args.limit),
+        (message) => new GraphQLError(message, { extensions: { code: "invalid_parameter", http: { status: 400 } } }),
+      );
+      return listEvents(ctx.db, from, limit, { rawOnly: args.rawOnly ?? false });
     },
   }),
 );

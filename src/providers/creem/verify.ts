@@ -41,10 +41,8 @@ const mismatch = (secretCount: number): VerifyFailure =>
 export const verifyCreemSignature = (input: VerifyCreemSignatureInput): Either.Either<true, VerifyFailure> => {
   const header = input.header?.trim() ?? "";
   if (header.length === 0) return Either.left(failure("missing_signature", "the creem-signature header is missing or empty"));
-  const parsed = parseHeader(header);
-  if (Either.isLeft(parsed)) return Either.left(parsed.left);
   const expected = input.secrets.map((secret) => hmacSha256(secret, input.rawBody));
-  return anyMatches(expected, parsed.right) ? Either.right(true) : Either.left(mismatch(input.secrets.length));
+  return Either.flatMap(parseHeader(header), (signatures) => (anyMatches(expected, signatures) ? Either.right(true as const) : Either.left(mismatch(input.secrets.length))));
 };
 
 /** A valid `creem-signature` value for `rawBody` (for tests and tools; Creem signs real deliveries). */

@@ -34,16 +34,15 @@ const decodeEnvelope = Schema.decodeUnknownEither(LemonSqueezyEventEnvelope, { e
  * occurredAt is the resource's `updated_at` (the change the event reports), else its `created_at`.
  * Lemon Squeezy sends no event timestamp; every resource it sends has both.
  */
-export const decodeLemonSqueezyEnvelope = (payload: unknown): Either.Either<Envelope, string> => {
-  const notObject = notAnObject(payload, "Lemon Squeezy webhook body");
-  if (notObject !== null) return Either.left(notObject);
-  const decoded = decodeEnvelope(payload);
-  if (Either.isLeft(decoded)) return Either.left(`invalid Lemon Squeezy webhook body: ${describeIssues(decoded.left, "(body)")}`);
-  const { meta, data } = decoded.right;
-  const occurredAt = isoInstant(data.attributes.updated_at) ?? isoInstant(data.attributes.created_at);
-  if (occurredAt === null) {
-    return Either.left("invalid Lemon Squeezy webhook body: data.attributes.updated_at: missing (and no data.attributes.created_at either)");
-  }
-  const parts = { eventName: meta.event_name, resourceType: data.type, resourceId: String(data.id), occurredAt };
-  return Either.right({ providerEventId: deriveEventId(parts, payload), type: meta.event_name, occurredAt });
-};
+export const decodeLemonSqueezyEnvelope = (payload: unknown): Either.Either<Envelope, string> =>
+  Either.gen(function* () {
+    const notObject = notAnObject(payload, "Lemon Squeezy webhook body");
+    if (notObject !== null) return yield* Either.left(notObject);
+    const { meta, data } = yield* Either.mapLeft(decodeEnvelope(payload), (issues) => `invalid Lemon Squeezy webhook body: ${describeIssues(issues, "(body)")}`);
+    const occurredAt = isoInstant(data.attributes.updated_at) ?? isoInstant(data.attributes.created_at);
+    if (occurredAt === null) {
+      return yield* Either.left("invalid Lemon Squeezy webhook body: data.attributes.updated_at: missing (and no data.attributes.created_at either)");
+    }
+    const parts = { eventName: meta.event_name, resourceType: data.type, resourceId: String(data.id), occurredAt };
+    return { providerEventId: deriveEventId(parts, payload), type: meta.event_name, occurredAt };
+  });

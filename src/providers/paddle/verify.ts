@@ -55,23 +55,22 @@ const mismatch = (secretCount: number): VerifyFailure =>
  * Verifies a delivery. The signature is checked before the age (as for Stripe), so
  * `stale_timestamp` always means a genuine but old delivery: a replay, or a skewed clock.
  */
-export const verifyPaddleSignature = (input: VerifyPaddleSignatureInput): Either.Either<true, VerifyFailure> => {
-  const header = input.header?.trim() ?? "";
-  if (header.length === 0) return Either.left(failure("missing_signature", `the ${PADDLE_SIGNATURE_HEADER} header is missing or empty`));
-  const parsed = parseHeader(header);
-  if (Either.isLeft(parsed)) return Either.left(parsed.left);
-  const { timestamp, signatures } = parsed.right;
-  const expected = input.secrets.map((secret) => hmacHex(secret, timestamp, input.rawBody));
-  if (!anyTextMatches(expected, signatures)) return Either.left(mismatch(input.secrets.length));
-  const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  // The SDKs' rule, to the millisecond: reject when now > ts + tolerance. A timestamp ahead of
-  // our clock is Paddle's clock being ahead, not a replay, so it passes.
-  if (input.now > (timestamp + tolerance) * 1000) {
-    const age = (input.now - timestamp * 1000) / 1000;
-    return Either.left(failure("stale_timestamp", `${PADDLE_SIGNATURE_HEADER} timestamp ${timestamp} is ${age} s old; tolerance is ${tolerance} s`));
-  }
-  return Either.right(true);
-};
+export const verifyPaddleSignature = (input: VerifyPaddleSignatureInput): Either.Either<true, VerifyFailure> =>
+  Either.gen(function* () {
+    const header = input.header?.trim() ?? "";
+    if (header.length === 0) return yield* Either.left(failure("missing_signature", `the ${PADDLE_SIGNATURE_HEADER} header is missing or empty`));
+    const { timestamp, signatures } = yield* parseHeader(header);
+    const expected = input.secrets.map((secret) => hmacHex(secret, timestamp, input.rawBody));
+    if (!anyTextMatches(expected, signatures)) return yield* Either.left(mismatch(input.secrets.length));
+    const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+    // The SDKs' rule, to the millisecond: reject when now > ts + tolerance. A timestamp ahead of
+    // our clock is Paddle's clock being ahead, not a replay, so it passes.
+    if (input.now > (timestamp + tolerance) * 1000) {
+      const age = (input.now - timestamp * 1000) / 1000;
+      return yield* Either.left(failure("stale_timestamp", `${PADDLE_SIGNATURE_HEADER} timestamp ${timestamp} is ${age} s old; tolerance is ${tolerance} s`));
+    }
+    return true as const;
+  });
 
 /** A valid `Paddle-Signature` value for `rawBody` (for tests and tools; Paddle signs real deliveries). */
 export const paddleSignatureHeader = (rawBody: Uint8Array | string, secret: string, timestampSeconds: number): string =>

@@ -45,22 +45,19 @@ const mismatch = (secretCount: number): VerifyFailure =>
  * Verifies a delivery. The signature is checked before the age (as stripe-node does), so
  * `stale_timestamp` always means a genuine but old delivery: a replay, or a skewed clock.
  */
-export const verifyStripeSignature = (input: VerifyStripeSignatureInput): Either.Either<true, VerifyFailure> => {
-  const header = input.header?.trim() ?? "";
-  if (header.length === 0) return Either.left(failure("missing_signature", "the Stripe-Signature header is missing or empty"));
-  const parsed = parseHeader(header);
-  if (Either.isLeft(parsed)) return Either.left(parsed.left);
-  const { timestamp, signatures } = parsed.right;
-  const expected = input.secrets.map((secret) => hmacHex(secret, timestamp, input.rawBody));
-  if (!anyTextMatches(expected, signatures)) return Either.left(mismatch(input.secrets.length));
-  const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  // Only age is limited: a timestamp ahead of our clock is Stripe's clock being ahead, not a replay.
-  const age = Math.floor(input.now / 1000) - timestamp;
-  if (age > tolerance) {
-    return Either.left(failure("stale_timestamp", `timestamp ${timestamp} is ${age} s old; tolerance is ${tolerance} s`));
-  }
-  return Either.right(true);
-};
+export const verifyStripeSignature = (input: VerifyStripeSignatureInput): Either.Either<true, VerifyFailure> =>
+  Either.gen(function* () {
+    const header = input.header?.trim() ?? "";
+    if (header.length === 0) return yield* Either.left(failure("missing_signature", "the Stripe-Signature header is missing or empty"));
+    const { timestamp, signatures } = yield* parseHeader(header);
+    const expected = input.secrets.map((secret) => hmacHex(secret, timestamp, input.rawBody));
+    if (!anyTextMatches(expected, signatures)) return yield* Either.left(mismatch(input.secrets.length));
+    const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+    // Only age is limited: a timestamp ahead of our clock is Stripe's clock being ahead, not a replay.
+    const age = Math.floor(input.now / 1000) - timestamp;
+    if (age > tolerance) return yield* Either.left(failure("stale_timestamp", `timestamp ${timestamp} is ${age} s old; tolerance is ${tolerance} s`));
+    return true as const;
+  });
 
 /** A valid `Stripe-Signature` value for `rawBody` (for tests and tools; Stripe signs real deliveries). */
 export const stripeSignatureHeader = (rawBody: Uint8Array | string, secret: string, timestampSeconds: number): string =>
