@@ -127,8 +127,10 @@ const limitOf = (spec: FeatureSpec): number =>
  * with the highest limit wins (a flag counts as unlimited); equal limits go to the source that
  * sorts first, so the answer never depends on arrival order.
  */
-const winningGrant = (grants: readonly Grant[]): Grant =>
-  [...grants].sort((a, b) => limitOf(b.spec) - limitOf(a.spec) || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0))[0]!;
+const outranks = (a: Grant, b: Grant): boolean => (limitOf(b.spec) - limitOf(a.spec) || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0)) < 0;
+
+/** The first grant under that rule (of equals, the earliest): one pass, no copy. */
+const winningGrant = (grants: readonly Grant[]): Grant => grants.reduce((best, g) => (outranks(g, best) ? g : best));
 
 const resetsAt = (per: Period, t: Instant, periodEnd: Instant | null): Instant | null => {
   switch (per) {
@@ -181,7 +183,13 @@ export const entitlementsAt = (grants: readonly Grant[], catalog: Catalog, t: In
 
 /** Feature → granting plan, ignoring time: the basis of entitlement transitions in the fold. */
 export const grantedSources = (grants: readonly Grant[]): Readonly<Record<string, string>> => {
-  const byFeature = new Map<string, Grant[]>();
-  for (const g of grants) byFeature.set(g.feature, [...(byFeature.get(g.feature) ?? []), g]);
-  return Object.fromEntries([...byFeature].map(([feature, gs]) => [feature, winningGrant(gs).source]));
+  // The fold asks this twice per fact, so it keeps each feature's winner as it goes instead of grouping.
+  const winners = new Map<string, Grant>();
+  for (const g of grants) {
+    const held = winners.get(g.feature);
+    if (held === undefined || outranks(g, held)) winners.set(g.feature, g);
+  }
+  const sources: Record<string, string> = {};
+  for (const [feature, g] of winners) sources[feature] = g.source;
+  return sources;
 };

@@ -24,17 +24,22 @@ export const before = (state: State, userId: string, catalog: Catalog): Was => (
   sources: grantedSources(userRecords(state, userId, catalog).grants),
 });
 
+/** The features whose granting plan differs between two sources maps, sorted. */
+const changedFeatures = (was: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>): string[] => {
+  const changed: string[] = [];
+  for (const f in was) if (was[f] !== now[f]) changed.push(f);
+  for (const f in now) if (!(f in was)) changed.push(f);
+  return changed.sort();
+};
+
 /** A user's status and granted features now, reported against what they were, and its status stored. */
 const derive = (state: State, { status: wasStatus, sources: was }: Was, userId: string, ctx: Ctx): Step => {
   const records = userRecords(state, userId, ctx.catalog);
   const now = grantedSources(records.grants);
-  const features = [...new Set([...Object.keys(was), ...Object.keys(now)])].sort();
   const user = state.users.get(userId)!;
   const status = userStatus(records);
-  const transitions: Transition[] = [
-    ...change(ctx, userId, "user", userId, "status", wasStatus, status),
-    ...features.flatMap((f) => change(ctx, userId, "entitlement", `${userId}:${f}`, "source", was[f] ?? null, now[f] ?? null)),
-  ];
+  const transitions: Transition[] = change(ctx, userId, "user", userId, "status", wasStatus, status);
+  for (const f of changedFeatures(was, now)) transitions.push(...change(ctx, userId, "entitlement", `${userId}:${f}`, "source", was[f] ?? null, now[f] ?? null));
   return { state: user.status === status ? state : { ...state, users: state.users.set(userId, { ...user, status }) }, transitions };
 };
 

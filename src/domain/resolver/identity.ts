@@ -177,7 +177,7 @@ export const claimFact = (state: State, fact: Fact, ctx: Ctx, was: (state: State
   return {
     state: joined.state,
     transitions: [...joined.transitions, ...plan.conflicts],
-    claim: { ...ctx, userId, subject, absorbed: plan.absorbed, was: before },
+    claim: { catalog: ctx.catalog, at: ctx.at, cause: ctx.cause, userId, subject, absorbed: plan.absorbed, was: before },
   };
 };
 
