@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setImmediate } from "node:timers/promises";
-import { Effect, Either } from "effect";
+import { Either } from "effect";
 import { useGraphQLSSE } from "@graphql-yoga/plugin-graphql-sse";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createYoga, isAsyncIterable, type Plugin } from "graphql-yoga";
@@ -22,7 +22,7 @@ import { Background } from "./background.js";
 import type { Principal, Scope } from "../api/scopes.js";
 import { hashKey } from "./auth.js";
 import { readBody } from "./body.js";
-import { answerNow, answerOf, Forbidden, InvalidParameter, MethodNotAllowed, ok, PayloadTooLarge, RouteNotFound, send, sendJson, Unauthorized, UnknownProvider, type Answer, type Refused, type RefusalBody } from "./errors.js";
+import { answerNow, Forbidden, InvalidParameter, MethodNotAllowed, ok, PayloadTooLarge, RouteNotFound, send, sendJson, Unauthorized, UnknownProvider, type Answer, type Refused, type RefusalBody } from "./errors.js";
 import { GraphqlFastLane } from "./graphql-fast-lane.js";
 import { GRAPHQL_LIMITS, graphqlLimits, limitRules, type IntrospectionPolicy } from "./graphql-limits.js";
 import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
@@ -257,19 +257,15 @@ export const buildApp = (options: AppOptions): App => {
     }
     if (path === "/api/events") {
       const key = await authorized(req, "events");
-      return Effect.runPromise(answerOf(Effect.flatMap(key, () => getEvents(db, query))));
+      return answerNow<Refused>(await Either.match(key, { onLeft: async (e) => Either.left(e), onRight: () => getEvents(db, query) }));
     }
     return answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path })));
   };
 
-  const serveWebhook = (req: IncomingMessage, name: string): Promise<Answer> => {
-    const delivery: Effect.Effect<Answer, Refused> =
-      req.method !== "POST"
-        ? Either.left(new MethodNotAllowed({ message: "webhooks are POST" }))
-        : !isProvider(name)
-          ? Either.left(new UnknownProvider({ name }))
-          : Effect.map(ingestWebhook(ingestDeps, name, req), (received) => ok({ received: true, ...received }));
-    return Effect.runPromise(answerOf(delivery));
+  const serveWebhook = async (req: IncomingMessage, name: string): Promise<Answer> => {
+    if (req.method !== "POST") return answerNow(Either.left(new MethodNotAllowed({ message: "webhooks are POST" })));
+    if (!isProvider(name)) return answerNow(Either.left(new UnknownProvider({ name })));
+    return answerNow(Either.map(await ingestWebhook(ingestDeps, name, req), (received) => ok({ received: true, ...received })));
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

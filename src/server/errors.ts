@@ -1,8 +1,8 @@
 // Why a request is refused: tagged errors, each carrying the status and the stable code it is
 // answered with ({ "error": { "code", "message" } }), so a refusal's answer is decided where the
-// refusal is defined. `answerOf` turns any of them into an answer; a route that must treat one
-// differently (the GraphQL gate closes the connection of a request without a key) matches it by
-// tag with catchTag before that.
+// refusal is defined, and `answerOf` turns any of them into an answer. Handlers are plain async
+// functions that end in an Either of an answer or a refusal (an Either is an Effect that needs no
+// fiber): a read answered from memory or a webhook delivery pays for no fiber runtime.
 import type { ServerResponse } from "node:http";
 import { Data, Effect } from "effect";
 import type { VerifyFailure } from "../providers/types.js";
@@ -97,11 +97,7 @@ export const errorBody: RefusalBody = (e) => ({ error: { code: e.code, message: 
 export const answerOf = <E extends Refused>(program: Effect.Effect<Answer, E>, body: RefusalBody = errorBody): Effect.Effect<Answer> =>
   Effect.catchAll(program, (e: Refused) => Effect.succeed({ status: e.status, body: body(e) }));
 
-/**
- * The answer to a request decided without waiting: the handlers read what they need first and
- * return an Either, which is an Effect that runs without a fiber (a read answered from memory
- * must not pay for one).
- */
+/** The answer to a decided request (run synchronously: an Either needs no fiber). */
 export const answerNow = <E extends Refused>(decided: Effect.Effect<Answer, E>, body?: RefusalBody): Answer => Effect.runSync(answerOf(decided, body));
 
 export const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {

@@ -45,13 +45,18 @@ export type IngestDeps = {
 
 export type IngestOk = { readonly seq: number; readonly duplicate: boolean; readonly type: string; readonly id: string };
 
-/** Counts the refusal; logs the first of each provider and reason per minute, so a flood logs a line, not a flood. */
-const counted = (deps: IngestDeps, provider: string, bodyBytes: number) => (e: WebhookRefused) =>
-  Effect.sync(() => {
+/**
+ * Counts a refusal and passes it on; logs the first of each provider and reason per minute, so a
+ * flood logs a line, not a flood.
+ */
+const counted =
+  (deps: IngestDeps, provider: string, bodyBytes: number) =>
+  <E extends WebhookRefused>(e: E): E => {
     if (deps.rejections.record({ provider, code: e.code, message: e.message, bodyBytes, receivedAt: deps.now() })) {
       deps.log.warn("webhook rejected (further refusals of this kind this minute are counted, not logged)", { provider, code: e.code, reason: e.message });
     }
-  });
+    return e;
+  };
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name];
@@ -84,25 +89,27 @@ const readEnvelope = (scheme: WebhookScheme, payload: unknown): Either.Either<En
 const parseJson = (bytes: Buffer): Either.Either<unknown, InvalidJson> =>
   Either.try({ try: () => JSON.parse(bytes.toString("utf8")) as unknown, catch: (e) => new InvalidJson({ message: `body is not JSON: ${(e as Error).message}` }) });
 
-/** The body read within the limit, its signature verified, parsed, and its envelope read; every refusal counted. */
-const verifyDelivery = (deps: IngestDeps, scheme: WebhookScheme, req: IncomingMessage): Effect.Effect<Verified, WebhookRefused> =>
-  Effect.gen(function* () {
-    const { provider } = scheme;
-    const receivedAt = deps.now();
-    const body = yield* Effect.promise(() => readBody(req, deps.maxBodyBytes));
-    if (body._tag === "TooLarge") {
-      return yield* Effect.tapError(new PayloadTooLarge({ message: `body exceeds the ${deps.maxBodyBytes}-byte limit` }), counted(deps, provider, body.seen));
-    }
-    const bytes = body.bytes;
-    return yield* Effect.gen(function* () {
-      const secrets = deps.secrets[provider] ?? [];
-      if (secrets.length === 0) return yield* new ProviderNotConfigured({ message: `${scheme.secretVariable} is not set; nothing was stored` });
-      yield* Either.mapLeft(scheme.verify({ rawBody: bytes, header: (name) => header(req, name), secrets, now: receivedAt }), (f) => new SignatureRefused({ code: f.code, message: f.message }));
-      const payload = yield* parseJson(bytes);
-      const envelope = yield* readEnvelope(scheme, payload);
-      return { bytes, payload, envelope };
-    }).pipe(Effect.tapError(counted(deps, provider, bytes.length)));
+/** A body read within the limit: its signature verified, then parsed, then its envelope read. */
+const checkBody = (deps: IngestDeps, scheme: WebhookScheme, req: IncomingMessage, bytes: Buffer, receivedAt: number): Either.Either<Verified, WebhookRefused> =>
+  Either.gen(function* () {
+    const secrets = deps.secrets[scheme.provider] ?? [];
+    if (secrets.length === 0) return yield* Either.left(new ProviderNotConfigured({ message: `${scheme.secretVariable} is not set; nothing was stored` }));
+    yield* Either.mapLeft(scheme.verify({ rawBody: bytes, header: (name) => header(req, name), secrets, now: receivedAt }), (f) => new SignatureRefused({ code: f.code, message: f.message }));
+    const payload = yield* parseJson(bytes);
+    const envelope = yield* readEnvelope(scheme, payload);
+    return { bytes, payload, envelope };
   });
+
+/** The delivery read and checked; every refusal counted. Plain async: a delivery runs no fiber. */
+const verifyDelivery = async (deps: IngestDeps, scheme: WebhookScheme, req: IncomingMessage): Promise<Either.Either<Verified, WebhookRefused>> => {
+  const receivedAt = deps.now();
+  const body = await readBody(req, deps.maxBodyBytes);
+  const checked =
+    body._tag === "TooLarge"
+      ? Either.left(new PayloadTooLarge({ message: `body exceeds the ${deps.maxBodyBytes}-byte limit` }))
+      : checkBody(deps, scheme, req, body.bytes, receivedAt);
+  return Either.mapLeft(checked, counted(deps, scheme.provider, body._tag === "TooLarge" ? body.seen : body.bytes.length));
+};
 
 /** Projection failures never fail the delivery: the event is durable and catch-up retries it. */
 const projectSafely = async (deps: IngestDeps, seq: number): Promise<void> => {
@@ -176,36 +183,38 @@ export const retryMissingEnrichments = async (deps: IngestDeps): Promise<number>
   return fetched;
 };
 
-/** A delivery verified and appended durably; what it needs next runs behind the answer. */
-export const ingestWebhook = (deps: IngestDeps, provider: Provider, req: IncomingMessage): Effect.Effect<IngestOk, WebhookRefused> =>
-  Effect.gen(function* () {
-    const scheme = webhookSchemes[provider];
-    if (scheme === undefined) return yield* Effect.tapError(new ProviderNotSupported({ provider }), counted(deps, provider, 0));
-    const arrived = deps.appender.arrival();
-    const { bytes, payload, envelope } = yield* verifyDelivery(deps, scheme, req).pipe(Effect.ensuring(Effect.sync(arrived)));
-    const appended = yield* Effect.promise(() =>
-      deps.appender.append({
-        provider,
-        providerEventId: envelope.providerEventId,
-        type: envelope.type,
-        occurredAt: envelope.occurredAt,
-        receivedAt: deps.now(),
-        origin: "webhook",
-        rawBody: bytes,
-        payload,
-      }),
-    );
-    const fetchMissing = appended.duplicate ? null : enrichmentOf(provider, payload);
-    const { seq } = appended;
-    const { occurredAt } = envelope;
-    deps.background.run("projection after ingest", async () => {
-      if (appended.duplicate) {
-        // A redelivery of an event whose projection failed earlier: try again now.
-        if (!(await isProjected(deps.db, seq))) await projectSafely(deps, seq);
-        return;
-      }
-      await projectSafely(deps, seq);
-      await fetchMissing?.(deps, occurredAt).catch((e: Error) => deps.log.error("enrichment failed", { provider, error: e.message }));
-    });
-    return { seq, duplicate: appended.duplicate, type: envelope.type, id: envelope.providerEventId };
+/** Appends a verified delivery durably; projection and the reads it needs run behind the answer. */
+const store = async (deps: IngestDeps, provider: Provider, { bytes, payload, envelope }: Verified): Promise<IngestOk> => {
+  const appended = await deps.appender.append({
+    provider,
+    providerEventId: envelope.providerEventId,
+    type: envelope.type,
+    occurredAt: envelope.occurredAt,
+    receivedAt: deps.now(),
+    origin: "webhook",
+    rawBody: bytes,
+    payload,
   });
+  const fetchMissing = appended.duplicate ? null : enrichmentOf(provider, payload);
+  const { seq } = appended;
+  const { occurredAt } = envelope;
+  deps.background.run("projection after ingest", async () => {
+    if (appended.duplicate) {
+      // A redelivery of an event whose projection failed earlier: try again now.
+      if (!(await isProjected(deps.db, seq))) await projectSafely(deps, seq);
+      return;
+    }
+    await projectSafely(deps, seq);
+    await fetchMissing?.(deps, occurredAt).catch((e: Error) => deps.log.error("enrichment failed", { provider, error: e.message }));
+  });
+  return { seq, duplicate: appended.duplicate, type: envelope.type, id: envelope.providerEventId };
+};
+
+/** A delivery verified and appended durably, or refused (and counted) with nothing stored. */
+export const ingestWebhook = async (deps: IngestDeps, provider: Provider, req: IncomingMessage): Promise<Either.Either<IngestOk, WebhookRefused>> => {
+  const scheme = webhookSchemes[provider];
+  if (scheme === undefined) return Either.left(counted(deps, provider, 0)(new ProviderNotSupported({ provider })));
+  const arrived = deps.appender.arrival();
+  const verified = await verifyDelivery(deps, scheme, req).finally(arrived);
+  return Either.match(verified, { onLeft: async (e) => Either.left(e), onRight: async (v) => Either.right(await store(deps, provider, v)) });
+};

@@ -1,5 +1,5 @@
 // The REST shortcuts: the same answers as GraphQL for the questions apps ask most.
-import { Effect, Either } from "effect";
+import { Either } from "effect";
 import { eventPageQuery } from "../api/event-page.js";
 import type { Catalog } from "../domain/catalog.js";
 import type { EntitlementView } from "../domain/entitlements.js";
@@ -65,9 +65,11 @@ export const getSubscription = async (reads: ReadModel, id: string, now: number)
     });
   });
 
-export const getEvents = (db: Database, query: URLSearchParams): Effect.Effect<Answer, InvalidParameter> =>
-  Effect.gen(function* () {
-    const { from, limit } = yield* Either.mapLeft(eventPageQuery(query.get("since"), query.get("limit")), (message) => new InvalidParameter({ message }));
-    const page = yield* Effect.promise(() => listEvents(db, from, limit));
-    return ok({ events: page.events.map(eventJson), next: page.next });
+export const getEvents = async (db: Database, query: URLSearchParams): Promise<Either.Either<Answer, InvalidParameter>> =>
+  Either.match(eventPageQuery(query.get("since"), query.get("limit")), {
+    onLeft: async (message) => Either.left(new InvalidParameter({ message })),
+    onRight: async ({ from, limit }) => {
+      const page = await listEvents(db, from, limit);
+      return Either.right(ok({ events: page.events.map(eventJson), next: page.next }));
+    },
   });
