@@ -41,6 +41,7 @@ import { normalizeStored } from "../store/normalize-stored.js";
 import { grantRowsOf, identityRow, orderRow, subscriptionRow, transitionRows, userRow, type ProjectedGrant, type ProjectedIdentity } from "../store/projection-rows.js";
 import {
   CHUNK,
+  countProjected,
   derivedWith,
   hasProjections,
   inProjectionTransaction,
@@ -49,6 +50,7 @@ import {
   setDerivedWith,
   type ProjectionWrites,
 } from "../store/projection-writes.js";
+import { lastEventSeq } from "../store/partition.js";
 import { announceProjected } from "../store/read-model.js";
 import type { Sql } from "../store/sql.js";
 /**
@@ -605,7 +607,7 @@ export class Projector {
   catchUp(batchSize = 200): Promise<{ readonly projected: number; readonly failed: readonly number[] }> {
     return this.enqueue(async () => {
       const failed = new Set<number>();
-      const before = await this.db.prisma.projectedEvent.count();
+      const before = await countProjected(this.db);
       for (;;) {
         const batch = (await pendingSeqs(this.db, batchSize + failed.size)).filter((seq) => !failed.has(seq)).slice(0, batchSize);
         if (batch.length === 0) break;
@@ -617,9 +619,8 @@ export class Projector {
       }
       this.failed.clear();
       for (const seq of failed) this.failed.add(seq);
-      const last = await this.db.prisma.event.findFirst({ orderBy: { seq: "desc" }, select: { seq: true } });
-      this.newest = Math.max(this.newest, last?.seq ?? 0);
-      return { projected: (await this.db.prisma.projectedEvent.count()) - before, failed: [...failed] };
+      this.newest = Math.max(this.newest, await lastEventSeq(this.db));
+      return { projected: (await countProjected(this.db)) - before, failed: [...failed] };
     });
   }
 }

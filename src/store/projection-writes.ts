@@ -256,7 +256,10 @@ export const setDerivedWith = (db: Database, value: string): Promise<unknown> =>
   db.prisma.projectionMeta.upsert({ where: { key: "derivedWith" }, create: { key: "derivedWith", value }, update: { value } });
 
 /** Whether any event is projected. */
-export const hasProjections = async (db: Database): Promise<boolean> => (await db.prisma.projectedEvent.count()) > 0;
+export const hasProjections = async (db: Database): Promise<boolean> => (await countProjected(db)) > 0;
+
+/** How many events the projections include. */
+export const countProjected = (db: Database): Promise<number> => db.prisma.projectedEvent.count();
 
 /** Whether the projections include the event `seq`. */
 export const isProjected = async (db: Database, seq: number): Promise<boolean> =>
