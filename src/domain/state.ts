@@ -18,6 +18,12 @@ export type User = {
   readonly keys: readonly IdentityKey[];
   readonly createdAt: Instant;
   readonly status: UserStatus;
+  /**
+   * Which plan grants each feature, as the derivation left it after the user's last fact: the
+   * before-value of the next one, kept like `status` so it is a lookup, not a walk over everything
+   * the user owns. Absent in states saved before it was kept (then derived from the records).
+   */
+  readonly sources?: Readonly<Record<string, string>>;
 };
 
 /** A subscription is the latest snapshot its provider sent, with what Verity derives beside it. */

@@ -19,10 +19,11 @@ const userStatus = ({ grants, subscriptions }: ReturnType<typeof userRecords>): 
   grants.length > 0 || subscriptions.some((s) => s.status !== "canceled") ? "active" : "inactive";
 
 /** A user's derived values in `state`; a user not there yet (the fact creates it) was nobody: no status, no features. */
-export const before = (state: State, userId: string, catalog: Catalog): Was => ({
-  status: state.users.get(userId)?.status ?? null,
-  sources: grantedSources(userRecords(state, userId, catalog).grants),
-});
+export const before = (state: State, userId: string, catalog: Catalog): Was => {
+  const user = state.users.get(userId);
+  if (user === undefined) return { status: null, sources: {} };
+  return { status: user.status, sources: user.sources ?? grantedSources(userRecords(state, userId, catalog).grants) };
+};
 
 /** The features whose granting plan differs between two sources maps, sorted. */
 const changedFeatures = (was: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>): string[] => {
@@ -39,8 +40,10 @@ const derive = (state: State, { status: wasStatus, sources: was }: Was, userId: 
   const user = state.users.get(userId)!;
   const status = userStatus(records);
   const transitions: Transition[] = change(ctx, userId, "user", userId, "status", wasStatus, status);
-  for (const f of changedFeatures(was, now)) transitions.push(...change(ctx, userId, "entitlement", `${userId}:${f}`, "source", was[f] ?? null, now[f] ?? null));
-  return { state: user.status === status ? state : { ...state, users: state.users.set(userId, { ...user, status }) }, transitions };
+  const changed = changedFeatures(was, now);
+  for (const f of changed) transitions.push(...change(ctx, userId, "entitlement", `${userId}:${f}`, "source", was[f] ?? null, now[f] ?? null));
+  const same = user.status === status && user.sources !== undefined && changedFeatures(user.sources, now).length === 0;
+  return { state: same ? state : { ...state, users: state.users.set(userId, { ...user, status, sources: now }) }, transitions };
 };
 
 export const evolve: Evolve = (state, _fact, claim: Claim) => {

@@ -59,6 +59,7 @@ const newUser = (firstKey: IdentityKey, ctx: Ctx): User => ({
   keys: [],
   createdAt: ctx.at,
   status: "inactive",
+  sources: {},
 });
 
 /** Object keys from most to least specific: the first one owned decides a conflict without app key. */
