@@ -135,29 +135,34 @@ export const componentsOfKeys = async (sql: Sql, keys: readonly string[]): Promi
   return found;
 };
 
-type HeadRow = { id: string; token: string; watermark: Date | string; events: number | bigint; stateToken: string | null; stateEvents: number | bigint };
+type HeadRow = { id: string; token: string; watermark: Date | string; events: number | bigint; stateToken: string | null; stateEvents: number | bigint | null };
 
 export const componentHeads = async (sql: Sql, ids: readonly string[]): Promise<ComponentHead[]> => {
   const heads: ComponentHead[] = [];
   for (let i = 0; i < ids.length; i += BATCH) {
     const rows = await sql.query<HeadRow>(
-      Prisma.sql`SELECT "id", "token", "watermark", "events", "stateToken", "stateEvents" FROM "Component" WHERE "id" IN (${Prisma.join(ids.slice(i, i + BATCH))})`,
+      Prisma.sql`SELECT c."id", c."token", c."watermark", c."events", s."token" AS "stateToken", s."events" AS "stateEvents" FROM "Component" c LEFT JOIN "ComponentState" s ON s."id" = c."id" WHERE c."id" IN (${Prisma.join(ids.slice(i, i + BATCH))})`,
     );
     for (const r of rows) {
-      heads.push({ id: r.id, token: r.token, watermark: instantOf(r.watermark), events: Number(r.events), stateToken: r.stateToken, stateEvents: Number(r.stateEvents) });
+      heads.push({ id: r.id, token: r.token, watermark: instantOf(r.watermark), events: Number(r.events), stateToken: r.stateToken, stateEvents: Number(r.stateEvents ?? 0) });
     }
   }
   return heads.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 };
 
 /** The saved states of these components that are current (saved as of the component's token), by id. */
-export const savedStates = async (tx: Tx, heads: readonly ComponentHead[]): Promise<Map<string, { state: State; size: number }>> => {
-  const current = heads.filter((h) => h.stateToken === h.token);
+export const savedStates = async (sql: Sql, heads: readonly ComponentHead[]): Promise<Map<string, { state: State; size: number }>> => {
+  const tokens = new Map(heads.filter((h) => h.stateToken === h.token).map((h) => [h.id, h.token]));
   const found = new Map<string, { state: State; size: number }>();
-  if (current.length === 0) return found;
-  const tokens = new Map(current.map((h) => [h.id, h.token]));
-  const rows = await tx.component.findMany({ where: { id: { in: [...tokens.keys()] } }, select: { id: true, state: true, stateToken: true } });
-  for (const row of rows) if (row.state != null && row.stateToken === tokens.get(row.id)) found.set(row.id, { state: stateFromRecords(JSON.parse(row.state) as Parameters<typeof stateFromRecords>[0]), size: row.state.length });
+  const ids = [...tokens.keys()];
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const rows = await sql.query<{ id: string; token: string; state: string }>(
+      Prisma.sql`SELECT "id", "token", "state" FROM "ComponentState" WHERE "id" IN (${Prisma.join(ids.slice(i, i + BATCH))})`,
+    );
+    for (const row of rows) {
+      if (row.token === tokens.get(row.id)) found.set(row.id, { state: stateFromRecords(JSON.parse(row.state) as Parameters<typeof stateFromRecords>[0]), size: row.state.length });
+    }
+  }
   return found;
 };
 
@@ -190,6 +195,7 @@ export const usersOfComponents = async (sql: Sql, ids: readonly string[]): Promi
 export const dropComponents = async (tx: Tx, ids: readonly string[]): Promise<void> => {
   if (ids.length === 0) return;
   await tx.componentKey.deleteMany({ where: { componentId: { in: [...ids] } } });
+  await tx.componentState.deleteMany({ where: { id: { in: [...ids] } } });
   await tx.component.deleteMany({ where: { id: { in: [...ids] } } });
 };
 
@@ -203,30 +209,26 @@ export type ComponentWrite = {
   readonly stateEvents: number;
 };
 
-/** Creates components (new ones, folded from nothing) in one statement (see insert-rows.ts). */
-export const createComponents = async (sql: Sql, components: readonly ComponentWrite[]): Promise<void> =>
-  insertRows(
+/** Creates components (new ones, folded from nothing) in one statement each for heads and states (see insert-rows.ts). */
+export const createComponents = async (sql: Sql, components: readonly ComponentWrite[]): Promise<void> => {
+  await insertRows(
     sql,
     "Component",
-    ["id", "token", "watermark", "events", "state", "stateToken", "stateEvents"] as const,
-    components.map((c) => ({
-      id: c.id,
-      token: c.token,
-      watermark: new Date(c.watermark),
-      events: c.events,
-      state: c.saved,
-      stateToken: c.saved === null ? null : c.token,
-      stateEvents: c.saved === null ? 0 : c.stateEvents,
-    })),
+    ["id", "token", "watermark", "events"] as const,
+    components.map((c) => ({ id: c.id, token: c.token, watermark: new Date(c.watermark), events: c.events })),
   );
+  const saved = components.flatMap((c) => (c.saved === null ? [] : [{ id: c.id, token: c.token, events: c.stateEvents, state: c.saved }]));
+  await insertRows(sql, "ComponentState", ["id", "token", "events", "state"] as const, saved);
+};
 
 export const writeComponent = async (sql: Sql, exists: boolean, c: ComponentWrite): Promise<void> => {
   if (!exists) return createComponents(sql, [c]);
   const watermark = sqlValue(sql.kind, new Date(c.watermark));
+  await sql.run(Prisma.sql`UPDATE "Component" SET "token" = ${c.token}, "watermark" = ${watermark}, "events" = ${c.events} WHERE "id" = ${c.id}`);
   // The saved state is left alone unless this projection saves it.
-  await sql.run(
-    c.saved === null
-      ? Prisma.sql`UPDATE "Component" SET "token" = ${c.token}, "watermark" = ${watermark}, "events" = ${c.events} WHERE "id" = ${c.id}`
-      : Prisma.sql`UPDATE "Component" SET "token" = ${c.token}, "watermark" = ${watermark}, "events" = ${c.events}, "state" = ${c.saved}, "stateToken" = ${c.token}, "stateEvents" = ${c.stateEvents} WHERE "id" = ${c.id}`,
-  );
+  if (c.saved !== null) {
+    await sql.run(
+      Prisma.sql`INSERT INTO "ComponentState" ("id", "token", "events", "state") VALUES (${c.id}, ${c.token}, ${c.stateEvents}, ${c.saved}) ON CONFLICT ("id") DO UPDATE SET "token" = excluded."token", "events" = excluded."events", "state" = excluded."state"`,
+    );
+  }
 };

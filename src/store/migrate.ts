@@ -74,9 +74,9 @@ const migratePostgres = async (url: string, migrations: readonly Migration[]): P
   }
 };
 
-/** Applies pending migrations; returns the names applied. */
-export const applyMigrations = async (url: string): Promise<string[]> => {
+/** Applies pending migrations (those named up to `through`, when given: tests of an upgrade); returns the names applied. */
+export const applyMigrations = async (url: string, through?: string): Promise<string[]> => {
   const kind = databaseKind(url);
-  const migrations = migrationsFor(kind);
+  const migrations = migrationsFor(kind).filter((m) => through === undefined || m.name <= through);
   return kind === "sqlite" ? migrateSqlite(url, migrations) : migratePostgres(url, migrations);
 };

@@ -166,7 +166,7 @@ export class ProjectionWrites {
 
   /** The saved states of these components that are current (see components.ts). */
   savedStates(heads: readonly ComponentHead[]) {
-    return savedStates(this.tx, heads);
+    return savedStates(this.sql, heads);
   }
 
   /** Removes these components and their keys (their events are re-derived into another). */
@@ -204,6 +204,7 @@ export class ProjectionWrites {
   async clearProjections(): Promise<void> {
     await this.tx.user.deleteMany({});
     await this.tx.componentKey.deleteMany({});
+    await this.tx.componentState.deleteMany({});
     await this.tx.component.deleteMany({});
     await this.tx.eventKey.deleteMany({});
     await this.tx.projectedEvent.deleteMany({});
