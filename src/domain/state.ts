@@ -24,7 +24,16 @@ export type User = {
    * the user owns. Absent in states saved before it was kept (then derived from the records).
    */
   readonly sources?: Readonly<Record<string, string>>;
+  /**
+   * The keys of the user's records that can grant (its subscriptions, its orders with a plan),
+   * sorted, among its first `scanned` keys: the derivation visits these, the keys revealed since
+   * and the fact's own, not every record the user owns (a usage-heavy user owns thousands of
+   * orders that grant nothing). Absent in states saved before it was kept (then every key is visited).
+   */
+  readonly granting?: GrantingIndex;
 };
+
+export type GrantingIndex = { readonly scanned: number; readonly keys: readonly IdentityKey[] };
 
 /** A subscription is the latest snapshot its provider sent, with what Verity derives beside it. */
 export type Subscription = SubscriptionSnapshot & {
@@ -134,12 +143,11 @@ export type Transition = {
  * A user's subscriptions and orders, found through the keys that name them, so the cost follows
  * the user's size, not the state's. Facts that create one name its key (subscription:…, invoice:…
  * for a paid invoice or transaction, checkout:… for a one-time checkout); the record's id is the
- * key without its kind (`${provider}:${value}`). Called several times per fact, so it compares
- * prefixes rather than parsing every key.
+ * key without its kind (`${provider}:${value}`). Compares prefixes rather than parsing every key.
  */
-const recordsOf = <T extends { readonly userId: string }>(state: State, userId: string, records: Table<T>, kinds: readonly string[]): T[] => {
+const recordsOf = <T extends { readonly userId: string }>(state: State, userId: string, keys: readonly IdentityKey[], records: Table<T>, kinds: readonly string[]): T[] => {
   const found: T[] = [];
-  for (const key of state.users.get(userId)?.keys ?? []) {
+  for (const key of keys) {
     for (const kind of kinds) {
       if (!key.startsWith(kind)) continue;
       const record = records.get(key.slice(kind.length));
@@ -153,6 +161,36 @@ const recordsOf = <T extends { readonly userId: string }>(state: State, userId: 
 const SUBSCRIPTION_KINDS = ["subscription:"] as const;
 const ORDER_KINDS = ["invoice:", "checkout:"] as const;
 
-export const subscriptionsOf = (state: State, userId: string): Subscription[] => recordsOf(state, userId, state.subscriptions, SUBSCRIPTION_KINDS);
+const keysOf = (state: State, userId: string): readonly IdentityKey[] => state.users.get(userId)?.keys ?? [];
 
-export const ordersOf = (state: State, userId: string): Order[] => recordsOf(state, userId, state.orders, ORDER_KINDS);
+export const subscriptionsOf = (state: State, userId: string): Subscription[] => recordsOf(state, userId, keysOf(state, userId), state.subscriptions, SUBSCRIPTION_KINDS);
+
+export const ordersOf = (state: State, userId: string): Order[] => recordsOf(state, userId, keysOf(state, userId), state.orders, ORDER_KINDS);
+
+/** Whether `key` names a record of `userId` that can grant: a subscription, or an order with a plan. */
+export const namesGrantingRecord = (state: State, userId: string, key: IdentityKey): boolean => {
+  if (key.startsWith(SUBSCRIPTION_KINDS[0])) return state.subscriptions.get(key.slice(SUBSCRIPTION_KINDS[0].length))?.userId === userId;
+  for (const kind of ORDER_KINDS) {
+    if (!key.startsWith(kind)) continue;
+    const order = state.orders.get(key.slice(kind.length));
+    return order !== undefined && order.userId === userId && order.plan !== null;
+  }
+  return false;
+};
+
+/**
+ * A user's subscriptions and the orders that can grant: what its entitlements and status derive
+ * from. Through its granting index when that is current (see User.granting), else every key.
+ */
+export const grantingRecordsOf = (state: State, userId: string): GrantingRecords => {
+  const user = state.users.get(userId);
+  return recordsNamed(state, userId, user?.granting !== undefined && user.granting.scanned === user.keys.length ? user.granting.keys : (user?.keys ?? []));
+};
+
+export type GrantingRecords = { readonly subscriptions: Subscription[]; readonly orders: Order[] };
+
+/** The user's subscriptions and orders with a plan among the records `keys` name. */
+export const recordsNamed = (state: State, userId: string, keys: readonly IdentityKey[]): GrantingRecords => ({
+  subscriptions: recordsOf(state, userId, keys, state.subscriptions, SUBSCRIPTION_KINDS),
+  orders: recordsOf(state, userId, keys, state.orders, ORDER_KINDS).filter((o) => o.plan !== null),
+});

@@ -5,7 +5,7 @@
 import type { Catalog, FeatureSpec } from "../domain/catalog.js";
 import { grantsFor, type Grant } from "../domain/entitlements.js";
 import { parseKey, type IdentityKey } from "../domain/identity.js";
-import { ordersOf, subscriptionsOf, type Order, type State, type Subscription, type Transition, type User } from "../domain/state.js";
+import { grantingRecordsOf, type Order, type State, type Subscription, type Transition, type User } from "../domain/state.js";
 
 export type ProjectedUser = { id: string; appUserId: string | null; email: string | null; status: string; createdAt: Date };
 export type ProjectedIdentity = { key: string; userId: string; kind: string; provider: string | null; value: string };
@@ -266,8 +266,10 @@ export const orderRow = (o: Order): ProjectedOrder => ({
 });
 
 /** The entitlement rows of one user of `state`. */
-export const grantRowsOf = (state: State, userId: string, catalog: Catalog): ProjectedGrant[] =>
-  grantsFor(userId, subscriptionsOf(state, userId), ordersOf(state, userId), catalog).map(grantRow);
+export const grantRowsOf = (state: State, userId: string, catalog: Catalog): ProjectedGrant[] => {
+  const { subscriptions, orders } = grantingRecordsOf(state, userId);
+  return grantsFor(userId, subscriptions, orders, catalog).map(grantRow);
+};
 
 /**
  * Transition rows for `transitions` (in fold order), each numbered after the ones its final owner

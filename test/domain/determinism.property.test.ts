@@ -10,7 +10,7 @@ import type { NormalizedEvent } from "../../src/domain/event.js";
 import { appUserKey, customerKey } from "../../src/domain/identity.js";
 import { foldFacts, replayEvents, step } from "../../src/domain/resolver/step.js";
 import type { Step } from "../../src/domain/resolver/view.js";
-import { initialState, stateFromRecords, type State } from "../../src/domain/state.js";
+import { grantingRecordsOf, initialState, recordsNamed, stateFromRecords, type GrantingRecords, type State } from "../../src/domain/state.js";
 import { normalizeStripeEvent } from "../../src/providers/stripe/normalize.js";
 import { arbDelivery, arbHistory, arbHistoryAndDelivery, testCatalog, type History } from "../builders/histories.js";
 import { asStoredInput, type StripeEvent } from "../builders/stripe.js";
@@ -84,11 +84,11 @@ describe("determinism over generated Stripe histories", () => {
     );
   });
 
-  it("a user's kept granted features are what its records grant: each step's transitions equal those of a step that derives them afresh", () => {
+  it("a user's kept granted features and granting index are what its records give: each step's transitions equal those of a step that derives them afresh", () => {
     const forget = (state: State): State => {
       let users = state.users;
       for (const user of state.users.values()) {
-        const { sources: _, ...rest } = user;
+        const { sources: _, granting: __, ...rest } = user;
         users = users.set(user.id, rest);
       }
       return { ...state, users };
@@ -100,9 +100,13 @@ describe("determinism over generated Stripe histories", () => {
         let state = initialState();
         for (const fact of facts) {
           const kept = next(state, fact);
-          // Without the kept values, the before-values are derived from the records (as in a state saved before they were kept).
+          // Without the kept values, the before-values are derived from all the user's records (as in a state saved before they were kept).
           const afresh = next(forget(state), fact);
           expect(kept.transitions).toStrictEqual(afresh.transitions);
+          expect(forget(kept.state).users.toRecord()).toStrictEqual(forget(afresh.state).users.toRecord());
+          // Every user's granting index finds what visiting all its keys finds (in another order: grants are sorted).
+          const ids = ({ subscriptions, orders }: GrantingRecords) => [...subscriptions, ...orders].map((r) => r.id).sort();
+          for (const user of kept.state.users.values()) expect(ids(grantingRecordsOf(kept.state, user.id))).toStrictEqual(ids(recordsNamed(kept.state, user.id, user.keys)));
           state = kept.state;
         }
       }),

@@ -4,15 +4,13 @@
 // user and, when an identity conflict kept the fact's object with another user, for that user too.
 import type { Catalog } from "../catalog.js";
 import { grantedSources, grantsFor } from "../entitlements.js";
-import { ordersOf, subscriptionsOf, type State, type Transition, type UserStatus } from "../state.js";
+import type { Fact } from "../facts.js";
+import type { IdentityKey } from "../identity.js";
+import { grantingRecordsOf, namesGrantingRecord, recordsNamed, type GrantingIndex, type GrantingRecords, type State, type Transition, type User, type UserStatus } from "../state.js";
 import { change, type Claim, type Ctx, type Evolve, type Step, type Was } from "./view.js";
 
-/** What a user's subscriptions and orders grant, and the subscriptions (its status reads them too). */
-const userRecords = (state: State, userId: string, catalog: Catalog) => {
-  if (!state.users.has(userId)) return { grants: [], subscriptions: [] };
-  const subscriptions = subscriptionsOf(state, userId);
-  return { grants: grantsFor(userId, subscriptions, ordersOf(state, userId), catalog), subscriptions };
-};
+/** What a user's records grant, and its subscriptions (its status reads them too). */
+const userRecords = (userId: string, { subscriptions, orders }: GrantingRecords, catalog: Catalog) => ({ grants: grantsFor(userId, subscriptions, orders, catalog), subscriptions });
 
 /** Active while anything grants features or a subscription is not canceled. */
 const userStatus = ({ grants, subscriptions }: ReturnType<typeof userRecords>): UserStatus =>
@@ -22,8 +20,27 @@ const userStatus = ({ grants, subscriptions }: ReturnType<typeof userRecords>): 
 export const before = (state: State, userId: string, catalog: Catalog): Was => {
   const user = state.users.get(userId);
   if (user === undefined) return { status: null, sources: {} };
-  return { status: user.status, sources: user.sources ?? grantedSources(userRecords(state, userId, catalog).grants) };
+  return { status: user.status, sources: user.sources ?? grantedSources(userRecords(userId, grantingRecordsOf(state, userId), catalog).grants) };
 };
+
+/**
+ * The user's granting index after a fact that names `named`: a record can only have started to
+ * grant, or come to this user, if its key was revealed since the index was taken or the fact names
+ * it (facts that create or change a record name its key; a merge appends the absorbed keys), and
+ * one that stopped is dropped by the check. Without an index, every key is visited.
+ */
+const grantingIndex = (state: State, user: User, named: readonly IdentityKey[]): GrantingIndex => {
+  const candidates =
+    user.granting === undefined
+      ? user.keys
+      : new Set([...user.granting.keys, ...user.keys.slice(user.granting.scanned), ...named.filter((k) => state.owners.get(k) === user.id)]);
+  const keys: IdentityKey[] = [];
+  for (const key of candidates) if (namesGrantingRecord(state, user.id, key)) keys.push(key);
+  return { scanned: user.keys.length, keys: keys.sort() };
+};
+
+const sameIndex = (a: GrantingIndex | undefined, b: GrantingIndex): boolean =>
+  a !== undefined && a.scanned === b.scanned && a.keys.length === b.keys.length && a.keys.every((k, i) => k === b.keys[i]);
 
 /** The features whose granting plan differs between two sources maps, sorted. */
 const changedFeatures = (was: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>): string[] => {
@@ -34,21 +51,22 @@ const changedFeatures = (was: Readonly<Record<string, string>>, now: Readonly<Re
 };
 
 /** A user's status and granted features now, reported against what they were, and its status stored. */
-const derive = (state: State, { status: wasStatus, sources: was }: Was, userId: string, ctx: Ctx): Step => {
-  const records = userRecords(state, userId, ctx.catalog);
-  const now = grantedSources(records.grants);
+const derive = (state: State, { status: wasStatus, sources: was }: Was, userId: string, fact: Fact, ctx: Ctx): Step => {
   const user = state.users.get(userId)!;
+  const granting = grantingIndex(state, user, fact.keys);
+  const records = userRecords(userId, recordsNamed(state, userId, granting.keys), ctx.catalog);
+  const now = grantedSources(records.grants);
   const status = userStatus(records);
   const transitions: Transition[] = change(ctx, userId, "user", userId, "status", wasStatus, status);
   const changed = changedFeatures(was, now);
   for (const f of changed) transitions.push(...change(ctx, userId, "entitlement", `${userId}:${f}`, "source", was[f] ?? null, now[f] ?? null));
-  const same = user.status === status && user.sources !== undefined && changedFeatures(user.sources, now).length === 0;
-  return { state: same ? state : { ...state, users: state.users.set(userId, { ...user, status, sources: now }) }, transitions };
+  const same = user.status === status && user.sources !== undefined && changedFeatures(user.sources, now).length === 0 && sameIndex(user.granting, granting);
+  return { state: same ? state : { ...state, users: state.users.set(userId, { ...user, status, sources: now, granting }) }, transitions };
 };
 
-export const evolve: Evolve = (state, _fact, claim: Claim) => {
-  const own = derive(state, claim.was.get(claim.userId)!, claim.userId, claim);
+export const evolve: Evolve = (state, fact, claim: Claim) => {
+  const own = derive(state, claim.was.get(claim.userId)!, claim.userId, fact, claim);
   if (claim.subject === claim.userId) return own;
-  const other = derive(own.state, claim.was.get(claim.subject)!, claim.subject, claim);
+  const other = derive(own.state, claim.was.get(claim.subject)!, claim.subject, fact, claim);
   return { state: other.state, transitions: [...own.transitions, ...other.transitions] };
 };
