@@ -167,15 +167,33 @@ export const subscriptionsOf = (state: State, userId: string): Subscription[] =>
 
 export const ordersOf = (state: State, userId: string): Order[] => recordsOf(state, userId, keysOf(state, userId), state.orders, ORDER_KINDS);
 
-/** Whether `key` names a record of `userId` that can grant: a subscription, or an order with a plan. */
-export const namesGrantingRecord = (state: State, userId: string, key: IdentityKey): boolean => {
-  if (key.startsWith(SUBSCRIPTION_KINDS[0])) return state.subscriptions.get(key.slice(SUBSCRIPTION_KINDS[0].length))?.userId === userId;
+/** The record `key` names when it is `userId`'s and can grant (a subscription, or an order with a plan), else null. */
+export const grantingRecordAt = (state: State, userId: string, key: IdentityKey): { readonly subscription: Subscription } | { readonly order: Order } | null => {
+  if (key.startsWith(SUBSCRIPTION_KINDS[0])) {
+    const subscription = state.subscriptions.get(key.slice(SUBSCRIPTION_KINDS[0].length));
+    return subscription !== undefined && subscription.userId === userId ? { subscription } : null;
+  }
   for (const kind of ORDER_KINDS) {
     if (!key.startsWith(kind)) continue;
     const order = state.orders.get(key.slice(kind.length));
-    return order !== undefined && order.userId === userId && order.plan !== null;
+    return order !== undefined && order.userId === userId && order.plan !== null ? { order } : null;
   }
-  return false;
+  return null;
+};
+
+export type GrantingRecords = { readonly subscriptions: Subscription[]; readonly orders: Order[] };
+
+/** The user's subscriptions and orders with a plan among the records `keys` name. */
+export const recordsNamed = (state: State, userId: string, keys: readonly IdentityKey[]): GrantingRecords => {
+  const subscriptions: Subscription[] = [];
+  const orders: Order[] = [];
+  for (const key of keys) {
+    const found = grantingRecordAt(state, userId, key);
+    if (found === null) continue;
+    if ("subscription" in found) subscriptions.push(found.subscription);
+    else orders.push(found.order);
+  }
+  return { subscriptions, orders };
 };
 
 /**
@@ -186,11 +204,3 @@ export const grantingRecordsOf = (state: State, userId: string): GrantingRecords
   const user = state.users.get(userId);
   return recordsNamed(state, userId, user?.granting !== undefined && user.granting.scanned === user.keys.length ? user.granting.keys : (user?.keys ?? []));
 };
-
-export type GrantingRecords = { readonly subscriptions: Subscription[]; readonly orders: Order[] };
-
-/** The user's subscriptions and orders with a plan among the records `keys` name. */
-export const recordsNamed = (state: State, userId: string, keys: readonly IdentityKey[]): GrantingRecords => ({
-  subscriptions: recordsOf(state, userId, keys, state.subscriptions, SUBSCRIPTION_KINDS),
-  orders: recordsOf(state, userId, keys, state.orders, ORDER_KINDS).filter((o) => o.plan !== null),
-});
