@@ -488,10 +488,10 @@ export const rebuildIfStale = async (db: Database, catalog: Catalog): Promise<bo
 
 export const projectEvent = (db: Database, catalog: Catalog, seq: number): Promise<ProjectionResult> => projectEvents(db, catalog, [seq]);
 
-/** Longest a projection waits for appends under way before it runs anyway. */
 /** Events projected in one transaction by the live projector (a catch-up takes larger batches). */
 const MAX_PROJECTION_BATCH = 64;
 
+/** Longest a projection waits for appends under way before it runs anyway. */
 const MAX_YIELD_MS = 50;
 
 /**
