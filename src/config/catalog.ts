@@ -16,19 +16,37 @@ const PositiveInt = Schema.Int.pipe(Schema.positive());
 const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative());
 const PriceIds = Schema.Array(Schema.NonEmptyTrimmedString);
 
+/** Digits after the point a metered feature's units may carry (CPU seconds to the millisecond: 3). */
+const MAX_DECIMALS = 6;
+
 const Metered = Schema.Struct({
   limit: PositiveInt,
   per: Schema.Literal("month", "year", "period"),
   overage: Schema.optionalWith(Schema.Literal("block", "allow"), { default: () => "block" as const }),
+  decimals: Schema.optionalWith(NonNegativeInt.pipe(Schema.lessThanOrEqualTo(MAX_DECIMALS)), { default: () => 0 }),
 });
 const CreditsFeature = Schema.Struct({ credits: PositiveInt });
-const Feature = Schema.Union(Schema.Boolean, Metered, CreditsFeature);
+/** How long a lease holds its slot unless released, when the plan does not say. */
+const DEFAULT_LEASE_SECONDS = 300;
+const ConcurrentFeature = Schema.Struct({
+  concurrent: PositiveInt,
+  leaseSeconds: Schema.optionalWith(PositiveInt, { default: () => DEFAULT_LEASE_SECONDS }),
+});
+const ValueFeature = Schema.Struct({ value: Schema.Finite });
+const Feature = Schema.Union(Schema.Boolean, Metered, CreditsFeature, ConcurrentFeature, ValueFeature);
 
 const PlanSchema = Schema.Struct({
   name: Schema.optional(Schema.String),
   prices: Schema.optionalWith(Schema.partial(Schema.Struct(Object.fromEntries(PROVIDERS.map((p) => [p, PriceIds])) as Record<(typeof PROVIDERS)[number], typeof PriceIds>)), { default: () => ({}) }),
   features: Schema.optionalWith(Schema.Record({ key: Schema.NonEmptyTrimmedString, value: Feature }), { default: () => ({}) }),
-  credits: Schema.optional(Schema.Struct({ amount: PositiveInt, per: Schema.Literal("once", "period") })),
+  credits: Schema.optional(
+    Schema.Struct({
+      amount: PositiveInt,
+      per: Schema.Literal("once", "period"),
+      rollover: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+      expiresAfterDays: Schema.optional(PositiveInt),
+    }),
+  ),
   lifetime: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   price: Schema.optional(
     Schema.Struct({ amount: NonNegativeInt, currency: Schema.NonEmptyTrimmedString, interval: Schema.Literal("month", "year", "once") }),
@@ -48,20 +66,20 @@ export type CatalogFile = typeof CatalogFile.Type;
 const formatPath = (path: readonly PropertyKey[]): string =>
   path.length === 0 ? "(root)" : path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
 
-const toSpec = (value: typeof Feature.Type): FeatureSpec | null =>
-  value === true
-    ? { _tag: "Flag" }
-    : value === false
-      ? null
-      : "credits" in value
-        ? { _tag: "Credits", credits: value.credits }
-        : { _tag: "Metered", limit: value.limit, per: value.per, overage: value.overage };
+const toSpec = (value: typeof Feature.Type): FeatureSpec | null => {
+  if (typeof value === "boolean") return value ? { _tag: "Flag" } : null;
+  if ("credits" in value) return { _tag: "Credits", credits: value.credits };
+  if ("concurrent" in value) return { _tag: "Concurrent", concurrent: value.concurrent, leaseSeconds: value.leaseSeconds };
+  if ("value" in value) return { _tag: "Value", value: value.value };
+  return { _tag: "Metered", limit: value.limit, per: value.per, overage: value.overage, decimals: value.decimals };
+};
 
-/** Problems a schema cannot see: one provider price mapped to two plans. */
+/** Problems a schema cannot see: one provider price mapped to two plans, a rollover of credits granted once. */
 const crossCheck = (file: CatalogFile): string[] => {
   const seen = new Map<string, string>();
   const problems: string[] = [];
   for (const [code, plan] of Object.entries(file.plans)) {
+    if (plan.credits?.per === "once" && plan.credits.rollover) problems.push(`plans.${code}.credits.rollover: credits granted once have no next period to roll over into; remove it or grant them per period`);
     for (const [provider, ids] of Object.entries(plan.prices)) {
       (ids ?? []).forEach((id, i) => {
         const where = `plans.${code}.prices.${provider}[${i}]`;
@@ -88,7 +106,7 @@ export const toCatalog = (file: CatalogFile): Catalog => ({
             return spec === null ? [] : [[k, spec]];
           }),
         ),
-        credits: p.credits ?? null,
+        credits: p.credits === undefined ? null : { amount: p.credits.amount, per: p.credits.per, rollover: p.credits.rollover, expiresAfterDays: p.credits.expiresAfterDays ?? null },
         lifetime: p.lifetime,
         price: p.price ?? null,
       },

@@ -4,17 +4,36 @@ import type { Provider } from "./provider.js";
 
 export type Period = "month" | "year" | "period";
 
+/**
+ * What a plan gives of one feature:
+ * - Flag: on;
+ * - Metered: `limit` units per period, blocked or allowed past it; units carry at most `decimals`
+ *   digits after the point (0: whole units);
+ * - Credits: each use costs `credits` from the user's balance;
+ * - Concurrent: at most `concurrent` leases held at once, each for `leaseSeconds` unless released;
+ * - Value: a plain number the app reads (`max_duration_seconds: 300`).
+ */
 export type FeatureSpec =
   | { readonly _tag: "Flag" }
-  | { readonly _tag: "Metered"; readonly limit: number; readonly per: Period; readonly overage: "block" | "allow" }
-  | { readonly _tag: "Credits"; readonly credits: number };
+  | { readonly _tag: "Metered"; readonly limit: number; readonly per: Period; readonly overage: "block" | "allow"; readonly decimals: number }
+  | { readonly _tag: "Credits"; readonly credits: number }
+  | { readonly _tag: "Concurrent"; readonly concurrent: number; readonly leaseSeconds: number }
+  | { readonly _tag: "Value"; readonly value: number };
+
+/** Credits a plan grants: once (a credit pack) or with each paid period, kept or lost at the next, expiring or not. */
+export type PlanCredits = {
+  readonly amount: number;
+  readonly per: "once" | "period";
+  readonly rollover: boolean;
+  readonly expiresAfterDays: number | null;
+};
 
 export type Plan = {
   readonly code: string;
   readonly name: string;
   readonly prices: Readonly<Partial<Record<Provider, readonly string[]>>>;
   readonly features: Readonly<Record<string, FeatureSpec>>;
-  readonly credits: { readonly amount: number; readonly per: "once" | "period" } | null;
+  readonly credits: PlanCredits | null;
   readonly lifetime: boolean;
   readonly price: { readonly amount: number; readonly currency: string; readonly interval: "month" | "year" | "once" } | null;
 };

@@ -117,10 +117,29 @@ export type EntitlementView = {
   readonly used: number | null;
   readonly remaining: number | null;
   readonly resetsAt: Instant | null;
+  /** The plan's number for a value feature (`max_duration_seconds`), else null. */
+  readonly value: number | null;
 };
 
-const limitOf = (spec: FeatureSpec): number =>
-  spec._tag === "Flag" ? Infinity : spec._tag === "Metered" ? spec.limit : spec.credits;
+/** What a grant gives, for ranking grants of one feature: a flag counts as unlimited. */
+const limitOf = (spec: FeatureSpec): number => {
+  switch (spec._tag) {
+    case "Flag":
+      return Infinity;
+    case "Metered":
+      return spec.limit;
+    case "Credits":
+      return spec.credits;
+    case "Concurrent":
+      return spec.concurrent;
+    case "Value":
+      return spec.value;
+    default: {
+      const unreachable: never = spec;
+      return unreachable;
+    }
+  }
+};
 
 /**
  * The union rule: a feature is enabled when any live grant gives it. When several do, the one
@@ -153,13 +172,13 @@ export const entitlementsAt = (grants: readonly Grant[], catalog: Catalog, t: In
   return catalogFeatures(catalog).map((feature) => {
     const candidates = live.filter((g) => g.feature === feature);
     if (candidates.length === 0) {
-      return { feature, enabled: false, source: null, limit: null, used: null, remaining: null, resetsAt: null };
+      return { feature, enabled: false, source: null, limit: null, used: null, remaining: null, resetsAt: null, value: null };
     }
     const grant = winningGrant(candidates);
     const spec = grant.spec;
     switch (spec._tag) {
       case "Flag":
-        return { feature, enabled: true, source: grant.source, limit: null, used: null, remaining: null, resetsAt: null };
+        return { feature, enabled: true, source: grant.source, limit: null, used: null, remaining: null, resetsAt: null, value: null };
       case "Metered":
         // Usage counters arrive with the usage ingest; until then nothing is used.
         return {
@@ -170,9 +189,15 @@ export const entitlementsAt = (grants: readonly Grant[], catalog: Catalog, t: In
           used: 0,
           remaining: spec.limit,
           resetsAt: resetsAt(spec.per, t, grant.periodEnd),
+          value: null,
         };
       case "Credits":
-        return { feature, enabled: true, source: grant.source, limit: spec.credits, used: 0, remaining: spec.credits, resetsAt: null };
+        return { feature, enabled: true, source: grant.source, limit: spec.credits, used: 0, remaining: spec.credits, resetsAt: null, value: null };
+      case "Concurrent":
+        // Leases arrive with the usage ingest; until then no slot is taken.
+        return { feature, enabled: true, source: grant.source, limit: spec.concurrent, used: 0, remaining: spec.concurrent, resetsAt: null, value: null };
+      case "Value":
+        return { feature, enabled: true, source: grant.source, limit: null, used: null, remaining: null, resetsAt: null, value: spec.value };
       default: {
         const unreachable: never = spec;
         return unreachable;

@@ -46,7 +46,10 @@ export type ProjectedOrder = {
   currency: string;
   paidAt: Date;
 };
-/** An entitlement grant; its spec is spread over limit/per/overage (metered) and credits. */
+/**
+ * An entitlement grant; its spec is spread over limit/per/overage/decimals (metered), credits,
+ * concurrent/leaseSeconds (concurrency) and value; a flag sets none of them.
+ */
 export type ProjectedGrant = {
   id: string;
   userId: string;
@@ -57,7 +60,11 @@ export type ProjectedGrant = {
   limit: number | null;
   per: string | null;
   overage: string | null;
+  decimals: number | null;
   credits: number | null;
+  concurrent: number | null;
+  leaseSeconds: number | null;
+  value: number | null;
   validUntil: Date | null;
   periodEnd: Date | null;
 };
@@ -169,7 +176,11 @@ export const PROJECTION_COLUMNS = {
     limit: true,
     per: true,
     overage: true,
+    decimals: true,
     credits: true,
+    concurrent: true,
+    leaseSeconds: true,
+    value: true,
     validUntil: true,
     periodEnd: true,
   },
@@ -188,17 +199,24 @@ export const grantRow = (g: Grant): ProjectedGrant => ({
   limit: g.spec._tag === "Metered" ? g.spec.limit : null,
   per: g.spec._tag === "Metered" ? g.spec.per : null,
   overage: g.spec._tag === "Metered" ? g.spec.overage : null,
+  decimals: g.spec._tag === "Metered" ? g.spec.decimals : null,
   credits: g.spec._tag === "Credits" ? g.spec.credits : null,
+  concurrent: g.spec._tag === "Concurrent" ? g.spec.concurrent : null,
+  leaseSeconds: g.spec._tag === "Concurrent" ? g.spec.leaseSeconds : null,
+  value: g.spec._tag === "Value" ? g.spec.value : null,
   validUntil: date(g.validUntil),
   periodEnd: date(g.periodEnd),
 });
 
-const specOf = (row: ProjectedGrant): FeatureSpec =>
-  row.limit !== null && row.per !== null
-    ? { _tag: "Metered", limit: row.limit, per: row.per as "month" | "year" | "period", overage: row.overage === "allow" ? "allow" : "block" }
-    : row.credits !== null
-      ? { _tag: "Credits", credits: row.credits }
-      : { _tag: "Flag" };
+const specOf = (row: ProjectedGrant): FeatureSpec => {
+  if (row.limit !== null && row.per !== null) {
+    return { _tag: "Metered", limit: row.limit, per: row.per as "month" | "year" | "period", overage: row.overage === "allow" ? "allow" : "block", decimals: row.decimals ?? 0 };
+  }
+  if (row.credits !== null) return { _tag: "Credits", credits: row.credits };
+  if (row.concurrent !== null) return { _tag: "Concurrent", concurrent: row.concurrent, leaseSeconds: row.leaseSeconds ?? 0 };
+  if (row.value !== null) return { _tag: "Value", value: row.value };
+  return { _tag: "Flag" };
+};
 
 /** The grant an entitlement row holds: the inverse of grantRow. */
 export const toGrant = (row: ProjectedGrant): Grant => ({

@@ -73,7 +73,7 @@ export const testCatalog: Catalog = {
       prices: { stripe: [PRICES.proMonthly, PRICES.proYearly], ...others("proMonthly", "proYearly") },
       features: {
         export: { _tag: "Flag" },
-        api_calls: { _tag: "Metered", limit: 10_000, per: "month", overage: "block" },
+        api_calls: { _tag: "Metered", limit: 10_000, per: "month", overage: "block", decimals: 0 },
       },
       credits: null,
       lifetime: false,
@@ -85,7 +85,7 @@ export const testCatalog: Catalog = {
       prices: { stripe: [PRICES.teamMonthly, PRICES.teamYearly], ...others("teamMonthly") },
       features: {
         export: { _tag: "Flag" },
-        api_calls: { _tag: "Metered", limit: 50_000, per: "period", overage: "allow" },
+        api_calls: { _tag: "Metered", limit: 50_000, per: "period", overage: "allow", decimals: 0 },
       },
       credits: null,
       lifetime: false,
@@ -97,7 +97,7 @@ export const testCatalog: Catalog = {
       prices: { stripe: [PRICES.lifetime], ...others("lifetime") },
       features: {
         export: { _tag: "Flag" },
-        api_calls: { _tag: "Metered", limit: 5_000, per: "month", overage: "block" },
+        api_calls: { _tag: "Metered", limit: 5_000, per: "month", overage: "block", decimals: 0 },
       },
       credits: null,
       lifetime: true,

@@ -16,11 +16,58 @@ describe("plan catalog", () => {
     expect(Either.isRight(r)).toBe(true);
     const catalog = Either.getOrThrow(r);
     expect(catalog.plans.pro!.features.export).toEqual({ _tag: "Flag" });
-    expect(catalog.plans.pro!.features.api_calls).toEqual({ _tag: "Metered", limit: 10000, per: "month", overage: "block" });
+    expect(catalog.plans.pro!.features.api_calls).toEqual({ _tag: "Metered", limit: 10000, per: "month", overage: "block", decimals: 0 });
     expect(catalog.grace.pastDueDays).toBe(3);
   });
 
+  it("decodes the feature kinds of the usage contract (DESIGN.md): metered with decimals, concurrency, values, credits", () => {
+    const catalog = Either.getOrThrow(
+      parseCatalog(
+        JSON.stringify({
+          plans: {
+            pro: {
+              features: {
+                export: true,
+                beta: false,
+                api_calls: { limit: 10000, per: "month", overage: "block" },
+                cpu_seconds: { limit: 3600, per: "period", overage: "allow", decimals: 3 },
+                tasks: { concurrent: 3, leaseSeconds: 120 },
+                jobs: { concurrent: 1 },
+                max_duration_seconds: { value: 300 },
+                ratio: { value: 0.25 },
+                ai_image: { credits: 5 },
+              },
+              credits: { amount: 500, per: "period", rollover: true, expiresAfterDays: 90 },
+            },
+            pack: { credits: { amount: 1000, per: "once" }, lifetime: true },
+          },
+        }),
+        "verity.config.json",
+      ),
+    );
+    expect(catalog.plans.pro!.features).toEqual({
+      export: { _tag: "Flag" },
+      api_calls: { _tag: "Metered", limit: 10000, per: "month", overage: "block", decimals: 0 },
+      cpu_seconds: { _tag: "Metered", limit: 3600, per: "period", overage: "allow", decimals: 3 },
+      tasks: { _tag: "Concurrent", concurrent: 3, leaseSeconds: 120 },
+      jobs: { _tag: "Concurrent", concurrent: 1, leaseSeconds: 300 },
+      max_duration_seconds: { _tag: "Value", value: 300 },
+      ratio: { _tag: "Value", value: 0.25 },
+      ai_image: { _tag: "Credits", credits: 5 },
+    });
+    expect(catalog.plans.pro!.credits).toEqual({ amount: 500, per: "period", rollover: true, expiresAfterDays: 90 });
+    expect(catalog.plans.pack!.credits).toEqual({ amount: 1000, per: "once", rollover: false, expiresAfterDays: null });
+  });
+
   it.each([
+    [{ plans: { pro: { features: { cpu: { limit: 5, per: "month", decimals: 7 } } } } }, "plans.pro.features.cpu.decimals"],
+    [{ plans: { pro: { features: { cpu: { limit: 5, per: "month", decimals: 1.5 } } } } }, "plans.pro.features.cpu.decimals"],
+    [{ plans: { pro: { features: { tasks: { concurrent: 0 } } } } }, "plans.pro.features.tasks.concurrent"],
+    [{ plans: { pro: { features: { tasks: { concurrent: 2, leaseSeconds: -5 } } } } }, "plans.pro.features.tasks.leaseSeconds"],
+    [{ plans: { pro: { features: { tasks: { concurrent: 2, limit: 5 } } } } }, "plans.pro.features.tasks"],
+    [{ plans: { pro: { features: { max: { value: "300" } } } } }, "plans.pro.features.max.value"],
+    [{ plans: { pro: { credits: { amount: 5, per: "once", rollover: true } } } }, "plans.pro.credits.rollover"],
+    [{ plans: { pro: { credits: { amount: 5, per: "period", expiresAfterDays: 0 } } } }, "plans.pro.credits.expiresAfterDays"],
     [{ plans: { pro: { prices: { strpe: ["p"] } } } }, "plans.pro.prices.strpe"],
     [{ plans: { pro: { features: { api: { limit: 0, per: "month" } } } } }, "plans.pro.features.api.limit"],
     [{ plans: { pro: { features: { api: { limit: 5, per: "week" } } } } }, "plans.pro.features.api.per"],

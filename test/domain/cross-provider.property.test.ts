@@ -77,7 +77,8 @@ const expectOnePersonOneUser = (history: MixedHistory, state: State): void => {
 // ── (c) the union rule ──────────────────────────────────────────────────────────────────────
 
 /** A flag is unlimited; the union gives a feature to the granting plan with the highest limit. */
-const limitOf = (spec: FeatureSpec): number => (spec._tag === "Flag" ? Infinity : spec._tag === "Metered" ? spec.limit : spec.credits);
+const limitOf = (spec: FeatureSpec): number =>
+  spec._tag === "Flag" ? Infinity : spec._tag === "Metered" ? spec.limit : spec._tag === "Credits" ? spec.credits : spec._tag === "Concurrent" ? spec.concurrent : spec.value;
 
 /** Feature → winning plan, computed from the rows alone (a scan, not the key index) and the catalog. */
 const unionOfSources = (state: State, userId: string): Record<string, string> => {

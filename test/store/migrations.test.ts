@@ -45,7 +45,7 @@ describe.each(KINDS)("migrations on %s", (kind) => {
          ('customer:stripe:cus_a', 't2', ${at}, 7, '{"users":{}}', 't1', 5),
          ('customer:stripe:cus_b', 't3', ${at}, 2, NULL, NULL, 0)`,
     );
-    expect(await applyMigrations(t.url)).toEqual(["0005_component_states"]);
+    expect(await applyMigrations(t.url, "0005_component_states")).toEqual(["0005_component_states"]);
     const db = await openDatabase(t.url);
     try {
       expect(await db.prisma.component.findMany({ orderBy: { id: "asc" }, select: { id: true, token: true, events: true } })).toEqual([

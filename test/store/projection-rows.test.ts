@@ -15,10 +15,13 @@ const base = { id: "stripe:sub_1:api_calls", userId: "usr_1", feature: "api_call
 describe("projectionRows", () => {
   it.each<Grant>([
     { ...base, spec: { _tag: "Flag" }, validUntil: null, periodEnd: null },
-    { ...base, spec: { _tag: "Metered", limit: 10_000, per: "month", overage: "block" }, validUntil: 1_717_200_000_000, periodEnd: null },
-    { ...base, spec: { _tag: "Metered", limit: 50_000, per: "period", overage: "allow" }, validUntil: null, periodEnd: 1_719_800_000_000 },
-    { ...base, spec: { _tag: "Metered", limit: 5, per: "year", overage: "block" }, validUntil: 1, periodEnd: 2 },
+    { ...base, spec: { _tag: "Metered", limit: 10_000, per: "month", overage: "block", decimals: 0 }, validUntil: 1_717_200_000_000, periodEnd: null },
+    { ...base, spec: { _tag: "Metered", limit: 50_000, per: "period", overage: "allow", decimals: 3 }, validUntil: null, periodEnd: 1_719_800_000_000 },
+    { ...base, spec: { _tag: "Metered", limit: 5, per: "year", overage: "block", decimals: 0 }, validUntil: 1, periodEnd: 2 },
     { ...base, sourceKind: "lifetime", spec: { _tag: "Credits", credits: 300 }, validUntil: null, periodEnd: null },
+    { ...base, spec: { _tag: "Concurrent", concurrent: 3, leaseSeconds: 300 }, validUntil: null, periodEnd: 1_719_800_000_000 },
+    { ...base, spec: { _tag: "Value", value: 2.5 }, validUntil: null, periodEnd: null },
+    { ...base, spec: { _tag: "Value", value: 0 }, validUntil: null, periodEnd: null },
   ])("writes a $spec._tag grant as a row that reads back as the same grant", (grant) => {
     expect(toGrant(grantRow(grant))).toEqual(grant);
   });

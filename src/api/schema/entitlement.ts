@@ -13,6 +13,7 @@ export const EntitlementRef = builder.objectRef<EntitlementView>("Entitlement").
     used: t.exposeInt("used", { nullable: true }),
     remaining: t.exposeInt("remaining", { nullable: true }),
     resetsAt: t.field({ type: "DateTime", nullable: true, resolve: (e) => (e.resetsAt === null ? null : new Date(e.resetsAt)) }),
+    value: t.exposeFloat("value", { nullable: true, description: "The plan's number for a value feature (e.g. max_duration_seconds)." }),
   }),
 });
 
@@ -37,6 +38,7 @@ builder.queryField("entitlement", (t) =>
           used: null,
           remaining: null,
           resetsAt: null,
+          value: null,
         }
       );
     },
