@@ -70,6 +70,8 @@ const forge = (field: Field, row: Row, otherUser: string): unknown => {
       return v === null ? "forged" : `${String(v)}~`;
     case "Int":
       return v === null ? 1 : Number(v) + 1000;
+    case "Float":
+      return v === null ? 1.5 : Number(v) + 0.5;
     case "Boolean":
       return !v;
     case "DateTime":
