@@ -1,0 +1,78 @@
+// The bodies of `POST /v1/usage` and `POST /v1/check` (DESIGN.md, usage contract), decoded at the
+// edge: a record is `{ userId, feature, units, idempotencyKey, at? }`, a batch `{ records: [...] }`
+// answered record by record. Whether the units fit the feature's precision is decided against the
+// catalog (domain/usage.ts scaleUnits), once the feature is known; here only their type.
+import { Either, ParseResult, Schema } from "effect";
+import { parseRfc3339Millis, type Instant } from "../domain/time.js";
+import { InvalidParameter } from "./errors.js";
+
+/** Records one batch may carry: the body limit allows more, an answer per record should stay small. */
+export const MAX_BATCH = 1_000;
+
+/** Ids and keys the app sends: not blank, at most 255 characters, no control characters. */
+const Text = Schema.NonEmptyTrimmedString.pipe(
+  Schema.maxLength(255),
+  Schema.filter((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: () => "must not contain control characters" }),
+);
+
+const RfcInstant = Schema.String.pipe(
+  Schema.transformOrFail(Schema.Number, {
+    strict: true,
+    decode: (s, _, ast) => {
+      const t = parseRfc3339Millis(s);
+      return t === null ? ParseResult.fail(new ParseResult.Type(ast, s, "expected an RFC 3339 time with a zone, e.g. 2026-12-01T10:00:00Z")) : ParseResult.succeed(t);
+    },
+    encode: (t) => ParseResult.succeed(new Date(t).toISOString()),
+  }),
+);
+
+const UsageRecord = Schema.Struct({
+  userId: Text,
+  feature: Text,
+  units: Schema.Number,
+  idempotencyKey: Text,
+  at: Schema.optional(RfcInstant),
+});
+
+const UsageBatch = Schema.Struct({ records: Schema.Array(UsageRecord).pipe(Schema.minItems(1), Schema.maxItems(MAX_BATCH)) });
+
+const CheckRecord = Schema.Struct({ userId: Text, feature: Text, units: Schema.optional(Schema.Number) });
+
+export type UsageRecord = { readonly userId: string; readonly feature: string; readonly units: number; readonly idempotencyKey: string; readonly at: Instant | null };
+
+/** One record, or a batch of them: a batch is answered record by record. */
+export type UsageRequest = { readonly _tag: "One"; readonly record: UsageRecord } | { readonly _tag: "Batch"; readonly records: readonly UsageRecord[] };
+
+export type CheckRequest = { readonly userId: string; readonly feature: string; readonly units: number };
+
+const options = { onExcessProperty: "error", errors: "all" } as const;
+
+/** Every issue, each with the JSON path where it was found (a body that is no object at all says what one holds). */
+const refusal =
+  (expected: string) =>
+  (error: ParseResult.ParseError): InvalidParameter => {
+    const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+      // "Expected undefined" only restates that an optional member failed; the real issue is listed too.
+      .filter((i) => !i.message.startsWith("Expected undefined"))
+      .map((i) => (i.path.length === 0 ? `(body): expected a JSON object ${expected}` : `${i.path.map(String).join(".")}: ${i.message}`));
+    return new InvalidParameter({ message: [...new Set(issues)].join("; ") });
+  };
+
+const USAGE_FIELDS = "with userId, feature, units and idempotencyKey (and optionally at), or { records: [...] }";
+const CHECK_FIELDS = "with userId, feature and optionally units";
+
+const record = (r: typeof UsageRecord.Type): UsageRecord => ({ userId: r.userId, feature: r.feature, units: r.units, idempotencyKey: r.idempotencyKey, at: r.at ?? null });
+
+const decodeBatch = Schema.decodeUnknownEither(UsageBatch, options);
+const decodeOne = Schema.decodeUnknownEither(UsageRecord, options);
+const decodeCheck = Schema.decodeUnknownEither(CheckRecord, options);
+
+/** A parsed `POST /v1/usage` body as a record or a batch, or why it is refused (400, paths named). */
+export const decodeUsageRequest = (body: unknown): Either.Either<UsageRequest, InvalidParameter> =>
+  typeof body === "object" && body !== null && "records" in body
+    ? Either.map(Either.mapLeft(decodeBatch(body), refusal(USAGE_FIELDS)), (b): UsageRequest => ({ _tag: "Batch", records: b.records.map(record) }))
+    : Either.map(Either.mapLeft(decodeOne(body), refusal(USAGE_FIELDS)), (r): UsageRequest => ({ _tag: "One", record: record(r) }));
+
+/** A parsed `POST /v1/check` body (units default to 1), or why it is refused. */
+export const decodeCheckRequest = (body: unknown): Either.Either<CheckRequest, InvalidParameter> =>
+  Either.map(Either.mapLeft(decodeCheck(body), refusal(CHECK_FIELDS)), (c) => ({ userId: c.userId, feature: c.feature, units: c.units ?? 1 }));
