@@ -166,13 +166,16 @@ const resetsAt = (per: Period, t: Instant, periodEnd: Instant | null): Instant |
   }
 };
 
+/** A feature nothing grants: not enabled, no numbers. */
+export const notEnabled = (feature: string): EntitlementView => ({ feature, enabled: false, source: null, limit: null, used: null, remaining: null, resetsAt: null, value: null });
+
 /** What a user may use at `t`: one entry per feature the catalog knows, enabled or not. */
 export const entitlementsAt = (grants: readonly Grant[], catalog: Catalog, t: Instant): EntitlementView[] => {
   const live = grants.filter((g) => isGrantLive(g, t));
   return catalogFeatures(catalog).map((feature) => {
     const candidates = live.filter((g) => g.feature === feature);
     if (candidates.length === 0) {
-      return { feature, enabled: false, source: null, limit: null, used: null, remaining: null, resetsAt: null, value: null };
+      return notEnabled(feature);
     }
     const grant = winningGrant(candidates);
     const spec = grant.spec;

@@ -1,6 +1,6 @@
 // Entitlement: what a user may use at the request's instant, and the query that asks for one.
 import type { EntitlementView } from "../../domain/entitlements.js";
-import { entitlementsAt } from "../../domain/entitlements.js";
+import { entitlementsAt, notEnabled } from "../../domain/entitlements.js";
 import { builder } from "../builder.js";
 
 export const EntitlementRef = builder.objectRef<EntitlementView>("Entitlement").implement({
@@ -29,18 +29,7 @@ builder.queryField("entitlement", (t) =>
       const view = userId === null ? null : await ctx.reads.user(userId);
       if (view === null) return null;
       const all = entitlementsAt(view.grants, ctx.catalog, ctx.now);
-      return (
-        all.find((e) => e.feature === args.feature) ?? {
-          feature: args.feature,
-          enabled: false,
-          source: null,
-          limit: null,
-          used: null,
-          remaining: null,
-          resetsAt: null,
-          value: null,
-        }
-      );
+      return all.find((e) => e.feature === args.feature) ?? notEnabled(args.feature);
     },
   }),
 );
