@@ -47,7 +47,8 @@ export type UsagePeriod = { readonly start: Instant; readonly end: Instant | nul
 /**
  * The period a usage at `at` counts in: the UTC calendar month or year, or, for `per: "period"`,
  * the subscription's own billing period as its latest snapshot states it (`billing`; null when
- * the feature is not granted by a subscription, e.g. a lifetime plan: then the calendar month).
+ * the feature is not granted by a subscription, e.g. a lifetime plan: then the calendar month; a
+ * usage past the stated end counts in the period that began there, whose end is not known yet).
  */
 export const usagePeriod = (per: Period, at: Instant, billing: { readonly start: Instant | null; readonly end: Instant | null } | null): UsagePeriod => {
   switch (per) {
@@ -56,7 +57,9 @@ export const usagePeriod = (per: Period, at: Instant, billing: { readonly start:
     case "year":
       return { start: startOfYearUtc(at), end: startOfNextYearUtc(at) };
     case "period":
-      return billing?.start != null && billing.start <= at ? { start: billing.start, end: billing.end } : { start: startOfMonthUtc(at), end: startOfNextMonthUtc(at) };
+      if (billing?.start == null || at < billing.start) return { start: startOfMonthUtc(at), end: startOfNextMonthUtc(at) };
+      // Past the stated end, the renewal has not been seen yet: the next period began when this one ended.
+      return billing.end !== null && at >= billing.end ? { start: billing.end, end: null } : { start: billing.start, end: billing.end };
     default: {
       const unreachable: never = per;
       return unreachable;

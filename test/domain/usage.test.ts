@@ -76,6 +76,9 @@ describe("usagePeriod", () => {
     expect(usagePeriod("period", Date.UTC(2026, 1, 3), { start, end })).toEqual({ start, end });
     expect(usagePeriod("period", Date.UTC(2026, 1, 3), { start, end: null })).toEqual({ start, end: null });
     expect(usagePeriod("period", Date.UTC(2026, 1, 3), null)).toEqual({ start: Date.UTC(2026, 1, 1), end: Date.UTC(2026, 2, 1) });
+    // Past the stated end (the renewal not seen yet), it counts in the period that began at that end.
+    expect(usagePeriod("period", Date.UTC(2026, 1, 20), { start, end })).toEqual({ start: end, end: null });
+    expect(usagePeriod("period", end, { start, end })).toEqual({ start: end, end: null });
     // A usage before the period the latest snapshot states (a late record) counts in its calendar month.
     expect(usagePeriod("period", Date.UTC(2026, 0, 3), { start, end })).toEqual({ start: Date.UTC(2026, 0, 1), end: Date.UTC(2026, 1, 1) });
   });
