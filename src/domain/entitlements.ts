@@ -3,6 +3,7 @@
 import { catalogFeatures, type Catalog, type FeatureSpec, type Period } from "./catalog.js";
 import type { Order, Subscription } from "./state.js";
 import { addDays, startOfNextMonthUtc, startOfNextYearUtc, type Instant } from "./time.js";
+import { meterAnswer } from "./usage.js";
 
 export type Grant = {
   readonly id: string;
@@ -117,9 +118,20 @@ export type EntitlementView = {
   readonly used: number | null;
   readonly remaining: number | null;
   readonly resetsAt: Instant | null;
+  /** Units used past the limit of an `allow` meter (0 within it); null for what has no limit. */
+  readonly overage: number | null;
   /** The plan's number for a value feature (`max_duration_seconds`), else null. */
   readonly value: number | null;
 };
+
+export type MeteredSpec = Extract<FeatureSpec, { readonly _tag: "Metered" }>;
+
+/**
+ * How much of a metered grant's feature is used in the period that holds the instant asked about
+ * (scaled units, from the usage counters), and when that period resets. The edge provides it; with
+ * none, nothing is used and the period is the calendar one or the grant's billing period.
+ */
+export type MeterReading = (grant: Grant, spec: MeteredSpec) => { readonly used: number; readonly resetsAt: Instant | null };
 
 /** What a grant gives, for ranking grants of one feature: a flag counts as unlimited. */
 const limitOf = (spec: FeatureSpec): number => {
@@ -148,9 +160,6 @@ const limitOf = (spec: FeatureSpec): number => {
  */
 const outranks = (a: Grant, b: Grant): boolean => (limitOf(b.spec) - limitOf(a.spec) || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0)) < 0;
 
-/** The first grant under that rule (of equals, the earliest): one pass, no copy. */
-const winningGrant = (grants: readonly Grant[]): Grant => grants.reduce((best, g) => (outranks(g, best) ? g : best));
-
 const resetsAt = (per: Period, t: Instant, periodEnd: Instant | null): Instant | null => {
   switch (per) {
     case "month":
@@ -167,46 +176,61 @@ const resetsAt = (per: Period, t: Instant, periodEnd: Instant | null): Instant |
 };
 
 /** A feature nothing grants: not enabled, no numbers. */
-export const notEnabled = (feature: string): EntitlementView => ({ feature, enabled: false, source: null, limit: null, used: null, remaining: null, resetsAt: null, value: null });
+export const notEnabled = (feature: string): EntitlementView => ({
+  feature,
+  enabled: false,
+  source: null,
+  limit: null,
+  used: null,
+  remaining: null,
+  resetsAt: null,
+  overage: null,
+  value: null,
+});
+
+/** The grant that decides `feature` at `t` under the union rule, or null when no live grant gives it. */
+export const decidingGrant = (grants: readonly Grant[], feature: string, t: Instant): Grant | null => {
+  let best: Grant | null = null;
+  for (const g of grants) if (g.feature === feature && isGrantLive(g, t) && (best === null || outranks(g, best))) best = g;
+  return best;
+};
+
+/** Nothing used, the period the calendar or the grant's billing period gives. */
+export const unmetered =
+  (t: Instant): MeterReading =>
+  (grant, spec) => ({ used: 0, resetsAt: resetsAt(spec.per, t, grant.periodEnd) });
 
 /** What a user may use at `t`: one entry per feature the catalog knows, enabled or not. */
-export const entitlementsAt = (grants: readonly Grant[], catalog: Catalog, t: Instant): EntitlementView[] => {
-  const live = grants.filter((g) => isGrantLive(g, t));
-  return catalogFeatures(catalog).map((feature) => {
-    const candidates = live.filter((g) => g.feature === feature);
-    if (candidates.length === 0) {
-      return notEnabled(feature);
-    }
-    const grant = winningGrant(candidates);
-    const spec = grant.spec;
-    switch (spec._tag) {
-      case "Flag":
-        return { feature, enabled: true, source: grant.source, limit: null, used: null, remaining: null, resetsAt: null, value: null };
-      case "Metered":
-        // Usage counters arrive with the usage ingest; until then nothing is used.
-        return {
-          feature,
-          enabled: true,
-          source: grant.source,
-          limit: spec.limit,
-          used: 0,
-          remaining: spec.limit,
-          resetsAt: resetsAt(spec.per, t, grant.periodEnd),
-          value: null,
-        };
-      case "Credits":
-        return { feature, enabled: true, source: grant.source, limit: spec.credits, used: 0, remaining: spec.credits, resetsAt: null, value: null };
-      case "Concurrent":
-        // Leases arrive with the usage ingest; until then no slot is taken.
-        return { feature, enabled: true, source: grant.source, limit: spec.concurrent, used: 0, remaining: spec.concurrent, resetsAt: null, value: null };
-      case "Value":
-        return { feature, enabled: true, source: grant.source, limit: null, used: null, remaining: null, resetsAt: null, value: spec.value };
-      default: {
-        const unreachable: never = spec;
-        return unreachable;
-      }
-    }
+export const entitlementsAt = (grants: readonly Grant[], catalog: Catalog, t: Instant, meters: MeterReading = unmetered(t)): EntitlementView[] =>
+  catalogFeatures(catalog).map((feature) => {
+    const grant = decidingGrant(grants, feature, t);
+    return grant === null ? notEnabled(feature) : entitlementOf(grant, meters);
   });
+
+/** What one deciding grant gives. */
+export const entitlementOf = (grant: Grant, meters: MeterReading): EntitlementView => {
+  const { feature, spec, source } = grant;
+  const none = { used: null, remaining: null, resetsAt: null, overage: null, value: null };
+  switch (spec._tag) {
+    case "Flag":
+      return { feature, enabled: true, source, limit: null, ...none };
+    case "Metered": {
+      const reading = meters(grant, spec);
+      const { limit, used, remaining, resetsAt, overage } = meterAnswer(feature, { limit: spec.limit, overage: spec.overage, decimals: spec.decimals }, reading.used, reading.resetsAt);
+      return { feature, enabled: true, source, limit, used, remaining, resetsAt, overage, value: null };
+    }
+    case "Credits":
+      return { feature, enabled: true, source, limit: spec.credits, ...none, used: 0, remaining: spec.credits };
+    case "Concurrent":
+      // Leases arrive with their endpoints; until then no slot is taken.
+      return { feature, enabled: true, source, limit: spec.concurrent, ...none, used: 0, remaining: spec.concurrent };
+    case "Value":
+      return { feature, enabled: true, source, limit: null, ...none, value: spec.value };
+    default: {
+      const unreachable: never = spec;
+      return unreachable;
+    }
+  }
 };
 
 /** Feature → granting plan, ignoring time: the basis of entitlement transitions in the fold. */

@@ -2,6 +2,7 @@
 // place it in canonical order.
 import type { Fact } from "./facts.js";
 import type { Provider } from "./provider.js";
+import type { Source } from "./source.js";
 import type { Instant } from "./time.js";
 
 export type Scalar = string | number | boolean | null;
@@ -21,7 +22,8 @@ export type OrderHint = {
 };
 
 export type NormalizedEvent = {
-  readonly provider: Provider;
+  /** A provider, or the app (whose usage records carry no facts for the resolver: see usage.ts). */
+  readonly provider: Source;
   readonly eventId: string;
   readonly type: string;
   readonly occurredAt: Instant;
@@ -29,6 +31,6 @@ export type NormalizedEvent = {
   readonly facts: readonly Fact[];
 };
 
-export const causeOf = (provider: Provider, eventId: string): string => `${provider}:${eventId}`;
+export const causeOf = (provider: Source, eventId: string): string => `${provider}:${eventId}`;
 
 export const noHint: OrderHint = { object: null, phase: "other", left: null, state: {}, version: null };

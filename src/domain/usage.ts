@@ -66,3 +66,120 @@ export const usagePeriod = (per: Period, at: Instant, billing: { readonly start:
     }
   }
 };
+
+// ── the quota decision and the records it leaves ─────────────────────────────────────────────
+
+/**
+ * A meter as the user's plan states it when a usage arrives: `limit` units per period (null: a
+ * plan grants the feature without a limit), blocked or allowed past it, at `decimals` precision.
+ */
+export type Quota = { readonly limit: number | null; readonly overage: "block" | "allow"; readonly decimals: number };
+
+/**
+ * What a quota says of `scaled` more units on a counter at `used` (both scaled): within it (the
+ * counter after them), or over a `block` limit, or more than a counter can hold exactly.
+ */
+export type QuotaDecision =
+  | { readonly _tag: "Within"; readonly usedAfter: number }
+  | { readonly _tag: "QuotaExceeded"; readonly used: number }
+  | { readonly _tag: "CounterFull"; readonly used: number };
+
+export const decideQuota = (quota: Quota, used: number, scaled: number): QuotaDecision => {
+  const usedAfter = used + scaled;
+  if (!Number.isSafeInteger(usedAfter)) return { _tag: "CounterFull", used };
+  if (quota.limit !== null && quota.overage === "block" && usedAfter > scaledLimit(quota)) return { _tag: "QuotaExceeded", used };
+  return { _tag: "Within", usedAfter };
+};
+
+/** The limit in the counter's scaled units. */
+export const scaledLimit = (quota: Quota): number => (quota.limit === null ? Infinity : Math.round(quota.limit * 10 ** quota.decimals));
+
+/**
+ * One accepted usage, as its stored event states it: everything the answer and the counter need,
+ * so replay sums the log without asking the catalog or the clock. `subject` is the billing subject
+ * the counter belongs to (the user's app id, or Verity's id for a user that has none); `units` and
+ * `usedAfter` are scaled (units × 10^decimals); `usedAfter` is the counter once this record counted,
+ * as it was answered.
+ */
+export type UsageRecord = {
+  readonly subject: string;
+  /** Verity's id of the user when it was recorded (the live feed is filtered by it). */
+  readonly userId: string;
+  readonly feature: string;
+  readonly units: number;
+  readonly decimals: number;
+  readonly at: Instant;
+  readonly period: UsagePeriod;
+  readonly usedAfter: number;
+  readonly limit: number | null;
+  readonly overage: "block" | "allow";
+  /** The plan whose quota decided it. */
+  readonly source: string;
+  readonly idempotencyKey: string;
+  /** The API key that sent it and the request's correlation id: the audit trail. */
+  readonly keyId: string;
+  readonly requestId: string;
+};
+
+/** A counter: the sum of one subject's usage of one feature in one period (scaled). */
+export type UsageCounter = {
+  readonly subject: string;
+  readonly feature: string;
+  readonly periodStart: Instant;
+  readonly periodEnd: Instant | null;
+  readonly used: number;
+  readonly records: number;
+};
+
+export const counterKey = (subject: string, feature: string, periodStart: Instant): string => `${subject}\u0000${feature}\u0000${periodStart}`;
+
+/**
+ * The counters a set of records sums to: each record adds its units to its period's counter. A
+ * sum commutes, so any order of the same records gives the same counters (replay, verify and a
+ * rebuild all use this one definition). A period's end is the latest any of its records states.
+ */
+export const countersOf = (records: Iterable<UsageRecord>): Map<string, UsageCounter> => {
+  const counters = new Map<string, UsageCounter>();
+  for (const r of records) {
+    const key = counterKey(r.subject, r.feature, r.period.start);
+    const held = counters.get(key);
+    counters.set(key, {
+      subject: r.subject,
+      feature: r.feature,
+      periodStart: r.period.start,
+      periodEnd: held === undefined ? r.period.end : laterEnd(held.periodEnd, r.period.end),
+      used: (held?.used ?? 0) + r.units,
+      records: (held?.records ?? 0) + 1,
+    });
+  }
+  return counters;
+};
+
+const laterEnd = (a: Instant | null, b: Instant | null): Instant | null => (a === null ? b : b === null ? a : Math.max(a, b));
+
+/** What an accepted usage is answered with (also when its idempotency key is sent again). */
+export type UsageAnswer = {
+  readonly feature: string;
+  readonly limit: number | null;
+  readonly used: number;
+  readonly remaining: number | null;
+  readonly resetsAt: Instant | null;
+  /** Units past the limit (an `allow` meter), else 0; null without a limit. */
+  readonly overage: number | null;
+};
+
+/** The counter at `used` (scaled) against `quota`, in the units the API shows. */
+export const meterAnswer = (feature: string, quota: Quota, used: number, resetsAt: Instant | null): UsageAnswer => {
+  const limit = quota.limit;
+  const shown = unscaleUnits(used, quota.decimals);
+  return {
+    feature,
+    limit,
+    used: shown,
+    remaining: limit === null ? null : Math.max(0, unscaleUnits(scaledLimit(quota) - Math.min(used, scaledLimit(quota)), quota.decimals)),
+    resetsAt,
+    overage: limit === null ? null : unscaleUnits(Math.max(0, used - scaledLimit(quota)), quota.decimals),
+  };
+};
+
+export const recordAnswer = (r: UsageRecord): UsageAnswer => meterAnswer(r.feature, { limit: r.limit, overage: r.overage, decimals: r.decimals }, r.usedAfter, r.period.end);

@@ -52,6 +52,7 @@ import {
 } from "../store/projection-writes.js";
 import { lastEventSeq } from "../store/partition.js";
 import { announceProjected } from "../store/read-model.js";
+import { rebuildUsageCounters } from "../store/usage.js";
 import type { Sql } from "../store/sql.js";
 /**
  * `users`: the users the projected components now hold; `affected`: every user whose rows it
@@ -462,6 +463,8 @@ export const rebuildProjections = async (
 
     // The feed gets what the rebuilt logs hold and the old ones did not, per user in log order.
     await w.appendGained(tally);
+    // Usage counters are derived too: the sums of the stored usage records.
+    await rebuildUsageCounters(w.sql);
     await w.setDerivedWith(wanted);
     await observe.after?.(w.sql);
     return { events, users: await w.countUsers() };
@@ -549,6 +552,11 @@ export class Projector {
       this.inFlight.add(seq);
       this.newest = Math.max(this.newest, seq);
     }
+  }
+
+  /** Notes events stored already projected (usage records, whose projection is their counter). */
+  noteProjected(seqs: readonly number[]): void {
+    for (const seq of seqs) this.newest = Math.max(this.newest, seq);
   }
 
   /** Projects one event; resolves when its effects are committed. */

@@ -22,13 +22,18 @@ import { Background } from "./background.js";
 import type { Principal, Scope } from "../api/scopes.js";
 import { hashKey } from "./auth.js";
 import { readBody } from "./body.js";
-import { answerNow, Forbidden, InvalidParameter, MethodNotAllowed, ok, PayloadTooLarge, RouteNotFound, send, sendJson, Unauthorized, UnknownProvider, type Answer, type Refused, type RefusalBody } from "./errors.js";
+import { answerNow, errorBody, Forbidden, InvalidJson, InvalidParameter, MethodNotAllowed, ok, PayloadTooLarge, RouteNotFound, send, sendJson, Unauthorized, UnknownProvider, type Answer, type Refused, type RefusalBody } from "./errors.js";
 import { GraphqlFastLane } from "./graphql-fast-lane.js";
 import { GRAPHQL_LIMITS, graphqlLimits, limitRules, type IntrospectionPolicy } from "./graphql-limits.js";
 import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
 import type { ProviderApis } from "./provider-api.js";
 import type { Logger } from "./logger.js";
 import { getEntitlements, getEvents, getSubscription } from "./rest.js";
+import { check, outcomeAnswer, prepareUsage, recordOne, type Sender, type UsageDeps } from "./usage.js";
+import { decodeCheckRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
+import { UsageAppender } from "../store/usage.js";
+import { announceProjected } from "../store/read-model.js";
+import { randomUUID } from "node:crypto";
 
 export type AppOptions = {
   readonly db: Database;
@@ -56,6 +61,8 @@ export type App = {
   readonly server: Server;
   readonly projector: Projector;
   readonly appender: Appender;
+  /** Group commit of the app's usage records. */
+  readonly usage: UsageAppender;
   readonly reads: ReadModel;
   readonly fastLane: GraphqlFastLane | null;
   readonly live: TransitionHub;
@@ -134,6 +141,15 @@ const graphqlRefusal: RefusalBody = (e) => ({ error: { code: e.code, message: e.
 export const PROJECTED_THROUGH_HEADER = "verity-projected-through";
 
 const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription)$/;
+
+/** The request's correlation id: the caller's `X-Request-Id` when it is a sane token, else a new one. */
+const requestIdOf = (req: IncomingMessage): string => {
+  const sent = req.headers["x-request-id"];
+  return typeof sent === "string" && /^[\x21-\x7e]{1,128}$/.test(sent) ? sent : randomUUID();
+};
+
+/** A body of the app's write endpoints: a batch of 1,000 records fits with room to spare. */
+const MAX_WRITE_BODY = 1_048_576;
 const WEBHOOK_ROUTE = /^\/webhooks\/([^/]+)$/;
 
 export const buildApp = (options: AppOptions): App => {
@@ -143,6 +159,15 @@ export const buildApp = (options: AppOptions): App => {
   const appender: Appender = new Appender(db, (seqs) => projector.expect(seqs));
   const background = new Background(log);
   const live = new TransitionHub(db);
+  const usage = new UsageAppender(db, now, (commit) => {
+    projector.noteProjected(commit.recorded.map((r) => r.seq));
+    const users = [...new Set(commit.recorded.map((r) => r.userId))];
+    for (const userId of users) reads.noteCounters(userId, commit.counters);
+    // Live subscribers hear the usage transitions; other processes drop what they cached of these users.
+    void announce();
+    if (db.kind === "postgresql") void announceProjected(db, users).catch((e: Error) => log.warn("could not announce usage", { error: e.message }));
+  });
+  const usageDeps: UsageDeps = { db, catalog, reads, usage, now };
   const rejections = new RejectionLog(db);
   const introspection = options.introspection ?? "key";
   // The key checked before yoga sees a request, for its context.
@@ -262,13 +287,60 @@ export const buildApp = (options: AppOptions): App => {
     return answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path })));
   };
 
+  /** A JSON body of the app's write endpoints, read within the limit. */
+  const jsonBody = async (req: IncomingMessage): Promise<Either.Either<unknown, PayloadTooLarge | InvalidJson>> => {
+    const body = await readBody(req, MAX_WRITE_BODY);
+    if (body._tag === "TooLarge") return Either.left(new PayloadTooLarge({ message: `a body may hold at most ${MAX_WRITE_BODY} bytes; send at most ${MAX_BATCH} records per batch` }));
+    return Either.try({ try: () => JSON.parse(body.bytes.toString("utf8")) as unknown, catch: (e) => new InvalidJson({ message: `body is not JSON: ${(e as Error).message}` }) });
+  };
+
+  /**
+   * `POST /v1/usage`: one record (200, 402, 429, 4xx) or a batch, each record answered on its own
+   * in `results` (status and body), all decided in one transaction when they arrive together.
+   */
+  const serveUsage = async (req: IncomingMessage, requestId: string): Promise<Answer & { readonly replayed?: boolean }> => {
+    if (req.method !== "POST") return answerNow(Either.left(new MethodNotAllowed({ message: "usage is recorded with POST" })));
+    const key = await authorized(req, "usage:write");
+    if (Either.isLeft(key)) return (req.resume(), answerNow(Either.left(key.left)));
+    const sender: Sender = { principal: key.right, requestId };
+    const decoded = Either.flatMap(await jsonBody(req), decodeUsageRequest);
+    if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
+    const request = decoded.right;
+    if (request._tag === "One") {
+      const answered = await recordOne(usageDeps, request.record, sender);
+      return Either.isRight(answered) ? answered.right : answerNow(Either.left(answered.left));
+    }
+    // Every record prepared, then all handed to the group commit together: one transaction.
+    const prepared = await Promise.all(request.records.map((r) => prepareUsage(usageDeps, r, sender)));
+    const results = await Promise.all(
+      prepared.map(async (p) => {
+        const answered = Either.isLeft(p) ? Either.left(p.left) : outcomeAnswer(p.right, await usage.record(p.right));
+        return Either.isRight(answered) ? { status: 200, ...(answered.right.body as object), ...(answered.right.replayed ? { replayed: true } : {}) } : { status: answered.left.status, ...(errorBody(answered.left) as object) };
+      }),
+    );
+    return ok({ results });
+  };
+
+  /** `POST /v1/check`: the decision without recording; a refusal says `allowed: false` beside its error. */
+  const serveCheck = async (req: IncomingMessage): Promise<Answer> => {
+    if (req.method !== "POST") return answerNow(Either.left(new MethodNotAllowed({ message: "checks are POST" })));
+    const key = await authorized(req, "read");
+    if (Either.isLeft(key)) return (req.resume(), answerNow(Either.left(key.left)));
+    const decoded = Either.flatMap(await jsonBody(req), decodeCheckRequest);
+    if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
+    const checked = await check(usageDeps, decoded.right);
+    if (Either.isRight(checked)) return checked.right;
+    const refused = checked.left;
+    return refused._tag === "NoEntitlement" || refused._tag === "QuotaExceeded" ? { status: refused.status, body: { allowed: false, ...(errorBody(refused) as object) } } : answerNow(Either.left(refused));
+  };
+
   const serveWebhook = async (req: IncomingMessage, name: string): Promise<Answer> => {
     if (req.method !== "POST") return answerNow(Either.left(new MethodNotAllowed({ message: "webhooks are POST" })));
     if (!isProvider(name)) return answerNow(Either.left(new UnknownProvider({ name })));
     return answerNow(Either.map(await ingestWebhook(ingestDeps, name, req), (received) => ok({ received: true, ...received })));
   };
 
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const route = async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://verity.local");
     const path = url.pathname;
     if (path === "/graphql" || path.startsWith("/graphql/")) return serveGraphql(req, res, path);
@@ -278,6 +350,12 @@ export const buildApp = (options: AppOptions): App => {
     }
     const webhook = WEBHOOK_ROUTE.exec(path);
     if (webhook) return send(res, await serveWebhook(req, webhook[1]!));
+    if (path === "/v1/usage") {
+      const answer = await serveUsage(req, requestId);
+      if (answer.replayed === true) res.setHeader("idempotent-replayed", "true");
+      return send(res, answer);
+    }
+    if (path === "/v1/check") return send(res, await serveCheck(req));
     if (path.startsWith("/api/")) return send(res, await serveApi(req, path, url.searchParams));
     return send(res, answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path }))));
   };
@@ -286,8 +364,10 @@ export const buildApp = (options: AppOptions): App => {
     // Every answer says how far projections had got when it began: a client that delivered an
     // event (answered with its seq) waits until this reaches it instead of sleeping.
     res.setHeader(PROJECTED_THROUGH_HEADER, String(projector.projectedThrough));
-    route(req, res).catch((e: Error) => {
-      log.error("request failed", { path: req.url, error: e.message });
+    const requestId = requestIdOf(req);
+    res.setHeader("x-request-id", requestId);
+    route(req, res, requestId).catch((e: Error) => {
+      log.error("request failed", { path: req.url, requestId, error: e.message });
       if (!res.headersSent) sendJson(res, 500, { error: { code: "internal", message: "internal error; see the server log" } });
       else res.end();
     });
@@ -344,5 +424,5 @@ export const buildApp = (options: AppOptions): App => {
     await projector.catchUp();
   };
 
-  return { server, projector, appender, reads, live, rejections, fastLane, settle, start, stop };
+  return { server, projector, appender, usage, reads, live, rejections, fastLane, settle, start, stop };
 };

@@ -53,6 +53,32 @@ export class PayloadTooLarge extends Data.TaggedError("PayloadTooLarge")<{ reado
   readonly code = "payload_too_large";
 }
 
+// Refusals of a usage record or a check (POST /v1/usage, /v1/check).
+export class UnknownFeature extends Data.TaggedError("UnknownFeature")<{ readonly feature: string }> {
+  readonly status = 400;
+  readonly code = "unknown_feature";
+  override get message() {
+    return `no plan in the catalog has a feature named "${this.feature}"`;
+  }
+}
+/** Usage sent for a feature that is not counted: a concurrency limit (take a lease) or a plain value. */
+export class NotMetered extends Data.TaggedError("NotMetered")<{ readonly message: string }> {
+  readonly status = 400;
+  readonly code = "not_metered";
+}
+export class NoEntitlement extends Data.TaggedError("NoEntitlement")<{ readonly feature: string; readonly userId: string }> {
+  readonly status = 402;
+  readonly code = "no_entitlement";
+  override get message() {
+    return `no live plan of "${this.userId}" grants "${this.feature}"`;
+  }
+}
+/** A `block` quota spent: nothing was recorded; `details` says how it stands and when it resets. */
+export class QuotaExceeded extends Data.TaggedError("QuotaExceeded")<{ readonly message: string; readonly details: Readonly<Record<string, unknown>> }> {
+  readonly status = 429;
+  readonly code = "quota_exceeded";
+}
+
 // Refusals of a webhook delivery; ingest counts each (see store/rejections.ts).
 export class ProviderNotSupported extends Data.TaggedError("ProviderNotSupported")<{ readonly provider: string }> {
   readonly status = 404;
@@ -81,7 +107,9 @@ export class InvalidEvent extends Data.TaggedError("InvalidEvent")<{ readonly me
 
 export type WebhookRefused = ProviderNotSupported | PayloadTooLarge | ProviderNotConfigured | SignatureRefused | InvalidJson | InvalidEvent;
 
-export type Refused = Unauthorized | Forbidden | RouteNotFound | UserNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused;
+export type UsageRefused = UnknownFeature | NotMetered | NoEntitlement | QuotaExceeded;
+
+export type Refused = Unauthorized | Forbidden | RouteNotFound | UserNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused | UsageRefused;
 
 /** What a request is answered with. */
 export type Answer = { readonly status: number; readonly body: unknown };
@@ -91,7 +119,7 @@ export const ok = (body: unknown): Answer => ({ status: 200, body });
 /** The body of a refusal: Verity's error shape (GraphQL's gate adds GraphQL's). */
 export type RefusalBody = (e: Refused) => unknown;
 
-export const errorBody: RefusalBody = (e) => ({ error: { code: e.code, message: e.message } });
+export const errorBody: RefusalBody = (e) => ({ error: { code: e.code, message: e.message, ...(e._tag === "QuotaExceeded" ? e.details : {}) } });
 
 /** A refused request answered: its status, and `body` for its code and message. */
 export const answerOf = <E extends Refused>(program: Effect.Effect<Answer, E>, body: RefusalBody = errorBody): Effect.Effect<Answer> =>

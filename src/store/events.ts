@@ -2,7 +2,7 @@
 // only once its transaction has committed, so a caller that answers afterwards answers durably.
 // Whatever a verified body holds is stored: its raw bytes always, a parsed copy when one can be
 // kept (see parsed-copy.ts), ids and types in a form both databases can hold.
-import type { Provider } from "../domain/provider.js";
+import type { Source } from "../domain/source.js";
 import type { Instant } from "../domain/time.js";
 import type { Database } from "./database.js";
 import { Prisma } from "./generated/postgresql/client.js";
@@ -11,19 +11,20 @@ import { sqlOf, type Sql } from "./sql.js";
 import { sqlValue } from "./insert-rows.js";
 
 export type NewEvent = {
-  readonly provider: Provider;
+  readonly provider: Source;
   readonly providerEventId: string;
   readonly type: string;
   readonly occurredAt: Instant;
   readonly receivedAt: Instant;
-  readonly origin: "webhook" | "fetched";
+  /** A provider's webhook, a read of its API, or the app's own write endpoints. */
+  readonly origin: "webhook" | "fetched" | "api";
   readonly rawBody: Uint8Array;
   readonly payload: unknown;
 };
 
 export type StoredEvent = {
   readonly seq: number;
-  readonly provider: Provider;
+  readonly provider: Source;
   readonly providerEventId: string;
   readonly type: string;
   readonly occurredAt: Instant;
@@ -39,12 +40,13 @@ export type StoredEvent = {
 
 export type AppendResult = { readonly seq: number; readonly duplicate: boolean };
 
-const APPEND_LOCK = 4_242_003;
+/** Held by every append on PostgreSQL (see appendEvents). */
+export const APPEND_LOCK = 4_242_003;
 
 const isUniqueViolation = (e: unknown): boolean => (e as { code?: string } | null)?.code === "P2002";
 
 /** The row an event is stored as (see parsed-copy.ts for the id, the type and the parsed copy). */
-const rowOf = (event: NewEvent) => {
+export const rowOf = (event: NewEvent) => {
   const copy = parsedCopy(event.payload);
   return {
     provider: event.provider,
@@ -116,7 +118,7 @@ export const appendEvents = async (db: Database, events: readonly NewEvent[]): P
  * byte of each body and its parsed copy through its engine (see sql.ts). The parsed copy is JSON
  * text, as Prisma keeps it: SQLite stores the text, PostgreSQL casts it to jsonb.
  */
-const insertEvents = (kind: Database["kind"], rows: readonly ReturnType<typeof rowOf>[]): Prisma.Sql => {
+export const insertEvents = (kind: Database["kind"], rows: readonly ReturnType<typeof rowOf>[]): Prisma.Sql => {
   const json = (r: ReturnType<typeof rowOf>) => {
     const text = r.payload === Prisma.JsonNull ? "null" : JSON.stringify(r.payload);
     return kind === "sqlite" ? Prisma.sql`${text}` : Prisma.sql`CAST(${text} AS JSONB)`;
@@ -200,7 +202,7 @@ export const readEvents = async (sql: Sql, where: Prisma.Sql, rest: Prisma.Sql =
   );
   return rows.map((r) => ({
     seq: Number(r.seq),
-    provider: r.provider as Provider,
+    provider: r.provider as Source,
     providerEventId: r.providerEventId,
     type: r.type,
     occurredAt: instantOf(r.occurredAt),
@@ -234,7 +236,7 @@ export type TimeOrderPage = {
   readonly take: number;
   /** Only events with seq up to this (a consistent cut of the log). */
   readonly upToSeq?: number;
-  readonly provider?: Provider | null;
+  readonly provider?: Source | null;
   /** Only events that occurred at or after this instant. */
   readonly since?: Instant | null;
 };
@@ -256,7 +258,7 @@ export const readEventsInTimeOrder = (sql: Sql, page: TimeOrderPage): Promise<St
 
 export const toStoredEvent = (row: EventRow): StoredEvent => ({
   seq: row.seq,
-  provider: row.provider as Provider,
+  provider: row.provider as Source,
   providerEventId: row.providerEventId,
   type: row.type,
   occurredAt: row.occurredAt.getTime(),

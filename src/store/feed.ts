@@ -20,7 +20,7 @@ export type FeedTransition = {
   readonly at: Date;
 };
 
-export type FeedRow = FeedTransition & { readonly seq: number };
+export type FeedRow = FeedTransition & { readonly seq: number; readonly keyId?: string | null; readonly requestId?: string | null };
 
 // The user id is left out: a merge moves old transitions to another user without making them new.
 const contentKey = (t: FeedTransition): string =>
@@ -54,15 +54,15 @@ export class TransitionTally {
 export const gainedTransitions = (before: readonly FeedTransition[], after: readonly FeedTransition[]): FeedTransition[] =>
   new TransitionTally().add(before).gained(after);
 
-const FEED_COLUMNS = ["userId", "entity", "entityId", "field", "from", "to", "cause", "at"] as const;
+const FEED_COLUMNS = ["userId", "entity", "entityId", "field", "from", "to", "cause", "at", "keyId", "requestId"] as const;
 
 /** Appends transitions to the feed, which numbers them (see insert-rows.ts for why not createMany). */
-export const appendToFeed = (sql: Sql, gained: readonly FeedTransition[]): Promise<void> =>
+export const appendToFeed = (sql: Sql, gained: readonly (FeedTransition & { readonly keyId?: string; readonly requestId?: string })[]): Promise<void> =>
   insertRows(
     sql,
     "TransitionFeed",
     FEED_COLUMNS,
-    gained.map((t) => ({ userId: t.userId, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: t.at })),
+    gained.map((t) => ({ userId: t.userId, entity: t.entity, entityId: t.entityId, field: t.field, from: t.from, to: t.to, cause: t.cause, at: t.at, keyId: t.keyId ?? null, requestId: t.requestId ?? null })),
   );
 
 export type FeedFilter = { readonly userId?: string | null; readonly entity?: string | null; readonly field?: string | null };

@@ -2,7 +2,8 @@
 // The projector and the offline commands both use it; it needs no database, so `verity/replay`
 // stays free of Prisma and pg.
 import type { Catalog } from "../domain/catalog.js";
-import type { NormalizedEvent } from "../domain/event.js";
+import { noHint, type NormalizedEvent } from "../domain/event.js";
+import { APP_SOURCE } from "../domain/source.js";
 import { normalize } from "../providers/registry.js";
 import type { StoredEvent } from "./events.js";
 import { withoutNul } from "./parsed-copy.js";
@@ -15,8 +16,21 @@ const parseBody = (event: StoredEvent): unknown => {
   return text.includes("\\u0000") ? withoutNul(parsed) : parsed;
 };
 
+/**
+ * The app's own records (usage) mean no fact for the resolver: they are summed into counters as
+ * they are stored (see store/usage.ts), so they belong to no component and cost the fold nothing.
+ */
+const appEvent = (event: StoredEvent): NormalizedEvent => ({
+  provider: APP_SOURCE,
+  eventId: event.providerEventId,
+  type: event.type,
+  occurredAt: event.occurredAt,
+  hint: noHint,
+  facts: [],
+});
+
 export const normalizeStored = (event: StoredEvent, catalog: Catalog): NormalizedEvent =>
-  normalize(
+  event.provider === APP_SOURCE ? appEvent(event) : normalize(
     event.provider,
     {
       providerEventId: event.providerEventId,

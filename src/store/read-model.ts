@@ -11,7 +11,11 @@
 import pg from "pg";
 import type { Principal } from "../api/scopes.js";
 import { principalByHash } from "./api-keys.js";
-import type { Grant } from "../domain/entitlements.js";
+import type { Grant, MeterReading } from "../domain/entitlements.js";
+import type { Instant } from "../domain/time.js";
+import { counterKey, usagePeriod, type UsageCounter } from "../domain/usage.js";
+import { sqlOf } from "./sql.js";
+import { countersOfSubject } from "./usage.js";
 import type { Database } from "./database.js";
 import { toGrant } from "./projection-rows.js";
 import { findUserId } from "./reads.js";
@@ -26,6 +30,28 @@ export type UserView = {
   readonly subscriptions: readonly Row<"subscription">[];
   /** Provider customer ids, as provider:id, sorted. */
   readonly customerIds: readonly string[];
+  /** The billing subject usage counts under: the app's user id, else Verity's id. */
+  readonly subject: string;
+  /** The subject's usage counters, by counterKey. */
+  readonly counters: ReadonlyMap<string, UsageCounter>;
+};
+
+/**
+ * How much a metered grant's feature has used at `t` and when its period resets, from the view's
+ * counters: the period is the calendar one, or the billing period of the subscription that grants it.
+ */
+export const meterReading =
+  (view: UserView, t: Instant): MeterReading =>
+  (grant, spec) => {
+    const period = usagePeriod(spec.per, t, billingOf(view, grant));
+    return { used: view.counters.get(counterKey(view.subject, grant.feature, period.start))?.used ?? 0, resetsAt: period.end };
+  };
+
+/** The billing period of the subscription behind a grant (null for a lifetime grant). */
+export const billingOf = (view: UserView, grant: Grant): { readonly start: Instant | null; readonly end: Instant | null } | null => {
+  if (grant.sourceKind !== "subscription") return null;
+  const sub = view.subscriptions.find((s) => s.id === grant.sourceId);
+  return sub === undefined ? null : { start: sub.currentPeriodStart?.getTime() ?? null, end: sub.currentPeriodEnd?.getTime() ?? null };
 };
 
 /** How long an API key's check is trusted before it is read again (so a revoked key stops working). */
@@ -44,6 +70,8 @@ export class ReadModel {
   private readonly users: Lru<string, UserView>;
   /** Any id (app user id, customer id, Verity's id) → Verity's user id. */
   private readonly lookups: Lru<string, string | null>;
+  /** Users whose view is being loaded, with how many counter notes arrived meanwhile. */
+  private readonly loading = new Map<string, number>();
   private readonly keys = new Lru<string, { principal: Principal | null; until: number }>(10_000);
   /** Bumped by every invalidation: a load that began before one is not cached. */
   private generation = 0;
@@ -125,6 +153,20 @@ export class ReadModel {
     else for (const id of users) this.users.delete(id);
   }
 
+  /**
+   * Counters this process just committed: a cached view takes them in place (usage changes no
+   * grant, so the rest of the view stands), and lookups are not cleared.
+   */
+  noteCounters(userId: string, counters: readonly UsageCounter[]): void {
+    const loading = this.loading.get(userId);
+    if (loading !== undefined) this.loading.set(userId, loading + 1);
+    const view = this.users.get(userId);
+    if (view === undefined) return;
+    const held = new Map(view.counters);
+    for (const c of counters) if (c.subject === view.subject) held.set(counterKey(c.subject, c.feature, c.periodStart), c);
+    this.users.set(userId, { ...view, counters: held });
+  }
+
   /** Verity's id of the user known by `id` (the app's user id, a provider customer id, or Verity's own). */
   async findUser(id: string): Promise<string | null> {
     const known = this.lookups.get(id);
@@ -142,6 +184,9 @@ export class ReadModel {
     const cached = this.users.get(userId);
     if (cached !== undefined) return (this.hits++, cached);
     const generation = this.generation;
+    // Counters committed while this load runs would be missed by it: noteCounters counts them.
+    const notes = this.loading.get(userId) ?? 0;
+    this.loading.set(userId, notes);
     const [user, grants, subscriptions, customers] = await Promise.all([
       this.db.prisma.user.findUnique({ where: { id: userId } }),
       this.db.prisma.entitlement.findMany({ where: { userId }, orderBy: { id: "asc" } }),
@@ -149,9 +194,13 @@ export class ReadModel {
       this.db.prisma.userIdentity.findMany({ where: { userId, kind: "customer" }, orderBy: { key: "asc" } }),
     ]);
     this.loads += 1;
-    if (user === null) return null;
-    const view: UserView = { user, grants: grants.map(toGrant), subscriptions, customerIds: customers.map((i) => `${i.provider}:${i.value}`) };
-    if (generation === this.generation) this.users.set(userId, view);
+    const subject = user === null ? null : (user.appUserId ?? user.id);
+    const counters = new Map(subject === null ? [] : (await countersOfSubject(sqlOf(this.db), subject)).map((c) => [counterKey(c.subject, c.feature, c.periodStart), c]));
+    const noted = this.loading.get(userId);
+    this.loading.delete(userId);
+    if (user === null || subject === null) return null;
+    const view: UserView = { user, grants: grants.map(toGrant), subscriptions, customerIds: customers.map((i) => `${i.provider}:${i.value}`), subject, counters };
+    if (generation === this.generation && noted === notes) this.users.set(userId, view);
     return view;
   }
 

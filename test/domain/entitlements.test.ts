@@ -43,8 +43,8 @@ const byFeature = (grants: readonly Grant[]) => Object.fromEntries(entitlementsA
 describe("entitlementsAt", () => {
   it("reports a concurrency limit as slots, a value feature's number, and a metered feature's limit and reset", () => {
     const e = byFeature(grantsOf("small"));
-    expect(e.tasks).toEqual({ feature: "tasks", enabled: true, source: "small", limit: 1, used: 0, remaining: 1, resetsAt: null, value: null });
-    expect(e.max_duration_seconds).toEqual({ feature: "max_duration_seconds", enabled: true, source: "small", limit: null, used: null, remaining: null, resetsAt: null, value: 60 });
+    expect(e.tasks).toEqual({ feature: "tasks", enabled: true, source: "small", limit: 1, used: 0, remaining: 1, resetsAt: null, overage: null, value: null });
+    expect(e.max_duration_seconds).toEqual({ feature: "max_duration_seconds", enabled: true, source: "small", limit: null, used: null, remaining: null, resetsAt: null, overage: null, value: 60 });
     expect(e.cpu_seconds).toMatchObject({ enabled: true, limit: 100, remaining: 100, resetsAt: PERIOD_END, value: null });
   });
 
@@ -55,9 +55,18 @@ describe("entitlementsAt", () => {
     expect(e.cpu_seconds).toMatchObject({ source: "small" });
   });
 
+  it("reports a meter's usage from the counters the edge reads: remaining never below zero, the excess as overage", () => {
+    const reading = (used: number) => () => ({ used, resetsAt: PERIOD_END });
+    const within = entitlementsAt(grantsOf("small"), catalog, T, reading(40_500)).find((e) => e.feature === "cpu_seconds");
+    const cpuDecimals = (grantsOf("small").find((g) => g.feature === "cpu_seconds")!.spec as { decimals: number }).decimals;
+    expect(within).toMatchObject({ limit: 100, used: 40_500 / 10 ** cpuDecimals, remaining: 100 - 40_500 / 10 ** cpuDecimals, overage: 0, resetsAt: PERIOD_END });
+    const past = entitlementsAt(grantsOf("small"), catalog, T, reading(150 * 10 ** cpuDecimals)).find((e) => e.feature === "cpu_seconds");
+    expect(past).toMatchObject({ used: 150, remaining: 0, overage: 50 });
+  });
+
   it("reports nothing of a grant that has ended", () => {
     const e = byFeature(grantsOf("big", T));
-    expect(e.tasks).toEqual({ feature: "tasks", enabled: false, source: null, limit: null, used: null, remaining: null, resetsAt: null, value: null });
+    expect(e.tasks).toEqual({ feature: "tasks", enabled: false, source: null, limit: null, used: null, remaining: null, resetsAt: null, overage: null, value: null });
     expect(e.max_duration_seconds!.value).toBeNull();
   });
 });

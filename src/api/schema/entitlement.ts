@@ -1,6 +1,7 @@
 // Entitlement: what a user may use at the request's instant, and the query that asks for one.
 import type { EntitlementView } from "../../domain/entitlements.js";
-import { entitlementsAt, notEnabled } from "../../domain/entitlements.js";
+import { decidingGrant, entitlementOf, notEnabled } from "../../domain/entitlements.js";
+import { meterReading } from "../../store/read-model.js";
 import { builder } from "../builder.js";
 
 export const EntitlementRef = builder.objectRef<EntitlementView>("Entitlement").implement({
@@ -9,9 +10,10 @@ export const EntitlementRef = builder.objectRef<EntitlementView>("Entitlement").
     feature: t.exposeString("feature"),
     enabled: t.exposeBoolean("enabled"),
     source: t.exposeString("source", { nullable: true, description: "The plan that grants it." }),
-    limit: t.exposeInt("limit", { nullable: true }),
-    used: t.exposeInt("used", { nullable: true }),
-    remaining: t.exposeInt("remaining", { nullable: true }),
+    limit: t.exposeFloat("limit", { nullable: true, description: "Units per period (a meter may count fractions: see the catalog's decimals)." }),
+    used: t.exposeFloat("used", { nullable: true, description: "Units used in the current period." }),
+    remaining: t.exposeFloat("remaining", { nullable: true }),
+    overage: t.exposeFloat("overage", { nullable: true, description: "Units used past the limit of an overage-allowed meter; null without a limit." }),
     resetsAt: t.field({ type: "DateTime", nullable: true, resolve: (e) => (e.resetsAt === null ? null : new Date(e.resetsAt)) }),
     value: t.exposeFloat("value", { nullable: true, description: "The plan's number for a value feature (e.g. max_duration_seconds)." }),
   }),
@@ -28,8 +30,8 @@ builder.queryField("entitlement", (t) =>
       const userId = await ctx.reads.findUser(args.userId);
       const view = userId === null ? null : await ctx.reads.user(userId);
       if (view === null) return null;
-      const all = entitlementsAt(view.grants, ctx.catalog, ctx.now);
-      return all.find((e) => e.feature === args.feature) ?? notEnabled(args.feature);
+      const grant = decidingGrant(view.grants, args.feature, ctx.now);
+      return grant === null ? notEnabled(args.feature) : entitlementOf(grant, meterReading(view, ctx.now));
     },
   }),
 );

@@ -16,6 +16,8 @@ const TransitionEventRef = builder.objectRef<FeedRow>("TransitionEvent").impleme
     to: t.exposeString("to", { nullable: true }),
     at: t.expose("at", { type: "DateTime" }),
     cause: t.exposeString("cause"),
+    keyId: t.string({ nullable: true, description: "The API key that sent what caused it (a usage record); null for provider events.", resolve: (r) => r.keyId ?? null }),
+    requestId: t.string({ nullable: true, description: "The correlation id (X-Request-Id) of the request that caused it.", resolve: (r) => r.requestId ?? null }),
   }),
 });
 

@@ -1,6 +1,7 @@
 // User: found by any of its ids, with what it may use and what it pays for.
 import { entitlementsAt } from "../../domain/entitlements.js";
 import { liveGrants, primarySubscription } from "../../store/reads.js";
+import { meterReading } from "../../store/read-model.js";
 import { builder } from "../builder.js";
 import { EntitlementRef } from "./entitlement.js";
 import "./transition.js";
@@ -21,7 +22,10 @@ export const UserRef = builder.prismaObject("User", {
     }),
     entitlements: t.field({
       type: [EntitlementRef],
-      resolve: async (u, _args, ctx) => entitlementsAt((await ctx.reads.user(u.id))?.grants ?? [], ctx.catalog, ctx.now),
+      resolve: async (u, _args, ctx) => {
+        const view = await ctx.reads.user(u.id);
+        return view === null ? entitlementsAt([], ctx.catalog, ctx.now) : entitlementsAt(view.grants, ctx.catalog, ctx.now, meterReading(view, ctx.now));
+      },
     }),
     subscription: t.field({
       type: SubscriptionRef,

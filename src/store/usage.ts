@@ -1,0 +1,282 @@
+// Usage records, decided and stored atomically: in one transaction, the counters the records touch
+// are read, each record is decided against its quota in order, and what is accepted is appended
+// (its event, marked projected: its whole projection is the counter), its counter written and its
+// transition put on the live feed. On PostgreSQL the transaction holds the append lock every append
+// takes, so two processes never decide on the same counter at once; SQLite has one writer. Records
+// arriving together share the transaction and its durable commit (see UsageAppender).
+import { setImmediate } from "node:timers/promises";
+import { APP_SOURCE } from "../domain/source.js";
+import { counterKey, countersOf, decideQuota, unscaleUnits, type Quota, type UsageCounter, type UsageRecord } from "../domain/usage.js";
+import type { Database } from "./database.js";
+import { APPEND_LOCK, insertEvents, readEvents, rowOf } from "./events.js";
+import { appendToFeed } from "./feed.js";
+import { Prisma } from "./generated/postgresql/client.js";
+import { insertRows, sqlValue } from "./insert-rows.js";
+import { sqlOf, type Sql } from "./sql.js";
+import { decodeUsageBody, encodeUsageBody, USAGE_EVENT_TYPE, usageEventId } from "./usage-body.js";
+
+/** A record to decide: everything but the counter after it, with the quota it is decided against. */
+export type PendingUsage = { readonly record: Omit<UsageRecord, "usedAfter">; readonly quota: Quota; readonly receivedAt: number };
+
+export type UsageOutcome =
+  | { readonly _tag: "Recorded"; readonly record: UsageRecord; readonly seq: number }
+  /** The idempotency key was used before: the record it stored (and so its first answer). */
+  | { readonly _tag: "Duplicate"; readonly record: UsageRecord }
+  | { readonly _tag: "QuotaExceeded"; readonly used: number }
+  | { readonly _tag: "CounterFull"; readonly used: number };
+
+const instant = (v: Date | string | number): number => (v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : Number(v));
+
+/** Counter rows as read back. */
+type CounterRow = { subject: string; feature: string; periodStart: Date | string; periodEnd: Date | string | null; used: number | bigint; records: number | bigint };
+
+const counterOf = (r: CounterRow): UsageCounter => ({
+  subject: r.subject,
+  feature: r.feature,
+  periodStart: instant(r.periodStart),
+  periodEnd: r.periodEnd === null ? null : instant(r.periodEnd),
+  used: Number(r.used),
+  records: Number(r.records),
+});
+
+/** Keys per statement: three parameters each. */
+const KEYS_PER_READ = 300;
+
+/** The stored counters among `keys` (subject, feature, period start). */
+export const readCounters = async (sql: Sql, keys: readonly { readonly subject: string; readonly feature: string; readonly periodStart: number }[]): Promise<Map<string, UsageCounter>> => {
+  const found = new Map<string, UsageCounter>();
+  for (let i = 0; i < keys.length; i += KEYS_PER_READ) {
+    const tuples = keys.slice(i, i + KEYS_PER_READ).map((k) => Prisma.sql`(${k.subject}, ${k.feature}, ${sqlValue(sql.kind, new Date(k.periodStart))})`);
+    const rows = await sql.query<CounterRow>(
+      Prisma.sql`SELECT "subject", "feature", "periodStart", "periodEnd", "used", "records" FROM "UsageCounter" WHERE ("subject", "feature", "periodStart") IN (${Prisma.join(tuples)})`,
+    );
+    for (const row of rows) {
+      const c = counterOf(row);
+      found.set(counterKey(c.subject, c.feature, c.periodStart), c);
+    }
+  }
+  return found;
+};
+
+/** Every counter of one subject, oldest period first. */
+export const countersOfSubject = async (sql: Sql, subject: string): Promise<UsageCounter[]> =>
+  (await sql.query<CounterRow>(Prisma.sql`SELECT "subject", "feature", "periodStart", "periodEnd", "used", "records" FROM "UsageCounter" WHERE "subject" = ${subject} ORDER BY "periodStart", "feature"`)).map(
+    counterOf,
+  );
+
+/** Writes counters as they now stand (inserted or replaced: the caller holds the lock that makes them current). */
+const writeCounters = async (sql: Sql, counters: readonly UsageCounter[]): Promise<void> => {
+  for (let i = 0; i < counters.length; i += 500) {
+    const tuples = counters
+      .slice(i, i + 500)
+      .map(
+        (c) =>
+          Prisma.sql`(${c.subject}, ${c.feature}, ${sqlValue(sql.kind, new Date(c.periodStart))}, ${c.periodEnd === null ? null : sqlValue(sql.kind, new Date(c.periodEnd))}, ${c.used}, ${c.records})`,
+      );
+    await sql.run(
+      Prisma.sql`INSERT INTO "UsageCounter" ("subject", "feature", "periodStart", "periodEnd", "used", "records") VALUES ${Prisma.join(tuples)}
+        ON CONFLICT ("subject", "feature", "periodStart") DO UPDATE SET "periodEnd" = excluded."periodEnd", "used" = excluded."used", "records" = excluded."records"`,
+    );
+  }
+};
+
+/** Stored usage records by event id, among `ids`. */
+const storedRecords = async (sql: Sql, ids: readonly string[]): Promise<Map<string, UsageRecord>> => {
+  const found = new Map<string, UsageRecord>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const events = await readEvents(sql, Prisma.sql`"provider" = ${APP_SOURCE} AND "providerEventId" IN (${Prisma.join(ids.slice(i, i + 500))})`);
+    for (const e of events) found.set(e.providerEventId, usageRecordOf(e.rawBody));
+  }
+  return found;
+};
+
+/** A stored usage event's record; a body that does not decode was altered after it was written. */
+export const usageRecordOf = (rawBody: Uint8Array): UsageRecord => {
+  const decoded = decodeUsageBody(JSON.parse(Buffer.from(rawBody).toString("utf8")));
+  if (decoded._tag === "Left") throw new Error(`a stored usage record does not decode: ${decoded.left}`);
+  return decoded.right;
+};
+
+const laterEnd = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
+
+/**
+ * Decides and stores `pending` in one transaction, in order: a record whose key was used before is
+ * answered with the stored one; one over a `block` quota is refused and stores nothing; the rest
+ * are appended with their counters and feed rows. Resolves once committed.
+ */
+export type UsageCommit = {
+  readonly outcomes: readonly UsageOutcome[];
+  /** The counters the commit changed, as they now stand. */
+  readonly counters: readonly UsageCounter[];
+  /** What it recorded (Verity's user id and seq of each). */
+  readonly recorded: readonly { readonly userId: string; readonly seq: number }[];
+};
+
+export const recordUsage = async (db: Database, pending: readonly PendingUsage[], projectedAt: number): Promise<UsageCommit> =>
+  db.prisma.$transaction(async (tx) => {
+    const sql = sqlOf(db, tx);
+    if (db.kind === "postgresql") await sql.query(Prisma.sql`SELECT 1 FROM pg_advisory_xact_lock(${APPEND_LOCK})`);
+    const ids = pending.map((p) => usageEventId(p.record.subject, p.record.idempotencyKey));
+    const earlier = await storedRecords(sql, [...new Set(ids)]);
+    const counters = await readCounters(
+      sql,
+      [...new Map(pending.map((p) => [counterKey(p.record.subject, p.record.feature, p.record.period.start), p.record])).values()].map((r) => ({
+        subject: r.subject,
+        feature: r.feature,
+        periodStart: r.period.start,
+      })),
+    );
+    const changed = new Set<string>();
+    const accepted: { readonly index: number; readonly record: UsageRecord }[] = [];
+    const outcomes: (UsageOutcome | null)[] = pending.map((p, index) => {
+      const id = ids[index]!;
+      const before = earlier.get(id);
+      if (before !== undefined) return { _tag: "Duplicate", record: before };
+      const { record, quota } = p;
+      const key = counterKey(record.subject, record.feature, record.period.start);
+      const counter = counters.get(key);
+      const decision = decideQuota(quota, counter?.used ?? 0, record.units);
+      if (decision._tag !== "Within") return decision;
+      const done: UsageRecord = { ...record, usedAfter: decision.usedAfter };
+      earlier.set(id, done);
+      counters.set(key, {
+        subject: record.subject,
+        feature: record.feature,
+        periodStart: record.period.start,
+        periodEnd: laterEnd(counter?.periodEnd ?? null, record.period.end),
+        used: decision.usedAfter,
+        records: (counter?.records ?? 0) + 1,
+      });
+      changed.add(key);
+      accepted.push({ index, record: done });
+      return null;
+    });
+    if (accepted.length === 0) return { outcomes: outcomes as UsageOutcome[], counters: [], recorded: [] };
+    const rows = accepted.map(({ index, record }) =>
+      rowOf({
+        provider: APP_SOURCE,
+        providerEventId: ids[index]!,
+        type: USAGE_EVENT_TYPE,
+        occurredAt: record.at,
+        receivedAt: pending[index]!.receivedAt,
+        origin: "api",
+        rawBody: encodeUsageBody(record),
+        payload: JSON.parse(encodeUsageBody(record).toString("utf8")),
+      }),
+    );
+    const seqOf = new Map<string, number>();
+    for (let i = 0; i < rows.length; i += 500) {
+      for (const c of await sql.query<{ seq: number | bigint; providerEventId: string }>(insertEvents(sql.kind, rows.slice(i, i + 500)))) seqOf.set(c.providerEventId, Number(c.seq));
+    }
+    const seqs = rows.map((r) => seqOf.get(r.providerEventId)!);
+    await insertRows(
+      sql,
+      "ProjectedEvent",
+      ["seq", "projectedAt"],
+      seqs.map((seq) => ({ seq, projectedAt: new Date(projectedAt) })),
+    );
+    await writeCounters(
+      sql,
+      [...changed].map((k) => counters.get(k)!),
+    );
+    await appendToFeed(
+      sql,
+      accepted.map(({ record }, i) => usageTransition(record, `${APP_SOURCE}:${ids[accepted[i]!.index]!}`)),
+    );
+    accepted.forEach(({ index, record }, i) => (outcomes[index] = { _tag: "Recorded", record, seq: seqs[i]! }));
+    return {
+      outcomes: outcomes as UsageOutcome[],
+      counters: [...changed].map((k) => counters.get(k)!),
+      recorded: accepted.map(({ record }, i) => ({ userId: record.userId, seq: seqs[i]! })),
+    };
+  });
+
+/**
+ * The transition a usage record makes: its counter from what it was to what it became, with the
+ * key and request behind it (the audit trail).
+ */
+export const usageTransition = (r: UsageRecord, cause: string) => ({
+  userId: r.userId,
+  entity: "usage",
+  entityId: `${r.subject}:${r.feature}:${new Date(r.period.start).toISOString()}`,
+  field: "used",
+  from: String(unscaleUnits(r.usedAfter - r.units, r.decimals)),
+  to: String(unscaleUnits(r.usedAfter, r.decimals)),
+  cause,
+  at: new Date(r.at),
+  keyId: r.keyId,
+  requestId: r.requestId,
+});
+
+/** Every usage record in the store, read in pages by seq. */
+export async function* storedUsageRecords(sql: Sql, page = 2_000): AsyncGenerator<UsageRecord> {
+  for (let after = 0; ; ) {
+    const events = await readEvents(sql, Prisma.sql`"provider" = ${APP_SOURCE} AND "type" = ${USAGE_EVENT_TYPE} AND "seq" > ${after}`, Prisma.sql`ORDER BY "seq" LIMIT ${page}`);
+    for (const e of events) yield usageRecordOf(e.rawBody);
+    if (events.length < page) return;
+    after = events.at(-1)!.seq;
+  }
+}
+
+/** Rebuilds every counter from the stored records (a projection rebuild; verify compares the same sums). */
+export const rebuildUsageCounters = async (sql: Sql): Promise<number> => {
+  const records: UsageRecord[] = [];
+  for await (const r of storedUsageRecords(sql)) records.push(r);
+  await sql.run(Prisma.sql`DELETE FROM "UsageCounter"`);
+  const counters = [...countersOf(records).values()];
+  await writeCounters(sql, counters);
+  return counters.length;
+};
+
+/**
+ * Group commit of usage records: records that arrive together are decided and stored in one
+ * transaction (one durable flush), each caller answered once it has committed.
+ */
+export class UsageAppender {
+  private queue: { readonly pending: PendingUsage; readonly resolve: (o: UsageOutcome) => void; readonly reject: (e: unknown) => void }[] = [];
+  private draining = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => number,
+    /** Told, before any caller is answered, what a commit recorded. */
+    private readonly onCommitted: (commit: UsageCommit) => void = () => undefined,
+    private readonly maxBatch = 1_000,
+  ) {}
+
+  record(pending: PendingUsage): Promise<UsageOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ pending, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        void this.drain();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      // A turn of the event loop, so records read in the same turn share the commit.
+      await setImmediate();
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        const commit = await recordUsage(
+          this.db,
+          batch.map((w) => w.pending),
+          this.now(),
+        );
+        if (commit.recorded.length > 0) this.onCommitted(commit);
+        batch.forEach((w, i) => w.resolve(commit.outcomes[i]!));
+      } catch {
+        // One record the database refuses must not fail the others: each is tried on its own.
+        for (const w of batch) {
+          await recordUsage(this.db, [w.pending], this.now()).then((commit) => {
+            if (commit.recorded.length > 0) this.onCommitted(commit);
+            w.resolve(commit.outcomes[0]!);
+          }, w.reject);
+        }
+      }
+    }
+    this.draining = false;
+  }
+}
