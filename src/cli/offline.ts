@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { finished } from "node:stream/promises";
-import { isProvider, PROVIDERS, type Provider } from "../domain/provider.js";
+import { isSource, SOURCES, type Source } from "../domain/source.js";
 import { formatDifference } from "../offline/diff.js";
 import { exportEvents } from "../offline/export.js";
 import { encodeLine, ExportFormatError } from "../offline/ndjson.js";
@@ -24,7 +24,7 @@ the data-derived order among events of the same instant). Each line carries the 
 received ("body"; plus "bodyBase64" with the exact bytes when they are not valid UTF-8) and
 provider, providerEventId, type, occurredAt, receivedAt, origin, seq.
   --since T       only events that occurred at or after T (ISO 8601: 2026-01-31 or 2026-01-31T12:00:00Z)
-  --provider P    only one provider's events (${PROVIDERS.join(", ")})
+  --provider P    only one provider's events (${SOURCES.join(", ")})
   --out FILE      write to FILE (via FILE.partial, renamed when complete) instead of stdout
 Reads DATABASE_URL in pages of 1000 events: memory stays flat however long the log. The export holds
 the events stored when it began. A filtered export replays to the state of those events only.`;
@@ -78,7 +78,7 @@ export const exportCommand = async (args: string[], io: Io): Promise<number> => 
   if (values.help) return io.out(EXPORT_HELP), 0;
   const since = values.since === undefined ? null : parseInstant(values.since as string, "--since");
   const provider = values.provider as string | undefined;
-  if (provider !== undefined && !isProvider(provider)) throw new UsageError({ message: `unknown provider "${provider}"; providers are ${PROVIDERS.join(", ")}` });
+  if (provider !== undefined && !isSource(provider)) throw new UsageError({ message: `unknown provider "${provider}"; providers are ${SOURCES.join(", ")} (app: the app's usage records)` });
   const file = values.out as string | undefined;
   const db = await openExisting(settingsFor().databaseUrl);
   const partial = file === undefined ? null : `${file}.partial`;
@@ -100,7 +100,7 @@ export const exportCommand = async (args: string[], io: Io): Promise<number> => 
   let count = 0;
   try {
     let chunk = "";
-    for await (const event of exportEvents(db, { since, provider: (provider as Provider | undefined) ?? null })) {
+    for await (const event of exportEvents(db, { since, provider: (provider as Source | undefined) ?? null })) {
       chunk += encodeLine(event);
       count += 1;
       if (chunk.length >= 1 << 16) {
@@ -251,7 +251,7 @@ export const verifyCommand = async (args: string[], io: Io): Promise<number> => 
     const r = await compare(db, catalog, { at: Date.now(), onProgress: (n) => n % 1000 === 0 && shown.update(n) });
     shown.done();
     for (const d of r.differences) io.out(formatDifference(d, "projections", "replay"));
-    const counts = PROJECTION_TABLES.map((t) => `${r.counts[t.rows]} ${t.rows}`).join(", ");
+    const counts = [...PROJECTION_TABLES.map((t) => `${r.counts[t.rows]} ${t.rows}`), `${r.usage.counters} usage counters (${r.usage.records} usage records)`].join(", ");
     if (r.wholeLog !== null) io.err(`note: compared the whole log at once (${r.wholeLog}); "verity reprocess" rebuilds the projections and their bookkeeping.`);
     if (r.pending > 0) io.err(`note: ${r.pending} stored events are not projected yet (a running server catches up on them).`);
     if (r.unsettled) io.err("note: the database kept changing while verifying (a server is ingesting): differences may be passing.");

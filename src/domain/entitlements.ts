@@ -3,7 +3,7 @@
 import { catalogFeatures, type Catalog, type FeatureSpec, type Period } from "./catalog.js";
 import type { Order, Subscription } from "./state.js";
 import { addDays, startOfNextMonthUtc, startOfNextYearUtc, type Instant } from "./time.js";
-import { meterAnswer } from "./usage.js";
+import { counterKey, meterAnswer, usagePeriod, type UsageCounter } from "./usage.js";
 
 export type Grant = {
   readonly id: string;
@@ -194,6 +194,20 @@ export const decidingGrant = (grants: readonly Grant[], feature: string, t: Inst
   for (const g of grants) if (g.feature === feature && isGrantLive(g, t) && (best === null || outranks(g, best))) best = g;
   return best;
 };
+
+/** A billing period as a subscription states it (either end may not be known). */
+export type Billing = { readonly start: Instant | null; readonly end: Instant | null };
+
+/**
+ * The reading of a subject's counters at `t`: the period a usage at `t` counts in (the calendar
+ * one, or the billing period of the subscription behind the grant: `billingOf`), and its counter.
+ */
+export const countedReading =
+  (counters: ReadonlyMap<string, UsageCounter>, subject: string, billingOf: (grant: Grant) => Billing | null, t: Instant): MeterReading =>
+  (grant, spec) => {
+    const period = usagePeriod(spec.per, t, billingOf(grant));
+    return { used: counters.get(counterKey(subject, grant.feature, period.start))?.used ?? 0, resetsAt: period.end };
+  };
 
 /** Nothing used, the period the calendar or the grant's billing period gives. */
 export const unmetered =

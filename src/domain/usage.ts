@@ -140,19 +140,22 @@ export const counterKey = (subject: string, feature: string, periodStart: Instan
  */
 export const countersOf = (records: Iterable<UsageRecord>): Map<string, UsageCounter> => {
   const counters = new Map<string, UsageCounter>();
-  for (const r of records) {
-    const key = counterKey(r.subject, r.feature, r.period.start);
-    const held = counters.get(key);
-    counters.set(key, {
-      subject: r.subject,
-      feature: r.feature,
-      periodStart: r.period.start,
-      periodEnd: held === undefined ? r.period.end : laterEnd(held.periodEnd, r.period.end),
-      used: (held?.used ?? 0) + r.units,
-      records: (held?.records ?? 0) + 1,
-    });
-  }
+  for (const r of records) countRecord(counters, r);
   return counters;
+};
+
+/** Adds one record to its counter in `counters` (a fold step of countersOf, for callers that stream). */
+export const countRecord = (counters: Map<string, UsageCounter>, r: UsageRecord): void => {
+  const key = counterKey(r.subject, r.feature, r.period.start);
+  const held = counters.get(key);
+  counters.set(key, {
+    subject: r.subject,
+    feature: r.feature,
+    periodStart: r.period.start,
+    periodEnd: held === undefined ? r.period.end : laterEnd(held.periodEnd, r.period.end),
+    used: (held?.used ?? 0) + r.units,
+    records: (held?.records ?? 0) + 1,
+  });
 };
 
 const laterEnd = (a: Instant | null, b: Instant | null): Instant | null => (a === null ? b : b === null ? a : Math.max(a, b));

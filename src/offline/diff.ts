@@ -103,7 +103,7 @@ export const summarizeChanges = (before: Snapshot, after: Snapshot): Record<Enti
 const show = (v: unknown): string => (v === undefined ? "(absent)" : JSON.stringify(v));
 
 /** One line per difference, naming the sides (e.g. "projections" and "replay"). */
-export const formatDifference = (d: Difference, leftName: string, rightName: string): string =>
+export const formatDifference = (d: Omit<Difference, "entity"> & { readonly entity: string }, leftName: string, rightName: string): string =>
   d.field === null
     ? d.left === undefined
       ? `${d.entity} ${d.id}: only in ${rightName} ${JSON.stringify(d.right)}`

@@ -13,7 +13,7 @@
 import { emptyCatalog } from "../domain/catalog.js";
 import { canonicalOrder } from "../domain/canonical-order.js";
 import { noHint, type NormalizedEvent } from "../domain/event.js";
-import type { Provider } from "../domain/provider.js";
+import type { Source } from "../domain/source.js";
 import type { Instant } from "../domain/time.js";
 import type { Database } from "../store/database.js";
 import { readEventsInTimeOrder, type StoredEvent } from "../store/events.js";
@@ -24,7 +24,7 @@ import { normalizeStored } from "../store/normalize-stored.js";
 export type ExportOptions = {
   /** Only events that occurred at or after this instant. */
   readonly since?: Instant | null;
-  readonly provider?: Provider | null;
+  readonly provider?: Source | null;
   /** Rows read per query (default 1000). */
   readonly pageSize?: number;
 };

@@ -9,7 +9,7 @@
 // `bodyBase64` whenever it is present. A byte order mark is kept in `body`, so valid UTF-8 always
 // round-trips byte for byte.
 import { Data } from "effect";
-import { isProvider, PROVIDERS } from "../domain/provider.js";
+import { isSource, SOURCES } from "../domain/source.js";
 import { parseOperatorInstant } from "../domain/time.js";
 import type { StoredEvent } from "../store/events.js";
 
@@ -92,7 +92,7 @@ export const fromExported = (value: unknown, line: number | null = null): Stored
   const record = value as Record<string, unknown>;
   const problems: string[] = [];
   const provider = text(record, "provider", problems);
-  if (provider !== "" && !isProvider(provider)) problems.push(`unknown provider "${provider}"; known: ${PROVIDERS.join(", ")}`);
+  if (provider !== "" && !isSource(provider)) problems.push(`unknown provider "${provider}"; known: ${SOURCES.join(", ")}`);
   const providerEventId = text(record, "providerEventId", problems);
   const type = text(record, "type", problems);
   const occurredAt = instant(record["occurredAt"], "occurredAt");

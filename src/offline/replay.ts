@@ -21,6 +21,11 @@ import { normalizeStored } from "../store/normalize-stored.js";
 import { decodeLine, ExportFormatError, fromExported, type ExportedEvent } from "./ndjson.js";
 import { projectionRows, toGrant } from "../store/projection-rows.js";
 import { snapshotOfRows, type Snapshot } from "./snapshot.js";
+import { countedReading } from "../domain/entitlements.js";
+import { APP_SOURCE } from "../domain/source.js";
+import { countersOf, type UsageRecord } from "../domain/usage.js";
+import { USAGE_EVENT_TYPE, usageRecordOf } from "../store/usage-body.js";
+import { counterSnapshot, type SnapshotCounter } from "./usage.js";
 
 export { ExportFormatError, type ExportedEvent } from "./ndjson.js";
 export type { Snapshot } from "./snapshot.js";
@@ -41,6 +46,8 @@ export type EntitlementAt = Omit<EntitlementView, "resetsAt"> & { readonly reset
 export type UserEntitlements = { readonly userId: string; readonly appUserId: string | null; readonly entitlements: readonly EntitlementAt[] };
 
 export type ReplayResult = Snapshot & {
+  /** The usage counters the app's usage records sum to. */
+  readonly usage: readonly SnapshotCounter[];
   /** The instant entitlements were evaluated at, ISO 8601. */
   readonly at: string;
   /** Distinct events folded. */
@@ -65,8 +72,17 @@ export const normalizeForReplay = (event: StoredEvent, catalog: Catalog, line: n
   }
 };
 
-/** Folds normalized events (any order, duplicates ignored) into a replay result at `at`. */
-export const foldNormalized = (events: readonly NormalizedEvent[], catalog: Catalog, at: number): ReplayResult => {
+/** A usage record of the log, or an ExportFormatError naming its line. */
+const usageRecordForReplay = (event: StoredEvent, line: number): UsageRecord => {
+  try {
+    return usageRecordOf(event.bodyText ?? event.rawBody);
+  } catch (e) {
+    throw new ExportFormatError({ reason: `app event ${event.providerEventId}: ${(e as Error).message}`, line });
+  }
+};
+
+/** Folds normalized events (any order, duplicates ignored) and sums usage records into a replay result at `at`. */
+export const foldNormalized = (events: readonly NormalizedEvent[], catalog: Catalog, at: number, records: readonly UsageRecord[] = []): ReplayResult => {
   const { state, transitions } = replayEvents(catalog, events);
   // The rows the projector would write: the snapshot and the entitlements both come from them.
   const rows = projectionRows(state, transitions, catalog);
@@ -77,16 +93,26 @@ export const foldNormalized = (events: readonly NormalizedEvent[], catalog: Cata
     if (held) held.push(g);
     else grantsOf.set(g.userId, [g]);
   }
+  // A usage record counts once per subject and idempotency key, as the store keeps it.
+  const unique = new Map(records.map((r) => [`${r.subject}\u0000${r.idempotencyKey}`, r]));
+  const counters = countersOf(unique.values());
+  const billing = new Map(rows.subscriptions.map((s) => [s.id, { start: s.currentPeriodStart?.getTime() ?? null, end: s.currentPeriodEnd?.getTime() ?? null }]));
   const entitlements = snapshot.users.map((u) => ({
     userId: u.id,
     appUserId: u.appUserId,
-    entitlements: entitlementsAt((grantsOf.get(u.id) ?? []).map(toGrant), catalog, at).map((e) => ({
+    entitlements: entitlementsAt(
+      (grantsOf.get(u.id) ?? []).map(toGrant),
+      catalog,
+      at,
+      countedReading(counters, u.appUserId ?? u.id, (g) => (g.sourceKind === "subscription" ? (billing.get(g.sourceId) ?? null) : null), at),
+    ).map((e) => ({
       ...e,
       resetsAt: e.resetsAt === null ? null : new Date(e.resetsAt).toISOString(),
     })),
   }));
   const distinct = new Set(events.map((e) => `${e.provider}:${e.eventId}`)).size;
-  return { at: new Date(at).toISOString(), events: distinct, ...snapshot, entitlements, state, foldTransitions: transitions };
+  const usage = counterSnapshot(counters.values());
+  return { at: new Date(at).toISOString(), events: distinct + unique.size, ...snapshot, usage, entitlements, state, foldTransitions: transitions };
 };
 
 /**
@@ -98,12 +124,14 @@ export const replay = async (source: ReplaySource, catalog: Catalog, options: Re
   const at = options.at instanceof Date ? options.at.getTime() : options.at;
   if (!Number.isFinite(at)) throw new TypeError("replay: options.at must be a valid instant");
   const normalized: NormalizedEvent[] = [];
+  const records: UsageRecord[] = [];
   let line = 0;
   for await (const item of source) {
     line += 1;
     const stored = typeof item === "string" ? decodeLine(item, line) : fromExported(item, line);
-    if (stored !== null) normalized.push(normalizeForReplay(stored, catalog, line));
+    if (stored !== null && stored.provider === APP_SOURCE && stored.type === USAGE_EVENT_TYPE) records.push(usageRecordForReplay(stored, line));
+    else if (stored !== null) normalized.push(normalizeForReplay(stored, catalog, line));
     options.onProgress?.(line);
   }
-  return foldNormalized(normalized, catalog, at);
+  return foldNormalized(normalized, catalog, at, records);
 };

@@ -27,13 +27,17 @@ import { diffSnapshots, mergePieces, type Difference } from "./diff.js";
 import { exportEvents } from "./export.js";
 import { encodeLine } from "./ndjson.js";
 import { normalizeForReplay, replay } from "./replay.js";
+import { allCounters, storedUsageRecords } from "../store/usage.js";
+import { counterSnapshot, diffUsage, UsageTally, type UsageDifference } from "./usage.js";
 import { databaseSnapshot, snapshotCounts, snapshotOfRows, type Snapshot } from "./snapshot.js";
 
 type Counts = Record<keyof Snapshot, number>;
 
 export type VerifyResult = {
-  /** Differences as (left) projections vs (right) replay. */
-  readonly differences: readonly Difference[];
+  /** Differences as (left) projections vs (right) replay; usage counters vs the sums of their records last. */
+  readonly differences: readonly (Difference | UsageDifference)[];
+  /** Usage counters the database holds and usage records summed. */
+  readonly usage: { readonly counters: number; readonly records: number };
   /** Rows the projections hold, per table. */
   readonly counts: Counts;
   /** Events replayed. */
@@ -180,6 +184,15 @@ const compareWhole = async (db: Database, catalog: Catalog, options: VerifyOptio
   return { differences: diffSnapshots(live, replayed), counts: snapshotCounts(live), events: replayed.events };
 };
 
+/** Conservation: every usage counter against the sum of its stored records, and each record's stated counter. */
+const compareUsage = async (db: Database): Promise<{ readonly differences: UsageDifference[]; readonly counters: number; readonly records: number }> => {
+  const sql = sqlOf(db);
+  const tally = new UsageTally();
+  for await (const r of storedUsageRecords(sql)) tally.add(r);
+  const live = await allCounters(sql);
+  return { differences: [...diffUsage(counterSnapshot(live), counterSnapshot(tally.counters.values())), ...tally.unbalanced()], counters: live.length, records: tally.records };
+};
+
 /**
  * Replays and compares. When the database changes meanwhile (a running server ingesting), it tries
  * again, up to `attempts` times. `at` is the instant a whole-log replay evaluates entitlements at.
@@ -190,11 +203,14 @@ export const verify = async (db: Database, catalog: Catalog, options: VerifyOpti
     const before = await watermark(db);
     const partitioned = await compareByComponent(db, catalog, options);
     const compared = partitioned instanceof Unpartitioned ? await compareWhole(db, catalog, options) : partitioned;
+    const usage = await compareUsage(db);
     const after = await watermark(db);
     if (before !== after && attempt < attempts) continue;
     const progress = await projectionProgress(db);
     return {
       ...compared,
+      differences: [...compared.differences, ...usage.differences],
+      usage: { counters: usage.counters, records: usage.records },
       pending: progress.events - progress.projected,
       sameCatalog: progress.derivedWith === null || progress.derivedWith === catalogFingerprint(catalog),
       unsettled: before !== after,

@@ -11,9 +11,9 @@
 import pg from "pg";
 import type { Principal } from "../api/scopes.js";
 import { principalByHash } from "./api-keys.js";
-import type { Grant, MeterReading } from "../domain/entitlements.js";
+import { countedReading, type Billing, type Grant, type MeterReading } from "../domain/entitlements.js";
 import type { Instant } from "../domain/time.js";
-import { counterKey, usagePeriod, type UsageCounter } from "../domain/usage.js";
+import { counterKey, type UsageCounter } from "../domain/usage.js";
 import { sqlOf } from "./sql.js";
 import { countersOfSubject } from "./usage.js";
 import type { Database } from "./database.js";
@@ -40,15 +40,10 @@ export type UserView = {
  * How much a metered grant's feature has used at `t` and when its period resets, from the view's
  * counters: the period is the calendar one, or the billing period of the subscription that grants it.
  */
-export const meterReading =
-  (view: UserView, t: Instant): MeterReading =>
-  (grant, spec) => {
-    const period = usagePeriod(spec.per, t, billingOf(view, grant));
-    return { used: view.counters.get(counterKey(view.subject, grant.feature, period.start))?.used ?? 0, resetsAt: period.end };
-  };
+export const meterReading = (view: UserView, t: Instant): MeterReading => countedReading(view.counters, view.subject, (grant) => billingOf(view, grant), t);
 
 /** The billing period of the subscription behind a grant (null for a lifetime grant). */
-export const billingOf = (view: UserView, grant: Grant): { readonly start: Instant | null; readonly end: Instant | null } | null => {
+export const billingOf = (view: UserView, grant: Grant): Billing | null => {
   if (grant.sourceKind !== "subscription") return null;
   const sub = view.subscriptions.find((s) => s.id === grant.sourceId);
   return sub === undefined ? null : { start: sub.currentPeriodStart?.getTime() ?? null, end: sub.currentPeriodEnd?.getTime() ?? null };

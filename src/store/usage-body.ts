@@ -100,3 +100,10 @@ export const decodeUsageBody = (payload: unknown): Either.Either<UsageRecord, st
       requestId: b.requestId,
     };
   });
+
+/** A stored usage event's record; a body that does not decode was altered after it was written. */
+export const usageRecordOf = (rawBody: Uint8Array | string): UsageRecord => {
+  const decoded = decodeUsageBody(JSON.parse(typeof rawBody === "string" ? rawBody : Buffer.from(rawBody).toString("utf8")));
+  if (decoded._tag === "Left") throw new Error(`a stored usage record does not decode: ${decoded.left}`);
+  return decoded.right;
+};

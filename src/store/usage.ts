@@ -13,7 +13,7 @@ import { appendToFeed } from "./feed.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { insertRows, sqlValue } from "./insert-rows.js";
 import { sqlOf, type Sql } from "./sql.js";
-import { decodeUsageBody, encodeUsageBody, USAGE_EVENT_TYPE, usageEventId } from "./usage-body.js";
+import { encodeUsageBody, USAGE_EVENT_TYPE, usageEventId, usageRecordOf } from "./usage-body.js";
 
 /** A record to decide: everything but the counter after it, with the quota it is decided against. */
 export type PendingUsage = { readonly record: Omit<UsageRecord, "usedAfter">; readonly quota: Quota; readonly receivedAt: number };
@@ -58,6 +58,10 @@ export const readCounters = async (sql: Sql, keys: readonly { readonly subject: 
   return found;
 };
 
+/** Every counter the store holds. */
+export const allCounters = async (sql: Sql): Promise<UsageCounter[]> =>
+  (await sql.query<CounterRow>(Prisma.sql`SELECT "subject", "feature", "periodStart", "periodEnd", "used", "records" FROM "UsageCounter"`)).map(counterOf);
+
 /** Every counter of one subject, oldest period first. */
 export const countersOfSubject = async (sql: Sql, subject: string): Promise<UsageCounter[]> =>
   (await sql.query<CounterRow>(Prisma.sql`SELECT "subject", "feature", "periodStart", "periodEnd", "used", "records" FROM "UsageCounter" WHERE "subject" = ${subject} ORDER BY "periodStart", "feature"`)).map(
@@ -88,13 +92,6 @@ const storedRecords = async (sql: Sql, ids: readonly string[]): Promise<Map<stri
     for (const e of events) found.set(e.providerEventId, usageRecordOf(e.rawBody));
   }
   return found;
-};
-
-/** A stored usage event's record; a body that does not decode was altered after it was written. */
-export const usageRecordOf = (rawBody: Uint8Array): UsageRecord => {
-  const decoded = decodeUsageBody(JSON.parse(Buffer.from(rawBody).toString("utf8")));
-  if (decoded._tag === "Left") throw new Error(`a stored usage record does not decode: ${decoded.left}`);
-  return decoded.right;
 };
 
 const laterEnd = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));

@@ -1,0 +1,98 @@
+// Usage counters offline: what the stored usage records sum to (replay of an export, verify of a
+// database), and how that compares with the counters the database holds. Conservation: a counter
+// equals the sum of its period's records; and each record's stated counter (`usedAfter`) is the
+// sum of its counter's records up to it, in the order they were accepted.
+import { counterKey, countersOf, countRecord, unscaleUnits, type UsageCounter, type UsageRecord } from "../domain/usage.js";
+import type { Difference } from "./diff.js";
+
+/** A difference in the usage counters (they are compared apart from the projections' tables). */
+export type UsageDifference = Omit<Difference, "entity"> & { readonly entity: "usage" };
+
+/** A counter as a snapshot shows it: scaled units, instants as ISO text. */
+export type SnapshotCounter = {
+  readonly subject: string;
+  readonly feature: string;
+  readonly periodStart: string;
+  readonly periodEnd: string | null;
+  /** Scaled units (units × 10^decimals of the meter). */
+  readonly used: number;
+  readonly records: number;
+};
+
+const shown = (c: UsageCounter): SnapshotCounter => ({
+  subject: c.subject,
+  feature: c.feature,
+  periodStart: new Date(c.periodStart).toISOString(),
+  periodEnd: c.periodEnd === null ? null : new Date(c.periodEnd).toISOString(),
+  used: c.used,
+  records: c.records,
+});
+
+const idOf = (c: SnapshotCounter): string => `${c.subject}#${c.feature}#${c.periodStart}`;
+
+/** Counters sorted by subject, feature and period. */
+export const counterSnapshot = (counters: Iterable<UsageCounter>): SnapshotCounter[] =>
+  [...counters].map(shown).sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
+
+/** What the records sum to. */
+export const usageSnapshot = (records: Iterable<UsageRecord>): SnapshotCounter[] => counterSnapshot(countersOf(records).values());
+
+/** Every difference between two counter snapshots (`usage` rows, by subject#feature#period). */
+export const diffUsage = (left: readonly SnapshotCounter[], right: readonly SnapshotCounter[]): UsageDifference[] => {
+  const a = new Map(left.map((c) => [idOf(c), c]));
+  const b = new Map(right.map((c) => [idOf(c), c]));
+  const out: UsageDifference[] = [];
+  for (const id of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    const ca = a.get(id);
+    const cb = b.get(id);
+    if (ca === undefined || cb === undefined) {
+      out.push({ entity: "usage", id, field: null, left: ca, right: cb });
+      continue;
+    }
+    for (const field of ["periodEnd", "used", "records"] as const) {
+      if (ca[field] !== cb[field]) out.push({ entity: "usage", id, field, left: ca[field], right: cb[field] });
+    }
+  }
+  return out;
+};
+
+/**
+ * The stored records summed as they stream by, keeping per counter only each record's stated
+ * counter and units (two numbers), so a log of millions of records is checked in bounded memory.
+ */
+export class UsageTally {
+  readonly counters = new Map<string, UsageCounter>();
+  private readonly stated = new Map<string, { readonly record: UsageRecord; readonly pairs: number[] }>();
+  records = 0;
+
+  add(r: UsageRecord): void {
+    countRecord(this.counters, r);
+    this.records += 1;
+    const key = counterKey(r.subject, r.feature, r.period.start);
+    const held = this.stated.get(key);
+    if (held) held.pairs.push(r.usedAfter, r.units);
+    else this.stated.set(key, { record: r, pairs: [r.usedAfter, r.units] });
+  }
+
+  /**
+   * Counters whose records' stated counters do not follow from one another: sorted by the counter
+   * they state, each record must state the previous one plus its own units. A record altered or
+   * lost, or two processes deciding on one counter at once, shows here.
+   */
+  unbalanced(): UsageDifference[] {
+    const out: UsageDifference[] = [];
+    for (const { record: r, pairs } of this.stated.values()) {
+      const order = Array.from({ length: pairs.length / 2 }, (_, i) => i).sort((a, b) => pairs[2 * a]! - pairs[2 * b]!);
+      let sum = 0;
+      for (const i of order) {
+        sum += pairs[2 * i + 1]!;
+        const stated = pairs[2 * i]!;
+        if (stated !== sum) {
+          out.push({ entity: "usage", id: idOf(shown(this.counters.get(counterKey(r.subject, r.feature, r.period.start))!)), field: "usedAfter", left: unscaleUnits(stated, r.decimals), right: unscaleUnits(sum, r.decimals) });
+          sum = stated;
+        }
+      }
+    }
+    return out;
+  }
+}

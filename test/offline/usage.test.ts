@@ -1,0 +1,59 @@
+// Usage offline: `verity verify` finds every counter equal to the sum of its records (and says so
+// when one is altered), an export replays to the same counters and the same used units, and a
+// projection rebuild gives the counters back from the records alone.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { replay } from "../../src/offline/replay.js";
+import { reprocess } from "../../src/offline/reprocess.js";
+import { counterSnapshot } from "../../src/offline/usage.js";
+import { verify } from "../../src/offline/verify.js";
+import { allCounters } from "../../src/store/usage.js";
+import { sqlOf } from "../../src/store/sql.js";
+import { KINDS } from "../support/databases.js";
+import { startServer, type RunningServer } from "../support/server.js";
+import { post, subscribe, T0, USAGE_PRICES, usageCatalog, usageKey } from "../support/usage.js";
+import { exportLines } from "./support.js";
+
+const NOW = (T0 + 5 * 86_400) * 1000;
+
+describe.each(KINDS)("usage records offline (%s)", (kind) => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer(kind, usageCatalog, { now: NOW });
+    const key = await usageKey(server);
+    await subscribe(server, "u_a", USAGE_PRICES.starter);
+    await subscribe(server, "u_b", USAGE_PRICES.scale);
+    for (let i = 0; i < 12; i++) {
+      const user = i % 2 === 0 ? "u_a" : "u_b";
+      expect((await post(server, "/v1/usage", key, { userId: user, feature: i % 3 === 0 ? "cpu_seconds" : "api_calls", units: i % 3 === 0 ? 1.25 : 7, idempotencyKey: `k${i}` })).status).toBe(200);
+    }
+    // One sent late for last month: a counter of its own.
+    expect((await post(server, "/v1/usage", key, { userId: "u_a", feature: "api_calls", units: 3, idempotencyKey: "old", at: "2026-10-31T23:59:59Z" })).status).toBe(200);
+    await server.app.settle();
+  });
+  afterAll(async () => server?.stop());
+
+  it("verify finds every counter equal to the sum of its records", async () => {
+    const r = await verify(server.db, usageCatalog, { at: NOW });
+    expect(r.differences).toEqual([]);
+    expect(r.usage).toEqual({ counters: 5, records: 13 });
+  });
+
+  it("replays an export to the same counters and the same used units", async () => {
+    const replayed = await replay(await exportLines(server.db), usageCatalog, { at: NOW });
+    expect(replayed.usage).toEqual(counterSnapshot(await allCounters(sqlOf(server.db))));
+    const a = replayed.entitlements.find((u) => u.appUserId === "u_a")!.entitlements.find((e) => e.feature === "api_calls")!;
+    expect(a).toMatchObject({ used: 28, remaining: 72, limit: 100 });
+  });
+
+  it("verify reports a counter that is not the sum of its records", async () => {
+    await server.db.prisma.usageCounter.updateMany({ where: { subject: "u_b", feature: "api_calls" }, data: { used: 1 } });
+    const r = await verify(server.db, usageCatalog, { at: NOW });
+    expect(r.differences).toEqual([expect.objectContaining({ entity: "usage", field: "used", left: 1, right: 28 })]);
+  });
+
+  it("a rebuild gives the counters back from the records alone", async () => {
+    await server.db.prisma.usageCounter.deleteMany({});
+    await reprocess(server.db, usageCatalog);
+    expect((await verify(server.db, usageCatalog, { at: NOW })).differences).toEqual([]);
+  });
+});
