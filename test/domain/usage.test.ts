@@ -2,7 +2,7 @@
 // which period a usage counts in.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { maxUnits, scaleUnits, unscaleUnits, usagePeriod } from "../../src/domain/usage.js";
+import { countersOf, decideQuota, maxUnits, scaledLimit, scaleUnits, unscaleUnits, usagePeriod } from "../../src/domain/usage.js";
 
 const runs = { numRuns: Number(process.env["FC_NUM_RUNS"] ?? 500) };
 const decimals = fc.integer({ min: 0, max: 6 });
@@ -81,5 +81,60 @@ describe("usagePeriod", () => {
     expect(usagePeriod("period", end, { start, end })).toEqual({ start: end, end: null });
     // A usage before the period the latest snapshot states (a late record) counts in its calendar month.
     expect(usagePeriod("period", Date.UTC(2026, 0, 3), { start, end })).toEqual({ start: Date.UTC(2026, 0, 1), end: Date.UTC(2026, 1, 1) });
+  });
+});
+
+describe("decideQuota and countersOf", () => {
+  const quota = fc.record({ limit: fc.option(fc.integer({ min: 0, max: 1_000 }), { nil: null }), overage: fc.constantFrom("block" as const, "allow" as const), decimals: fc.integer({ min: 0, max: 3 }) });
+
+  it("never lets a block quota pass its limit, and lets an allow quota count everything", () => {
+    fc.assert(
+      fc.property(quota, fc.array(fc.integer({ min: 1, max: 5_000 }), { maxLength: 60 }), (q, units) => {
+        let used = 0;
+        let accepted = 0;
+        for (const u of units) {
+          const d = decideQuota(q, used, u);
+          if (d._tag === "Within") (used = d.usedAfter), (accepted += u);
+          else expect(used + u).toBeGreaterThan(scaledLimit(q));
+        }
+        expect(used).toBe(accepted);
+        if (q.limit !== null && q.overage === "block") expect(used).toBeLessThanOrEqual(scaledLimit(q));
+        else expect(used).toBe(units.reduce((a, b) => a + b, 0));
+      }),
+      runs,
+    );
+  });
+
+  it("sums records to the same counters in any order (conservation: a counter is its records' sum)", () => {
+    const record = fc.record({ subject: fc.constantFrom("a", "b"), feature: fc.constantFrom("x", "y"), month: fc.integer({ min: 0, max: 2 }), units: fc.integer({ min: 1, max: 1_000 }) });
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 40 }), fc.integer(), (rows, seed) => {
+        const records = rows.map((r, i) => ({
+          subject: r.subject,
+          userId: r.subject,
+          feature: r.feature,
+          units: r.units,
+          decimals: 0,
+          at: Date.UTC(2026, r.month, 2),
+          period: { start: Date.UTC(2026, r.month, 1), end: Date.UTC(2026, r.month + 1, 1) },
+          usedAfter: 0,
+          limit: null,
+          overage: "allow" as const,
+          source: "p",
+          idempotencyKey: `k${i}`,
+          keyId: "k",
+          requestId: "r",
+        }));
+        const shuffled = fc.sample(fc.shuffledSubarray(records, { minLength: records.length, maxLength: records.length }), { seed, numRuns: 1 })[0]!;
+        const counters = countersOf(records);
+        expect(countersOf(shuffled)).toEqual(counters);
+        for (const c of counters.values()) {
+          const mine = records.filter((r) => r.subject === c.subject && r.feature === c.feature && r.period.start === c.periodStart);
+          expect(c.used).toBe(mine.reduce((s, r) => s + r.units, 0));
+          expect(c.records).toBe(mine.length);
+        }
+      }),
+      runs,
+    );
   });
 });
