@@ -215,14 +215,19 @@ export const unmetered =
   (grant, spec) => ({ used: 0, resetsAt: resetsAt(spec.per, t, grant.periodEnd) });
 
 /** What a user may use at `t`: one entry per feature the catalog knows, enabled or not. */
-export const entitlementsAt = (grants: readonly Grant[], catalog: Catalog, t: Instant, meters: MeterReading = unmetered(t)): EntitlementView[] =>
+/** How many leases of a concurrency grant's feature hold a slot at the instant asked about (the edge reads them). */
+export type SlotReading = (grant: Grant) => number;
+
+export const noSlotsTaken: SlotReading = () => 0;
+
+export const entitlementsAt = (grants: readonly Grant[], catalog: Catalog, t: Instant, meters: MeterReading = unmetered(t), slots: SlotReading = noSlotsTaken): EntitlementView[] =>
   catalogFeatures(catalog).map((feature) => {
     const grant = decidingGrant(grants, feature, t);
-    return grant === null ? notEnabled(feature) : entitlementOf(grant, meters);
+    return grant === null ? notEnabled(feature) : entitlementOf(grant, meters, slots);
   });
 
 /** What one deciding grant gives. */
-export const entitlementOf = (grant: Grant, meters: MeterReading): EntitlementView => {
+export const entitlementOf = (grant: Grant, meters: MeterReading, slots: SlotReading = noSlotsTaken): EntitlementView => {
   const { feature, spec, source } = grant;
   const none = { used: null, remaining: null, resetsAt: null, overage: null, value: null };
   switch (spec._tag) {
@@ -235,9 +240,10 @@ export const entitlementOf = (grant: Grant, meters: MeterReading): EntitlementVi
     }
     case "Credits":
       return { feature, enabled: true, source, limit: spec.credits, ...none, used: 0, remaining: spec.credits };
-    case "Concurrent":
-      // Leases arrive with their endpoints; until then no slot is taken.
-      return { feature, enabled: true, source, limit: spec.concurrent, ...none, used: 0, remaining: spec.concurrent };
+    case "Concurrent": {
+      const held = slots(grant);
+      return { feature, enabled: true, source, limit: spec.concurrent, ...none, used: held, remaining: Math.max(0, spec.concurrent - held) };
+    }
     case "Value":
       return { feature, enabled: true, source, limit: null, ...none, value: spec.value };
     default: {

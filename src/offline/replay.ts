@@ -25,7 +25,9 @@ import { countedReading } from "../domain/entitlements.js";
 import { APP_SOURCE } from "../domain/source.js";
 import { countersOf, type UsageRecord } from "../domain/usage.js";
 import { USAGE_EVENT_TYPE, usageRecordOf } from "../store/usage-body.js";
-import { counterSnapshot, type SnapshotCounter } from "./usage.js";
+import { counterSnapshot, leaseSnapshot, type SnapshotCounter, type SnapshotLease } from "./usage.js";
+import { activeLeases, leasesOf, type Lease, type LeaseAcquired, type LeaseReleased } from "../domain/leases.js";
+import { acquiredOf, LEASE_ACQUIRED_TYPE, LEASE_RELEASED_TYPE, releasedOf } from "../store/lease-body.js";
 
 export { ExportFormatError, type ExportedEvent } from "./ndjson.js";
 export type { Snapshot } from "./snapshot.js";
@@ -48,6 +50,8 @@ export type UserEntitlements = { readonly userId: string; readonly appUserId: st
 export type ReplayResult = Snapshot & {
   /** The usage counters the app's usage records sum to. */
   readonly usage: readonly SnapshotCounter[];
+  /** The concurrency leases the app's lease events fold to. */
+  readonly leases: readonly SnapshotLease[];
   /** The instant entitlements were evaluated at, ISO 8601. */
   readonly at: string;
   /** Distinct events folded. */
@@ -72,17 +76,29 @@ export const normalizeForReplay = (event: StoredEvent, catalog: Catalog, line: n
   }
 };
 
-/** A usage record of the log, or an ExportFormatError naming its line. */
-const usageRecordForReplay = (event: StoredEvent, line: number): UsageRecord => {
+/** One of the app's events (a usage record, a lease taken or released) read into `into`, or an ExportFormatError naming its line. */
+const readAppEvent = (event: StoredEvent, line: number, into: { usage: UsageRecord[]; acquired: LeaseAcquired[]; released: LeaseReleased[] }): void => {
+  const body = event.bodyText ?? event.rawBody;
   try {
-    return usageRecordOf(event.bodyText ?? event.rawBody);
+    if (event.type === USAGE_EVENT_TYPE) into.usage.push(usageRecordOf(body));
+    else if (event.type === LEASE_ACQUIRED_TYPE) into.acquired.push(acquiredOf(body));
+    else if (event.type === LEASE_RELEASED_TYPE) into.released.push(releasedOf(body));
+    else throw new Error(`unknown type "${event.type}"`);
   } catch (e) {
     throw new ExportFormatError({ reason: `app event ${event.providerEventId}: ${(e as Error).message}`, line });
   }
 };
 
 /** Folds normalized events (any order, duplicates ignored) and sums usage records into a replay result at `at`. */
-export const foldNormalized = (events: readonly NormalizedEvent[], catalog: Catalog, at: number, records: readonly UsageRecord[] = []): ReplayResult => {
+export type AppRecords = { readonly usage: readonly UsageRecord[]; readonly acquired: readonly LeaseAcquired[]; readonly released: readonly LeaseReleased[] };
+
+const NO_APP_RECORDS: AppRecords = { usage: [], acquired: [], released: [] };
+
+export const foldNormalized = (events: readonly NormalizedEvent[], catalog: Catalog, at: number, app: AppRecords = NO_APP_RECORDS): ReplayResult => {
+  const records = app.usage;
+  const leases = leasesOf(app.acquired, app.released);
+  const leasesBySubject = new Map<string, Lease[]>();
+  for (const l of leases.values()) leasesBySubject.set(l.subject, [...(leasesBySubject.get(l.subject) ?? []), l]);
   const { state, transitions } = replayEvents(catalog, events);
   // The rows the projector would write: the snapshot and the entitlements both come from them.
   const rows = projectionRows(state, transitions, catalog);
@@ -105,6 +121,7 @@ export const foldNormalized = (events: readonly NormalizedEvent[], catalog: Cata
       catalog,
       at,
       countedReading(counters, u.appUserId ?? u.id, (g) => (g.sourceKind === "subscription" ? (billing.get(g.sourceId) ?? null) : null), at),
+      (g) => activeLeases(leasesBySubject.get(u.appUserId ?? u.id) ?? [], g.feature, at),
     ).map((e) => ({
       ...e,
       resetsAt: e.resetsAt === null ? null : new Date(e.resetsAt).toISOString(),
@@ -112,7 +129,7 @@ export const foldNormalized = (events: readonly NormalizedEvent[], catalog: Cata
   }));
   const distinct = new Set(events.map((e) => `${e.provider}:${e.eventId}`)).size;
   const usage = counterSnapshot(counters.values());
-  return { at: new Date(at).toISOString(), events: distinct + unique.size, ...snapshot, usage, entitlements, state, foldTransitions: transitions };
+  return { at: new Date(at).toISOString(), events: distinct + unique.size + leases.size + new Set(app.released.map((r) => r.leaseId)).size, ...snapshot, usage, leases: leaseSnapshot(leases.values()), entitlements, state, foldTransitions: transitions };
 };
 
 /**
@@ -124,14 +141,14 @@ export const replay = async (source: ReplaySource, catalog: Catalog, options: Re
   const at = options.at instanceof Date ? options.at.getTime() : options.at;
   if (!Number.isFinite(at)) throw new TypeError("replay: options.at must be a valid instant");
   const normalized: NormalizedEvent[] = [];
-  const records: UsageRecord[] = [];
+  const app = { usage: [] as UsageRecord[], acquired: [] as LeaseAcquired[], released: [] as LeaseReleased[] };
   let line = 0;
   for await (const item of source) {
     line += 1;
     const stored = typeof item === "string" ? decodeLine(item, line) : fromExported(item, line);
-    if (stored !== null && stored.provider === APP_SOURCE && stored.type === USAGE_EVENT_TYPE) records.push(usageRecordForReplay(stored, line));
+    if (stored !== null && stored.provider === APP_SOURCE) readAppEvent(stored, line, app);
     else if (stored !== null) normalized.push(normalizeForReplay(stored, catalog, line));
     options.onProgress?.(line);
   }
-  return foldNormalized(normalized, catalog, at, records);
+  return foldNormalized(normalized, catalog, at, app);
 };

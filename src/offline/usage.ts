@@ -3,10 +3,41 @@
 // equals the sum of its period's records; and each record's stated counter (`usedAfter`) is the
 // sum of its counter's records up to it, in the order they were accepted.
 import { counterKey, countersOf, countRecord, unscaleUnits, type UsageCounter, type UsageRecord } from "../domain/usage.js";
+import type { Lease } from "../domain/leases.js";
 import type { Difference } from "./diff.js";
 
-/** A difference in the usage counters (they are compared apart from the projections' tables). */
-export type UsageDifference = Omit<Difference, "entity"> & { readonly entity: "usage" };
+/** A difference in the usage counters or the leases (compared apart from the projections' tables). */
+export type UsageDifference = Omit<Difference, "entity"> & { readonly entity: "usage" | "lease" };
+
+/** A lease as a snapshot shows it: instants as ISO text. */
+export type SnapshotLease = { readonly id: string; readonly subject: string; readonly userId: string; readonly feature: string; readonly acquiredAt: string; readonly expiresAt: string; readonly releasedAt: string | null };
+
+export const leaseSnapshot = (leases: Iterable<Lease>): SnapshotLease[] =>
+  [...leases]
+    .map((l) => ({
+      id: l.id,
+      subject: l.subject,
+      userId: l.userId,
+      feature: l.feature,
+      acquiredAt: new Date(l.acquiredAt).toISOString(),
+      expiresAt: new Date(l.expiresAt).toISOString(),
+      releasedAt: l.releasedAt === null ? null : new Date(l.releasedAt).toISOString(),
+    }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+/** Every difference between two lease snapshots. */
+export const diffLeases = (left: readonly SnapshotLease[], right: readonly SnapshotLease[]): UsageDifference[] => {
+  const a = new Map(left.map((l) => [l.id, l]));
+  const b = new Map(right.map((l) => [l.id, l]));
+  const out: UsageDifference[] = [];
+  for (const id of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    const la = a.get(id);
+    const lb = b.get(id);
+    if (la === undefined || lb === undefined) out.push({ entity: "lease", id, field: null, left: la, right: lb });
+    else for (const field of ["subject", "userId", "feature", "acquiredAt", "expiresAt", "releasedAt"] as const) if (la[field] !== lb[field]) out.push({ entity: "lease", id, field, left: la[field], right: lb[field] });
+  }
+  return out;
+};
 
 /** A counter as a snapshot shows it: scaled units, instants as ISO text. */
 export type SnapshotCounter = {

@@ -28,7 +28,8 @@ import { exportEvents } from "./export.js";
 import { encodeLine } from "./ndjson.js";
 import { normalizeForReplay, replay } from "./replay.js";
 import { allCounters, storedUsageRecords } from "../store/usage.js";
-import { counterSnapshot, diffUsage, UsageTally, type UsageDifference } from "./usage.js";
+import { counterSnapshot, diffLeases, diffUsage, leaseSnapshot, UsageTally, type UsageDifference } from "./usage.js";
+import { allLeases, leasesFromEvents } from "../store/leases.js";
 import { databaseSnapshot, snapshotCounts, snapshotOfRows, type Snapshot } from "./snapshot.js";
 
 type Counts = Record<keyof Snapshot, number>;
@@ -184,13 +185,17 @@ const compareWhole = async (db: Database, catalog: Catalog, options: VerifyOptio
   return { differences: diffSnapshots(live, replayed), counts: snapshotCounts(live), events: replayed.events };
 };
 
-/** Conservation: every usage counter against the sum of its stored records, and each record's stated counter. */
+/**
+ * Conservation: every usage counter against the sum of its stored records, and each record's
+ * stated counter; and every lease against its events.
+ */
 const compareUsage = async (db: Database): Promise<{ readonly differences: UsageDifference[]; readonly counters: number; readonly records: number }> => {
   const sql = sqlOf(db);
   const tally = new UsageTally();
   for await (const r of storedUsageRecords(sql)) tally.add(r);
   const live = await allCounters(sql);
-  return { differences: [...diffUsage(counterSnapshot(live), counterSnapshot(tally.counters.values())), ...tally.unbalanced()], counters: live.length, records: tally.records };
+  const leases = diffLeases(leaseSnapshot(await allLeases(sql)), leaseSnapshot((await leasesFromEvents(sql)).values()));
+  return { differences: [...diffUsage(counterSnapshot(live), counterSnapshot(tally.counters.values())), ...tally.unbalanced(), ...leases], counters: live.length, records: tally.records };
 };
 
 /**

@@ -53,6 +53,7 @@ import {
 import { lastEventSeq } from "../store/partition.js";
 import { announceProjected } from "../store/read-model.js";
 import { rebuildUsageCounters } from "../store/usage.js";
+import { rebuildLeases } from "../store/leases.js";
 import type { Sql } from "../store/sql.js";
 /**
  * `users`: the users the projected components now hold; `affected`: every user whose rows it
@@ -463,8 +464,9 @@ export const rebuildProjections = async (
 
     // The feed gets what the rebuilt logs hold and the old ones did not, per user in log order.
     await w.appendGained(tally);
-    // Usage counters are derived too: the sums of the stored usage records.
+    // Usage counters and leases are derived too: from the app's usage and lease events.
     await rebuildUsageCounters(w.sql);
+    await rebuildLeases(w.sql);
     await w.setDerivedWith(wanted);
     await observe.after?.(w.sql);
     return { events, users: await w.countUsers() };

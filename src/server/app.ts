@@ -29,8 +29,9 @@ import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./inges
 import type { ProviderApis } from "./provider-api.js";
 import type { Logger } from "./logger.js";
 import { getEntitlements, getEvents, getSubscription } from "./rest.js";
+import { freeLease, takeLease, type LeaseDeps } from "./leases.js";
 import { check, outcomeAnswer, prepareUsage, recordOne, type Sender, type UsageDeps } from "./usage.js";
-import { decodeCheckRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
+import { decodeCheckRequest, decodeLeaseRequest, decodeReleaseRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
 import { UsageAppender } from "../store/usage.js";
 import { announceProjected } from "../store/read-model.js";
 import { randomUUID } from "node:crypto";
@@ -142,6 +143,8 @@ export const PROJECTED_THROUGH_HEADER = "verity-projected-through";
 
 const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription)$/;
 
+const LEASE_RELEASE_ROUTE = /^\/v1\/leases\/([^/]+)\/release$/;
+
 /** The request's correlation id: the caller's `X-Request-Id` when it is a sane token, else a new one. */
 const requestIdOf = (req: IncomingMessage): string => {
   const sent = req.headers["x-request-id"];
@@ -154,7 +157,7 @@ const WEBHOOK_ROUTE = /^\/webhooks\/([^/]+)$/;
 
 export const buildApp = (options: AppOptions): App => {
   const { db, catalog, now, log } = options;
-  const reads = new ReadModel(db);
+  const reads = new ReadModel(db, undefined, undefined, now);
   const projector: Projector = new Projector(db, catalog, () => appender.busy, (users) => reads.forget(users));
   const appender: Appender = new Appender(db, (seqs) => projector.expect(seqs));
   const background = new Background(log);
@@ -168,6 +171,18 @@ export const buildApp = (options: AppOptions): App => {
     if (db.kind === "postgresql") void announceProjected(db, users).catch((e: Error) => log.warn("could not announce usage", { error: e.message }));
   });
   const usageDeps: UsageDeps = { db, catalog, reads, usage, now };
+  const leaseDeps: LeaseDeps = {
+    ...usageDeps,
+    onLease: (lease, recorded) => {
+      reads.noteLease(lease.userId, lease);
+      if (recorded !== null && recorded.recorded.length > 0) {
+        projector.noteProjected(recorded.recorded.map((r) => r.seq));
+        reads.noteCounters(lease.userId, recorded.counters);
+      }
+      void announce();
+      if (db.kind === "postgresql") void announceProjected(db, [lease.userId]).catch((e: Error) => log.warn("could not announce a lease", { error: e.message }));
+    },
+  };
   const rejections = new RejectionLog(db);
   const introspection = options.introspection ?? "key";
   // The key checked before yoga sees a request, for its context.
@@ -288,8 +303,10 @@ export const buildApp = (options: AppOptions): App => {
   };
 
   /** A JSON body of the app's write endpoints, read within the limit. */
-  const jsonBody = async (req: IncomingMessage): Promise<Either.Either<unknown, PayloadTooLarge | InvalidJson>> => {
+  const jsonBody = async (req: IncomingMessage, emptyIsObject = false): Promise<Either.Either<unknown, PayloadTooLarge | InvalidJson>> => {
     const body = await readBody(req, MAX_WRITE_BODY);
+    // A release may be sent with no body at all.
+    if (emptyIsObject && body._tag === "Body" && body.bytes.length === 0) return Either.right({});
     if (body._tag === "TooLarge") return Either.left(new PayloadTooLarge({ message: `a body may hold at most ${MAX_WRITE_BODY} bytes; send at most ${MAX_BATCH} records per batch` }));
     return Either.try({ try: () => JSON.parse(body.bytes.toString("utf8")) as unknown, catch: (e) => new InvalidJson({ message: `body is not JSON: ${(e as Error).message}` }) });
   };
@@ -334,6 +351,29 @@ export const buildApp = (options: AppOptions): App => {
     return refused._tag === "NoEntitlement" || refused._tag === "QuotaExceeded" ? { status: refused.status, body: { allowed: false, ...(errorBody(refused) as object) } } : answerNow(Either.left(refused));
   };
 
+  /** `POST /v1/leases` and `POST /v1/leases/{id}/release` (scope usage:write). */
+  const serveLeases = async (req: IncomingMessage, path: string, requestId: string): Promise<Answer & { readonly replayed?: boolean }> => {
+    const release = LEASE_RELEASE_ROUTE.exec(path);
+    if (path !== "/v1/leases" && release === null) return (req.resume(), answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path }))));
+    if (req.method !== "POST") return (req.resume(), answerNow(Either.left(new MethodNotAllowed({ message: "leases are taken and released with POST" }))));
+    const key = await authorized(req, "usage:write");
+    if (Either.isLeft(key)) return (req.resume(), answerNow(Either.left(key.left)));
+    const sender: Sender = { principal: key.right, requestId };
+    const body = await jsonBody(req, release !== null);
+    if (release === null) {
+      const decoded = Either.flatMap(body, decodeLeaseRequest);
+      if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
+      const taken = await takeLease(leaseDeps, decoded.right, sender);
+      return Either.isRight(taken) ? taken.right : answerNow(Either.left(taken.left));
+    }
+    const leaseId = pathUserId(release[1]!);
+    const decoded = Either.flatMap(body, decodeReleaseRequest);
+    if (Either.isLeft(leaseId)) return answerNow(Either.left(leaseId.left));
+    if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
+    const freed = await freeLease(leaseDeps, leaseId.right, decoded.right, sender);
+    return Either.isRight(freed) ? freed.right : answerNow(Either.left(freed.left));
+  };
+
   const serveWebhook = async (req: IncomingMessage, name: string): Promise<Answer> => {
     if (req.method !== "POST") return answerNow(Either.left(new MethodNotAllowed({ message: "webhooks are POST" })));
     if (!isProvider(name)) return answerNow(Either.left(new UnknownProvider({ name })));
@@ -356,6 +396,11 @@ export const buildApp = (options: AppOptions): App => {
       return send(res, answer);
     }
     if (path === "/v1/check") return send(res, await serveCheck(req));
+    if (path.startsWith("/v1/leases")) {
+      const answer = await serveLeases(req, path, requestId);
+      if (answer.replayed === true) res.setHeader("idempotent-replayed", "true");
+      return send(res, answer);
+    }
     if (path.startsWith("/api/")) return send(res, await serveApi(req, path, url.searchParams));
     return send(res, answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path }))));
   };

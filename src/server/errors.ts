@@ -79,6 +79,19 @@ export class QuotaExceeded extends Data.TaggedError("QuotaExceeded")<{ readonly 
   readonly code = "quota_exceeded";
 }
 
+/** Every slot of a concurrency limit is held: `details` says how many and when the first frees itself. */
+export class ConcurrencyExceeded extends Data.TaggedError("ConcurrencyExceeded")<{ readonly message: string; readonly details: Readonly<Record<string, unknown>> }> {
+  readonly status = 429;
+  readonly code = "concurrency_exceeded";
+}
+export class LeaseNotFound extends Data.TaggedError("LeaseNotFound")<{ readonly leaseId: string }> {
+  readonly status = 404;
+  readonly code = "lease_not_found";
+  override get message() {
+    return `no lease has the id "${this.leaseId}"`;
+  }
+}
+
 // Refusals of a webhook delivery; ingest counts each (see store/rejections.ts).
 export class ProviderNotSupported extends Data.TaggedError("ProviderNotSupported")<{ readonly provider: string }> {
   readonly status = 404;
@@ -107,7 +120,7 @@ export class InvalidEvent extends Data.TaggedError("InvalidEvent")<{ readonly me
 
 export type WebhookRefused = ProviderNotSupported | PayloadTooLarge | ProviderNotConfigured | SignatureRefused | InvalidJson | InvalidEvent;
 
-export type UsageRefused = UnknownFeature | NotMetered | NoEntitlement | QuotaExceeded;
+export type UsageRefused = UnknownFeature | NotMetered | NoEntitlement | QuotaExceeded | ConcurrencyExceeded | LeaseNotFound;
 
 export type Refused = Unauthorized | Forbidden | RouteNotFound | UserNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused | UsageRefused;
 
@@ -119,7 +132,7 @@ export const ok = (body: unknown): Answer => ({ status: 200, body });
 /** The body of a refusal: Verity's error shape (GraphQL's gate adds GraphQL's). */
 export type RefusalBody = (e: Refused) => unknown;
 
-export const errorBody: RefusalBody = (e) => ({ error: { code: e.code, message: e.message, ...(e._tag === "QuotaExceeded" ? e.details : {}) } });
+export const errorBody: RefusalBody = (e) => ({ error: { code: e.code, message: e.message, ...(e._tag === "QuotaExceeded" || e._tag === "ConcurrencyExceeded" ? e.details : {}) } });
 
 /** A refused request answered: its status, and `body` for its code and message. */
 export const answerOf = <E extends Refused>(program: Effect.Effect<Answer, E>, body: RefusalBody = errorBody): Effect.Effect<Answer> =>

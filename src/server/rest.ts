@@ -6,7 +6,7 @@ import type { EntitlementView } from "../domain/entitlements.js";
 import type { Database } from "../store/database.js";
 import type { StoredEvent } from "../store/events.js";
 import { entitlementsAt } from "../domain/entitlements.js";
-import { meterReading, type ReadModel, type UserView } from "../store/read-model.js";
+import { meterReading, slotReading, type ReadModel, type UserView } from "../store/read-model.js";
 import { encodeCursor, listEvents, liveGrants, primarySubscription, type SubscriptionRow } from "../store/reads.js";
 import { InvalidParameter, ok, UserNotFound, type Answer } from "./errors.js";
 
@@ -52,7 +52,7 @@ const userView = async (reads: ReadModel, id: string): Promise<Either.Either<Use
 /** A user's entitlements at `now`, from the read model (a lookup once the user is in memory). */
 export const getEntitlements = async (reads: ReadModel, catalog: Catalog, id: string, now: number): Promise<Either.Either<Answer, UserNotFound>> =>
   Either.map(await userView(reads, id), (view) =>
-    ok({ userId: view.user.appUserId ?? view.user.id, entitlements: entitlementsAt(view.grants, catalog, now, meterReading(view, now)).map(entitlementJson) }),
+    ok({ userId: view.user.appUserId ?? view.user.id, entitlements: entitlementsAt(view.grants, catalog, now, meterReading(view, now), slotReading(view, now)).map(entitlementJson) }),
   );
 
 export const getSubscription = async (reads: ReadModel, id: string, now: number): Promise<Either.Either<Answer, UserNotFound>> =>

@@ -76,3 +76,26 @@ export const decodeUsageRequest = (body: unknown): Either.Either<UsageRequest, I
 /** A parsed `POST /v1/check` body (units default to 1), or why it is refused. */
 export const decodeCheckRequest = (body: unknown): Either.Either<CheckRequest, InvalidParameter> =>
   Either.map(Either.mapLeft(decodeCheck(body), refusal(CHECK_FIELDS)), (c) => ({ userId: c.userId, feature: c.feature, units: c.units ?? 1 }));
+
+const LeaseRecord = Schema.Struct({
+  userId: Text,
+  feature: Text,
+  idempotencyKey: Text,
+  ttlSeconds: Schema.optional(Schema.Int.pipe(Schema.positive())),
+});
+
+const ReleaseRecord = Schema.Struct({ usage: Schema.optional(Schema.Struct({ feature: Text, units: Schema.Number })) });
+
+export type LeaseRequest = { readonly userId: string; readonly feature: string; readonly idempotencyKey: string; readonly ttlSeconds: number | null };
+export type ReleaseRequest = { readonly usage: { readonly feature: string; readonly units: number } | null };
+
+const decodeLease = Schema.decodeUnknownEither(LeaseRecord, options);
+const decodeRelease = Schema.decodeUnknownEither(ReleaseRecord, options);
+
+/** A parsed `POST /v1/leases` body, or why it is refused. */
+export const decodeLeaseRequest = (body: unknown): Either.Either<LeaseRequest, InvalidParameter> =>
+  Either.map(Either.mapLeft(decodeLease(body), refusal("with userId, feature, idempotencyKey and optionally ttlSeconds")), (l) => ({ ...l, ttlSeconds: l.ttlSeconds ?? null }));
+
+/** A parsed `POST /v1/leases/{id}/release` body (an empty body releases without usage), or why it is refused. */
+export const decodeReleaseRequest = (body: unknown): Either.Either<ReleaseRequest, InvalidParameter> =>
+  Either.map(Either.mapLeft(decodeRelease(body), refusal("optionally with usage: { feature, units }")), (r) => ({ usage: r.usage ?? null }));

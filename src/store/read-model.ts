@@ -11,7 +11,9 @@
 import pg from "pg";
 import type { Principal } from "../api/scopes.js";
 import { principalByHash } from "./api-keys.js";
-import { countedReading, type Billing, type Grant, type MeterReading } from "../domain/entitlements.js";
+import { countedReading, type Billing, type Grant, type MeterReading, type SlotReading } from "../domain/entitlements.js";
+import { activeLeases, type Lease } from "../domain/leases.js";
+import { openLeases } from "./leases.js";
 import type { Instant } from "../domain/time.js";
 import { counterKey, type UsageCounter } from "../domain/usage.js";
 import { sqlOf } from "./sql.js";
@@ -34,7 +36,15 @@ export type UserView = {
   readonly subject: string;
   /** The subject's usage counters, by counterKey. */
   readonly counters: ReadonlyMap<string, UsageCounter>;
+  /** The subject's leases that were open when it was loaded (each holds a slot until released or expired). */
+  readonly leases: readonly Lease[];
 };
+
+/** How many of the view's leases hold a slot of a grant's feature at `t`. */
+export const slotReading =
+  (view: UserView, t: Instant): SlotReading =>
+  (grant) =>
+    activeLeases(view.leases, grant.feature, t);
 
 /**
  * How much a metered grant's feature has used at `t` and when its period resets, from the view's
@@ -81,6 +91,8 @@ export class ReadModel {
     private readonly db: Database,
     capacity = 100_000,
     private readonly now: () => number = Date.now,
+    /** The app's clock, for which leases are still open (a test's clock may stand still while key checks still expire). */
+    private readonly clock: () => number = now,
   ) {
     this.users = new Lru(capacity);
     this.lookups = new Lru(capacity * 4);
@@ -162,6 +174,16 @@ export class ReadModel {
     this.users.set(userId, { ...view, counters: held });
   }
 
+  /** A lease this process just took or released: a cached view takes it in place. */
+  noteLease(userId: string, lease: Lease): void {
+    const loading = this.loading.get(userId);
+    if (loading !== undefined) this.loading.set(userId, loading + 1);
+    const view = this.users.get(userId);
+    if (view === undefined || view.subject !== lease.subject) return;
+    const now = this.clock();
+    this.users.set(userId, { ...view, leases: [...view.leases.filter((l) => l.id !== lease.id && l.expiresAt > now), ...(lease.releasedAt === null ? [lease] : [])] });
+  }
+
   /** Verity's id of the user known by `id` (the app's user id, a provider customer id, or Verity's own). */
   async findUser(id: string): Promise<string | null> {
     const known = this.lookups.get(id);
@@ -191,10 +213,11 @@ export class ReadModel {
     this.loads += 1;
     const subject = user === null ? null : (user.appUserId ?? user.id);
     const counters = new Map(subject === null ? [] : (await countersOfSubject(sqlOf(this.db), subject)).map((c) => [counterKey(c.subject, c.feature, c.periodStart), c]));
+    const leases = subject === null ? [] : await openLeases(sqlOf(this.db), subject, this.clock());
     const noted = this.loading.get(userId);
     this.loading.delete(userId);
     if (user === null || subject === null) return null;
-    const view: UserView = { user, grants: grants.map(toGrant), subscriptions, customerIds: customers.map((i) => `${i.provider}:${i.value}`), subject, counters };
+    const view: UserView = { user, grants: grants.map(toGrant), subscriptions, customerIds: customers.map((i) => `${i.provider}:${i.value}`), subject, counters, leases };
     if (generation === this.generation && noted === notes) this.users.set(userId, view);
     return view;
   }

@@ -13,7 +13,7 @@ export const usageEventId = (subject: string, idempotencyKey: string): string =>
 
 const iso = (t: Instant): string => new Date(t).toISOString();
 
-const Time = Schema.String.pipe(
+export const Time = Schema.String.pipe(
   Schema.transformOrFail(Schema.Number, {
     strict: true,
     decode: (s, _, ast) => {

@@ -96,6 +96,31 @@ const storedRecords = async (sql: Sql, ids: readonly string[]): Promise<Map<stri
 
 const laterEnd = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
 
+/** One of the app's events to append: its id, type, time and Verity's own JSON body. */
+export type AppEvent = { readonly id: string; readonly type: string; readonly at: number; readonly receivedAt: number; readonly body: Buffer };
+
+/**
+ * Appends the app's events inside the caller's transaction, marked projected at once (their
+ * projection, a counter or a lease, is written by the caller in the same transaction): their seqs.
+ */
+export const appendAppEvents = async (sql: Sql, events: readonly AppEvent[], projectedAt: number): Promise<number[]> => {
+  const rows = events.map((e) =>
+    rowOf({ provider: APP_SOURCE, providerEventId: e.id, type: e.type, occurredAt: e.at, receivedAt: e.receivedAt, origin: "api", rawBody: e.body, payload: JSON.parse(e.body.toString("utf8")) }),
+  );
+  const seqOf = new Map<string, number>();
+  for (let i = 0; i < rows.length; i += 500) {
+    for (const c of await sql.query<{ seq: number | bigint; providerEventId: string }>(insertEvents(sql.kind, rows.slice(i, i + 500)))) seqOf.set(c.providerEventId, Number(c.seq));
+  }
+  const seqs = rows.map((r) => seqOf.get(r.providerEventId)!);
+  await insertRows(
+    sql,
+    "ProjectedEvent",
+    ["seq", "projectedAt"],
+    seqs.map((seq) => ({ seq, projectedAt: new Date(projectedAt) })),
+  );
+  return seqs;
+};
+
 /**
  * Decides and stores `pending` in one transaction, in order: a record whose key was used before is
  * answered with the stored one; one over a `block` quota is refused and stores nothing; the rest
@@ -110,9 +135,21 @@ export type UsageCommit = {
 };
 
 export const recordUsage = async (db: Database, pending: readonly PendingUsage[], projectedAt: number): Promise<UsageCommit> =>
+  inAppendTransaction(db, (sql) => recordUsageIn(sql, pending, projectedAt));
+
+/**
+ * A transaction that appends the app's events: on PostgreSQL it holds the lock every append takes
+ * (so seq order is commit order, and no other process decides on the same counters meanwhile).
+ */
+export const inAppendTransaction = <T>(db: Database, work: (sql: Sql) => Promise<T>): Promise<T> =>
   db.prisma.$transaction(async (tx) => {
     const sql = sqlOf(db, tx);
     if (db.kind === "postgresql") await sql.query(Prisma.sql`SELECT 1 FROM pg_advisory_xact_lock(${APPEND_LOCK})`);
+    return work(sql);
+  });
+
+/** recordUsage's work, inside a transaction that holds the append lock (a lease release records its usage in its own). */
+export const recordUsageIn = async (sql: Sql, pending: readonly PendingUsage[], projectedAt: number): Promise<UsageCommit> => {
     const ids = pending.map((p) => usageEventId(p.record.subject, p.record.idempotencyKey));
     const earlier = await storedRecords(sql, [...new Set(ids)]);
     const counters = await readCounters(
@@ -149,28 +186,10 @@ export const recordUsage = async (db: Database, pending: readonly PendingUsage[]
       return null;
     });
     if (accepted.length === 0) return { outcomes: outcomes as UsageOutcome[], counters: [], recorded: [] };
-    const rows = accepted.map(({ index, record }) =>
-      rowOf({
-        provider: APP_SOURCE,
-        providerEventId: ids[index]!,
-        type: USAGE_EVENT_TYPE,
-        occurredAt: record.at,
-        receivedAt: pending[index]!.receivedAt,
-        origin: "api",
-        rawBody: encodeUsageBody(record),
-        payload: JSON.parse(encodeUsageBody(record).toString("utf8")),
-      }),
-    );
-    const seqOf = new Map<string, number>();
-    for (let i = 0; i < rows.length; i += 500) {
-      for (const c of await sql.query<{ seq: number | bigint; providerEventId: string }>(insertEvents(sql.kind, rows.slice(i, i + 500)))) seqOf.set(c.providerEventId, Number(c.seq));
-    }
-    const seqs = rows.map((r) => seqOf.get(r.providerEventId)!);
-    await insertRows(
+    const seqs = await appendAppEvents(
       sql,
-      "ProjectedEvent",
-      ["seq", "projectedAt"],
-      seqs.map((seq) => ({ seq, projectedAt: new Date(projectedAt) })),
+      accepted.map(({ index, record }) => ({ id: ids[index]!, type: USAGE_EVENT_TYPE, at: record.at, receivedAt: pending[index]!.receivedAt, body: encodeUsageBody(record) })),
+      projectedAt,
     );
     await writeCounters(
       sql,
@@ -186,7 +205,7 @@ export const recordUsage = async (db: Database, pending: readonly PendingUsage[]
       counters: [...changed].map((k) => counters.get(k)!),
       recorded: accepted.map(({ record }, i) => ({ userId: record.userId, seq: seqs[i]! })),
     };
-  });
+};
 
 /**
  * The transition a usage record makes: its counter from what it was to what it became, with the

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replay } from "../../src/offline/replay.js";
 import { reprocess } from "../../src/offline/reprocess.js";
-import { counterSnapshot } from "../../src/offline/usage.js";
+import { counterSnapshot, leaseSnapshot } from "../../src/offline/usage.js";
+import { allLeases } from "../../src/store/leases.js";
 import { verify } from "../../src/offline/verify.js";
 import { allCounters } from "../../src/store/usage.js";
 import { sqlOf } from "../../src/store/sql.js";
@@ -28,6 +29,10 @@ describe.each(KINDS)("usage records offline (%s)", (kind) => {
     }
     // One sent late for last month: a counter of its own.
     expect((await post(server, "/v1/usage", key, { userId: "u_a", feature: "api_calls", units: 3, idempotencyKey: "old", at: "2026-10-31T23:59:59Z" })).status).toBe(200);
+    // Leases: one released with usage, one still held.
+    const first = await post(server, "/v1/leases", key, { userId: "u_a", feature: "tasks", idempotencyKey: "l1" });
+    expect((await post(server, "/v1/leases", key, { userId: "u_a", feature: "tasks", idempotencyKey: "l2" })).status).toBe(200);
+    expect((await post(server, `/v1/leases/${first.body.leaseId}/release`, key, { usage: { feature: "cpu_seconds", units: 0.5 } })).status).toBe(200);
     await server.app.settle();
   });
   afterAll(async () => server?.stop());
@@ -35,24 +40,32 @@ describe.each(KINDS)("usage records offline (%s)", (kind) => {
   it("verify finds every counter equal to the sum of its records", async () => {
     const r = await verify(server.db, usageCatalog, { at: NOW });
     expect(r.differences).toEqual([]);
-    expect(r.usage).toEqual({ counters: 5, records: 13 });
+    expect(r.usage).toEqual({ counters: 5, records: 14 });
   });
 
   it("replays an export to the same counters and the same used units", async () => {
     const replayed = await replay(await exportLines(server.db), usageCatalog, { at: NOW });
     expect(replayed.usage).toEqual(counterSnapshot(await allCounters(sqlOf(server.db))));
+    expect(replayed.leases).toEqual(leaseSnapshot(await allLeases(sqlOf(server.db))));
+    expect(replayed.leases.map((l) => l.releasedAt === null)).toEqual(expect.arrayContaining([true, false]));
+    expect(replayed.entitlements.find((u) => u.appUserId === "u_a")!.entitlements.find((e) => e.feature === "tasks")).toMatchObject({ used: 1, remaining: 2 });
     const a = replayed.entitlements.find((u) => u.appUserId === "u_a")!.entitlements.find((e) => e.feature === "api_calls")!;
     expect(a).toMatchObject({ used: 28, remaining: 72, limit: 100 });
   });
 
   it("verify reports a counter that is not the sum of its records", async () => {
     await server.db.prisma.usageCounter.updateMany({ where: { subject: "u_b", feature: "api_calls" }, data: { used: 1 } });
+    await server.db.prisma.lease.updateMany({ where: { releasedAt: { not: null } }, data: { releasedAt: null } });
     const r = await verify(server.db, usageCatalog, { at: NOW });
-    expect(r.differences).toEqual([expect.objectContaining({ entity: "usage", field: "used", left: 1, right: 28 })]);
+    expect(r.differences).toEqual([
+      expect.objectContaining({ entity: "usage", field: "used", left: 1, right: 28 }),
+      expect.objectContaining({ entity: "lease", field: "releasedAt", left: null }),
+    ]);
   });
 
   it("a rebuild gives the counters back from the records alone", async () => {
     await server.db.prisma.usageCounter.deleteMany({});
+    await server.db.prisma.lease.deleteMany({});
     await reprocess(server.db, usageCatalog);
     expect((await verify(server.db, usageCatalog, { at: NOW })).differences).toEqual([]);
   });

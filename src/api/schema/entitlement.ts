@@ -1,7 +1,7 @@
 // Entitlement: what a user may use at the request's instant, and the query that asks for one.
 import type { EntitlementView } from "../../domain/entitlements.js";
 import { decidingGrant, entitlementOf, notEnabled } from "../../domain/entitlements.js";
-import { meterReading } from "../../store/read-model.js";
+import { meterReading, slotReading } from "../../store/read-model.js";
 import { builder } from "../builder.js";
 
 export const EntitlementRef = builder.objectRef<EntitlementView>("Entitlement").implement({
@@ -31,7 +31,7 @@ builder.queryField("entitlement", (t) =>
       const view = userId === null ? null : await ctx.reads.user(userId);
       if (view === null) return null;
       const grant = decidingGrant(view.grants, args.feature, ctx.now);
-      return grant === null ? notEnabled(args.feature) : entitlementOf(grant, meterReading(view, ctx.now));
+      return grant === null ? notEnabled(args.feature) : entitlementOf(grant, meterReading(view, ctx.now), slotReading(view, ctx.now));
     },
   }),
 );

@@ -1,7 +1,7 @@
 // User: found by any of its ids, with what it may use and what it pays for.
 import { entitlementsAt } from "../../domain/entitlements.js";
 import { liveGrants, primarySubscription } from "../../store/reads.js";
-import { meterReading } from "../../store/read-model.js";
+import { meterReading, slotReading } from "../../store/read-model.js";
 import { builder } from "../builder.js";
 import { EntitlementRef } from "./entitlement.js";
 import "./transition.js";
@@ -24,7 +24,7 @@ export const UserRef = builder.prismaObject("User", {
       type: [EntitlementRef],
       resolve: async (u, _args, ctx) => {
         const view = await ctx.reads.user(u.id);
-        return view === null ? entitlementsAt([], ctx.catalog, ctx.now) : entitlementsAt(view.grants, ctx.catalog, ctx.now, meterReading(view, ctx.now));
+        return view === null ? entitlementsAt([], ctx.catalog, ctx.now) : entitlementsAt(view.grants, ctx.catalog, ctx.now, meterReading(view, ctx.now), slotReading(view, ctx.now));
       },
     }),
     subscription: t.field({
