@@ -51,7 +51,14 @@ const options = { onExcessProperty: "error", errors: "all" } as const;
 const refusal =
   (expected: string) =>
   (error: ParseResult.ParseError): InvalidParameter => {
-    const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+    let formatted: readonly ParseResult.ArrayFormatterIssue[];
+    try {
+      formatted = ParseResult.ArrayFormatter.formatErrorSync(error);
+    } catch {
+      // Formatting shows the value found, and a hostile one may be nested too deep to show.
+      return new InvalidParameter({ message: `(body): expected a JSON object ${expected}; a value in it is nested too deeply to report` });
+    }
+    const issues = formatted
       // "Expected undefined" only restates that an optional member failed; the real issue is listed too.
       .filter((i) => !i.message.startsWith("Expected undefined"))
       .map((i) => (i.path.length === 0 ? `(body): expected a JSON object ${expected}` : `${i.path.map(String).join(".")}: ${i.message}`));
@@ -67,15 +74,21 @@ const decodeBatch = Schema.decodeUnknownEither(UsageBatch, options);
 const decodeOne = Schema.decodeUnknownEither(UsageRecord, options);
 const decodeCheck = Schema.decodeUnknownEither(CheckRecord, options);
 
+const isObject = (body: unknown): body is object => typeof body === "object" && body !== null && !Array.isArray(body);
+
+const notAnObject = (expected: string) => new InvalidParameter({ message: `(body): expected a JSON object ${expected}` });
+
 /** A parsed `POST /v1/usage` body as a record or a batch, or why it is refused (400, paths named). */
 export const decodeUsageRequest = (body: unknown): Either.Either<UsageRequest, InvalidParameter> =>
-  typeof body === "object" && body !== null && "records" in body
+  !isObject(body)
+    ? Either.left(notAnObject(USAGE_FIELDS))
+    : "records" in body
     ? Either.map(Either.mapLeft(decodeBatch(body), refusal(USAGE_FIELDS)), (b): UsageRequest => ({ _tag: "Batch", records: b.records.map(record) }))
     : Either.map(Either.mapLeft(decodeOne(body), refusal(USAGE_FIELDS)), (r): UsageRequest => ({ _tag: "One", record: record(r) }));
 
 /** A parsed `POST /v1/check` body (units default to 1), or why it is refused. */
 export const decodeCheckRequest = (body: unknown): Either.Either<CheckRequest, InvalidParameter> =>
-  Either.map(Either.mapLeft(decodeCheck(body), refusal(CHECK_FIELDS)), (c) => ({ userId: c.userId, feature: c.feature, units: c.units ?? 1 }));
+  !isObject(body) ? Either.left(notAnObject(CHECK_FIELDS)) : Either.map(Either.mapLeft(decodeCheck(body), refusal(CHECK_FIELDS)), (c) => ({ userId: c.userId, feature: c.feature, units: c.units ?? 1 }));
 
 const LeaseRecord = Schema.Struct({
   userId: Text,
@@ -94,8 +107,8 @@ const decodeRelease = Schema.decodeUnknownEither(ReleaseRecord, options);
 
 /** A parsed `POST /v1/leases` body, or why it is refused. */
 export const decodeLeaseRequest = (body: unknown): Either.Either<LeaseRequest, InvalidParameter> =>
-  Either.map(Either.mapLeft(decodeLease(body), refusal("with userId, feature, idempotencyKey and optionally ttlSeconds")), (l) => ({ ...l, ttlSeconds: l.ttlSeconds ?? null }));
+  !isObject(body) ? Either.left(notAnObject("with userId, feature, idempotencyKey and optionally ttlSeconds")) : Either.map(Either.mapLeft(decodeLease(body), refusal("with userId, feature, idempotencyKey and optionally ttlSeconds")), (l) => ({ ...l, ttlSeconds: l.ttlSeconds ?? null }));
 
 /** A parsed `POST /v1/leases/{id}/release` body (an empty body releases without usage), or why it is refused. */
 export const decodeReleaseRequest = (body: unknown): Either.Either<ReleaseRequest, InvalidParameter> =>
-  Either.map(Either.mapLeft(decodeRelease(body), refusal("optionally with usage: { feature, units }")), (r) => ({ usage: r.usage ?? null }));
+  !isObject(body) ? Either.left(notAnObject("optionally with usage: { feature, units }")) : Either.map(Either.mapLeft(decodeRelease(body), refusal("optionally with usage: { feature, units }")), (r) => ({ usage: r.usage ?? null }));

@@ -82,6 +82,11 @@ describe.each(KINDS)("usage endpoints (%s)", (kind) => {
     expect(await entitlement("u_starter", "cpu_seconds")).toMatchObject({ used: 10.25, overage: 0.25 });
   });
 
+  it("reports the meter over GraphQL too", async () => {
+    const res = await post(server, "/graphql", key, { query: '{ entitlement(userId: "u_starter", feature: "cpu_seconds") { limit used remaining overage resetsAt } }' });
+    expect(res.body.data.entitlement).toEqual({ limit: 10, used: 10.25, remaining: 0, overage: 0.25, resetsAt: "2026-12-10T00:00:00.000Z" });
+  });
+
   it("checks without recording", async () => {
     const before = await usageCounts(server);
     const res = await post(server, "/v1/check", key, { userId: "u_starter", feature: "cpu_seconds", units: 2 });
@@ -121,6 +126,9 @@ describe.each(KINDS)("usage endpoints (%s)", (kind) => {
       ["a concurrency feature", { userId: "u_starter", feature: "tasks", units: 1, idempotencyKey: "x" }, 400, "lease"],
       ["a value feature", { userId: "u_starter", feature: "max_duration_seconds", units: 1, idempotencyKey: "x" }, 400, "not a meter"],
       ["a body that is not JSON", "{units: 1", 400, "not JSON"],
+      ["a user id with a control character", { userId: "u_starter\u0000", feature: "api_calls", units: 1, idempotencyKey: "x" }, 400, "control characters"],
+      ["a body nested 100,000 deep", `${"[".repeat(100_000)}${"]".repeat(100_000)}`, 400, "expected a JSON object"],
+      ["a value nested 100,000 deep", `{"userId":${"[".repeat(100_000)}${"]".repeat(100_000)},"feature":"api_calls","units":1,"idempotencyKey":"x"}`, 400, "userId"],
       ["a batch over its limit", { records: Array.from({ length: 1001 }, (_, i) => ({ userId: "u_starter", feature: "api_calls", units: 1, idempotencyKey: `o${i}` })) }, 400, "records"],
     ];
     it.each(cases)("%s", async (_name, body, status, says) => {
@@ -128,6 +136,13 @@ describe.each(KINDS)("usage endpoints (%s)", (kind) => {
       const res = await usage(body);
       expect(res.status).toBe(status);
       expect(res.body.error.message).toContain(says);
+      expect(await usageCounts(server)).toEqual(before);
+    });
+
+    it("a body over 1 MiB (413)", async () => {
+      const before = await usageCounts(server);
+      const res = await usage({ userId: "u_starter", feature: "api_calls", units: 1, idempotencyKey: "x".repeat(1_100_000) });
+      expect(res.status).toBe(413);
       expect(await usageCounts(server)).toEqual(before);
     });
 
