@@ -2,6 +2,7 @@
 // allow, idempotency keys (also across a restart), batches, every bad input refused with nothing
 // recorded, and what entitlements report afterwards.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "graphql-sse";
 import { createApiKey } from "../../src/server/auth.js";
 import { KINDS } from "../support/databases.js";
 import { startServer, type RunningServer } from "../support/server.js";
@@ -41,6 +42,25 @@ describe.each(KINDS)("usage endpoints (%s)", (kind) => {
     expect(rows.at(-1)!.keyId).toMatch(/\S/);
   });
 
+  it("streams each record's transition live to a graphql-sse client, with its key and request id", async () => {
+    const client = createClient({ url: `${server.url}/graphql/stream`, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0 });
+    try {
+      const stream = client.iterate<{ transitions: Record<string, unknown> }>({
+        query: 'subscription { transitions(userId: "u_starter", entity: "usage") { entity field from to keyId requestId } }',
+      });
+      const first = (async () => {
+        for await (const result of stream) return result.data!.transitions;
+        return null;
+      })();
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await usage({ userId: "u_starter", feature: "api_calls", units: 2, idempotencyKey: "live" }, { "x-request-id": "req-live" })).status).toBe(200);
+      // The stream starts at the feed's end when it opens: this record's transition is the first it sees.
+      expect(await first).toMatchObject({ entity: "usage", field: "used", from: "40", to: "42", requestId: "req-live" });
+    } finally {
+      client.dispose();
+    }
+  });
+
   it("answers a repeated idempotency key with its first answer and counts it once", async () => {
     const before = await usageCounts(server);
     const again = await usage({ userId: "u_starter", feature: "api_calls", units: 40, idempotencyKey: "k1" });
@@ -51,7 +71,7 @@ describe.each(KINDS)("usage endpoints (%s)", (kind) => {
   });
 
   it("refuses past a block quota with 429, records nothing, and says when it resets", async () => {
-    expect((await usage({ userId: "u_starter", feature: "api_calls", units: 60, idempotencyKey: "k2" })).status).toBe(200);
+    expect((await usage({ userId: "u_starter", feature: "api_calls", units: 58, idempotencyKey: "k2" })).status).toBe(200);
     const before = await usageCounts(server);
     const res = await usage({ userId: "u_starter", feature: "api_calls", units: 1, idempotencyKey: "k3" });
     expect(res.status).toBe(429);
