@@ -31,8 +31,8 @@ const load = async (options: autocannon.Options): Promise<Figure> => {
   return { perSecond: median(runs.map((r) => r.perSecond)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), errors: runs.reduce((n, r) => n + r.errors, 0) };
 };
 
-/** A bare Node server answering `body` to everything, in its own process. */
-const bareServer = async (body: string): Promise<{ url: string; stop: () => void }> => {
+/** A bare Node server answering `body` to everything, in its own process (also bench/usage.ts's baseline). */
+export const bareServer = async (body: string): Promise<{ url: string; stop: () => void }> => {
   const port = await freePort();
   const code = `require("node:http").createServer((q, s) => { s.writeHead(200, { "content-type": "application/json; charset=utf-8" }); s.end(${JSON.stringify(body)}); }).listen(${port}, "127.0.0.1", () => console.log("ready"));`;
   const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });

@@ -14,8 +14,12 @@
 //            wall time and peak memory, against merely parsing the export's lines (bench/offline.ts)
 //   webhooks signed Stripe webhooks under load from autocannon against `verity serve` in its own
 //            process, against a bare better-sqlite3 loop of durable appends (bench/webhooks.ts)
-// Results are also written to bench/results.json.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+//   usage    POST /v1/usage (single records and batches of 100) and POST /v1/check under load against
+//            `verity serve`, against the webhooks' durable append loop and the reads' bare Node server
+//            (bench/usage.ts)
+// BENCH_ONLY=usage,reads runs only the cases named (fold, scale and ingest run together).
+// Results are also written to bench/results.json; a BENCH_ONLY run replaces only its own cases there.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { replayEvents } from "../src/domain/resolver/step.js";
@@ -27,6 +31,7 @@ import { benchConvergence } from "./convergence.js";
 import { benchHistory } from "./history.js";
 import { benchOffline } from "./offline.js";
 import { benchReads } from "./reads.js";
+import { benchUsage } from "./usage.js";
 import { benchWebhooks } from "./webhooks.js";
 import { PRICES, testCatalog } from "../test/builders/histories.js";
 import { appendStripeEvent } from "../test/support/append.js";
@@ -164,14 +169,28 @@ const main = async () => {
   }
 };
 
-await main();
-await benchLive();
-const reads = await benchReads();
-const webhooks = await benchWebhooks();
-const convergence = await benchConvergence();
-const historyCost = await benchHistory();
-const offline = await benchOffline();
-writeFileSync(
-  new URL("./results.json", import.meta.url),
-  `${JSON.stringify({ measuredAt: new Date().toISOString(), reads, webhooks, convergence, history: historyCost, offline }, null, 2)}\n`,
-);
+/** The cases whose figures go to results.json, in the order they run (after fold/scale/ingest and live). */
+const cases = { reads: benchReads, webhooks: benchWebhooks, convergence: benchConvergence, history: benchHistory, offline: benchOffline, usage: benchUsage };
+const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(",").map((name) => name.trim()) : undefined;
+const unknown = only?.filter((name) => !["fold", "scale", "ingest", "live", ...Object.keys(cases)].includes(name)) ?? [];
+if (unknown.length > 0) throw new Error(`BENCH_ONLY: no case named ${unknown.join(", ")}`);
+const selected = (...names: string[]) => only === undefined || names.some((n) => only.includes(n));
+
+if (selected("fold", "scale", "ingest")) await main();
+if (selected("live")) await benchLive();
+const results: Record<string, unknown> = {};
+for (const [name, run] of Object.entries(cases)) if (selected(name)) results[name] = await run();
+
+const resultsFile = new URL("./results.json", import.meta.url);
+const measuredAt = new Date().toISOString();
+// A full run replaces the file; a partial one keeps the other cases' figures (and their measuredAt),
+// noting when each case it ran was measured.
+const written =
+  only === undefined
+    ? { measuredAt, ...results }
+    : (() => {
+        const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, "utf8")) as Record<string, unknown>) : {};
+        const byCase = { ...(previous.measuredAtByCase as Record<string, string> | undefined), ...Object.fromEntries(Object.keys(results).map((name) => [name, measuredAt])) };
+        return { ...previous, ...results, measuredAtByCase: byCase };
+      })();
+writeFileSync(resultsFile, `${JSON.stringify(written, null, 2)}\n`);

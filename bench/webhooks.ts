@@ -50,8 +50,11 @@ const load = async (url: string): Promise<Run> => {
   return { perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors + result.timeouts };
 };
 
-/** The same rows appended by a bare better-sqlite3 loop, one durable transaction each. */
-const bareAppends = (file: string, count: number): number => {
+/**
+ * The same rows appended by a bare better-sqlite3 loop, one durable transaction each: rows per
+ * second. Also the baseline of bench/usage.ts, for any durable write Verity answers after.
+ */
+export const bareAppends = (file: string, count: number): number => {
   const db = new Sqlite(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
