@@ -157,8 +157,12 @@ export const check = async (deps: UsageDeps, c: CheckRequest): Promise<Either.Ei
   if (Either.isLeft(metered)) return Either.left(metered.left);
   const m = metered.right;
   const key = { subject: m.view.subject, feature: c.feature, periodStart: m.period.start };
-  // The stored counter, not the cached one: another process may have counted since.
-  const used = (await readCounters(sqlOf(deps.db), [key])).get(counterKey(key.subject, key.feature, key.periodStart))?.used ?? 0;
+  // On SQLite this process is the only writer, and every commit it makes updates the cached view
+  // (noteCounters): the cached counter is the stored one. On PostgreSQL another process may have
+  // counted since: the stored counter is read (one lookup by primary key).
+  const cached = deps.db.kind === "sqlite";
+  const id = counterKey(key.subject, key.feature, key.periodStart);
+  const used = (cached ? m.view.counters.get(id) : (await readCounters(sqlOf(deps.db), [key])).get(id))?.used ?? 0;
   const decision = decideQuota(m.quota, used, m.scaled);
   if (decision._tag !== "Within") {
     return Either.left(exceeded(c.feature, m.quota, used, m.period.end, `${c.units} more of "${c.feature}" would pass its quota of ${m.quota.limit} per period`));

@@ -44,29 +44,29 @@ const Body = Schema.Struct({
   requestId: Schema.String,
 });
 
-/** The record as the bytes stored for it (units in the API's numbers, times in ISO). */
-export const encodeUsageBody = (r: UsageRecord): Buffer =>
-  Buffer.from(
-    JSON.stringify({
-      v: 1,
-      kind: "usage",
-      subject: r.subject,
-      userId: r.userId,
-      feature: r.feature,
-      units: unscaleUnits(r.units, r.decimals),
-      decimals: r.decimals,
-      at: iso(r.at),
-      periodStart: iso(r.period.start),
-      periodEnd: r.period.end === null ? null : iso(r.period.end),
-      usedAfter: unscaleUnits(r.usedAfter, r.decimals),
-      limit: r.limit,
-      overage: r.overage,
-      source: r.source,
-      idempotencyKey: r.idempotencyKey,
-      keyId: r.keyId,
-      requestId: r.requestId,
-    }),
-  );
+/** The record as the JSON stored for it (units in the API's numbers, times in ISO). */
+export const usageBody = (r: UsageRecord) => ({
+  v: 1,
+  kind: "usage",
+  subject: r.subject,
+  userId: r.userId,
+  feature: r.feature,
+  units: unscaleUnits(r.units, r.decimals),
+  decimals: r.decimals,
+  at: iso(r.at),
+  periodStart: iso(r.period.start),
+  periodEnd: r.period.end === null ? null : iso(r.period.end),
+  usedAfter: unscaleUnits(r.usedAfter, r.decimals),
+  limit: r.limit,
+  overage: r.overage,
+  source: r.source,
+  idempotencyKey: r.idempotencyKey,
+  keyId: r.keyId,
+  requestId: r.requestId,
+});
+
+/** The bytes stored for a record. */
+export const encodeUsageBody = (r: UsageRecord): Buffer => Buffer.from(JSON.stringify(usageBody(r)));
 
 const decodeBody = Schema.decodeUnknownEither(Body, { errors: "all" });
 

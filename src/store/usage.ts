@@ -13,7 +13,7 @@ import { appendToFeed } from "./feed.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { insertRows, sqlValue } from "./insert-rows.js";
 import { sqlOf, type Sql } from "./sql.js";
-import { encodeUsageBody, USAGE_EVENT_TYPE, usageEventId, usageRecordOf } from "./usage-body.js";
+import { usageBody, USAGE_EVENT_TYPE, usageEventId, usageRecordOf } from "./usage-body.js";
 
 /** A record to decide: everything but the counter after it, with the quota it is decided against. */
 export type PendingUsage = { readonly record: Omit<UsageRecord, "usedAfter">; readonly quota: Quota; readonly receivedAt: number };
@@ -97,7 +97,7 @@ const storedRecords = async (sql: Sql, ids: readonly string[]): Promise<Map<stri
 const laterEnd = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /** One of the app's events to append: its id, type, time and Verity's own JSON body. */
-export type AppEvent = { readonly id: string; readonly type: string; readonly at: number; readonly receivedAt: number; readonly body: Buffer };
+export type AppEvent = { readonly id: string; readonly type: string; readonly at: number; readonly receivedAt: number; readonly body: Buffer; readonly payload?: unknown };
 
 /**
  * Appends the app's events inside the caller's transaction, marked projected at once (their
@@ -105,7 +105,7 @@ export type AppEvent = { readonly id: string; readonly type: string; readonly at
  */
 export const appendAppEvents = async (sql: Sql, events: readonly AppEvent[], projectedAt: number): Promise<number[]> => {
   const rows = events.map((e) =>
-    rowOf({ provider: APP_SOURCE, providerEventId: e.id, type: e.type, occurredAt: e.at, receivedAt: e.receivedAt, origin: "api", rawBody: e.body, payload: JSON.parse(e.body.toString("utf8")) }),
+    rowOf({ provider: APP_SOURCE, providerEventId: e.id, type: e.type, occurredAt: e.at, receivedAt: e.receivedAt, origin: "api", rawBody: e.body, payload: e.payload ?? JSON.parse(e.body.toString("utf8")) }),
   );
   const seqOf = new Map<string, number>();
   for (let i = 0; i < rows.length; i += 500) {
@@ -188,7 +188,10 @@ export const recordUsageIn = async (sql: Sql, pending: readonly PendingUsage[], 
     if (accepted.length === 0) return { outcomes: outcomes as UsageOutcome[], counters: [], recorded: [] };
     const seqs = await appendAppEvents(
       sql,
-      accepted.map(({ index, record }) => ({ id: ids[index]!, type: USAGE_EVENT_TYPE, at: record.at, receivedAt: pending[index]!.receivedAt, body: encodeUsageBody(record) })),
+      accepted.map(({ index, record }) => {
+        const payload = usageBody(record);
+        return { id: ids[index]!, type: USAGE_EVENT_TYPE, at: record.at, receivedAt: pending[index]!.receivedAt, body: Buffer.from(JSON.stringify(payload)), payload };
+      }),
       projectedAt,
     );
     await writeCounters(

@@ -316,7 +316,7 @@ describe("features", () => {
     const now = entitlements(live, user, ms(T + DAY));
     // Every feature of the catalog is answered, enabled or not.
     expect(now.map((v) => v.feature)).toStrictEqual(["api_calls", "export", "sso"]);
-    expect(feature(now, "sso")).toStrictEqual({ feature: "sso", enabled: false, source: null, limit: null, used: null, remaining: null, resetsAt: null, value: null });
+    expect(feature(now, "sso")).toStrictEqual({ feature: "sso", enabled: false, source: null, limit: null, used: null, remaining: null, resetsAt: null, overage: null, value: null });
     expect(feature(now, "export").enabled).toBe(true);
 
     const ended = given(created, sub("evt_2", "customer.subscription.deleted", T + 2 * DAY, { status: "canceled", canceledAt: T + 2 * DAY, endedAt: T + 2 * DAY })).state;
