@@ -2,6 +2,7 @@
 // period a usage falls. Counters keep units scaled to whole numbers (units × 10^decimals), so sums
 // are exact whatever the meter's precision.
 import type { Period } from "./catalog.js";
+import type { Balances, CreditTake } from "./credits.js";
 import { startOfNextMonthUtc, startOfNextYearUtc, type Instant } from "./time.js";
 
 /** Why a number of units was refused: what the caller sends back as a 400. */
@@ -119,6 +120,8 @@ export type UsageRecord = {
   /** The API key that sent it and the request's correlation id: the audit trail. */
   readonly keyId: string;
   readonly requestId: string;
+  /** For a feature priced in credits: what the use cost and which lots it drew from. */
+  readonly credits?: { readonly cost: number; readonly takes: readonly CreditTake[]; readonly balances: Balances } | null;
 };
 
 /** A counter: the sum of one subject's usage of one feature in one period (scaled). */

@@ -52,6 +52,8 @@ export type ReplayResult = Snapshot & {
   readonly usage: readonly SnapshotCounter[];
   /** The concurrency leases the app's lease events fold to. */
   readonly leases: readonly SnapshotLease[];
+  /** Credits the usage records drew, per subject and lot (`subject#lot`), sorted. */
+  readonly creditUses: Readonly<Record<string, number>>;
   /** The instant entitlements were evaluated at, ISO 8601. */
   readonly at: string;
   /** Distinct events folded. */
@@ -129,7 +131,10 @@ export const foldNormalized = (events: readonly NormalizedEvent[], catalog: Cata
   }));
   const distinct = new Set(events.map((e) => `${e.provider}:${e.eventId}`)).size;
   const usage = counterSnapshot(counters.values());
-  return { at: new Date(at).toISOString(), events: distinct + unique.size + leases.size + new Set(app.released.map((r) => r.leaseId)).size, ...snapshot, usage, leases: leaseSnapshot(leases.values()), entitlements, state, foldTransitions: transitions };
+  const drawn = new Map<string, number>();
+  for (const r of unique.values()) for (const take of r.credits?.takes ?? []) drawn.set(`${r.subject}#${take.lot}`, (drawn.get(`${r.subject}#${take.lot}`) ?? 0) + take.amount);
+  const creditUses = Object.fromEntries([...drawn].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { at: new Date(at).toISOString(), events: distinct + unique.size + leases.size + new Set(app.released.map((r) => r.leaseId)).size, ...snapshot, usage, leases: leaseSnapshot(leases.values()), creditUses, entitlements, state, foldTransitions: transitions };
 };
 
 /**

@@ -93,12 +93,15 @@ export const diffUsage = (left: readonly SnapshotCounter[], right: readonly Snap
  */
 export class UsageTally {
   readonly counters = new Map<string, UsageCounter>();
+  /** Credits drawn per subject and lot (`${subject}#${lot}`), as the records state them. */
+  readonly drawn = new Map<string, number>();
   private readonly stated = new Map<string, { readonly record: UsageRecord; readonly pairs: number[] }>();
   records = 0;
 
   add(r: UsageRecord): void {
     countRecord(this.counters, r);
     this.records += 1;
+    for (const t of r.credits?.takes ?? []) this.drawn.set(`${r.subject}#${t.lot}`, (this.drawn.get(`${r.subject}#${t.lot}`) ?? 0) + t.amount);
     const key = counterKey(r.subject, r.feature, r.period.start);
     const held = this.stated.get(key);
     if (held) held.pairs.push(r.usedAfter, r.units);

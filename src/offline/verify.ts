@@ -30,6 +30,7 @@ import { normalizeForReplay, replay } from "./replay.js";
 import { allCounters, storedUsageRecords } from "../store/usage.js";
 import { counterSnapshot, diffLeases, diffUsage, leaseSnapshot, UsageTally, type UsageDifference } from "./usage.js";
 import { allLeases, leasesFromEvents } from "../store/leases.js";
+import { allCreditUses } from "../store/credits.js";
 import { databaseSnapshot, snapshotCounts, snapshotOfRows, type Snapshot } from "./snapshot.js";
 
 type Counts = Record<keyof Snapshot, number>;
@@ -195,7 +196,19 @@ const compareUsage = async (db: Database): Promise<{ readonly differences: Usage
   for await (const r of storedUsageRecords(sql)) tally.add(r);
   const live = await allCounters(sql);
   const leases = diffLeases(leaseSnapshot(await allLeases(sql)), leaseSnapshot((await leasesFromEvents(sql)).values()));
-  return { differences: [...diffUsage(counterSnapshot(live), counterSnapshot(tally.counters.values())), ...tally.unbalanced(), ...leases], counters: live.length, records: tally.records };
+  // Credits: what uses took from each lot, against the sum of the debits the records state.
+  const { stored } = await allCreditUses(sql);
+  const drawn = new Map<string, number>();
+  for (const [key, n] of tally.drawn) drawn.set(key, n);
+  const credits: UsageDifference[] = [];
+  for (const key of [...new Set([...stored.keys(), ...drawn.keys()])].sort()) {
+    if (stored.get(key) !== drawn.get(key)) credits.push({ entity: "usage", id: `credits#${key}`, field: "used", left: stored.get(key), right: drawn.get(key) });
+  }
+  return {
+    differences: [...diffUsage(counterSnapshot(live), counterSnapshot(tally.counters.values())), ...tally.unbalanced(), ...leases, ...credits],
+    counters: live.length,
+    records: tally.records,
+  };
 };
 
 /**

@@ -28,7 +28,7 @@ import { GRAPHQL_LIMITS, graphqlLimits, limitRules, type IntrospectionPolicy } f
 import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
 import type { ProviderApis } from "./provider-api.js";
 import type { Logger } from "./logger.js";
-import { getEntitlements, getEvents, getSubscription } from "./rest.js";
+import { getCredits, getEntitlements, getEvents, getSubscription } from "./rest.js";
 import { freeLease, takeLease, type LeaseDeps } from "./leases.js";
 import { check, outcomeAnswer, prepareUsage, recordOne, type Sender, type UsageDeps } from "./usage.js";
 import { decodeCheckRequest, decodeLeaseRequest, decodeReleaseRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
@@ -141,7 +141,7 @@ const graphqlRefusal: RefusalBody = (e) => ({ error: { code: e.code, message: e.
 /** The header on every answer: every event with a seq up to it is in the projections read. */
 export const PROJECTED_THROUGH_HEADER = "verity-projected-through";
 
-const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription)$/;
+const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription|credits)$/;
 
 const LEASE_RELEASE_ROUTE = /^\/v1\/leases\/([^/]+)\/release$/;
 
@@ -169,7 +169,7 @@ export const buildApp = (options: AppOptions): App => {
     // Live subscribers hear the usage transitions; other processes drop what they cached of these users.
     void announce();
     if (db.kind === "postgresql") void announceProjected(db, users).catch((e: Error) => log.warn("could not announce usage", { error: e.message }));
-  });
+  }, undefined, catalog);
   const usageDeps: UsageDeps = { db, catalog, reads, usage, now };
   const leaseDeps: LeaseDeps = {
     ...usageDeps,
@@ -291,7 +291,12 @@ export const buildApp = (options: AppOptions): App => {
     if (req.method !== "GET") return answerNow(Either.left(new MethodNotAllowed({ message: "the API is read-only: use GET" })));
     const user = USER_ROUTE.exec(path);
     if (user) {
-      const read = user[2] === "entitlements" ? (id: string) => getEntitlements(reads, catalog, id, now()) : (id: string) => getSubscription(reads, id, now());
+      const read =
+        user[2] === "entitlements"
+          ? (id: string) => getEntitlements(reads, catalog, id, now())
+          : user[2] === "credits"
+            ? (id: string) => getCredits(db, reads, catalog, id, now(), query)
+            : (id: string) => getSubscription(reads, id, now());
       const id = Either.flatMap(await authorized(req, "read"), () => pathUserId(user[1]!));
       return answerNow<Refused>(await Either.match(id, { onLeft: async (e) => Either.left(e), onRight: read }));
     }
@@ -348,7 +353,7 @@ export const buildApp = (options: AppOptions): App => {
     const checked = await check(usageDeps, decoded.right);
     if (Either.isRight(checked)) return checked.right;
     const refused = checked.left;
-    return refused._tag === "NoEntitlement" || refused._tag === "QuotaExceeded" ? { status: refused.status, body: { allowed: false, ...(errorBody(refused) as object) } } : answerNow(Either.left(refused));
+    return refused._tag === "NoEntitlement" || refused._tag === "QuotaExceeded" || refused._tag === "InsufficientCredits" ? { status: refused.status, body: { allowed: false, ...(errorBody(refused) as object) } } : answerNow(Either.left(refused));
   };
 
   /** `POST /v1/leases` and `POST /v1/leases/{id}/release` (scope usage:write). */

@@ -73,6 +73,10 @@ export class NoEntitlement extends Data.TaggedError("NoEntitlement")<{ readonly 
     return `no live plan of "${this.userId}" grants "${this.feature}"`;
   }
 }
+export class InsufficientCredits extends Data.TaggedError("InsufficientCredits")<{ readonly message: string; readonly details: Readonly<Record<string, unknown>> }> {
+  readonly status = 402;
+  readonly code = "insufficient_credits";
+}
 /** A `block` quota spent: nothing was recorded; `details` says how it stands and when it resets. */
 export class QuotaExceeded extends Data.TaggedError("QuotaExceeded")<{ readonly message: string; readonly details: Readonly<Record<string, unknown>> }> {
   readonly status = 429;
@@ -120,7 +124,7 @@ export class InvalidEvent extends Data.TaggedError("InvalidEvent")<{ readonly me
 
 export type WebhookRefused = ProviderNotSupported | PayloadTooLarge | ProviderNotConfigured | SignatureRefused | InvalidJson | InvalidEvent;
 
-export type UsageRefused = UnknownFeature | NotMetered | NoEntitlement | QuotaExceeded | ConcurrencyExceeded | LeaseNotFound;
+export type UsageRefused = UnknownFeature | NotMetered | NoEntitlement | QuotaExceeded | ConcurrencyExceeded | LeaseNotFound | InsufficientCredits;
 
 export type Refused = Unauthorized | Forbidden | RouteNotFound | UserNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused | UsageRefused;
 
@@ -132,7 +136,7 @@ export const ok = (body: unknown): Answer => ({ status: 200, body });
 /** The body of a refusal: Verity's error shape (GraphQL's gate adds GraphQL's). */
 export type RefusalBody = (e: Refused) => unknown;
 
-export const errorBody: RefusalBody = (e) => ({ error: { code: e.code, message: e.message, ...(e._tag === "QuotaExceeded" || e._tag === "ConcurrencyExceeded" ? e.details : {}) } });
+export const errorBody: RefusalBody = (e) => ({ error: { code: e.code, message: e.message, ...(e._tag === "QuotaExceeded" || e._tag === "ConcurrencyExceeded" || e._tag === "InsufficientCredits" ? e.details : {}) } });
 
 /** A refused request answered: its status, and `body` for its code and message. */
 export const answerOf = <E extends Refused>(program: Effect.Effect<Answer, E>, body: RefusalBody = errorBody): Effect.Effect<Answer> =>

@@ -94,7 +94,7 @@ export const freeLease = async (deps: LeaseDeps, leaseId: string, r: ReleaseRequ
     if (Either.isLeft(prepared) && prepared.left._tag !== "NoEntitlement") return Either.left(prepared.left);
   }
   const pending = prepared !== null && Either.isRight(prepared) ? prepared.right : null;
-  const outcome = await releaseLease(deps.db, { leaseId, at: now, keyId: sender.principal.keyId, requestId: sender.requestId, receivedAt: now }, () => pending, now);
+  const outcome = await releaseLease(deps.db, { leaseId, at: now, keyId: sender.principal.keyId, requestId: sender.requestId, receivedAt: now }, () => pending, now, deps.catalog);
   if (outcome._tag === "LeaseNotFound") return Either.left(new LeaseNotFound({ leaseId }));
   if (!outcome.again) deps.onLease(outcome.lease, outcome.usage);
   const usage =

@@ -9,6 +9,7 @@ import { entitlementsAt } from "../domain/entitlements.js";
 import { meterReading, slotReading, type ReadModel, type UserView } from "../store/read-model.js";
 import { encodeCursor, listEvents, liveGrants, primarySubscription, type SubscriptionRow } from "../store/reads.js";
 import { InvalidParameter, ok, UserNotFound, type Answer } from "./errors.js";
+import { creditsOf } from "../store/credits.js";
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
@@ -73,3 +74,32 @@ export const getEvents = async (db: Database, query: URLSearchParams): Promise<E
       return Either.right(ok({ events: page.events.map(eventJson), next: page.next }));
     },
   });
+
+/** A user's credit balances and ledger at `now` (oldest entry first), a page at a time. */
+export const getCredits = async (db: Database, reads: ReadModel, catalog: Catalog, id: string, now: number, query: URLSearchParams): Promise<Either.Either<Answer, UserNotFound | InvalidParameter>> => {
+  const found = await userView(reads, id);
+  if (Either.isLeft(found)) return Either.left(found.left);
+  const limitText = query.get("limit") ?? "100";
+  const limit = /^\d{1,3}$/.test(limitText) ? Number(limitText) : NaN;
+  if (!(limit >= 1 && limit <= 500)) return Either.left(new InvalidParameter({ message: "limit: an integer from 1 to 500" }));
+  const after = query.get("after");
+  const offset = after === null ? 0 : decodeLedgerCursor(after);
+  if (offset === null) return Either.left(new InvalidParameter({ message: "after: not a cursor from this ledger's `next`" }));
+  const view = found.right;
+  const { balances, ledger } = await creditsOf(db, catalog, view.user.id, view.subject, now);
+  const page = ledger.slice(offset, offset + limit);
+  return Either.right(
+    ok({
+      userId: view.user.appUserId ?? view.user.id,
+      balances,
+      ledger: page.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+      next: offset + limit < ledger.length ? encodeLedgerCursor(offset + limit) : null,
+    }),
+  );
+};
+
+const encodeLedgerCursor = (n: number): string => Buffer.from(`ledger:${n}`).toString("base64url");
+const decodeLedgerCursor = (cursor: string): number | null => {
+  const m = /^ledger:(\d{1,9})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  return m ? Number(m[1]) : null;
+};

@@ -7,12 +7,14 @@ import { Either } from "effect";
 import type { Principal } from "../api/scopes.js";
 import { catalogFeatures, type Catalog } from "../domain/catalog.js";
 import { decidingGrant } from "../domain/entitlements.js";
-import { counterKey, decideQuota, maxUnits, meterAnswer, recordAnswer, scaleUnits, usagePeriod, type Quota, type UsageAnswer } from "../domain/usage.js";
+import { counterKey, decideQuota, maxUnits, meterAnswer, recordAnswer, scaleUnits, usagePeriod, type Quota, type UsageAnswer, type UsageRecord } from "../domain/usage.js";
 import { billingOf, type ReadModel, type UserView } from "../store/read-model.js";
 import { sqlOf } from "../store/sql.js";
 import type { Database } from "../store/database.js";
+import { balancesAt, drawCredits } from "../domain/credits.js";
+import { creditUses, lotsOfUser } from "../store/credits.js";
 import { readCounters, type PendingUsage, type UsageAppender, type UsageOutcome } from "../store/usage.js";
-import { InvalidParameter, NoEntitlement, NotMetered, QuotaExceeded, UnknownFeature, UserNotFound, type Answer, type Refused } from "./errors.js";
+import { InsufficientCredits, InvalidParameter, NoEntitlement, NotMetered, QuotaExceeded, UnknownFeature, UserNotFound, type Answer, type Refused } from "./errors.js";
 import type { CheckRequest, UsageRecord as UsageRequestRecord } from "./usage-request.js";
 
 export type UsageDeps = {
@@ -30,8 +32,18 @@ const iso = (t: number | null): string | null => (t === null ? null : new Date(t
 
 export const usageAnswerJson = (a: UsageAnswer) => ({ ...a, resetsAt: iso(a.resetsAt) });
 
+/** A recorded use's answer: its meter, and for a feature priced in credits the balances after its debit. */
+const recordJson = (r: UsageRecord) => ({ ...usageAnswerJson(recordAnswer(r)), ...(r.credits ? { credits: r.credits.balances } : {}) });
+
 /** What a feature's deciding grant meters: its quota and the period a usage at `at` counts in. */
-type Metering = { readonly view: UserView; readonly quota: Quota; readonly period: { readonly start: number; readonly end: number | null }; readonly source: string };
+type Metering = {
+  readonly view: UserView;
+  readonly quota: Quota;
+  readonly period: { readonly start: number; readonly end: number | null };
+  readonly source: string;
+  /** Credits each unit costs, for a feature priced in credits. */
+  readonly creditsPerUnit: number | null;
+};
 
 const unitsRefusal = (units: number, decimals: number, refused: Exclude<ReturnType<typeof scaleUnits>, { _tag: "Scaled" }>): InvalidParameter => {
   switch (refused._tag) {
@@ -78,7 +90,10 @@ const meter = async (deps: UsageDeps, userId: string, feature: string, units: nu
     case "Value":
       return Either.left(new NotMetered({ message: `"${feature}" is a plan value the app reads, not a meter` }));
     case "Credits":
-      return Either.left(new NotMetered({ message: `"${feature}" is priced in credits; credit debits are not available in this version` }));
+      // Counted per calendar month like a flag; what limits it is the credit balance.
+      quota = { limit: null, overage: "allow", decimals: 0 };
+      per = "month";
+      break;
     default: {
       const unreachable: never = spec;
       return unreachable;
@@ -86,7 +101,9 @@ const meter = async (deps: UsageDeps, userId: string, feature: string, units: nu
   }
   const scaled = scaleUnits(units, quota.decimals);
   if (scaled._tag !== "Scaled") return Either.left(unitsRefusal(units, quota.decimals, scaled));
-  return Either.right({ view, quota, period: usagePeriod(per, at, billingOf(view, grant)), source: grant.source, scaled: scaled.scaled });
+  const creditsPerUnit = spec._tag === "Credits" ? spec.credits : null;
+  if (creditsPerUnit !== null && !Number.isSafeInteger(creditsPerUnit * scaled.scaled)) return Either.left(new InvalidParameter({ message: `units: ${units} uses cost more credits than can be counted` }));
+  return Either.right({ view, quota, period: usagePeriod(per, at, billingOf(view, grant)), source: grant.source, scaled: scaled.scaled, creditsPerUnit });
 };
 
 /** Who sent a record and under which correlation id. */
@@ -100,6 +117,7 @@ export const prepareUsage = async (deps: UsageDeps, r: UsageRequestRecord, sende
   return Either.map(await meter(deps, r.userId, r.feature, r.units, at), (m) => ({
     quota: m.quota,
     receivedAt: now,
+    credits: m.creditsPerUnit === null ? null : { cost: m.creditsPerUnit * m.scaled },
     record: {
       subject: m.view.subject,
       userId: m.view.user.id,
@@ -129,9 +147,17 @@ export const outcomeAnswer = (pending: PendingUsage, outcome: UsageOutcome): Eit
   const { record, quota } = pending;
   switch (outcome._tag) {
     case "Recorded":
-      return Either.right({ status: 200, body: usageAnswerJson(recordAnswer(outcome.record)), replayed: false });
     case "Duplicate":
-      return Either.right({ status: 200, body: usageAnswerJson(recordAnswer(outcome.record)), replayed: true });
+      return Either.right({ status: 200, body: recordJson(outcome.record), replayed: outcome._tag === "Duplicate" });
+    case "InsufficientCredits": {
+      const { subscription, oneTime } = outcome.balances;
+      return Either.left(
+        new InsufficientCredits({
+          message: `${record.units} of "${record.feature}" cost ${outcome.cost} credits; the balance is ${subscription + oneTime} (${subscription} subscription, ${oneTime} one-time)`,
+          details: { feature: record.feature, cost: outcome.cost, credits: outcome.balances },
+        }),
+      );
+    }
     case "QuotaExceeded":
       return Either.left(exceeded(record.feature, quota, outcome.used, record.period.end, `the quota of "${record.feature}" is spent: ${quota.limit} per period`));
     case "CounterFull":
@@ -163,6 +189,22 @@ export const check = async (deps: UsageDeps, c: CheckRequest): Promise<Either.Ei
   const cached = deps.db.kind === "sqlite";
   const id = counterKey(key.subject, key.feature, key.periodStart);
   const used = (cached ? m.view.counters.get(id) : (await readCounters(sqlOf(deps.db), [key])).get(id))?.used ?? 0;
+  if (m.creditsPerUnit !== null) {
+    const sql = sqlOf(deps.db);
+    const lots = await lotsOfUser(sql, m.view.user.id, deps.catalog);
+    const uses = await creditUses(sql, m.view.subject);
+    const balances = balancesAt(lots, uses, at);
+    const cost = m.creditsPerUnit * m.scaled;
+    if (drawCredits(lots, uses, cost, at) === null) {
+      return Either.left(
+        new InsufficientCredits({
+          message: `${c.units} of "${c.feature}" would cost ${cost} credits; the balance is ${balances.subscription + balances.oneTime}`,
+          details: { feature: c.feature, cost, credits: balances },
+        }),
+      );
+    }
+    return Either.right({ status: 200, body: { allowed: true, ...usageAnswerJson(meterAnswer(c.feature, m.quota, used, m.period.end)), cost, credits: balances } });
+  }
   const decision = decideQuota(m.quota, used, m.scaled);
   if (decision._tag !== "Within") {
     return Either.left(exceeded(c.feature, m.quota, used, m.period.end, `${c.units} more of "${c.feature}" would pass its quota of ${m.quota.limit} per period`));

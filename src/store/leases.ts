@@ -3,6 +3,7 @@
 // PostgreSQL, like usage), so two callers never take the last slot twice. A release appends its
 // event, marks the lease released and, when the work's usage comes with it, records that usage in
 // the same transaction.
+import { emptyCatalog, type Catalog } from "../domain/catalog.js";
 import { holdsSlot, leaseFits, leaseIdFor, leasesOf, type Lease, type LeaseAcquired, type LeaseReleased } from "../domain/leases.js";
 import { APP_SOURCE } from "../domain/source.js";
 import type { Database } from "./database.js";
@@ -103,6 +104,7 @@ export const releaseLease = (
   r: Omit<LeaseReleased, "subject" | "userId"> & { readonly receivedAt: number },
   usage: (lease: Lease) => PendingUsage | null,
   projectedAt: number,
+  catalog: Catalog = emptyCatalog,
 ): Promise<ReleaseOutcome> =>
   inAppendTransaction(db, async (sql) => {
     const lease = await findLease(sql, r.leaseId);
@@ -116,7 +118,7 @@ export const releaseLease = (
     const released: Lease = { ...lease, releasedAt: r.at };
     await appendToFeed(sql, [leaseTransition(released, "active", "released", r.at, `${APP_SOURCE}:${eventId}`, r.keyId, r.requestId)]);
     const pending = usage(lease);
-    return { _tag: "Released", lease: released, release, seq: seq!, usage: pending === null ? null : await recordUsageIn(sql, [pending], projectedAt), again: false };
+    return { _tag: "Released", lease: released, release, seq: seq!, usage: pending === null ? null : await recordUsageIn(sql, [pending], projectedAt, catalog), again: false };
   });
 
 /** Every lease event of the store, folded: what the Lease rows must be (verify, rebuild). */

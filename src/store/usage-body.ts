@@ -42,6 +42,13 @@ const Body = Schema.Struct({
   idempotencyKey: Schema.String,
   keyId: Schema.String,
   requestId: Schema.String,
+  credits: Schema.optional(
+    Schema.Struct({
+      cost: Schema.Int,
+      takes: Schema.Array(Schema.Struct({ lot: Schema.String, bucket: Schema.Literal("subscription", "oneTime"), amount: Schema.Int })),
+      balances: Schema.Struct({ subscription: Schema.Int, oneTime: Schema.Int }),
+    }),
+  ),
 });
 
 /** The record as the JSON stored for it (units in the API's numbers, times in ISO). */
@@ -63,6 +70,7 @@ export const usageBody = (r: UsageRecord) => ({
   idempotencyKey: r.idempotencyKey,
   keyId: r.keyId,
   requestId: r.requestId,
+  ...(r.credits ? { credits: { cost: r.credits.cost, takes: r.credits.takes.map((t) => ({ lot: t.lot, bucket: t.bucket, amount: t.amount })), balances: r.credits.balances } } : {}),
 });
 
 /** The bytes stored for a record. */
@@ -98,6 +106,7 @@ export const decodeUsageBody = (payload: unknown): Either.Either<UsageRecord, st
       idempotencyKey: b.idempotencyKey,
       keyId: b.keyId,
       requestId: b.requestId,
+      ...(b.credits ? { credits: { cost: b.credits.cost, takes: b.credits.takes, balances: b.credits.balances } } : {}),
     };
   });
 

@@ -5,7 +5,10 @@
 // takes, so two processes never decide on the same counter at once; SQLite has one writer. Records
 // arriving together share the transaction and its durable commit (see UsageAppender).
 import { setImmediate } from "node:timers/promises";
+import { emptyCatalog, type Catalog } from "../domain/catalog.js";
+import { balancesAt, drawCredits, type Balances, type CreditLot } from "../domain/credits.js";
 import { APP_SOURCE } from "../domain/source.js";
+import { creditUses, lotsOfUser, rebuildCredits, writeCreditDebits, writeCreditUses } from "./credits.js";
 import { counterKey, countersOf, decideQuota, unscaleUnits, type Quota, type UsageCounter, type UsageRecord } from "../domain/usage.js";
 import type { Database } from "./database.js";
 import { APPEND_LOCK, insertEvents, readEvents, rowOf } from "./events.js";
@@ -16,14 +19,22 @@ import { sqlOf, type Sql } from "./sql.js";
 import { usageBody, USAGE_EVENT_TYPE, usageEventId, usageRecordOf } from "./usage-body.js";
 
 /** A record to decide: everything but the counter after it, with the quota it is decided against. */
-export type PendingUsage = { readonly record: Omit<UsageRecord, "usedAfter">; readonly quota: Quota; readonly receivedAt: number };
+export type PendingUsage = {
+  readonly record: Omit<UsageRecord, "usedAfter" | "credits">;
+  readonly quota: Quota;
+  readonly receivedAt: number;
+  /** For a feature priced in credits: what this use costs, drawn from the user's lots in the transaction. */
+  readonly credits?: { readonly cost: number } | null;
+};
 
 export type UsageOutcome =
   | { readonly _tag: "Recorded"; readonly record: UsageRecord; readonly seq: number }
   /** The idempotency key was used before: the record it stored (and so its first answer). */
   | { readonly _tag: "Duplicate"; readonly record: UsageRecord }
   | { readonly _tag: "QuotaExceeded"; readonly used: number }
-  | { readonly _tag: "CounterFull"; readonly used: number };
+  | { readonly _tag: "CounterFull"; readonly used: number }
+  /** The lots do not hold what the use costs: nothing was recorded or drawn. */
+  | { readonly _tag: "InsufficientCredits"; readonly cost: number; readonly balances: Balances };
 
 const instant = (v: Date | string | number): number => (v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : Number(v));
 
@@ -134,8 +145,8 @@ export type UsageCommit = {
   readonly recorded: readonly { readonly userId: string; readonly seq: number }[];
 };
 
-export const recordUsage = async (db: Database, pending: readonly PendingUsage[], projectedAt: number): Promise<UsageCommit> =>
-  inAppendTransaction(db, (sql) => recordUsageIn(sql, pending, projectedAt));
+export const recordUsage = async (db: Database, pending: readonly PendingUsage[], projectedAt: number, catalog: Catalog = emptyCatalog): Promise<UsageCommit> =>
+  inAppendTransaction(db, (sql) => recordUsageIn(sql, pending, projectedAt, catalog));
 
 /**
  * A transaction that appends the app's events: on PostgreSQL it holds the lock every append takes
@@ -149,7 +160,7 @@ export const inAppendTransaction = <T>(db: Database, work: (sql: Sql) => Promise
   });
 
 /** recordUsage's work, inside a transaction that holds the append lock (a lease release records its usage in its own). */
-export const recordUsageIn = async (sql: Sql, pending: readonly PendingUsage[], projectedAt: number): Promise<UsageCommit> => {
+export const recordUsageIn = async (sql: Sql, pending: readonly PendingUsage[], projectedAt: number, catalog: Catalog = emptyCatalog): Promise<UsageCommit> => {
     const ids = pending.map((p) => usageEventId(p.record.subject, p.record.idempotencyKey));
     const earlier = await storedRecords(sql, [...new Set(ids)]);
     const counters = await readCounters(
@@ -160,6 +171,12 @@ export const recordUsageIn = async (sql: Sql, pending: readonly PendingUsage[], 
         periodStart: r.period.start,
       })),
     );
+    // Credits: per subject that pays in credits here, its lots (from its orders) and what uses took.
+    const wallets = new Map<string, { readonly lots: CreditLot[]; readonly used: Map<string, number>; changed: boolean }>();
+    for (const p of pending) {
+      if (!p.credits || wallets.has(p.record.subject)) continue;
+      wallets.set(p.record.subject, { lots: await lotsOfUser(sql, p.record.userId, catalog), used: await creditUses(sql, p.record.subject), changed: false });
+    }
     const changed = new Set<string>();
     const accepted: { readonly index: number; readonly record: UsageRecord }[] = [];
     const outcomes: (UsageOutcome | null)[] = pending.map((p, index) => {
@@ -171,7 +188,16 @@ export const recordUsageIn = async (sql: Sql, pending: readonly PendingUsage[], 
       const counter = counters.get(key);
       const decision = decideQuota(quota, counter?.used ?? 0, record.units);
       if (decision._tag !== "Within") return decision;
-      const done: UsageRecord = { ...record, usedAfter: decision.usedAfter };
+      let credits: UsageRecord["credits"] = null;
+      const wallet = p.credits ? wallets.get(record.subject)! : null;
+      if (p.credits && wallet) {
+        const takes = drawCredits(wallet.lots, wallet.used, p.credits.cost, record.at);
+        if (takes === null) return { _tag: "InsufficientCredits", cost: p.credits.cost, balances: balancesAt(wallet.lots, wallet.used, record.at) };
+        for (const t of takes) wallet.used.set(t.lot, (wallet.used.get(t.lot) ?? 0) + t.amount);
+        wallet.changed = true;
+        credits = { cost: p.credits.cost, takes, balances: balancesAt(wallet.lots, wallet.used, record.at) };
+      }
+      const done: UsageRecord = { ...record, usedAfter: decision.usedAfter, ...(credits ? { credits } : {}) };
       earlier.set(id, done);
       counters.set(key, {
         subject: record.subject,
@@ -197,6 +223,11 @@ export const recordUsageIn = async (sql: Sql, pending: readonly PendingUsage[], 
     await writeCounters(
       sql,
       [...changed].map((k) => counters.get(k)!),
+    );
+    for (const [subject, wallet] of wallets) if (wallet.changed) await writeCreditUses(sql, subject, wallet.used);
+    await writeCreditDebits(
+      sql,
+      accepted.filter(({ record }) => record.credits).map(({ index, record }) => ({ usageId: ids[index]!, record })),
     );
     await appendToFeed(
       sql,
@@ -244,6 +275,11 @@ export const rebuildUsageCounters = async (sql: Sql): Promise<number> => {
   await sql.run(Prisma.sql`DELETE FROM "UsageCounter"`);
   const counters = [...countersOf(records).values()];
   await writeCounters(sql, counters);
+  // What credit-priced uses drew, as their records state it.
+  await rebuildCredits(
+    sql,
+    records.map((record) => ({ usageId: usageEventId(record.subject, record.idempotencyKey), record })),
+  );
   return counters.length;
 };
 
@@ -261,6 +297,8 @@ export class UsageAppender {
     /** Told, before any caller is answered, what a commit recorded. */
     private readonly onCommitted: (commit: UsageCommit) => void = () => undefined,
     private readonly maxBatch = 1_000,
+    /** The catalog credit lots are read with. */
+    private readonly catalog: Catalog = emptyCatalog,
   ) {}
 
   record(pending: PendingUsage): Promise<UsageOutcome> {
@@ -283,13 +321,14 @@ export class UsageAppender {
           this.db,
           batch.map((w) => w.pending),
           this.now(),
+          this.catalog,
         );
         if (commit.recorded.length > 0) this.onCommitted(commit);
         batch.forEach((w, i) => w.resolve(commit.outcomes[i]!));
       } catch {
         // One record the database refuses must not fail the others: each is tried on its own.
         for (const w of batch) {
-          await recordUsage(this.db, [w.pending], this.now()).then((commit) => {
+          await recordUsage(this.db, [w.pending], this.now(), this.catalog).then((commit) => {
             if (commit.recorded.length > 0) this.onCommitted(commit);
             w.resolve(commit.outcomes[0]!);
           }, w.reject);

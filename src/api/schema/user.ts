@@ -4,6 +4,8 @@ import { liveGrants, primarySubscription } from "../../store/reads.js";
 import { meterReading, slotReading } from "../../store/read-model.js";
 import { builder } from "../builder.js";
 import { EntitlementRef } from "./entitlement.js";
+import { CreditsRef } from "./credits.js";
+import { creditsOf } from "../../store/credits.js";
 import "./transition.js";
 import { SubscriptionRef } from "./subscription.js";
 
@@ -25,6 +27,14 @@ export const UserRef = builder.prismaObject("User", {
       resolve: async (u, _args, ctx) => {
         const view = await ctx.reads.user(u.id);
         return view === null ? entitlementsAt([], ctx.catalog, ctx.now) : entitlementsAt(view.grants, ctx.catalog, ctx.now, meterReading(view, ctx.now), slotReading(view, ctx.now));
+      },
+    }),
+    credits: t.field({
+      type: CreditsRef,
+      description: "Credit balances and the ledger that sums to them.",
+      resolve: async (u, _args, ctx) => {
+        const view = await ctx.reads.user(u.id);
+        return creditsOf(ctx.db, ctx.catalog, u.id, view?.subject ?? u.appUserId ?? u.id, ctx.now);
       },
     }),
     subscription: t.field({
