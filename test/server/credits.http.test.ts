@@ -121,6 +121,15 @@ describe.each(KINDS)("credits (%s)", (kind) => {
     expect((await use(1, "after-refund")).body).toMatchObject({ credits: { subscription: 495, oneTime: 0 } });
   });
 
+  it("lets 50 concurrent callers draw no more than the balance", async () => {
+    const before = (await credits()).balances;
+    expect(before).toEqual({ subscription: 495, oneTime: 0 });
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => use(20, `race${i}`)));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(4);
+    expect(answers.filter((a) => a.status === 402)).toHaveLength(46);
+    expect((await credits()).balances).toEqual({ subscription: 95, oneTime: 0 });
+  });
+
   it("answers the same over GraphQL", async () => {
     const res = await post(server, "/graphql", key, { query: '{ user(id: "u_cr") { credits { balances { subscription oneTime } ledger(first: 20) { kind bucket amount balanceAfter cause } } } }' });
     const rest = await credits();
