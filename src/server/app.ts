@@ -279,11 +279,11 @@ export const buildApp = (options: AppOptions): App => {
     return principal.scopes.has(scope) ? Either.right(principal) : Either.left(new Forbidden({ scope }));
   };
 
-  /** The user id in a path, decoded; refused when it is not valid percent-encoding or holds NUL. */
-  const pathUserId = (raw: string): Either.Either<string, InvalidParameter> =>
-    Either.try({ try: () => decodeURIComponent(raw), catch: () => new InvalidParameter({ message: "the user id in the path is not valid percent-encoding" }) }).pipe(
-      // No stored id holds NUL (PostgreSQL text cannot), so such an id is a mistake, not an unknown user.
-      Either.filterOrLeft((id) => !id.includes("\u0000"), () => new InvalidParameter({ message: "the user id must not contain a NUL character (%00)" })),
+  /** An id in a path (a user's, a lease's), decoded; refused when it is not valid percent-encoding or holds NUL. */
+  const pathId = (raw: string, what = "user id"): Either.Either<string, InvalidParameter> =>
+    Either.try({ try: () => decodeURIComponent(raw), catch: () => new InvalidParameter({ message: `the ${what} in the path is not valid percent-encoding` }) }).pipe(
+      // No stored id holds NUL (PostgreSQL text cannot), so such an id is a mistake, not an unknown one.
+      Either.filterOrLeft((id) => !id.includes("\u0000"), () => new InvalidParameter({ message: `the ${what} must not contain a NUL character (%00)` })),
     );
 
   /** The REST shortcuts: reads decided from memory (an Either), the event feed from the store. */
@@ -297,7 +297,7 @@ export const buildApp = (options: AppOptions): App => {
           : user[2] === "credits"
             ? (id: string) => getCredits(db, reads, catalog, id, now(), query)
             : (id: string) => getSubscription(reads, id, now());
-      const id = Either.flatMap(await authorized(req, "read"), () => pathUserId(user[1]!));
+      const id = Either.flatMap(await authorized(req, "read"), () => pathId(user[1]!));
       return answerNow<Refused>(await Either.match(id, { onLeft: async (e) => Either.left(e), onRight: read }));
     }
     if (path === "/api/events") {
@@ -371,7 +371,7 @@ export const buildApp = (options: AppOptions): App => {
       const taken = await takeLease(leaseDeps, decoded.right, sender);
       return Either.isRight(taken) ? taken.right : answerNow(Either.left(taken.left));
     }
-    const leaseId = pathUserId(release[1]!);
+    const leaseId = pathId(release[1]!, "lease id");
     const decoded = Either.flatMap(body, decodeReleaseRequest);
     if (Either.isLeft(leaseId)) return answerNow(Either.left(leaseId.left));
     if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));

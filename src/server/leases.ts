@@ -6,7 +6,8 @@ import { Either } from "effect";
 import { catalogFeatures } from "../domain/catalog.js";
 import { decidingGrant } from "../domain/entitlements.js";
 import type { Lease } from "../domain/leases.js";
-import { acquireLease, releaseLease, type LeaseOutcome } from "../store/leases.js";
+import { acquireLease, findLease, releaseLease, type LeaseOutcome } from "../store/leases.js";
+import { sqlOf } from "../store/sql.js";
 import { ConcurrencyExceeded, InvalidParameter, LeaseNotFound, NoEntitlement, NotMetered, UnknownFeature, UserNotFound, type Answer, type Refused } from "./errors.js";
 import { outcomeAnswer, prepareUsage, type Sender, type UsageDeps } from "./usage.js";
 import type { LeaseRequest, ReleaseRequest } from "./usage-request.js";
@@ -86,7 +87,7 @@ export const freeLease = async (deps: LeaseDeps, leaseId: string, r: ReleaseRequ
   const now = deps.now();
   // The usage is prepared against the lease's owner before the transaction (a lookup in memory).
   let prepared: Awaited<ReturnType<typeof prepareUsage>> | null = null;
-  const owner = await deps.db.prisma.lease.findUnique({ where: { id: leaseId }, select: { subject: true } });
+  const owner = await findLease(sqlOf(deps.db), leaseId);
   if (owner === null) return Either.left(new LeaseNotFound({ leaseId }));
   if (r.usage !== null) {
     prepared = await prepareUsage(deps, { userId: owner.subject, feature: r.usage.feature, units: r.usage.units, idempotencyKey: `lease:${leaseId}`, at: null }, sender);
