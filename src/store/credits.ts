@@ -3,7 +3,7 @@
 // A debit is decided inside the usage transaction (store/usage.ts) from the lots and these sums, so
 // it costs the user's billing history (its paid orders), never its history of uses.
 import type { Catalog } from "../domain/catalog.js";
-import { creditLedger, creditLots, usedByLot, type Balances, type CreditDebit, type CreditLot, type CreditTake, type LedgerEntry } from "../domain/credits.js";
+import { balancesAt, creditLedger, creditLots, usedByLot, type Balances, type CreditDebit, type CreditLot, type CreditTake, type LedgerEntry } from "../domain/credits.js";
 import type { Database } from "./database.js";
 import { sqlOf } from "./sql.js";
 import type { UsageRecord } from "../domain/usage.js";
@@ -107,14 +107,13 @@ export const rebuildCredits = async (sql: Sql, records: readonly { readonly usag
 
 /**
  * A user's balances and ledger at `t`, from its lots, its debits and when its refunds happened.
- * The balances are the ledger's sums per bucket (the same numbers a debit is decided with).
+ * The balances are what a debit is decided with (the lots and the stored use sums); the ledger is
+ * built from the debit rows apart, so the two agreeing (the tests, the property) is conservation.
  */
 export const creditsOf = async (db: Pick<Database, "kind" | "sqlite" | "prisma">, catalog: Catalog, userId: string, subject: string, t: number): Promise<{ readonly balances: Balances; readonly ledger: LedgerEntry[] }> => {
   const sql = sqlOf(db);
   const lots = await lotsOfUser(sql, userId, catalog);
   const refunds = await refundTimes(sql, userId);
   const ledger = creditLedger(lots, await debitsOf(sql, subject), t, (lot) => refunds.get(lot.id) ?? lot.at);
-  const balances = { subscription: 0, oneTime: 0 };
-  for (const e of ledger) balances[e.bucket] += e.amount;
-  return { balances, ledger };
+  return { balances: balancesAt(lots, await creditUses(sql, subject), t), ledger };
 };
