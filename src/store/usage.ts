@@ -296,7 +296,7 @@ export class UsageAppender {
     private readonly now: () => number,
     /** Told, before any caller is answered, what a commit recorded. */
     private readonly onCommitted: (commit: UsageCommit) => void = () => undefined,
-    private readonly maxBatch = 1_000,
+    private readonly maxBatch = 250,
     /** The catalog credit lots are read with. */
     private readonly catalog: Catalog = emptyCatalog,
   ) {}
