@@ -1,6 +1,7 @@
 // Leases never exceed the concurrency limit: generated acquisitions and releases, sent in
 // concurrent groups at advancing instants against the real store, leave at every instant at most
-// `limit` leases holding a slot; and the Lease rows are what the lease events fold to, in any order.
+// `limit` leases holding a slot; and the Lease rows are what the lease events fold to, in any order
+// (also offline: an export replayed gives them back).
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { holdsSlot, leasesOf, type LeaseAcquired, type LeaseReleased } from "../../src/domain/leases.js";
@@ -8,6 +9,10 @@ import type { Database } from "../../src/store/database.js";
 import { acquireLease, allLeases, leasesFromEvents, releaseLease } from "../../src/store/leases.js";
 import { sqlOf } from "../../src/store/sql.js";
 import { KINDS, openTestDatabase } from "../support/databases.js";
+import { exportLines } from "../offline/support.js";
+import { replay } from "../../src/offline/replay.js";
+import { leaseSnapshot } from "../../src/offline/usage.js";
+import { emptyCatalog } from "../../src/domain/catalog.js";
 
 const runs = { numRuns: Math.max(10, Math.floor(Number(process.env["FC_NUM_RUNS"] ?? 500) / 20)) };
 const LIMIT = 2;
@@ -31,7 +36,7 @@ describe.each(KINDS)("leases (%s)", (kind) => {
   it("never hold more slots than the limit at any instant, however acquisitions and releases interleave", async () => {
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(arbStep, { minLength: 1, maxLength: 8 }), async (steps) => {
+      fc.asyncProperty(fc.array(arbStep, { minLength: 1, maxLength: 8 }), fc.integer(), async (steps, seed) => {
         run += 1;
         const subject = `run${run}`;
         const taken: string[] = [];
@@ -58,6 +63,11 @@ describe.each(KINDS)("leases (%s)", (kind) => {
         for (const l of leases) expect(leases.filter((other) => holdsSlot(other, l.acquiredAt)).length).toBeLessThanOrEqual(LIMIT);
         const folded = [...(await leasesFromEvents(sqlOf(db))).values()].filter((l) => l.subject === subject);
         expect(new Set(folded)).toEqual(new Set(leases));
+        // Replay equivalence: an export replayed offline, in any order, gives the same leases.
+        const exported = await exportLines(db, { provider: "app" });
+        const lines = fc.sample(fc.shuffledSubarray(exported, { minLength: exported.length, maxLength: exported.length }), { seed, numRuns: 1 })[0]!;
+        const replayed = await replay(lines, emptyCatalog, { at: now });
+        expect(replayed.leases.filter((l) => l.subject === subject)).toEqual(leaseSnapshot(leases));
       }),
       runs,
     );
