@@ -11,7 +11,7 @@ import { sqlOf } from "../store/sql.js";
 import { ConcurrencyExceeded, InvalidParameter, LeaseNotFound, NoEntitlement, NotMetered, UnknownFeature, UserNotFound, type Answer, type Refused } from "./errors.js";
 import { outcomeAnswer, prepareUsage, type Sender, type UsageDeps } from "./usage.js";
 import type { LeaseRequest, ReleaseRequest } from "./usage-request.js";
-import type { UsageCommit } from "../store/usage.js";
+import type { PendingUsage, UsageCommit } from "../store/usage.js";
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
@@ -78,6 +78,18 @@ export const takeLease = async (deps: LeaseDeps, r: LeaseRequest, sender: Sender
   }
 };
 
+const refusalJson = (e: Refused) => ({ status: e.status, error: { code: e.code, message: e.message } });
+
+/**
+ * What a release says of the usage sent with it: nothing when none was sent (or a repeated release
+ * recorded none), the refusal when no plan grants its feature any more, else the usage's own answer.
+ */
+const usageOfRelease = (prepared: Either.Either<PendingUsage, Refused> | null, pending: PendingUsage | null, recorded: UsageCommit | null) => {
+  if (prepared !== null && Either.isLeft(prepared)) return refusalJson(prepared.left);
+  if (pending === null || recorded === null) return null;
+  return Either.match(outcomeAnswer(pending, recorded.outcomes[0]!), { onLeft: refusalJson, onRight: (a) => ({ status: a.status, ...(a.body as object) }) });
+};
+
 /**
  * `POST /v1/leases/{id}/release`: frees the slot (once; a second release answers the same), and
  * records `usage` when given. Usage that would pass a block quota is refused (reported in `usage`)
@@ -86,7 +98,7 @@ export const takeLease = async (deps: LeaseDeps, r: LeaseRequest, sender: Sender
 export const freeLease = async (deps: LeaseDeps, leaseId: string, r: ReleaseRequest, sender: Sender): Promise<Either.Either<Answer, Refused>> => {
   const now = deps.now();
   // The usage is prepared against the lease's owner before the transaction (a lookup in memory).
-  let prepared: Awaited<ReturnType<typeof prepareUsage>> | null = null;
+  let prepared: Either.Either<PendingUsage, Refused> | null = null;
   const owner = await findLease(sqlOf(deps.db), leaseId);
   if (owner === null) return Either.left(new LeaseNotFound({ leaseId }));
   if (r.usage !== null) {
@@ -98,17 +110,7 @@ export const freeLease = async (deps: LeaseDeps, leaseId: string, r: ReleaseRequ
   const outcome = await releaseLease(deps.db, { leaseId, at: now, keyId: sender.principal.keyId, requestId: sender.requestId, receivedAt: now }, () => pending, now, deps.catalog);
   if (outcome._tag === "LeaseNotFound") return Either.left(new LeaseNotFound({ leaseId }));
   if (!outcome.again) deps.onLease(outcome.lease, outcome.usage);
-  const usage =
-    pending === null
-      ? prepared !== null && Either.isLeft(prepared)
-        ? { status: prepared.left.status, error: { code: prepared.left.code, message: prepared.left.message } }
-        : null
-      : outcome.usage === null
-        ? null
-        : Either.match(outcomeAnswer(pending, outcome.usage.outcomes[0]!), {
-            onLeft: (e) => ({ status: e.status, error: { code: e.code, message: e.message } }),
-            onRight: (a) => ({ status: a.status, ...(a.body as object) }),
-          });
+  const usage = usageOfRelease(prepared, pending, outcome.usage);
   return Either.right({
     status: 200,
     body: {
