@@ -130,6 +130,17 @@ describe.each(KINDS)("credits (%s)", (kind) => {
     expect((await credits()).balances).toEqual({ subscription: 95, oneTime: 0 });
   });
 
+  it.each([
+    ["/api/users/u_cr/credits?limit=0", 400, "invalid_parameter"],
+    ["/api/users/u_cr/credits?limit=501", 400, "invalid_parameter"],
+    ["/api/users/u_cr/credits?after=bm9wZQ", 400, "invalid_parameter"],
+    ["/api/users/nobody/credits", 404, "user_not_found"],
+  ])("refuses %s with %i", async (path, status, code) => {
+    const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as any).error.code).toBe(code);
+  });
+
   it("answers the same over GraphQL", async () => {
     const res = await post(server, "/graphql", key, { query: '{ user(id: "u_cr") { credits { balances { subscription oneTime } ledger(first: 20) { kind bucket amount balanceAfter cause } } } }' });
     const rest = await credits();
