@@ -18,6 +18,8 @@ import { bareServer } from "./reads.js";
 import { bareAppends } from "./webhooks.js";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** Connections for checks: those of the REST reads' target. */
+const READ_CONNECTIONS = 16;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RUNS = 3;
 const USERS = 100;
@@ -66,7 +68,7 @@ export type UsageBench = {
   readonly connections: number;
   readonly records: Figure & { readonly bareAppendsPerSecond: number; readonly ratio: number };
   readonly batches: Figure & { readonly recordsPerSecond: number; readonly batchSize: number };
-  readonly check: { readonly verity: Figure; readonly bare: Figure; readonly ratio: number };
+  readonly check: { readonly connections: number; readonly verity: Figure; readonly bare: Figure; readonly ratio: number };
 };
 
 export const benchUsage = async (): Promise<UsageBench> => {
@@ -98,14 +100,15 @@ export const benchUsage = async (): Promise<UsageBench> => {
     const records = await load(post(`${server.url}/v1/usage`, headers, nextRecord));
     const batches = await load(post(`${server.url}/v1/usage`, headers, () => ({ records: Array.from({ length: BATCH }, nextRecord) })));
     let checked = 0;
-    const checks = await load(post(`${server.url}/v1/check`, headers, () => ({ userId: users[checked++ % USERS], feature: FEATURE })));
+    // Checks under the REST reads' conditions (bench/reads.ts: 16 connections), whose target they share.
+    const checks = await load({ ...post(`${server.url}/v1/check`, headers, () => ({ userId: users[checked++ % USERS], feature: FEATURE })), connections: READ_CONNECTIONS });
     const checkBody = await (await checkOf(users[0]!)).text();
     await kill(server);
 
     const bareChecks = await bareServer(checkBody);
     let bareCheck: Figure;
     try {
-      bareCheck = await load({ url: bareChecks.url, method: "POST", headers, body: JSON.stringify({ userId: users[0], feature: FEATURE }) });
+      bareCheck = await load({ url: bareChecks.url, method: "POST", headers, body: JSON.stringify({ userId: users[0], feature: FEATURE }), connections: READ_CONNECTIONS });
     } finally {
       bareChecks.stop();
     }
@@ -115,7 +118,7 @@ export const benchUsage = async (): Promise<UsageBench> => {
       connections: CONNECTIONS,
       records: { ...records, bareAppendsPerSecond: bare, ratio: records.perSecond / bare },
       batches: { ...batches, recordsPerSecond: batches.perSecond * BATCH, batchSize: BATCH },
-      check: { verity: checks, bare: bareCheck, ratio: checks.perSecond / bareCheck.perSecond },
+      check: { connections: READ_CONNECTIONS, verity: checks, bare: bareCheck, ratio: checks.perSecond / bareCheck.perSecond },
     };
     const failures = (f: Figure) => `${f.non2xx} non-2xx, ${f.errors} errors`;
     console.log(
@@ -127,7 +130,7 @@ export const benchUsage = async (): Promise<UsageBench> => {
         `p50 ${batches.p50} ms, p99 ${batches.p99} ms per batch, ${failures(batches)}`,
     );
     console.log(
-      `usage check:   ${checks.perSecond.toFixed(0)} req/s, p50 ${checks.p50} ms, p99 ${checks.p99} ms, ${failures(checks)}; ` +
+      `usage check:   ${checks.perSecond.toFixed(0)} req/s (${READ_CONNECTIONS} connections), p50 ${checks.p50} ms, p99 ${checks.p99} ms, ${failures(checks)}; ` +
         `${((100 * result.check.ratio).toFixed(0))}% of a bare Node server (${bareCheck.perSecond.toFixed(0)} req/s, p99 ${bareCheck.p99} ms)`,
     );
     return result;
