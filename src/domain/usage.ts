@@ -161,7 +161,8 @@ export const countRecord = (counters: Map<string, UsageCounter>, r: UsageRecord)
   });
 };
 
-const laterEnd = (a: Instant | null, b: Instant | null): Instant | null => (a === null ? b : b === null ? a : Math.max(a, b));
+/** The later of two period ends, an unknown end (null) giving way to a known one. */
+export const laterEnd = (a: Instant | null, b: Instant | null): Instant | null => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /** What an accepted usage is answered with (also when its idempotency key is sent again). */
 export type UsageAnswer = {

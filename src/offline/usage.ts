@@ -2,7 +2,7 @@
 // database), and how that compares with the counters the database holds. Conservation: a counter
 // equals the sum of its period's records; and each record's stated counter (`usedAfter`) is the
 // sum of its counter's records up to it, in the order they were accepted.
-import { counterKey, countersOf, countRecord, unscaleUnits, type UsageCounter, type UsageRecord } from "../domain/usage.js";
+import { counterKey, countRecord, unscaleUnits, type UsageCounter, type UsageRecord } from "../domain/usage.js";
 import type { Lease } from "../domain/leases.js";
 import type { Difference } from "./diff.js";
 
@@ -64,9 +64,6 @@ const idOf = (c: SnapshotCounter): string => `${c.subject}#${c.feature}#${c.peri
 /** Counters sorted by subject, feature and period. */
 export const counterSnapshot = (counters: Iterable<UsageCounter>): SnapshotCounter[] =>
   [...counters].map(shown).sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
-
-/** What the records sum to. */
-export const usageSnapshot = (records: Iterable<UsageRecord>): SnapshotCounter[] => counterSnapshot(countersOf(records).values());
 
 /** Every difference between two counter snapshots (`usage` rows, by subject#feature#period). */
 export const diffUsage = (left: readonly SnapshotCounter[], right: readonly SnapshotCounter[]): UsageDifference[] => {

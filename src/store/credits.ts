@@ -9,9 +9,8 @@ import { sqlOf } from "./sql.js";
 import type { UsageRecord } from "../domain/usage.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { insertRows } from "./insert-rows.js";
+import { instantOf } from "./events.js";
 import type { Sql } from "./sql.js";
-
-const instant = (v: Date | string | number): number => (v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : Number(v));
 
 type OrderRow = { id: string; kind: string; plan: string | null; status: string; amount: number | bigint; amountRefunded: number | bigint; paidAt: Date | string; subscriptionId: string | null };
 
@@ -28,7 +27,7 @@ export const lotsOfUser = async (sql: Sql, userId: string, catalog: Catalog): Pr
       status: r.status as "pending" | "paid" | "partially_refunded" | "refunded",
       amount: Number(r.amount),
       amountRefunded: Number(r.amountRefunded),
-      paidAt: instant(r.paidAt),
+      paidAt: instantOf(r.paidAt),
       subscriptionId: r.subscriptionId,
     })),
     catalog,
@@ -64,7 +63,7 @@ export const debitsOf = async (sql: Sql, subject: string): Promise<CreditDebit[]
   );
   const byUse = new Map<string, { at: number; cause: string; feature: string; takes: CreditTake[] }>();
   for (const r of rows) {
-    const held = byUse.get(r.usageId) ?? { at: instant(r.at), cause: `app:${r.usageId}`, feature: r.feature, takes: [] };
+    const held = byUse.get(r.usageId) ?? { at: instantOf(r.at), cause: `app:${r.usageId}`, feature: r.feature, takes: [] };
     held.takes.push({ lot: r.lot, bucket: r.bucket as CreditTake["bucket"], amount: Number(r.amount) });
     byUse.set(r.usageId, held);
   }
@@ -76,7 +75,7 @@ export const refundTimes = async (sql: Sql, userId: string): Promise<Map<string,
   const rows = await sql.query<{ entityId: string; at: Date | string }>(
     Prisma.sql`SELECT "entityId", "at" FROM "Transition" WHERE "userId" = ${userId} AND "entity" = 'order' AND "field" = 'status' AND "to" IN ('refunded', 'partially_refunded') ORDER BY "ordinal"`,
   );
-  return new Map(rows.map((r) => [r.entityId, instant(r.at)]));
+  return new Map(rows.map((r) => [r.entityId, instantOf(r.at)]));
 };
 
 /** Every subject's uses per lot: the stored sums, and the sums of the stored debits (verify). */

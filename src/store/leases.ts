@@ -7,15 +7,13 @@ import { emptyCatalog, type Catalog } from "../domain/catalog.js";
 import { holdsSlot, leaseFits, leaseIdFor, leasesOf, type Lease, type LeaseAcquired, type LeaseReleased } from "../domain/leases.js";
 import { APP_SOURCE } from "../domain/source.js";
 import type { Database } from "./database.js";
-import { readEvents } from "./events.js";
+import { instantOf, readEvents } from "./events.js";
 import { appendToFeed } from "./feed.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { insertRows, sqlValue } from "./insert-rows.js";
 import { acquiredOf, encodeAcquired, encodeReleased, LEASE_ACQUIRED_TYPE, LEASE_RELEASED_TYPE, leaseEventId, releasedOf, releaseEventId } from "./lease-body.js";
 import type { Sql } from "./sql.js";
 import { appendAppEvents, inAppendTransaction, recordUsageIn, type PendingUsage, type UsageCommit } from "./usage.js";
-
-const instant = (v: Date | string | number): number => (v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : Number(v));
 
 type LeaseRow = { id: string; subject: string; userId: string; feature: string; acquiredAt: Date | string; expiresAt: Date | string; releasedAt: Date | string | null };
 
@@ -24,9 +22,9 @@ const leaseOf = (r: LeaseRow): Lease => ({
   subject: r.subject,
   userId: r.userId,
   feature: r.feature,
-  acquiredAt: instant(r.acquiredAt),
-  expiresAt: instant(r.expiresAt),
-  releasedAt: r.releasedAt === null ? null : instant(r.releasedAt),
+  acquiredAt: instantOf(r.acquiredAt),
+  expiresAt: instantOf(r.expiresAt),
+  releasedAt: r.releasedAt === null ? null : instantOf(r.releasedAt),
 });
 
 const COLUMNS = Prisma.raw(`"id", "subject", "userId", "feature", "acquiredAt", "expiresAt", "releasedAt"`);

@@ -73,9 +73,6 @@ export const usageBody = (r: UsageRecord) => ({
   ...(r.credits ? { credits: { cost: r.credits.cost, takes: r.credits.takes.map((t) => ({ lot: t.lot, bucket: t.bucket, amount: t.amount })), balances: r.credits.balances } } : {}),
 });
 
-/** The bytes stored for a record. */
-export const encodeUsageBody = (r: UsageRecord): Buffer => Buffer.from(JSON.stringify(usageBody(r)));
-
 const decodeBody = Schema.decodeUnknownEither(Body, { errors: "all" });
 
 /** The scaled value of a stored number, which was written at `decimals` (a failure means the body was altered). */

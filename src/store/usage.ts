@@ -9,9 +9,9 @@ import { emptyCatalog, type Catalog } from "../domain/catalog.js";
 import { balancesAt, drawCredits, type Balances, type CreditLot } from "../domain/credits.js";
 import { APP_SOURCE } from "../domain/source.js";
 import { creditUses, lotsOfUser, rebuildCredits, writeCreditDebits, writeCreditUses } from "./credits.js";
-import { counterKey, countersOf, decideQuota, unscaleUnits, type Quota, type UsageCounter, type UsageRecord } from "../domain/usage.js";
+import { counterKey, countersOf, decideQuota, laterEnd, unscaleUnits, type Quota, type UsageCounter, type UsageRecord } from "../domain/usage.js";
 import type { Database } from "./database.js";
-import { APPEND_LOCK, insertEvents, readEvents, rowOf } from "./events.js";
+import { APPEND_LOCK, insertEvents, instantOf, readEvents, rowOf } from "./events.js";
 import { appendToFeed } from "./feed.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { insertRows, sqlValue } from "./insert-rows.js";
@@ -36,16 +36,14 @@ export type UsageOutcome =
   /** The lots do not hold what the use costs: nothing was recorded or drawn. */
   | { readonly _tag: "InsufficientCredits"; readonly cost: number; readonly balances: Balances };
 
-const instant = (v: Date | string | number): number => (v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : Number(v));
-
 /** Counter rows as read back. */
 type CounterRow = { subject: string; feature: string; periodStart: Date | string; periodEnd: Date | string | null; used: number | bigint; records: number | bigint };
 
 const counterOf = (r: CounterRow): UsageCounter => ({
   subject: r.subject,
   feature: r.feature,
-  periodStart: instant(r.periodStart),
-  periodEnd: r.periodEnd === null ? null : instant(r.periodEnd),
+  periodStart: instantOf(r.periodStart),
+  periodEnd: r.periodEnd === null ? null : instantOf(r.periodEnd),
   used: Number(r.used),
   records: Number(r.records),
 });
@@ -104,8 +102,6 @@ const storedRecords = async (sql: Sql, ids: readonly string[]): Promise<Map<stri
   }
   return found;
 };
-
-const laterEnd = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /** One of the app's events to append: its id, type, time and Verity's own JSON body. */
 export type AppEvent = { readonly id: string; readonly type: string; readonly at: number; readonly receivedAt: number; readonly body: Buffer; readonly payload?: unknown };
