@@ -52,7 +52,7 @@ import {
 } from "../store/projection-writes.js";
 import { lastEventSeq } from "../store/partition.js";
 import { announceProjected } from "../store/read-model.js";
-import { rebuildUsageCounters } from "../store/usage.js";
+import { lockAppends, rebuildUsageCounters } from "../store/usage.js";
 import { rebuildLeases } from "../store/leases.js";
 import type { Sql } from "../store/sql.js";
 /**
@@ -462,9 +462,15 @@ export const rebuildProjections = async (
       after = rows.at(-1)!;
     }
 
+    // Usage counters, leases and credit draws are derived too, from the app's events. Those are
+    // decided and written under the append lock (store/usage.ts), so the rebuild takes it: a usage
+    // committing meanwhile would be decided on counters this transaction is rewriting, and its feed
+    // rows would race the ones appended here. Appends wait for the rest of the rebuild (until it
+    // commits); SQLite has one writer anyway. Taken before the feed is written: the append lock comes
+    // before the feed lock everywhere.
+    await lockAppends(w.sql);
     // The feed gets what the rebuilt logs hold and the old ones did not, per user in log order.
     await w.appendGained(tally);
-    // Usage counters and leases are derived too: from the app's usage and lease events.
     await rebuildUsageCounters(w.sql);
     await rebuildLeases(w.sql);
     await w.setDerivedWith(wanted);

@@ -3,6 +3,7 @@
 // history appends only the transitions that are new; ones that merely moved are not repeated.
 import pg from "pg";
 import type { Database, Prisma } from "./database.js";
+import { Prisma as Statement } from "./generated/postgresql/client.js";
 import { insertRows } from "./insert-rows.js";
 import type { Sql } from "./sql.js";
 import type { DatabaseKind } from "./url.js";
@@ -55,6 +56,16 @@ export const gainedTransitions = (before: readonly FeedTransition[], after: read
   new TransitionTally().add(before).gained(after);
 
 const FEED_COLUMNS = ["userId", "entity", "entityId", "field", "from", "to", "cause", "at", "keyId", "requestId"] as const;
+
+// Feed rows are appended under this lock, held to commit, so feed seq order is commit order and a
+// subscriber paging by seq never passes a row that commits later with a smaller seq. Every writer
+// of the feed takes it (projections, usage and lease commits) after any append lock it holds.
+const FEED_LOCK = 4_242_004;
+
+/** Takes the feed lock until the transaction `sql` runs in ends (PostgreSQL; SQLite has one writer). */
+export const lockFeed = async (sql: Sql): Promise<void> => {
+  if (sql.kind === "postgresql") await sql.query(Statement.sql`SELECT 1 FROM pg_advisory_xact_lock(${FEED_LOCK})`);
+};
 
 /** Appends transitions to the feed, which numbers them (see insert-rows.ts for why not createMany). */
 export const appendToFeed = (sql: Sql, gained: readonly (FeedTransition & { readonly keyId?: string; readonly requestId?: string })[]): Promise<void> =>

@@ -8,7 +8,7 @@ import { holdsSlot, leaseFits, leaseIdFor, leasesOf, type Lease, type LeaseAcqui
 import { APP_SOURCE } from "../domain/source.js";
 import type { Database } from "./database.js";
 import { instantOf, readEvents } from "./events.js";
-import { appendToFeed } from "./feed.js";
+import { appendToFeed, lockFeed } from "./feed.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { insertRows, sqlValue } from "./insert-rows.js";
 import { acquiredOf, encodeAcquired, encodeReleased, LEASE_ACQUIRED_TYPE, LEASE_RELEASED_TYPE, leaseEventId, releasedOf, releaseEventId } from "./lease-body.js";
@@ -84,6 +84,7 @@ export const acquireLease = (db: Database, p: PendingLease, projectedAt: number)
     const [seq] = await appendAppEvents(sql, [{ id: eventId, type: LEASE_ACQUIRED_TYPE, at: p.at, receivedAt, body: encodeAcquired(lease) }], projectedAt);
     const row: Lease = { id: lease.leaseId, subject: p.subject, userId: p.userId, feature: p.feature, acquiredAt: p.at, expiresAt: p.expiresAt, releasedAt: null };
     await writeLeases(sql, [row]);
+    await lockFeed(sql);
     await appendToFeed(sql, [leaseTransition(row, null, "active", p.at, `${APP_SOURCE}:${eventId}`, p.keyId, p.requestId)]);
     return { _tag: "Acquired", lease, seq: seq! };
   });
@@ -114,6 +115,7 @@ export const releaseLease = (
     const [seq] = await appendAppEvents(sql, [{ id: eventId, type: LEASE_RELEASED_TYPE, at: r.at, receivedAt: r.receivedAt, body: encodeReleased(release) }], projectedAt);
     await sql.run(Prisma.sql`UPDATE "Lease" SET "releasedAt" = ${sqlValue(sql.kind, new Date(r.at))} WHERE "id" = ${r.leaseId}`);
     const released: Lease = { ...lease, releasedAt: r.at };
+    await lockFeed(sql);
     await appendToFeed(sql, [leaseTransition(released, "active", "released", r.at, `${APP_SOURCE}:${eventId}`, r.keyId, r.requestId)]);
     const pending = usage(lease);
     return { _tag: "Released", lease: released, release, seq: seq!, usage: pending === null ? null : await recordUsageIn(sql, [pending], projectedAt, catalog), again: false };

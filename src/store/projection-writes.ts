@@ -7,7 +7,7 @@ import type { State, Transition } from "../domain/state.js";
 import { dropComponents, savedStates, type ComponentHead } from "./components.js";
 import type { Database, Prisma as Client } from "./database.js";
 import { instantOf } from "./events.js";
-import { appendToFeed, TransitionTally, type FeedTransition } from "./feed.js";
+import { appendToFeed, lockFeed, TransitionTally, type FeedTransition } from "./feed.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { insertRows, sqlValue, type SqlValue } from "./insert-rows.js";
 import { projectionRows, PROJECTION_COLUMNS, type ProjectedGrant, type ProjectedTransition } from "./projection-rows.js";
@@ -46,9 +46,6 @@ const inChunks = async <T>(values: readonly T[], write: (chunk: T[]) => Promise<
 // then the components they belong to: projections of different users run at once, in any process;
 // projections of one component take turns; a rebuild of everything holds it exclusively.
 const PROJECTION_LOCK = 4_242_002;
-// Feed rows are appended under this lock, held to commit, so feed seq order is commit order and a
-// subscriber paging by seq never passes a row that commits later with a smaller seq.
-const FEED_LOCK = 4_242_004;
 
 /** Locks names (identity keys, component ids) for the rest of the transaction, in one order to limit deadlocks. */
 const advisoryLocks = (tx: Tx, seed: number) => async (names: readonly string[]) => {
@@ -185,7 +182,7 @@ export class ProjectionWrites {
   /** Appends to the live feed, under the feed lock (held to commit) on PostgreSQL. */
   async appendToFeed(transitions: readonly FeedTransition[]): Promise<void> {
     if (transitions.length === 0) return;
-    if (this.sql.kind === "postgresql") await this.tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${FEED_LOCK})`);
+    await lockFeed(this.sql);
     await appendToFeed(this.sql, transitions);
   }
 

@@ -12,7 +12,7 @@ import { creditUses, lotsOfUser, rebuildCredits, writeCreditDebits, writeCreditU
 import { counterKey, countersOf, decideQuota, laterEnd, unscaleUnits, type Quota, type UsageCounter, type UsageRecord } from "../domain/usage.js";
 import type { Database } from "./database.js";
 import { APPEND_LOCK, insertEvents, instantOf, readEvents, rowOf } from "./events.js";
-import { appendToFeed } from "./feed.js";
+import { appendToFeed, lockFeed } from "./feed.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { insertRows, sqlValue } from "./insert-rows.js";
 import { sqlOf, type Sql } from "./sql.js";
@@ -151,9 +151,14 @@ export const recordUsage = async (db: Database, pending: readonly PendingUsage[]
 export const inAppendTransaction = <T>(db: Database, work: (sql: Sql) => Promise<T>): Promise<T> =>
   db.prisma.$transaction(async (tx) => {
     const sql = sqlOf(db, tx);
-    if (db.kind === "postgresql") await sql.query(Prisma.sql`SELECT 1 FROM pg_advisory_xact_lock(${APPEND_LOCK})`);
+    await lockAppends(sql);
     return work(sql);
   });
+
+/** Takes, until the transaction `sql` runs in ends, the lock every append holds (PostgreSQL; SQLite has one writer). */
+export const lockAppends = async (sql: Sql): Promise<void> => {
+  if (sql.kind === "postgresql") await sql.query(Prisma.sql`SELECT 1 FROM pg_advisory_xact_lock(${APPEND_LOCK})`);
+};
 
 /** recordUsage's work, inside a transaction that holds the append lock (a lease release records its usage in its own). */
 export const recordUsageIn = async (sql: Sql, pending: readonly PendingUsage[], projectedAt: number, catalog: Catalog = emptyCatalog): Promise<UsageCommit> => {
@@ -225,6 +230,7 @@ export const recordUsageIn = async (sql: Sql, pending: readonly PendingUsage[], 
       sql,
       accepted.filter(({ record }) => record.credits).map(({ index, record }) => ({ usageId: ids[index]!, record })),
     );
+    await lockFeed(sql);
     await appendToFeed(
       sql,
       accepted.map(({ record }, i) => usageTransition(record, `${APP_SOURCE}:${ids[accepted[i]!.index]!}`)),

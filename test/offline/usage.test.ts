@@ -7,7 +7,9 @@ import { reprocess } from "../../src/offline/reprocess.js";
 import { counterSnapshot, leaseSnapshot } from "../../src/offline/usage.js";
 import { allLeases } from "../../src/store/leases.js";
 import { verify } from "../../src/offline/verify.js";
-import { allCounters } from "../../src/store/usage.js";
+import { allCounters, recordUsage } from "../../src/store/usage.js";
+import { openDatabase } from "../../src/store/database.js";
+import { rebuildProjections } from "../../src/projection/projector.js";
 import { sqlOf } from "../../src/store/sql.js";
 import { KINDS } from "../support/databases.js";
 import { startServer, type RunningServer } from "../support/server.js";
@@ -61,6 +63,33 @@ describe.each(KINDS)("usage records offline (%s)", (kind) => {
       expect.objectContaining({ entity: "usage", field: "used", left: 1, right: 28 }),
       expect.objectContaining({ entity: "lease", field: "releasedAt", left: null }),
     ]);
+  });
+
+  it.skipIf(kind !== "postgresql")("a usage committed during a rebuild waits for it, and the counters stay the sums of their records", async () => {
+    const other = await openDatabase(server.databaseUrl);
+    try {
+      const record = {
+        // A counter of its own: nothing but the append lock can make it wait.
+        subject: "u_during", userId: "usr_x", feature: "api_calls", units: 1, decimals: 0, at: NOW,
+        period: { start: Date.UTC(2026, 10, 1), end: Date.UTC(2026, 11, 1) }, limit: 100, overage: "block" as const,
+        source: "starter", idempotencyKey: "during-rebuild", keyId: "k", requestId: "r",
+      };
+      let committed = false;
+      let pending: Promise<unknown> = Promise.resolve();
+      await rebuildProjections(server.db, usageCatalog, {
+        after: async () => {
+          pending = recordUsage(other, [{ record, quota: { limit: 100, overage: "block", decimals: 0 }, receivedAt: NOW }], NOW).then(() => (committed = true));
+          await new Promise((r) => setTimeout(r, 300));
+          // The rebuild holds the append lock: the usage cannot commit on counters it is rewriting.
+          expect(committed).toBe(false);
+        },
+      });
+      await pending;
+      expect(committed).toBe(true);
+      expect((await verify(server.db, usageCatalog, { at: NOW })).differences).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 
   it("a rebuild gives the counters back from the records alone", async () => {
