@@ -9,6 +9,7 @@ import { PrismaClient as PgClient } from "./generated/postgresql/client.js";
 import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
 import { applyMigrations } from "./migrate.js";
 import { databaseKind, sqlitePath, type DatabaseKind } from "./url.js";
+import { WriteLock } from "./write-lock.js";
 
 /** Both generated clients share one model API; the store is written against this type. */
 export type Prisma = PgClient;
@@ -19,14 +20,20 @@ export type Database = {
   readonly prisma: Prisma;
   /** SQLite: the one connection Prisma's adapter runs every statement on (see sql.ts). */
   readonly sqlite: Sqlite.Database | null;
+  /** SQLite: taken by every transaction on that connection, Prisma's and the store's own (sql.ts). */
+  readonly writeLock: WriteLock | null;
   readonly close: () => Promise<void>;
 };
 
+type AdapterTransaction = { commit: () => Promise<void>; rollback: () => Promise<void> };
+type Adapter = { startTransaction: (level?: string) => Promise<AdapterTransaction> };
+
 /**
  * The SQLite adapter, keeping hold of the connection it opens: the store's hot statements run on it
- * directly (src/store/sql.ts), inside the transactions Prisma opens on that same connection.
+ * directly (src/store/sql.ts), inside the transactions Prisma opens on that same connection or
+ * the store's own. Prisma's transactions take `lock` first, until they commit or roll back.
  */
-const capturingSqlite = (file: string) => {
+const capturingSqlite = (file: string, lock: WriteLock) => {
   const factory = new PrismaBetterSQLite3({ url: file });
   const held: { connection: Sqlite.Database | null } = { connection: null };
   const adapter = {
@@ -35,6 +42,22 @@ const capturingSqlite = (file: string) => {
     connect: async () => {
       const connected = await factory.connect();
       held.connection = (connected as unknown as { client: Sqlite.Database }).client;
+      const inner = connected as unknown as Adapter;
+      const start = inner.startTransaction.bind(inner);
+      inner.startTransaction = async (level) => {
+        const release = await lock.acquire();
+        try {
+          const tx = await start(level);
+          const commit = tx.commit.bind(tx);
+          const rollback = tx.rollback.bind(tx);
+          tx.commit = () => commit().finally(release);
+          tx.rollback = () => rollback().finally(release);
+          return tx;
+        } catch (e) {
+          release();
+          throw e;
+        }
+      };
       return connected;
     },
     connectToShadowDb: () => factory.connectToShadowDb(),
@@ -50,16 +73,21 @@ export const openDatabase = async (url: string = DEFAULT_DATABASE_URL): Promise<
   if (kind === "sqlite") {
     const file = sqlitePath(url);
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-    const { adapter, held } = capturingSqlite(file);
+    const writeLock = new WriteLock();
+    const { adapter, held } = capturingSqlite(file, writeLock);
     const prisma = new SqliteClient({ adapter }) as unknown as Prisma;
     // WAL with full sync: a write is on disk when its transaction returns; readers do not block it.
     await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
     await prisma.$executeRawUnsafe("PRAGMA synchronous = FULL");
     await prisma.$executeRawUnsafe("PRAGMA busy_timeout = 5000");
+    // A multi-row INSERT inside a longer transaction keeps a statement journal (to undo just that
+    // statement): in memory, not as a temporary file written page by page (profiled: ~10% of a
+    // usage commit).
+    await prisma.$executeRawUnsafe("PRAGMA temp_store = MEMORY");
     await prisma.$executeRawUnsafe("PRAGMA foreign_keys = ON");
     if (held.connection === null) throw new Error("the SQLite adapter opened no connection");
-    return { kind, url, prisma, sqlite: held.connection, close: () => prisma.$disconnect() };
+    return { kind, url, prisma, sqlite: held.connection, writeLock, close: () => prisma.$disconnect() };
   }
   const prisma = new PgClient({ adapter: new PrismaPg({ connectionString: url }) });
-  return { kind, url, prisma, sqlite: null, close: () => prisma.$disconnect() };
+  return { kind, url, prisma, sqlite: null, writeLock: null, close: () => prisma.$disconnect() };
 };

@@ -7,7 +7,7 @@ import type { Instant } from "../domain/time.js";
 import type { Database } from "./database.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { parsedCopy, storedEventId, storedEventType } from "./parsed-copy.js";
-import { sqlOf, type Sql } from "./sql.js";
+import { transaction, type Sql } from "./sql.js";
 import { sqlValue } from "./insert-rows.js";
 
 export type NewEvent = {
@@ -72,8 +72,7 @@ const keyOf = (provider: string, storedId: string): string => `${provider}\u0000
  */
 export const appendEvents = async (db: Database, events: readonly NewEvent[]): Promise<AppendResult[]> => {
   const rows = events.map(rowOf);
-  return db.prisma.$transaction(async (tx) => {
-    const sql = sqlOf(db, tx);
+  return transaction(db, async (sql) => {
     // On PostgreSQL, appends take turns so that seq order is commit order: a reader paging by
     // seq never passes an event that commits later with a smaller seq. (SQLite has one writer.)
     if (db.kind === "postgresql") await sql.query(Prisma.sql`SELECT 1 FROM pg_advisory_xact_lock(${APPEND_LOCK})`);

@@ -15,7 +15,7 @@ import { APPEND_LOCK, insertEvents, instantOf, readEvents, rowOf } from "./event
 import { appendToFeed, lockFeed } from "./feed.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { insertRows, sqlValue } from "./insert-rows.js";
-import { sqlOf, type Sql } from "./sql.js";
+import { transaction, type Sql } from "./sql.js";
 import { usageBody, USAGE_EVENT_TYPE, usageEventId, usageRecordOf } from "./usage-body.js";
 
 /** A record to decide: everything but the counter after it, with the quota it is decided against. */
@@ -149,8 +149,7 @@ export const recordUsage = async (db: Database, pending: readonly PendingUsage[]
  * (so seq order is commit order, and no other process decides on the same counters meanwhile).
  */
 export const inAppendTransaction = <T>(db: Database, work: (sql: Sql) => Promise<T>): Promise<T> =>
-  db.prisma.$transaction(async (tx) => {
-    const sql = sqlOf(db, tx);
+  transaction(db, async (sql) => {
     await lockAppends(sql);
     return work(sql);
   });

@@ -45,7 +45,7 @@ export const childEnv = (databaseUrl: string, configPath: string, extra: NodeJS.
 };
 
 export const spawnVerity = (args: readonly string[], env: NodeJS.ProcessEnv, started: Set<Child>): Child => {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...(process.env.VERITY_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.VERITY_CPU_PROF}`] : []), BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let tail = "";
   const keep = (s: string) => {
     tail = (tail + s).slice(-20_000);
