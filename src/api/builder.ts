@@ -11,6 +11,7 @@ import { SCOPES, type Principal, type Scope } from "./scopes.js";
 import type { Database } from "../store/database.js";
 import type { ReadModel } from "../store/read-model.js";
 import type { RejectionLog } from "../store/rejections.js";
+import type { HistoryCache } from "../store/metrics.js";
 import type PrismaTypes from "../store/generated/pothos-types.js";
 import { getDatamodel } from "../store/generated/pothos-types.js";
 
@@ -24,6 +25,8 @@ export type Context = {
   readonly live: TransitionHub;
   /** Refused webhook deliveries, counted (some not written yet). */
   readonly rejections: RejectionLog;
+  /** Subscription histories for the dashboard's metrics, held between projection changes. */
+  readonly histories: HistoryCache;
   /** Users, grants, subscriptions and keys from memory (see store/read-model.ts). */
   readonly reads: ReadModel;
   /** Every event up to this seq is in the projections this request reads. */

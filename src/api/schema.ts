@@ -1,6 +1,7 @@
 // The read-only GraphQL schema: importing the type modules registers them on the builder.
 import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.js";
+import "./schema/dashboard.js";
 import "./schema/entitlement.js";
 import "./schema/event.js";
 import "./schema/live.js";

@@ -24,7 +24,7 @@ Commands:
   reprocess  rebuild every projection from the event store, atomically
 
 Run "verity <command> --help" for a command's options.
-Environment: DATABASE_URL, PORT, VERITY_CONFIG, VERITY_GRAPHIQL, VERITY_INTROSPECTION, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
+Environment: DATABASE_URL, PORT, VERITY_CONFIG, VERITY_GRAPHIQL, VERITY_DASHBOARD, VERITY_INTROSPECTION, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
 STRIPE_SECRET_KEY (see README.md).`;
 
 const SERVE_HELP = `Usage: verity serve [--port N] [--config FILE]

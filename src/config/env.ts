@@ -18,6 +18,8 @@ export type Settings = {
   readonly maxBodyBytes: number;
   /** Whether GET /graphql in a browser serves the GraphiQL page (VERITY_GRAPHIQL). */
   readonly graphiql: boolean;
+  /** Who may open /dashboard (VERITY_DASHBOARD): "loopback" (default: no key needed from this machine), "key" or "off". */
+  readonly dashboard: "loopback" | "key" | "off";
   /** Who may introspect the GraphQL schema (VERITY_INTROSPECTION). */
   readonly introspection: "key" | "public" | "off";
   /** How many components' folded states a process keeps in memory (VERITY_STATE_CACHE). */
@@ -45,10 +47,11 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
   const port = positiveInt("PORT", overrides.port ?? env.PORT ?? "4000", 65535);
   const maxBody = positiveInt("VERITY_MAX_BODY_BYTES", env.VERITY_MAX_BODY_BYTES ?? String(1024 * 1024), 64 * 1024 * 1024);
   const graphiql = oneOf("VERITY_GRAPHIQL", env.VERITY_GRAPHIQL ?? "on", ["on", "off"] as const);
+  const dashboard = oneOf("VERITY_DASHBOARD", env.VERITY_DASHBOARD ?? "loopback", ["loopback", "key", "off"] as const);
   const introspection = oneOf("VERITY_INTROSPECTION", env.VERITY_INTROSPECTION ?? "key", ["key", "public", "off"] as const);
   const stateCache = positiveInt("VERITY_STATE_CACHE", env.VERITY_STATE_CACHE ?? "10000", 10_000_000);
   // Every problem at once, not the first: an operator fixes the environment in one go.
-  const problems = Arr.getLefts([port, maxBody, graphiql, introspection, stateCache]);
+  const problems = Arr.getLefts([port, maxBody, graphiql, dashboard, introspection, stateCache]);
   const databaseUrl = env.DATABASE_URL && env.DATABASE_URL.trim() !== "" ? env.DATABASE_URL.trim() : DEFAULT_DATABASE_URL;
   try {
     databaseKind(databaseUrl);
@@ -67,6 +70,7 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
     maxBodyBytes: Either.getOrThrow(maxBody),
     graphiql: Either.getOrThrow(graphiql) === "on",
     introspection: Either.getOrThrow(introspection),
+    dashboard: Either.getOrThrow(dashboard),
     stateCache: Either.getOrThrow(stateCache),
   });
 };

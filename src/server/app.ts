@@ -35,6 +35,8 @@ import { decodeCheckRequest, decodeLeaseRequest, decodeReleaseRequest, decodeUsa
 import { UsageAppender } from "../store/usage.js";
 import { announceProjected } from "../store/read-model.js";
 import { randomUUID } from "node:crypto";
+import { HistoryCache } from "../store/metrics.js";
+import { dashboardFile, isLocalDashboard } from "./dashboard.js";
 
 export type AppOptions = {
   readonly db: Database;
@@ -46,6 +48,12 @@ export type AppOptions = {
   readonly maxBodyBytes: number;
   /** Serve the GraphiQL page at GET /graphql in a browser (default true). */
   readonly graphiql?: boolean;
+  /**
+   * Who may open the dashboard: "loopback" lets the dashboard on this machine read without a key
+   * (`verity serve`'s default), "key" asks for a key with the `dashboard` scope everywhere
+   * (buildApp's default), "off" does not serve it.
+   */
+  readonly dashboard?: DashboardAccess;
   /** Who may introspect the schema (default "key": any valid API key). */
   readonly introspection?: IntrospectionPolicy;
   /** Answer repeated queries with compiled executors (default true; false for comparisons). */
@@ -57,6 +65,11 @@ export type AppOptions = {
   /** How often pending events are retried while serving (default 30 s). */
   readonly catchUpIntervalMs?: number;
 };
+
+export type DashboardAccess = "loopback" | "key" | "off";
+
+/** The dashboard on this machine without a key: it may read what the dashboard shows, nothing more. */
+const LOCAL_DASHBOARD: Principal = { keyId: "loopback", scopes: new Set(["dashboard"]) };
 
 export type App = {
   readonly server: Server;
@@ -185,6 +198,7 @@ export const buildApp = (options: AppOptions): App => {
   };
   const rejections = new RejectionLog(db);
   const introspection = options.introspection ?? "key";
+  const dashboardAccess = options.dashboard ?? "key";
   // The key checked before yoga sees a request, for its context.
   const principals = new WeakMap<IncomingMessage, Principal>();
   // Local subscribers are woken at once; other processes on the same PostgreSQL through NOTIFY.
@@ -222,9 +236,11 @@ export const buildApp = (options: AppOptions): App => {
     ],
     context: ({ request, req }): Context => contextFor(principals.get(req) ?? null, request.signal),
   });
+  const histories = new HistoryCache(db);
   const contextFor = (principal: Principal | null, signal: AbortSignal): Context => ({
     db,
     catalog,
+    histories,
     now: now(),
     principal,
     live,
@@ -244,7 +260,7 @@ export const buildApp = (options: AppOptions): App => {
   const serveGraphql = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const page = req.method === "GET" && path === "/graphql" && (req.headers.accept ?? "").includes("text/html") && !req.url?.includes("?");
     if ((page && options.graphiql !== false) || req.method === "OPTIONS") return void (await yoga(req, res));
-    const principal = await reads.principal(req.headers.authorization, hashKey);
+    const principal = (await reads.principal(req.headers.authorization, hashKey)) ?? (dashboardAccess === "loopback" && isLocalDashboard(req) ? LOCAL_DASHBOARD : null);
     if (principal === null && introspection !== "public") {
       // The body is drained unread (closing with unread bytes would reset the connection before
       // the client reads the answer); the connection is not reused.
@@ -389,6 +405,12 @@ export const buildApp = (options: AppOptions): App => {
     const url = new URL(req.url ?? "/", "http://verity.local");
     const path = url.pathname;
     if (path === "/graphql" || path.startsWith("/graphql/")) return serveGraphql(req, res, path);
+    if (path === "/dashboard" || path.startsWith("/dashboard/")) {
+      const file = req.method === "GET" && dashboardAccess !== "off" ? dashboardFile(path) : null;
+      if (file === null) return send(res, answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path }))));
+      res.writeHead(200, { "content-type": file.contentType, "content-length": file.body.length, "cache-control": "no-cache", "x-content-type-options": "nosniff" });
+      return void res.end(file.body);
+    }
     if (path === "/healthz") {
       const appends = { commits: appender.commits, events: appender.appended };
       return sendJson(res, 200, { ok: true, projectedThrough: projector.projectedThrough, appends });

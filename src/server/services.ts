@@ -72,6 +72,7 @@ export const appOptions: Effect.Effect<AppOptions, never, ServerSettings | PlanC
     maxBodyBytes: s.maxBodyBytes,
     graphiql: s.graphiql,
     introspection: s.introspection,
+    dashboard: s.dashboard,
     now: clock.now,
     log: yield* Log,
   };

@@ -40,6 +40,8 @@ export const startServer = async (
     livePollMs?: number;
     graphiql?: boolean;
     introspection?: "key" | "public" | "off";
+    /** Who may open the dashboard (default "key", as buildApp). */
+    dashboard?: "loopback" | "key" | "off";
     /** Share this (already created) database instead of creating one; it is not dropped on stop. */
     databaseUrl?: string;
   } = {},
@@ -59,6 +61,7 @@ export const startServer = async (
     maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
     graphiql: options.graphiql ?? true,
     introspection: options.introspection ?? "key",
+    dashboard: options.dashboard ?? "key",
     stateCache: 10_000,
   };
   const testLayers = Layer.mergeAll(

@@ -21,7 +21,7 @@ export const EntitlementRef = builder.objectRef<EntitlementView>("Entitlement").
 
 builder.queryField("entitlement", (t) =>
   t.field({
-    authScopes: { read: true },
+    authScopes: { read: true, dashboard: true },
     type: EntitlementRef,
     nullable: true,
     description: "One feature of one user (by app user id or provider customer id); null when the user is unknown.",

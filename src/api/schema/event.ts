@@ -7,7 +7,7 @@ import type { StoredEvent } from "../../store/events.js";
 import { encodeCursor, listEvents, type EventPage } from "../../store/reads.js";
 import { builder } from "../builder.js";
 
-const EventRef = builder.objectRef<StoredEvent>("Event").implement({
+export const EventRef = builder.objectRef<StoredEvent>("Event").implement({
   fields: (t) => ({
     cursor: t.string({ resolve: (e) => encodeCursor(e.seq) }),
     provider: t.exposeString("provider"),
@@ -40,7 +40,7 @@ const EventPageRef = builder.objectRef<EventPage>("EventPage").implement({
 
 builder.queryField("events", (t) =>
   t.field({
-    authScopes: { events: true },
+    authScopes: { events: true, dashboard: true },
     type: EventPageRef,
     description: "Stored events in arrival order, after a cursor or received since an ISO time; `rawOnly` lists only events kept without a parsed copy.",
     args: { since: t.arg.string(), limit: t.arg.int({ defaultValue: 100 }), rawOnly: t.arg.boolean({ defaultValue: false }) },

@@ -23,7 +23,7 @@ const TransitionEventRef = builder.objectRef<FeedRow>("TransitionEvent").impleme
 
 builder.subscriptionField("transitions", (t) =>
   t.field({
-    authScopes: { read: true },
+    authScopes: { read: true, dashboard: true },
     type: TransitionEventRef,
     description: "Transitions as they happen; every filter is optional. `after` resumes after a cursor.",
     args: {

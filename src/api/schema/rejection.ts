@@ -3,7 +3,7 @@
 import type { RejectionRow } from "../../store/rejections.js";
 import { builder } from "../builder.js";
 
-const RejectionRef = builder.objectRef<RejectionRow>("RejectedDelivery").implement({
+export const RejectionRef = builder.objectRef<RejectionRow>("RejectedDelivery").implement({
   fields: (t) => ({
     provider: t.exposeString("provider"),
     code: t.exposeString("code", { description: "Stable reason code, as in the webhook's error answer." }),
@@ -17,7 +17,7 @@ const RejectionRef = builder.objectRef<RejectionRow>("RejectedDelivery").impleme
 
 builder.queryField("rejectedDeliveries", (t) =>
   t.field({
-    authScopes: { events: true },
+    authScopes: { events: true, dashboard: true },
     type: [RejectionRef],
     description: "Webhook deliveries Verity refused (never their payloads), newest first: one entry per provider, reason and minute.",
     args: { limit: t.arg.int({ defaultValue: 50 }) },

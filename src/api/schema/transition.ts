@@ -15,7 +15,7 @@ export const TransitionRef = builder.prismaObject("Transition", {
 
 builder.queryField("transitions", (t) =>
   t.prismaField({
-    authScopes: { read: true },
+    authScopes: { read: true, dashboard: true },
     type: [TransitionRef],
     description: "A user's transition log in fold order.",
     args: { userId: t.arg.string({ required: true }), first: t.arg.int({ defaultValue: 100 }), offset: t.arg.int({ defaultValue: 0 }) },

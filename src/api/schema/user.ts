@@ -54,7 +54,7 @@ export const UserRef = builder.prismaObject("User", {
 
 builder.queryField("user", (t) =>
   t.prismaField({
-    authScopes: { read: true },
+    authScopes: { read: true, dashboard: true },
     type: UserRef,
     nullable: true,
     description: "A user by the app's user id or any provider customer id.",

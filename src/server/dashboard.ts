@@ -1,0 +1,54 @@
+// The dashboard's page and assets, served by Verity itself (no CDN: it works offline): the page
+// and script in src/dashboard, Pico CSS, uPlot and the graphql-sse client from the installed
+// packages. Each asset is read once and kept in memory. The page only calls the GraphQL API.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { IncomingMessage } from "node:http";
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+const own = (name: string) => join(here, "..", "dashboard", name);
+const packaged = (pkg: string, file: string) => join(dirname(require.resolve(`${pkg}/package.json`)), file);
+
+/** Asset name → file and content type: nothing else under /dashboard/assets is served. */
+const ASSETS: Readonly<Record<string, readonly [string, string]>> = {
+  "dashboard.js": [own("dashboard.js"), "text/javascript; charset=utf-8"],
+  "dashboard.css": [own("dashboard.css"), "text/css; charset=utf-8"],
+  "pico.min.css": [packaged("@picocss/pico", "css/pico.min.css"), "text/css; charset=utf-8"],
+  "uPlot.min.css": [packaged("uplot", "dist/uPlot.min.css"), "text/css; charset=utf-8"],
+  "uPlot.iife.min.js": [packaged("uplot", "dist/uPlot.iife.min.js"), "text/javascript; charset=utf-8"],
+  "graphql-sse.min.js": [packaged("graphql-sse", "umd/graphql-sse.min.js"), "text/javascript; charset=utf-8"],
+};
+
+const loaded = new Map<string, Buffer>();
+const contents = (file: string): Buffer => {
+  let body = loaded.get(file);
+  if (body === undefined) loaded.set(file, (body = readFileSync(file)));
+  return body;
+};
+
+export type DashboardFile = { readonly body: Buffer; readonly contentType: string };
+
+/** The file GET `path` names under /dashboard, or null. */
+export const dashboardFile = (path: string): DashboardFile | null => {
+  if (path === "/dashboard" || path === "/dashboard/") return { body: contents(own("index.html")), contentType: "text/html; charset=utf-8" };
+  const asset = /^\/dashboard\/assets\/([A-Za-z.-]+)$/.exec(path);
+  const known = asset ? ASSETS[asset[1]!] : undefined;
+  return known === undefined ? null : { body: contents(known[0]), contentType: known[1] };
+};
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+
+/**
+ * Whether a request without a key is the dashboard on this machine: it says it is the dashboard,
+ * comes from a loopback address, and was not forwarded by a proxy (behind a local reverse proxy,
+ * every visitor would come from loopback).
+ */
+export const isLocalDashboard = (req: IncomingMessage): boolean =>
+  req.headers.authorization === undefined &&
+  req.headers["x-verity-dashboard"] !== undefined &&
+  req.headers["x-forwarded-for"] === undefined &&
+  req.headers.forwarded === undefined &&
+  LOOPBACK.has(req.socket.remoteAddress ?? "");
