@@ -12,6 +12,8 @@ import type { Database } from "../store/database.js";
 import type { ReadModel } from "../store/read-model.js";
 import type { RejectionLog } from "../store/rejections.js";
 import type { HistoryCache } from "../store/metrics.js";
+import type { QuotaBlockLog } from "../store/quota-blocks.js";
+import type { LatencyWindow } from "./latency.js";
 import type PrismaTypes from "../store/generated/pothos-types.js";
 import { getDatamodel } from "../store/generated/pothos-types.js";
 
@@ -27,6 +29,10 @@ export type Context = {
   readonly rejections: RejectionLog;
   /** Subscription histories for the dashboard's metrics, held between projection changes. */
   readonly histories: HistoryCache;
+  /** Requests refused by a quota, counted (some not written yet). */
+  readonly quotaBlocks: QuotaBlockLog;
+  /** How long this process took to answer POST /v1/check, recently. */
+  readonly quotaLatency: LatencyWindow;
   /** Users, grants, subscriptions and keys from memory (see store/read-model.ts). */
   readonly reads: ReadModel;
   /** Every event up to this seq is in the projections this request reads. */

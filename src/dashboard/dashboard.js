@@ -66,10 +66,13 @@ const OVERVIEW = `query Overview($from: DateTime!, $to: DateTime!) {
       failedPayments { kind userId subject at detail }
       missedRenewals { kind userId subject at detail }
       rejectedDeliveries { provider code message count receivedAt }
+      quotaBlocks { userId feature code count lastAt }
       unprojectedEvents }
     series(from: $from, to: $to, points: 31) { at mrr { currency amount } activeSubscriptions }
     eventsPerDay(days: 30) { day provider count }
-    usage { feature used subjects }
+    usage { feature used records subjects }
+    revenuePerThousandCalls { currency amount }
+    quotaCheckLatency { count p95 }
   }
 }`;
 
@@ -121,6 +124,8 @@ async function overview() {
       tile("Net revenue retention", m.movement.netRevenueRetention.map((r) => `${r.currency} ${percent(r.rate)}`).join(" · ") || "—", "30 days", "nrr"),
       tile("Trials", String(m.trials.trialing), `conversion ${percent(m.trials.conversionRate)} (${m.trials.converted} of ${m.trials.ended} ended)`, "trials"),
       tile("Past due", String(m.pastDueCount), `at risk ${money(m.amountAtRisk)}`, "pastDue"),
+      tile("Revenue per 1,000 calls", money(d.revenuePerThousandCalls), "MRR over the current periods' usage records", "revenuePerThousandCalls"),
+      tile("Quota check p95", d.quotaCheckLatency.p95 === null ? "—" : `${d.quotaCheckLatency.p95.toFixed(1)} ms`, `${d.quotaCheckLatency.count} checks in 24 h (this process)`, "quotaCheckP95"),
     ),
     h("h3", {}, "Incidents"),
     incidentList("Failed payments (30 d)", "failedPayments", i.failedPayments, (x) => h("li", {}, when(x.at), " ", customerLink(x.userId), " ", x.detail)),
@@ -128,6 +133,7 @@ async function overview() {
     incidentList("Rejected webhook deliveries (24 h)", "rejectedDeliveries", i.rejectedDeliveries, (x) =>
       h("li", {}, when(x.receivedAt), ` ${x.provider} ${x.code} ×${x.count}: `, x.message),
     ),
+    incidentList("Users blocked by a quota (24 h)", "quotaBlocks", i.quotaBlocks, (x) => h("li", {}, when(x.lastAt), " ", customerLink(x.userId), ` ${x.feature} ${x.code} ×${x.count}`)),
     h("p", { "data-incident": "unprojectedEvents" }, "Events stored but not yet projected: ", h("strong", {}, String(i.unprojectedEvents))),
     h("h3", {}, "Charts"),
     h(
@@ -148,7 +154,7 @@ async function overview() {
         "article",
         { "data-chart": "usage" },
         h("h4", {}, "Usage per metered feature (current periods)"),
-        d.usage.length === 0 ? h("p", {}, "No usage recorded.") : h("table", {}, h("tbody", {}, d.usage.map((u) => h("tr", {}, h("td", {}, u.feature), h("td", {}, String(u.used)), h("td", {}, `${u.subjects} subjects`))))),
+        d.usage.length === 0 ? h("p", {}, "No usage recorded.") : h("table", {}, h("tbody", {}, d.usage.map((u) => h("tr", {}, h("td", {}, u.feature), h("td", {}, String(u.used)), h("td", {}, `${u.records} records`), h("td", {}, `${u.subjects} subjects`))))),
       ),
     ),
   );

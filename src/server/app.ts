@@ -36,6 +36,8 @@ import { UsageAppender } from "../store/usage.js";
 import { announceProjected } from "../store/read-model.js";
 import { randomUUID } from "node:crypto";
 import { HistoryCache } from "../store/metrics.js";
+import { QuotaBlockLog } from "../store/quota-blocks.js";
+import { LatencyWindow } from "../api/latency.js";
 import { dashboardFile, isLocalDashboard } from "./dashboard.js";
 
 export type AppOptions = {
@@ -197,6 +199,14 @@ export const buildApp = (options: AppOptions): App => {
     },
   };
   const rejections = new RejectionLog(db);
+  const quotaBlocks = new QuotaBlockLog(db);
+  const quotaLatency = new LatencyWindow();
+  /** A refusal by a quota (spent, no slot, no credits) counted for the dashboard's incidents. */
+  const noteBlock = (userId: string, feature: string, refused: Refused): void => {
+    if (refused._tag === "QuotaExceeded" || refused._tag === "ConcurrencyExceeded" || refused._tag === "InsufficientCredits") {
+      quotaBlocks.record({ subject: userId, userId, feature, code: refused.code, at: now() });
+    }
+  };
   const introspection = options.introspection ?? "key";
   const dashboardAccess = options.dashboard ?? "key";
   // The key checked before yoga sees a request, for its context.
@@ -241,6 +251,8 @@ export const buildApp = (options: AppOptions): App => {
     db,
     catalog,
     histories,
+    quotaBlocks,
+    quotaLatency,
     now: now(),
     principal,
     live,
@@ -346,13 +358,15 @@ export const buildApp = (options: AppOptions): App => {
     const request = decoded.right;
     if (request._tag === "One") {
       const answered = await recordOne(usageDeps, request.record, sender);
+      if (Either.isLeft(answered)) noteBlock(request.record.userId, request.record.feature, answered.left);
       return Either.isRight(answered) ? answered.right : answerNow(Either.left(answered.left));
     }
     // Every record prepared, then all handed to the group commit together: one transaction.
     const prepared = await Promise.all(request.records.map((r) => prepareUsage(usageDeps, r, sender)));
     const results = await Promise.all(
-      prepared.map(async (p) => {
+      prepared.map(async (p, i) => {
         const answered = Either.isLeft(p) ? Either.left(p.left) : outcomeAnswer(p.right, await usage.record(p.right));
+        if (Either.isLeft(answered)) noteBlock(request.records[i]!.userId, request.records[i]!.feature, answered.left);
         return Either.isRight(answered) ? { status: 200, ...(answered.right.body as object), ...(answered.right.replayed ? { replayed: true } : {}) } : { status: answered.left.status, ...(errorBody(answered.left) as object) };
       }),
     );
@@ -369,6 +383,7 @@ export const buildApp = (options: AppOptions): App => {
     const checked = await check(usageDeps, decoded.right);
     if (Either.isRight(checked)) return checked.right;
     const refused = checked.left;
+    noteBlock(decoded.right.userId, decoded.right.feature, refused);
     return refused._tag === "NoEntitlement" || refused._tag === "QuotaExceeded" || refused._tag === "InsufficientCredits" ? { status: refused.status, body: { allowed: false, ...(errorBody(refused) as object) } } : answerNow(Either.left(refused));
   };
 
@@ -385,6 +400,7 @@ export const buildApp = (options: AppOptions): App => {
       const decoded = Either.flatMap(body, decodeLeaseRequest);
       if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
       const taken = await takeLease(leaseDeps, decoded.right, sender);
+      if (Either.isLeft(taken)) noteBlock(decoded.right.userId, decoded.right.feature, taken.left);
       return Either.isRight(taken) ? taken.right : answerNow(Either.left(taken.left));
     }
     const leaseId = pathId(release[1]!, "lease id");
@@ -422,7 +438,12 @@ export const buildApp = (options: AppOptions): App => {
       if (answer.replayed === true) res.setHeader("idempotent-replayed", "true");
       return send(res, answer);
     }
-    if (path === "/v1/check") return send(res, await serveCheck(req));
+    if (path === "/v1/check") {
+      const started = performance.now();
+      const answer = await serveCheck(req);
+      quotaLatency.record(performance.now() - started, now());
+      return send(res, answer);
+    }
     if (path.startsWith("/v1/leases")) {
       const answer = await serveLeases(req, path, requestId);
       if (answer.replayed === true) res.setHeader("idempotent-replayed", "true");
@@ -455,6 +476,7 @@ export const buildApp = (options: AppOptions): App => {
 
   const start = async (port: number, host = "0.0.0.0") => {
     rejections.start();
+    quotaBlocks.start();
     if (await rebuildIfStale(db, catalog)) log.info("plan catalog or projection version changed: projections rebuilt from the event store");
     await reads.start();
     await live.start(options.livePollMs);
@@ -488,6 +510,7 @@ export const buildApp = (options: AppOptions): App => {
     await background.settle();
     await projector.catchUp().catch(() => undefined);
     await rejections.stop().catch((e: Error) => log.error("could not write the last rejection counts", { error: e.message }));
+    await quotaBlocks.stop().catch((e: Error) => log.error("could not write the last quota block counts", { error: e.message }));
     await db.close();
   };
 

@@ -8,6 +8,7 @@ import type { Instant } from "../domain/time.js";
 import type { Database } from "./database.js";
 import { readEvents, type StoredEvent } from "./events.js";
 import { Prisma } from "./generated/postgresql/client.js";
+import type { QuotaBlockLog, QuotaBlockRow } from "./quota-blocks.js";
 import type { RejectionLog, RejectionRow } from "./rejections.js";
 import { sqlOf } from "./sql.js";
 import { sqlValue } from "./insert-rows.js";
@@ -60,13 +61,20 @@ export type Incidents = {
   readonly failedPayments: readonly Incident[];
   readonly missedRenewals: readonly Incident[];
   readonly rejectedDeliveries: readonly RejectionRow[];
+  readonly quotaBlocks: readonly QuotaBlockRow[];
   readonly unprojectedEvents: number;
 };
 
 const DAY = 86_400_000;
 const LISTED = 100;
 
-export const incidentsAt = async (db: Database, catalog: Catalog, rejections: RejectionLog, projectedThrough: number, now: Instant): Promise<Incidents> => {
+export const incidentsAt = async (
+  db: Database,
+  catalog: Catalog,
+  logs: { readonly rejections: RejectionLog; readonly quotaBlocks: QuotaBlockLog },
+  projectedThrough: number,
+  now: Instant,
+): Promise<Incidents> => {
   const failed = await db.prisma.transition.findMany({
     where: { entity: "payment", field: "status", to: "failed", at: { gte: new Date(now - 30 * DAY) } },
     orderBy: [{ at: "desc" }, { id: "asc" }],
@@ -79,7 +87,7 @@ export const incidentsAt = async (db: Database, catalog: Catalog, rejections: Re
     take: LISTED,
     include: { user: { select: { appUserId: true } } },
   });
-  const refused = (await rejections.list(500)).filter((r) => r.receivedAt.getTime() >= now - DAY);
+  const refused = (await logs.rejections.list(500)).filter((r) => r.receivedAt.getTime() >= now - DAY);
   // Events past the projection position that no projection has marked (the app's own are marked as they are written).
   const tail = await db.prisma.event.count({ where: { seq: { gt: projectedThrough } } });
   const markedTail = await db.prisma.projectedEvent.count({ where: { seq: { gt: projectedThrough } } });
@@ -93,6 +101,7 @@ export const incidentsAt = async (db: Database, catalog: Catalog, rejections: Re
       detail: `still active, but its period ended ${s.currentPeriodEnd!.toISOString()} and no renewal was seen: check the subscription at ${s.provider} (its dashboard or API) and redeliver the webhook Verity missed`,
     })),
     rejectedDeliveries: refused,
+    quotaBlocks: await logs.quotaBlocks.since(now - DAY, LISTED),
     unprojectedEvents: Math.max(0, tail - markedTail),
   };
 };
@@ -133,11 +142,11 @@ export const eventsPerDay = async (db: Database, from: Instant): Promise<{ day: 
 };
 
 /** Units used per feature over the counters whose period holds `at` (scaled units: divide by 10^decimals). */
-export const usageByFeature = async (db: Database, at: Instant): Promise<{ feature: string; used: number; subjects: number }[]> => {
+export const usageByFeature = async (db: Database, at: Instant): Promise<{ feature: string; used: number; records: number; subjects: number }[]> => {
   const sql = sqlOf(db);
   const t = sqlValue(sql.kind, new Date(at));
-  const rows = await sql.query<{ feature: string; used: number | bigint; subjects: number | bigint }>(
-    Prisma.sql`SELECT "feature", sum("used") AS "used", count(*) AS "subjects" FROM "UsageCounter" WHERE "periodStart" <= ${t} AND ("periodEnd" IS NULL OR "periodEnd" > ${t}) GROUP BY "feature" ORDER BY "feature"`,
+  const rows = await sql.query<{ feature: string; used: number | bigint; records: number | bigint; subjects: number | bigint }>(
+    Prisma.sql`SELECT "feature", sum("used") AS "used", sum("records") AS "records", count(*) AS "subjects" FROM "UsageCounter" WHERE "periodStart" <= ${t} AND ("periodEnd" IS NULL OR "periodEnd" > ${t}) GROUP BY "feature" ORDER BY "feature"`,
   );
-  return rows.map((r) => ({ feature: r.feature, used: Number(r.used), subjects: Number(r.subjects) }));
+  return rows.map((r) => ({ feature: r.feature, used: Number(r.used), records: Number(r.records), subjects: Number(r.subjects) }));
 };

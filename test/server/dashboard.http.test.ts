@@ -108,6 +108,26 @@ describe.each(KINDS)("dashboard reads (%s)", (kind) => {
     expect(i.unprojectedEvents).toBe(0);
   });
 
+  it("lists users blocked by a quota in the last 24 hours, counted once whether written yet or not", async () => {
+    const usageKey = (await createApiKey(server.db, ["read", "usage:write"], new Date())).key;
+    const call = (path: string, body: unknown) =>
+      fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${usageKey}` }, body: JSON.stringify(body) });
+    expect((await call("/v1/usage", { userId: "user_a", feature: "api_calls", units: 1001, idempotencyKey: "too-many" })).status).toBe(429);
+    expect((await call("/v1/check", { userId: "user_a", feature: "api_calls", units: 5000 })).status).toBe(429);
+    expect((await call("/v1/usage", { userId: "user_a", feature: "api_calls", units: 1, idempotencyKey: "fine" })).status).toBe(200);
+    const blocks = async () => (await ask(`{ dashboard { incidents { quotaBlocks { userId feature code count } } } }`)).body.data.dashboard.incidents.quotaBlocks;
+    expect(await blocks()).toEqual([{ userId: "user_a", feature: "api_calls", code: "quota_exceeded", count: 2 }]);
+    // Written once a second: the same count once it is in the store.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await blocks()).toEqual([{ userId: "user_a", feature: "api_calls", code: "quota_exceeded", count: 2 }]);
+    // One call recorded this period against an MRR of $67.00; one quota check answered.
+    const kpis = (await ask(`{ dashboard { revenuePerThousandCalls { currency amount } quotaCheckLatency { count p95 } usage { feature used records } } }`)).body.data.dashboard;
+    expect(kpis.revenuePerThousandCalls).toEqual([{ currency: "USD", amount: 6_700_000 }]);
+    expect(kpis.usage).toEqual([{ feature: "api_calls", used: 1, records: 1 }]);
+    expect(kpis.quotaCheckLatency.count).toBeGreaterThanOrEqual(1);
+    expect(kpis.quotaCheckLatency.p95).toBeGreaterThan(0);
+  });
+
   it("shows a customer's timeline with each event's raw body exactly as received", async () => {
     const { body } = await ask(`{ dashboard { timeline(userId: "user_d") { cause event { type rawBody } transitions { entity field to } } } }`);
     const timeline = body.data.dashboard.timeline;

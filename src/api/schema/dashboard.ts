@@ -15,6 +15,8 @@ import { unscaleUnits } from "../../domain/usage.js";
 import type { Catalog } from "../../domain/catalog.js";
 import { EventRef } from "./event.js";
 import { RejectionRef } from "./rejection.js";
+import type { QuotaBlockRow } from "../../store/quota-blocks.js";
+import type { LatencySummary } from "../latency.js";
 import { TransitionRef } from "./transition.js";
 
 const DAY = 86_400_000;
@@ -135,6 +137,18 @@ const IncidentRef = builder.objectRef<Incidents["failedPayments"][number]>("Inci
   }),
 });
 
+const QuotaBlockRef = builder.objectRef<QuotaBlockRow>("QuotaBlock").implement({
+  description: "Requests of one subject refused by one feature's quota, for one reason.",
+  fields: (t) => ({
+    userId: t.exposeString("userId", { description: "The user id the latest refused request named." }),
+    feature: t.exposeString("feature"),
+    code: t.exposeString("code", { description: "quota_exceeded, concurrency_exceeded or insufficient_credits." }),
+    count: t.exposeInt("count"),
+    firstMinute: t.expose("minute", { type: "DateTime" }),
+    lastAt: t.expose("lastAt", { type: "DateTime" }),
+  }),
+});
+
 const IncidentsRef = builder.objectRef<Incidents>("Incidents").implement({
   fields: (t) => ({
     failedPayments: t.field({ type: [IncidentRef], description: "Payments that failed in the last 30 days, newest first.", resolve: (i) => [...i.failedPayments] }),
@@ -144,6 +158,7 @@ const IncidentsRef = builder.objectRef<Incidents>("Incidents").implement({
       resolve: (i) => [...i.missedRenewals],
     }),
     rejectedDeliveries: t.field({ type: [RejectionRef], description: "Webhook deliveries refused in the last 24 hours, with why.", resolve: (i) => [...i.rejectedDeliveries] }),
+    quotaBlocks: t.field({ type: [QuotaBlockRef], description: "Users blocked by a quota in the last 24 hours, most refused first.", resolve: (i) => [...i.quotaBlocks] }),
     unprojectedEvents: t.exposeInt("unprojectedEvents", { description: "Events stored but not yet in the projections (projection lag)." }),
   }),
 });
@@ -152,9 +167,10 @@ const DayCountRef = builder.objectRef<{ day: string; provider: string; count: nu
   fields: (t) => ({ day: t.exposeString("day", { description: "A UTC day, YYYY-MM-DD." }), provider: t.exposeString("provider"), count: t.exposeInt("count") }),
 });
 
-const FeatureUsageRef = builder.objectRef<{ feature: string; used: number; subjects: number }>("FeatureUsage").implement({
+const FeatureUsageRef = builder.objectRef<{ feature: string; used: number; records: number; subjects: number }>("FeatureUsage").implement({
   fields: (t) => ({
     feature: t.exposeString("feature"),
+    records: t.exposeInt("records", { description: "Usage records (calls) in the periods running now." }),
     used: t.exposeFloat("used", { description: "Units used in the periods running now, summed over subjects." }),
     subjects: t.exposeInt("subjects", { description: "Subjects (users or organizations) that used it in those periods." }),
   }),
@@ -168,6 +184,15 @@ const decimalsOf = (catalog: Catalog, feature: string): number => {
   }
   return 0;
 };
+
+const LatencyRef = builder.objectRef<LatencySummary>("LatencySummary").implement({
+  fields: (t) => ({
+    count: t.exposeInt("count"),
+    p50: t.exposeFloat("p50", { nullable: true }),
+    p95: t.exposeFloat("p95", { nullable: true }),
+    p99: t.exposeFloat("p99", { nullable: true }),
+  }),
+});
 
 const TimelineRef = builder.objectRef<TimelineEntry>("TimelineEntry").implement({
   description: "A stored event and the transitions it caused for one user.",
@@ -225,6 +250,21 @@ const DashboardRef = builder.objectRef<Record<string, never>>("Dashboard").imple
       resolve: async (_d, _args, ctx) =>
         (await usageByFeature(ctx.db, ctx.now)).map((u) => ({ ...u, used: unscaleUnits(u.used, decimalsOf(ctx.catalog, u.feature)) })),
     }),
+    revenuePerThousandCalls: t.field({
+      type: [MoneyRef],
+      description: "MRR per 1,000 usage records (metered calls) of the periods running now, per currency; empty when nothing was recorded.",
+      resolve: async (_d, _args, ctx) => {
+        const calls = (await usageByFeature(ctx.db, ctx.now)).reduce((n, u) => n + u.records, 0);
+        if (calls === 0) return [];
+        const mrr = snapshotAt(await ctx.histories.histories(ctx.projectedThrough, ctx.now), ctx.now, ctx.catalog).mrr;
+        return items(mrr).map((m) => ({ currency: m.currency, amount: Math.round((m.amount * 1000) / calls) }));
+      },
+    }),
+    quotaCheckLatency: t.field({
+      type: LatencyRef,
+      description: "How long this process took to answer POST /v1/check over the last 24 hours (its last 10,000 checks), in milliseconds.",
+      resolve: (_d, _args, ctx) => ctx.quotaLatency.summary(ctx.now - 86_400_000),
+    }),
     timeline: t.field({
       type: [TimelineRef],
       nullable: true,
@@ -248,7 +288,7 @@ const DashboardRef = builder.objectRef<Record<string, never>>("Dashboard").imple
         return entitlementsAt(view.grants, ctx.catalog, at, meterReading(view, at), slotReading(view, at));
       },
     }),
-    incidents: t.field({ type: IncidentsRef, resolve: (_d, _args, ctx) => incidentsAt(ctx.db, ctx.catalog, ctx.rejections, ctx.projectedThrough, ctx.now) }),
+    incidents: t.field({ type: IncidentsRef, resolve: (_d, _args, ctx) => incidentsAt(ctx.db, ctx.catalog, ctx, ctx.projectedThrough, ctx.now) }),
   }),
 });
 
