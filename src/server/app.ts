@@ -481,6 +481,8 @@ export const buildApp = (options: AppOptions): App => {
     await reads.start();
     await live.start(options.livePollMs);
     await catchUp();
+    // The dashboard's first metrics are answered from memory.
+    if (dashboardAccess !== "off") histories.warm(projector.projectedThrough);
     // Whatever failed to project (or another process stored) is picked up without a restart.
     retryTimer = setInterval(() => void catchUp().catch((e: Error) => log.error("catch-up failed", { error: e.message })), options.catchUpIntervalMs ?? 30_000);
     retryTimer.unref();

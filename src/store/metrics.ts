@@ -1,11 +1,10 @@
 // What the dashboard's metrics are computed from, read from the projections: every subscription's
 // status and plan changes from the transition log, its paid invoices and its current billing
 // period (src/domain/metrics builds the histories and computes). The read costs a scan of the
-// subscription transitions and orders, so it is kept in memory and read again only once the
-// projections have moved on and `maxAgeMs` has passed.
+// subscription transitions and orders (seconds at a million orders), so it is kept in memory, read
+// ahead at start, and refreshed behind the requests once the projections have moved on.
 import type { Catalog } from "../domain/catalog.js";
 import { subscriptionHistories, type SubscriptionHistory } from "../domain/metrics/history.js";
-import type { Instant } from "../domain/time.js";
 import type { Database } from "./database.js";
 import { instantOf } from "./events.js";
 import { Prisma } from "./generated/postgresql/client.js";
@@ -30,25 +29,41 @@ export const readHistories = async (db: Database): Promise<SubscriptionHistory[]
   );
 };
 
-/** The histories as of a projection position, read again when the position moved and they are older than `maxAgeMs`. */
+/**
+ * The histories, read once and then kept until the projections move on. Then a request starts a
+ * fresh read (one at a time) and waits for it at most `waitMs`: on a small store it gets what is
+ * current, on a large one what was held (at once), and the requests after the read the new state.
+ */
 export class HistoryCache {
-  private held: { readonly through: number; readonly readAt: Instant; readonly histories: Promise<SubscriptionHistory[]> } | null = null;
+  private held: { readonly through: number; readonly histories: SubscriptionHistory[] } | null = null;
+  private reading: Promise<SubscriptionHistory[]> | null = null;
 
   constructor(
     private readonly db: Database,
-    private readonly maxAgeMs = 5_000,
+    private readonly waitMs = 250,
   ) {}
 
-  histories(projectedThrough: number, now: Instant): Promise<SubscriptionHistory[]> {
+  private read(projectedThrough: number): Promise<SubscriptionHistory[]> {
+    this.reading ??= readHistories(this.db)
+      .then((histories) => {
+        this.held = { through: projectedThrough, histories };
+        return histories;
+      })
+      .finally(() => (this.reading = null));
+    return this.reading;
+  }
+
+  /** Reads the histories ahead of the first request (a failure is left for that request to meet). */
+  warm(projectedThrough: number): void {
+    void this.read(projectedThrough).catch(() => undefined);
+  }
+
+  histories(projectedThrough: number): Promise<SubscriptionHistory[]> {
     const held = this.held;
-    if (held !== null && (held.through === projectedThrough || now - held.readAt < this.maxAgeMs)) return held.histories;
-    const histories = readHistories(this.db);
-    this.held = { through: projectedThrough, readAt: now, histories };
-    // A failed read is not kept.
-    histories.catch(() => {
-      if (this.held?.histories === histories) this.held = null;
-    });
-    return histories;
+    if (held !== null && held.through === projectedThrough) return Promise.resolve(held.histories);
+    const fresh = this.read(projectedThrough);
+    if (held === null) return fresh;
+    fresh.catch(() => undefined);
+    return Promise.race([fresh, new Promise<SubscriptionHistory[]>((resolve) => setTimeout(() => resolve(held.histories), this.waitMs).unref())]);
   }
 }
-

@@ -120,9 +120,9 @@ describe.each(KINDS)("dashboard reads (%s)", (kind) => {
     // Written once a second: the same count once it is in the store.
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await blocks()).toEqual([{ userId: "user_a", feature: "api_calls", code: "quota_exceeded", count: 2 }]);
-    // One call recorded this period against an MRR of $67.00; one quota check answered.
+    // One call recorded this period against an MRR of $76.00 (f, added above, pays the catalog price); one quota check answered.
     const kpis = (await ask(`{ dashboard { revenuePerThousandCalls { currency amount } quotaCheckLatency { count p95 } usage { feature used records } } }`)).body.data.dashboard;
-    expect(kpis.revenuePerThousandCalls).toEqual([{ currency: "USD", amount: 6_700_000 }]);
+    expect(kpis.revenuePerThousandCalls).toEqual([{ currency: "USD", amount: 7_600_000 }]);
     expect(kpis.usage).toEqual([{ feature: "api_calls", used: 1, records: 1 }]);
     expect(kpis.quotaCheckLatency.count).toBeGreaterThanOrEqual(1);
     expect(kpis.quotaCheckLatency.p95).toBeGreaterThan(0);

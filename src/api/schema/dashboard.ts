@@ -210,7 +210,7 @@ const DashboardRef = builder.objectRef<Record<string, never>>("Dashboard").imple
       args: { at: t.arg({ type: "DateTime", required: false, description: "Default: now." }) },
       resolve: async (_d, args, ctx) => {
         const at = args.at?.getTime() ?? ctx.now;
-        const histories = await ctx.histories.histories(ctx.projectedThrough, ctx.now);
+        const histories = await ctx.histories.histories(ctx.projectedThrough);
         const from = at - WINDOW_DAYS * DAY;
         return { ...snapshotAt(histories, at, ctx.catalog), movement: movementBetween(histories, from, at, ctx.catalog), trialConversion: trialConversion(histories, from, at) };
       },
@@ -224,7 +224,7 @@ const DashboardRef = builder.objectRef<Record<string, never>>("Dashboard").imple
         if (points < 2 || points > MAX_POINTS) throw new GraphQLError(`points: between 2 and ${MAX_POINTS} (got ${points})`, { extensions: { code: "invalid_parameter" } });
         const [from, to] = [args.from.getTime(), args.to.getTime()];
         if (!(to > from)) throw new GraphQLError("to: must come after from", { extensions: { code: "invalid_parameter" } });
-        const histories = await ctx.histories.histories(ctx.projectedThrough, ctx.now);
+        const histories = await ctx.histories.histories(ctx.projectedThrough);
         return seriesAt(histories, Array.from({ length: points }, (_, i) => Math.round(from + ((to - from) * i) / (points - 1))), ctx.catalog);
       },
     }),
@@ -256,7 +256,7 @@ const DashboardRef = builder.objectRef<Record<string, never>>("Dashboard").imple
       resolve: async (_d, _args, ctx) => {
         const calls = (await usageByFeature(ctx.db, ctx.now)).reduce((n, u) => n + u.records, 0);
         if (calls === 0) return [];
-        const mrr = snapshotAt(await ctx.histories.histories(ctx.projectedThrough, ctx.now), ctx.now, ctx.catalog).mrr;
+        const mrr = snapshotAt(await ctx.histories.histories(ctx.projectedThrough), ctx.now, ctx.catalog).mrr;
         return items(mrr).map((m) => ({ currency: m.currency, amount: Math.round((m.amount * 1000) / calls) }));
       },
     }),

@@ -2,7 +2,8 @@
 // tells it (its status and plan after each change, with when), the payments of its paid invoices,
 // and its billing interval. Built from the projections and the log, so any past instant can be
 // asked, and a replay of the log builds the same histories.
-// Cost: linear in the subscription transitions and subscription orders given.
+// Cost: linear in the subscription transitions and subscription orders given (sorting aside); memory
+// holds a payment per change of price, not per invoice.
 import type { Instant } from "../time.js";
 
 /** A field's value from `at` on (until the next change). */
@@ -18,7 +19,7 @@ export type SubscriptionHistory = {
   readonly statuses: readonly Change[];
   /** Plan changes, oldest first. */
   readonly plans: readonly Change[];
-  /** Paid invoices, oldest first. */
+  /** Paid invoices that changed what it pays (the first of each run of equal ones), oldest first. */
   readonly payments: readonly Payment[];
   /** Months one invoice pays for (from the billing period's length), or null when it is not known. */
   readonly months: number | null;
@@ -73,9 +74,17 @@ export const subscriptionHistories = (log: Iterable<LoggedChange>, invoices: Ite
     h.payments.push({ at: i.paidAt, amount: i.amount - i.amountRefunded, currency: i.currency.toUpperCase() });
   }
   return [...found]
-    .map(([id, h]) => ({ id, userId: h.userId, statuses: byTime(h.statuses), plans: byTime(h.plans), payments: h.payments.sort(paymentOrder), months: h.months }))
+    .map(([id, h]) => ({ id, userId: h.userId, statuses: byTime(h.statuses), plans: byTime(h.plans), payments: changesOnly(h.payments.sort(paymentOrder)), months: h.months }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 };
+
+/**
+ * Of payments in time order, those that charge something else than the one before: what a
+ * subscription pays at an instant is its latest payment's amount, which the first of a run of equal
+ * payments already states. A subscription renewed for years at one price keeps one payment.
+ */
+const changesOnly = (sorted: readonly Payment[]): Payment[] =>
+  sorted.filter((p, i) => i === 0 || p.amount !== sorted[i - 1]!.amount || p.currency !== sorted[i - 1]!.currency);
 
 /** The value a history of changes holds at `at` (the last change at or before it), or null before the first. */
 export const valueAt = (changes: readonly Change[], at: Instant): string | null => {
