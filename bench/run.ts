@@ -17,6 +17,8 @@
 //   usage    POST /v1/usage (single records and batches of 100) and POST /v1/check under load against
 //            `verity serve`, against the webhooks' durable append loop and the reads' bare Node server
 //            (bench/usage.ts)
+//   dashboard first meaningful paint of /dashboard in Chromium over 10,000 customers and
+//            BENCH_DASHBOARD_EVENTS events, against the same page over an empty store (bench/dashboard.ts)
 // BENCH_ONLY=usage,reads runs only the cases named (fold, scale and ingest run together).
 // Results are also written to bench/results.json; a BENCH_ONLY run replaces only its own cases there.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -28,6 +30,7 @@ import { openDatabase } from "../src/store/database.js";
 import { Projector } from "../src/projection/projector.js";
 import { benchLive } from "./live.js";
 import { benchConvergence } from "./convergence.js";
+import { benchDashboard } from "./dashboard.js";
 import { benchHistory } from "./history.js";
 import { benchOffline } from "./offline.js";
 import { benchReads } from "./reads.js";
@@ -170,7 +173,7 @@ const main = async () => {
 };
 
 /** The cases whose figures go to results.json, in the order they run (after fold/scale/ingest and live). */
-const cases = { reads: benchReads, webhooks: benchWebhooks, convergence: benchConvergence, history: benchHistory, offline: benchOffline, usage: benchUsage };
+const cases = { reads: benchReads, webhooks: benchWebhooks, convergence: benchConvergence, history: benchHistory, offline: benchOffline, usage: benchUsage, dashboard: benchDashboard };
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(",").map((name) => name.trim()) : undefined;
 const unknown = only?.filter((name) => !["fold", "scale", "ingest", "live", ...Object.keys(cases)].includes(name)) ?? [];
 if (unknown.length > 0) throw new Error(`BENCH_ONLY: no case named ${unknown.join(", ")}`);

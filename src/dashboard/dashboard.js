@@ -57,7 +57,9 @@ const customerLink = (id) => h("a", { href: `#/customer/${encodeURIComponent(id)
 
 // ---- overview --------------------------------------------------------------------------------------
 
-const OVERVIEW = `query Overview($from: DateTime!, $to: DateTime!) {
+// Two queries sent together: the tiles and incidents are painted as soon as theirs is answered,
+// the charts when theirs is.
+const TILES = `query Tiles {
   dashboard {
     metrics { at activeCustomers subscriptionsByStatus { status count } mrr { currency amount }
       movement { new { currency amount } churned { currency amount } net { currency amount } netRevenueRetention { currency rate } }
@@ -68,11 +70,16 @@ const OVERVIEW = `query Overview($from: DateTime!, $to: DateTime!) {
       rejectedDeliveries { provider code message count receivedAt }
       quotaBlocks { userId feature code count lastAt }
       unprojectedEvents }
+    revenuePerThousandCalls { currency amount }
+    quotaCheckLatency { count p95 }
+  }
+}`;
+
+const CHARTS = `query Charts($from: DateTime!, $to: DateTime!) {
+  dashboard {
     series(from: $from, to: $to, points: 31) { at mrr { currency amount } activeSubscriptions }
     eventsPerDay(days: 30) { day provider count }
     usage { feature used records subjects }
-    revenuePerThousandCalls { currency amount }
-    quotaCheckLatency { count p95 }
   }
 }`;
 
@@ -99,16 +106,40 @@ function lineChart(title, points, series) {
   return box;
 }
 
-async function overview() {
-  const to = new Date();
-  const from = new Date(to.getTime() - 90 * DAY);
-  const { dashboard: d } = await gql(OVERVIEW, { from: from.toISOString(), to: to.toISOString() });
-  const m = d.metrics;
-  const byStatus = m.subscriptionsByStatus.map((s) => `${s.status} ${s.count}`).join(" · ") || "none";
+function charts(d) {
   const currencies = [...new Set(d.series.flatMap((p) => p.mrr.map((x) => x.currency)))];
   const providers = [...new Set(d.eventsPerDay.map((r) => r.provider))];
   const days = [...new Set(d.eventsPerDay.map((r) => r.day))];
+  const points = d.series.map((p) => ({ x: Date.parse(p.at) / 1000, p }));
+  return [
+    lineChart("MRR (90 days)", points, currencies.map((c) => ({ label: c, y: (pt) => (pt.p.mrr.find((x) => x.currency === c)?.amount ?? 0) / 100 }))),
+    lineChart("Paying subscriptions (90 days)", points, [{ label: "subscriptions", y: (pt) => pt.p.activeSubscriptions }]),
+    lineChart(
+      "Events per day by provider (30 days)",
+      days.map((day) => ({ x: Date.parse(`${day}T00:00:00Z`) / 1000, day })),
+      providers.map((p) => ({ label: p, y: (pt) => d.eventsPerDay.find((r) => r.day === pt.day && r.provider === p)?.count ?? 0 })),
+    ),
+    h(
+      "article",
+      { "data-chart": "usage" },
+      h("h4", {}, "Usage per metered feature (current periods)"),
+      d.usage.length === 0
+        ? h("p", {}, "No usage recorded.")
+        : h("table", {}, h("tbody", {}, d.usage.map((u) => h("tr", {}, h("td", {}, u.feature), h("td", {}, String(u.used)), h("td", {}, `${u.records} records`), h("td", {}, `${u.subjects} subjects`))))),
+    ),
+  ];
+}
+
+async function overview() {
+  const to = new Date();
+  const from = new Date(to.getTime() - 90 * DAY);
+  const chartsData = gql(CHARTS, { from: from.toISOString(), to: to.toISOString() });
+  chartsData.catch(() => undefined);
+  const { dashboard: d } = await gql(TILES);
+  const m = d.metrics;
+  const byStatus = m.subscriptionsByStatus.map((s) => `${s.status} ${s.count}`).join(" · ") || "none";
   const i = d.incidents;
+  const chartSection = h("section", { class: "charts" }, h("p", { "aria-busy": "true" }, "Loading charts…"));
   show(
     h("h2", {}, "Overview"),
     h("p", {}, h("small", {}, `As of ${when(m.at)}; movement and trials over the last 30 days.`)),
@@ -129,34 +160,18 @@ async function overview() {
     ),
     h("h3", {}, "Incidents"),
     incidentList("Failed payments (30 d)", "failedPayments", i.failedPayments, (x) => h("li", {}, when(x.at), " ", customerLink(x.userId), " ", x.detail)),
+    incidentList("Users blocked by a quota (24 h)", "quotaBlocks", i.quotaBlocks, (x) => h("li", {}, when(x.lastAt), " ", customerLink(x.userId), ` ${x.feature} ${x.code} ×${x.count}`)),
     incidentList("Missed renewals", "missedRenewals", i.missedRenewals, (x) => h("li", {}, customerLink(x.userId), " ", x.subject, ": ", x.detail)),
     incidentList("Rejected webhook deliveries (24 h)", "rejectedDeliveries", i.rejectedDeliveries, (x) =>
       h("li", {}, when(x.receivedAt), ` ${x.provider} ${x.code} ×${x.count}: `, x.message),
     ),
-    incidentList("Users blocked by a quota (24 h)", "quotaBlocks", i.quotaBlocks, (x) => h("li", {}, when(x.lastAt), " ", customerLink(x.userId), ` ${x.feature} ${x.code} ×${x.count}`)),
     h("p", { "data-incident": "unprojectedEvents" }, "Events stored but not yet projected: ", h("strong", {}, String(i.unprojectedEvents))),
     h("h3", {}, "Charts"),
-    h(
-      "section",
-      { class: "charts" },
-      lineChart(
-        "MRR (90 days)",
-        d.series.map((p) => ({ x: Date.parse(p.at) / 1000, p })),
-        currencies.map((c) => ({ label: c, y: (pt) => (pt.p.mrr.find((x) => x.currency === c)?.amount ?? 0) / 100 })),
-      ),
-      lineChart("Paying subscriptions (90 days)", d.series.map((p) => ({ x: Date.parse(p.at) / 1000, p })), [{ label: "subscriptions", y: (pt) => pt.p.activeSubscriptions }]),
-      lineChart(
-        "Events per day by provider (30 days)",
-        days.map((day) => ({ x: Date.parse(`${day}T00:00:00Z`) / 1000, day })),
-        providers.map((p) => ({ label: p, y: (pt) => d.eventsPerDay.find((r) => r.day === pt.day && r.provider === p)?.count ?? 0 })),
-      ),
-      h(
-        "article",
-        { "data-chart": "usage" },
-        h("h4", {}, "Usage per metered feature (current periods)"),
-        d.usage.length === 0 ? h("p", {}, "No usage recorded.") : h("table", {}, h("tbody", {}, d.usage.map((u) => h("tr", {}, h("td", {}, u.feature), h("td", {}, String(u.used)), h("td", {}, `${u.records} records`), h("td", {}, `${u.subjects} subjects`))))),
-      ),
-    ),
+    chartSection,
+  );
+  chartsData.then(
+    ({ dashboard: c }) => chartSection.replaceChildren(...charts(c)),
+    (e) => chartSection.replaceChildren(h("p", { role: "alert" }, `Charts could not be loaded: ${e?.message ?? e}`)),
   );
 }
 

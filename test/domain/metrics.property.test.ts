@@ -126,6 +126,23 @@ describe("business metrics", () => {
     );
   });
 
+  it("a series is what a snapshot says at each of its instants, in any order of instants", () => {
+    fc.assert(
+      fc.property(fc.array(arbSubscription, { maxLength: 8 }), fc.array(fc.integer({ min: -1, max: 110 }), { maxLength: 12 }), (subs, days) => {
+        const { log, invoices, periods } = logOf(subs);
+        const histories = subscriptionHistories(log, invoices, periods);
+        const instants = days.map((d) => d * DAY);
+        expect(seriesAt(histories, instants, catalog)).toEqual(
+          instants.map((at) => {
+            const s = snapshotAt(histories, at, catalog);
+            return { at, mrr: s.mrr, activeSubscriptions: (s.subscriptionsByStatus["active"] ?? 0) + (s.subscriptionsByStatus["past_due"] ?? 0) };
+          }),
+        );
+      }),
+      runs,
+    );
+  });
+
   it("MRR movement adds up: new + expansion − contraction − churned = MRR(to) − MRR(from), per currency", () => {
     fc.assert(
       fc.property(fc.array(arbSubscription, { maxLength: 8 }), fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 }), (subs, d1, d2) => {

@@ -4,7 +4,7 @@
 // per subscription, so a total is an exact sum of integers.
 import type { Catalog } from "../catalog.js";
 import type { Instant } from "../time.js";
-import { paymentAt, valueAt, type SubscriptionHistory } from "./history.js";
+import { paymentAt, valueAt, type Payment, type SubscriptionHistory } from "./history.js";
 
 /** Amounts per currency (upper-case ISO code → minor units). */
 export type Money = Readonly<Record<string, number>>;
@@ -17,18 +17,25 @@ export const LIVE_STATUSES: readonly string[] = ["trialing", "active", "past_due
 
 const INTERVAL_MONTHS = { month: 1, year: 12 } as const;
 
-/** What `h` brings per month at `at` if it is paying then: from its latest invoice, else its plan's catalog price. */
-export const monthlyAmount = (h: SubscriptionHistory, at: Instant, catalog: Catalog): { readonly amount: number; readonly currency: string } | null => {
-  const status = valueAt(h.statuses, at);
+/** What a subscription brings per month given its status, plan and latest payment at some instant. */
+export const monthlyFrom = (
+  status: string | null,
+  plan: string | null,
+  paid: Payment | null,
+  months: number | null,
+  catalog: Catalog,
+): { readonly amount: number; readonly currency: string } | null => {
   if (status === null || !PAYING_STATUSES.includes(status)) return null;
-  const plan = valueAt(h.plans, at);
   const price = plan === null ? null : (catalog.plans[plan]?.price ?? null);
   const priceMonths = price === null || price.interval === "once" ? null : INTERVAL_MONTHS[price.interval];
-  const paid = paymentAt(h.payments, at);
-  if (paid !== null) return { amount: Math.round(paid.amount / (h.months ?? priceMonths ?? 1)), currency: paid.currency };
+  if (paid !== null) return { amount: Math.round(paid.amount / (months ?? priceMonths ?? 1)), currency: paid.currency };
   if (price === null || priceMonths === null) return null;
   return { amount: Math.round(price.amount / priceMonths), currency: price.currency.toUpperCase() };
 };
+
+/** What `h` brings per month at `at` if it is paying then: from its latest invoice, else its plan's catalog price. */
+export const monthlyAmount = (h: SubscriptionHistory, at: Instant, catalog: Catalog): { readonly amount: number; readonly currency: string } | null =>
+  monthlyFrom(valueAt(h.statuses, at), valueAt(h.plans, at), paymentAt(h.payments, at), h.months, catalog);
 
 export const addMoney = (into: Record<string, number>, currency: string, amount: number): void => {
   into[currency] = (into[currency] ?? 0) + amount;
