@@ -86,7 +86,7 @@ export const buildStore = async (url: string, customers: number, events: number)
   return stored;
 };
 
-/** Milliseconds from navigation to the headline tiles on the page, per load (the first after start, then reloads). */
+/** Milliseconds from navigation to the headline tiles in the document, per load (the first after start, then reloads). */
 const paints = async (browser: Browser, url: string): Promise<number[]> => {
   const page = await browser.newPage();
   const times: number[] = [];
@@ -95,7 +95,8 @@ const paints = async (browser: Browser, url: string): Promise<number[]> => {
       if (i === 0) await page.goto(`${url}/dashboard`);
       else await page.reload();
       await page.waitForSelector('[data-tile="mrr"]', { timeout: 60_000 });
-      times.push(await page.evaluate(() => performance.now()));
+      // The page marks the moment its tiles are in the document (since navigation started).
+      times.push(await page.evaluate(() => performance.getEntriesByName("verity:tiles")[0]!.startTime));
     }
   } finally {
     await page.close();
