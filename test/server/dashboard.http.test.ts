@@ -10,6 +10,10 @@ import { dashboardCatalog, seedDashboardHistory } from "../support/dashboard-see
 import { startServer, type RunningServer } from "../support/server.js";
 import { deliver } from "../support/stripe-delivery.js";
 import { customer, stripeEvent } from "../builders/stripe.js";
+import { replay } from "../../src/offline/replay.js";
+import { subscriptionHistories } from "../../src/domain/metrics/history.js";
+import { seriesAt, snapshotAt } from "../../src/domain/metrics/kpis.js";
+import { exportLines } from "../offline/support.js";
 
 const DAY = 86_400;
 
@@ -64,6 +68,25 @@ describe.each(KINDS)("dashboard reads (%s)", (kind) => {
       { mrr: [{ amount: 1800 }], activeSubscriptions: 2 },
       { mrr: [{ amount: 6700 }], activeSubscriptions: 3 },
     ]);
+  });
+
+  it("gives the same metrics and series as a replay of the exported log", async () => {
+    const replayed = await replay(await exportLines(server.db), dashboardCatalog, { at: server.clock.now });
+    const histories = subscriptionHistories(
+      replayed.foldTransitions,
+      [...replayed.state.orders.values()].flatMap((o) => (o.subscriptionId === null ? [] : [{ ...o, subscriptionId: o.subscriptionId, paidAt: o.paidAt }])),
+      [...replayed.state.subscriptions.values()].map((sub) => ({ id: sub.id, userId: sub.userId, start: sub.currentPeriodStart, end: sub.currentPeriodEnd })),
+    );
+    const [from, to] = [(now - 70 * DAY) * 1000, now * 1000];
+    const served = await ask(`query($from: DateTime!, $to: DateTime!) { dashboard { metrics { activeCustomers mrr { currency amount } } series(from: $from, to: $to, points: 15) { at mrr { currency amount } activeSubscriptions } } }`, {
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+    });
+    const instants = Array.from({ length: 15 }, (_, i) => Math.round(from + ((to - from) * i) / 14));
+    const money = (m: Record<string, number>) => Object.entries(m).map(([currency, amount]) => ({ currency, amount }));
+    expect(served.body.data.dashboard.series).toEqual(seriesAt(histories, instants, dashboardCatalog).map((p) => ({ at: new Date(p.at).toISOString(), mrr: money(p.mrr), activeSubscriptions: p.activeSubscriptions })));
+    const snapshot = snapshotAt(histories, server.clock.now, dashboardCatalog);
+    expect(served.body.data.dashboard.metrics).toEqual({ activeCustomers: snapshot.activeCustomers, mrr: money(snapshot.mrr) });
   });
 
   it("refuses a series of too many points or a backwards range with a clear error", async () => {
