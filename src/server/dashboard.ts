@@ -40,15 +40,26 @@ export const dashboardFile = (path: string): DashboardFile | null => {
 };
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+const LOCAL_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** The host name a Host header names, without its port. */
+const hostName = (host: string): string => (host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!).toLowerCase();
 
 /**
  * Whether a request without a key is the dashboard on this machine: it says it is the dashboard,
- * comes from a loopback address, and was not forwarded by a proxy (behind a local reverse proxy,
- * every visitor would come from loopback).
+ * comes from a loopback address, was not forwarded by a proxy (behind a local reverse proxy every
+ * visitor would come from loopback), names this machine in its Host header (a DNS-rebinding page
+ * names its own), and, when the browser says where it comes from, comes from the page itself: any
+ * other site open in the operator's browser could otherwise read the dashboard through it.
  */
-export const isLocalDashboard = (req: IncomingMessage): boolean =>
-  req.headers.authorization === undefined &&
-  req.headers["x-verity-dashboard"] !== undefined &&
-  req.headers["x-forwarded-for"] === undefined &&
-  req.headers.forwarded === undefined &&
-  LOOPBACK.has(req.socket.remoteAddress ?? "");
+export const isLocalDashboard = (req: IncomingMessage): boolean => {
+  const h = req.headers;
+  if (h.authorization !== undefined || h["x-verity-dashboard"] === undefined) return false;
+  if (h["x-forwarded-for"] !== undefined || h.forwarded !== undefined) return false;
+  if (!LOOPBACK.has(req.socket.remoteAddress ?? "")) return false;
+  const host = h.host ?? "";
+  if (!LOCAL_NAMES.has(hostName(host))) return false;
+  if (h.origin !== undefined && h.origin !== `http://${host}` && h.origin !== `https://${host}`) return false;
+  const site = h["sec-fetch-site"];
+  return site === undefined || site === "same-origin" || site === "none";
+};

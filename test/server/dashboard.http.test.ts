@@ -3,6 +3,7 @@
 // id or email, incidents, a customer's timeline with raw bodies, and who may read them (a key
 // with the dashboard scope; without a key only the dashboard on this machine, when allowed).
 import { readFileSync } from "node:fs";
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/server/auth.js";
 import { KINDS } from "../support/databases.js";
@@ -184,6 +185,21 @@ describe.each(KINDS)("dashboard reads (%s)", (kind) => {
     const local = await ask(METRICS, {}, { "x-verity-dashboard": "1" });
     expect(local.body.data.dashboard.metrics.activeCustomers).toBeGreaterThanOrEqual(4);
     expect((await ask(METRICS, {}, { "x-verity-dashboard": "1", "x-forwarded-for": "203.0.113.9" })).status).toBe(401);
+    // Another site open in the operator's browser, or a page that rebinds its name to 127.0.0.1.
+    expect((await ask(METRICS, {}, { "x-verity-dashboard": "1", origin: "http://evil.example" })).status).toBe(401);
+    expect((await ask(METRICS, {}, { "x-verity-dashboard": "1", "sec-fetch-site": "cross-site" })).status).toBe(401);
+    // fetch sets Host itself: a raw request names another.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const body = JSON.stringify({ query: METRICS });
+      const req = request(`${server.url}/graphql`, { method: "POST", headers: { host: "evil.example:4000", "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-verity-dashboard": "1" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+    expect(rebound).toBe(401);
+    expect((await ask(METRICS, {}, { "x-verity-dashboard": "1", origin: server.url, "sec-fetch-site": "same-origin" })).status).toBe(200);
     // The local dashboard reads what the dashboard shows, not the app's other scopes.
     const usage = await fetch(`${server.url}/v1/check`, { method: "POST", headers: { "content-type": "application/json", "x-verity-dashboard": "1" }, body: "{}" });
     expect(usage.status).toBe(401);
