@@ -308,6 +308,13 @@ async function customer(id, params) {
 
 let stopLive = null;
 
+const RECENT = `query Recent($userId: String, $entity: String) {
+  dashboard { recentTransitions(userId: $userId, entity: $entity) { cursor userId entity entityId field from to at cause } }
+}`;
+const LIVE = `subscription Live($userId: String, $entity: String, $after: String) {
+  transitions(userId: $userId, entity: $entity, after: $after) { cursor userId entity entityId field from to at cause }
+}`;
+
 function live(params) {
   const filter = { provider: params.get("provider") ?? "", entity: params.get("entity") ?? "", userId: params.get("userId") ?? "" };
   const inputs = {
@@ -327,25 +334,33 @@ function live(params) {
     status,
     feed,
   );
+  const line = (t) => h("li", {}, `${when(t.at)} `, customerLink(t.userId), ` ${t.entity}.${t.field} ${t.entityId}: ${t.from ?? "∅"} → ${t.to ?? "∅"} (${t.cause})`);
+  const shown = (t) => !filter.provider || t.cause.startsWith(`${filter.provider}:`);
+  const variables = { userId: filter.userId || null, entity: filter.entity || null };
   const client = window.graphqlSse.createClient({ url: "/graphql/stream", headers });
-  const dispose = client.subscribe(
-    {
-      query: `subscription Live($userId: String, $entity: String) { transitions(userId: $userId, entity: $entity) { userId entity entityId field from to at cause } }`,
-      variables: { userId: filter.userId || null, entity: filter.entity || null },
+  let dispose = () => undefined;
+  // The newest transitions first, then live from the newest one's cursor: nothing missed between.
+  gql(RECENT, variables).then(
+    ({ dashboard: d }) => {
+      for (const t of [...d.recentTransitions].reverse()) if (shown(t)) feed.prepend(line(t));
+      dispose = client.subscribe(
+        { query: LIVE, variables: { ...variables, after: d.recentTransitions[0]?.cursor ?? null } },
+        {
+          next: ({ data, errors }) => {
+            if (errors?.length) return void (status.textContent = errors.map((e) => e.message).join("; "));
+            const t = data.transitions;
+            if (!shown(t)) return;
+            feed.prepend(line(t));
+            while (feed.childElementCount > 200) feed.lastElementChild.remove();
+          },
+          error: (e) => void (status.textContent = `Disconnected: ${e?.message ?? e}`),
+          complete: () => undefined,
+        },
+      );
+      status.textContent = "Listening for transitions as they happen.";
     },
-    {
-      next: ({ data, errors }) => {
-        if (errors?.length) return void (status.textContent = errors.map((e) => e.message).join("; "));
-        const t = data.transitions;
-        if (filter.provider && !t.cause.startsWith(`${filter.provider}:`)) return;
-        feed.prepend(h("li", {}, `${when(t.at)} `, customerLink(t.userId), ` ${t.entity}.${t.field} ${t.entityId}: ${t.from ?? "∅"} → ${t.to ?? "∅"} (${t.cause})`));
-        while (feed.childElementCount > 200) feed.lastElementChild.remove();
-      },
-      error: (e) => void (status.textContent = `Disconnected: ${e?.message ?? e}`),
-      complete: () => undefined,
-    },
+    (e) => void (status.textContent = `Could not load: ${e?.message ?? e}`),
   );
-  status.textContent = "Listening for transitions as they happen.";
   stopLive = () => (dispose(), client.dispose());
 }
 

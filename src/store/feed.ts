@@ -94,6 +94,18 @@ export const readFeed = async (db: Database, afterSeq: number, limit: number, fi
     take: limit,
   });
 
+/** The newest `limit` feed rows, newest first (the dashboard's live view starts from them). */
+export const recentFeed = (db: Database, limit: number, filter: FeedFilter = {}): Promise<FeedRow[]> =>
+  db.prisma.transitionFeed.findMany({
+    where: {
+      ...(filter.userId == null ? {} : { userId: filter.userId }),
+      ...(filter.entity == null ? {} : { entity: filter.entity }),
+      ...(filter.field == null ? {} : { field: filter.field }),
+    },
+    orderBy: { seq: "desc" },
+    take: limit,
+  });
+
 /** The opaque cursor subscribers resume from. */
 /** Sequence numbers are 32-bit integer columns: a cursor beyond that names no row (and Prisma would refuse it). */
 export const MAX_SEQ = 2 ** 31 - 1;

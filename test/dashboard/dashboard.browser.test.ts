@@ -73,6 +73,8 @@ describe.skipIf(!HAS_BROWSER)("dashboard in Chromium", () => {
     const { page, errors } = await offlinePage(browser, server.url);
     await page.goto(`${server.url}/dashboard#/live?provider=stripe`);
     await page.waitForFunction(() => document.querySelector('[data-field="live-status"]')?.textContent?.startsWith("Listening"));
+    // It opens on the newest transitions already in the log.
+    expect(await page.locator("#feed").innerText()).toContain("stripe:sub_user_e");
     // Give the stream a moment to be registered on the server before the webhook is sent.
     await page.waitForTimeout(300);
     const t = now;

@@ -18,6 +18,8 @@ import { RejectionRef } from "./rejection.js";
 import type { QuotaBlockRow } from "../../store/quota-blocks.js";
 import type { LatencySummary } from "../latency.js";
 import { TransitionRef } from "./transition.js";
+import { TransitionEventRef } from "./live.js";
+import { recentFeed } from "../../store/feed.js";
 
 const DAY = 86_400_000;
 /** The window MRR movement, churn and trial conversion are measured over. */
@@ -264,6 +266,19 @@ const DashboardRef = builder.objectRef<Record<string, never>>("Dashboard").imple
       type: LatencyRef,
       description: "How long this process took to answer POST /v1/check over the last 24 hours (its last 10,000 checks), in milliseconds.",
       resolve: (_d, _args, ctx) => ctx.quotaLatency.summary(ctx.now - 86_400_000),
+    }),
+    recentTransitions: t.field({
+      type: [TransitionEventRef],
+      description: "The newest transitions (at most 100), newest first, optionally of one customer or entity: subscribe to `transitions` after the first one's cursor to go on live.",
+      args: { userId: t.arg.string(), entity: t.arg.string(), first: t.arg.int({ defaultValue: 20 }) },
+      resolve: async (_d, args, ctx) => {
+        let userId: string | null = null;
+        if (args.userId) {
+          userId = await ctx.reads.findUser(args.userId);
+          if (userId === null) return [];
+        }
+        return recentFeed(ctx.db, Math.min(100, Math.max(1, args.first ?? 20)), { userId, entity: args.entity ?? null });
+      },
     }),
     timeline: t.field({
       type: [TimelineRef],

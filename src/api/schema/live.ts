@@ -4,7 +4,7 @@ import { GraphQLError } from "graphql";
 import { decodeFeedCursor as decode, encodeFeedCursor as encode, type FeedRow } from "../../store/feed.js";
 import { builder } from "../builder.js";
 
-const TransitionEventRef = builder.objectRef<FeedRow>("TransitionEvent").implement({
+export const TransitionEventRef = builder.objectRef<FeedRow>("TransitionEvent").implement({
   description: "A transition as it became known, with the cursor to resume after it.",
   fields: (t) => ({
     cursor: t.string({ resolve: (r) => encode(r.seq) }),
