@@ -10,6 +10,7 @@ import type { Database } from "./database.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { sqlValue } from "./insert-rows.js";
 import { loggableText } from "./parsed-copy.js";
+import { PeriodicWrites } from "./periodic-writes.js";
 import { transaction } from "./sql.js";
 
 const MINUTE = 60_000;
@@ -22,12 +23,12 @@ export type QuotaBlockRow = { readonly subject: string; readonly userId: string;
 
 type Pending = { subject: string; userId: string; feature: string; code: string; minute: number; count: number; lastAt: number };
 
-export class QuotaBlockLog {
+export class QuotaBlockLog extends PeriodicWrites {
   private pending = new Map<string, Pending>();
-  private flushing: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    super();
+  }
 
   record(b: QuotaBlock): void {
     const minute = Math.floor(b.at / MINUTE) * MINUTE;
@@ -41,25 +42,8 @@ export class QuotaBlockLog {
     } else this.pending.set(key, { ...entry, minute, count: 1, lastAt: b.at });
   }
 
-  start(everyMs = 1000): void {
-    this.timer = setInterval(() => void this.flush().catch(() => undefined), everyMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.flush();
-  }
-
-  /** Adds the counts not written yet, in one transaction; calls are serialized. */
-  flush(): Promise<void> {
-    const run = this.flushing.then(() => this.write());
-    this.flushing = run.catch(() => undefined);
-    return run;
-  }
-
-  private async write(): Promise<void> {
+  /** Adds the counts not written yet, in one transaction. */
+  protected async write(): Promise<void> {
     if (this.pending.size === 0) return;
     const rows = [...this.pending.values()];
     this.pending = new Map();

@@ -7,6 +7,7 @@
 import type { Instant } from "../domain/time.js";
 import type { Database } from "./database.js";
 import { loggableText } from "./parsed-copy.js";
+import { PeriodicWrites } from "./periodic-writes.js";
 
 export type Rejection = {
   readonly provider: string;
@@ -56,13 +57,13 @@ const rowOf = (t: Tally): RejectionRow => ({
   count: t.count,
 });
 
-export class RejectionLog {
+export class RejectionLog extends PeriodicWrites {
   private readonly tallies = new Map<string, Tally>();
-  private flushing: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
   private latestMinute = 0;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    super();
+  }
 
   /** Counts a refusal; true when it is the first of its provider and reason this minute (worth a log line). */
   record(r: Rejection): boolean {
@@ -84,27 +85,8 @@ export class RejectionLog {
     return true;
   }
 
-  /** Writes counts every `everyMs` until stopped. */
-  start(everyMs = 1000): void {
-    this.timer = setInterval(() => void this.flush().catch(() => undefined), everyMs);
-    this.timer.unref();
-  }
-
-  /** Writes what is not written yet; the last write, once stopped. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.flush();
-  }
-
-  /** Writes every count not yet written, in one transaction; calls are serialized. */
-  flush(): Promise<void> {
-    const run = this.flushing.then(() => this.write());
-    this.flushing = run.catch(() => undefined);
-    return run;
-  }
-
-  private async write(): Promise<void> {
+  /** Writes every count not yet written, in one transaction. */
+  protected async write(): Promise<void> {
     const dirty = [...this.tallies.values()].filter((t) => t.count > t.written);
     if (dirty.length > 0) {
       const snapshot = dirty.map((t) => ({ tally: t, row: rowOf(t) }));
