@@ -422,7 +422,8 @@ export const buildApp = (options: AppOptions): App => {
     const path = url.pathname;
     if (path === "/graphql" || path.startsWith("/graphql/")) return serveGraphql(req, res, path);
     if (path === "/dashboard" || path.startsWith("/dashboard/")) {
-      const file = req.method === "GET" && dashboardAccess !== "off" ? dashboardFile(path) : null;
+      if (req.method !== "GET" && dashboardAccess !== "off") return (req.resume(), send(res, answerNow(Either.left(new MethodNotAllowed({ message: "the dashboard is read-only: use GET" })))));
+      const file = dashboardAccess !== "off" ? dashboardFile(path) : null;
       if (file === null) return send(res, answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path }))));
       res.writeHead(200, { "content-type": file.contentType, "content-length": file.body.length, "cache-control": "no-cache", "x-content-type-options": "nosniff" });
       return void res.end(file.body);

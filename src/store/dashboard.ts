@@ -112,14 +112,29 @@ type TransitionRow = Awaited<ReturnType<Database["prisma"]["transition"]["findMa
 
 /**
  * The newest `first` events that changed `userId`, newest first, each with its transitions and its
- * stored event (raw body exactly as received). Cost: the user's transitions (by its index) and one
- * lookup per event shown.
+ * stored event (raw body exactly as received). The user's log is read backwards in pages of `page`
+ * (by its (userId, ordinal) index) until one more event than asked for has appeared, so the last
+ * event shown has all its transitions (one event's transitions are adjacent: one step emits them).
+ * Cost: about `first` events' transitions and one lookup per event shown, whatever the user's size.
  */
-export const customerTimeline = async (db: Database, userId: string, first: number): Promise<TimelineEntry[]> => {
-  const transitions = await db.prisma.transition.findMany({ where: { userId }, orderBy: { ordinal: "asc" } });
+export const customerTimeline = async (db: Database, userId: string, first: number, page = 500): Promise<TimelineEntry[]> => {
+  // Newest first, each event's transitions kept in fold order.
   const byCause = new Map<string, TransitionRow[]>();
-  for (const t of transitions) byCause.set(t.cause, [...(byCause.get(t.cause) ?? []), t]);
-  const newest = [...byCause].reverse().slice(0, first);
+  for (let before: number | null = null; ; ) {
+    const rows: TransitionRow[] = await db.prisma.transition.findMany({
+      where: { userId, ...(before === null ? {} : { ordinal: { lt: before } }) },
+      orderBy: { ordinal: "desc" },
+      take: page,
+    });
+    for (const t of rows) {
+      const caused = byCause.get(t.cause);
+      if (caused) caused.unshift(t);
+      else byCause.set(t.cause, [t]);
+    }
+    if (rows.length < page || byCause.size > first) break;
+    before = rows.at(-1)!.ordinal;
+  }
+  const newest = [...byCause].slice(0, first);
   const sql = sqlOf(db);
   return Promise.all(
     newest.map(async ([cause, caused]) => {

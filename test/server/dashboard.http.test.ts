@@ -15,6 +15,7 @@ import { replay } from "../../src/offline/replay.js";
 import { subscriptionHistories } from "../../src/domain/metrics/history.js";
 import { seriesAt, snapshotAt } from "../../src/domain/metrics/kpis.js";
 import { exportLines } from "../offline/support.js";
+import { customerTimeline } from "../../src/store/dashboard.js";
 
 const DAY = 86_400;
 
@@ -161,6 +162,13 @@ describe.each(KINDS)("dashboard reads (%s)", (kind) => {
     expect(failed.transitions).toContainEqual({ entity: "payment", field: "status", to: "failed" });
     const raw = Buffer.from(failed.event.rawBody, "base64").toString("utf8");
     expect(JSON.parse(raw).id).toBe("evt_inv_user_d_failed");
+    // Read backwards two transitions at a time, the timeline is the same, each event complete.
+    const userId = (await server.app.reads.findUser("user_d"))!;
+    const paged = await customerTimeline(server.db, userId, 3, 2);
+    const whole = await customerTimeline(server.db, userId, 3);
+    expect(paged.map((e) => [e.cause, e.transitions.map((t) => t.id)])).toEqual(whole.map((e) => [e.cause, e.transitions.map((t) => t.id)]));
+    expect(whole.map((e) => e.cause)).toEqual(timeline.slice(0, 3).map((e: any) => e.cause));
+    expect(whole.map((e) => e.transitions.length)).toEqual(timeline.slice(0, 3).map((e: any) => e.transitions.length));
     const unknown = await ask(`{ dashboard { timeline(userId: "nobody") { cause } } }`);
     expect(unknown.body.data.dashboard.timeline).toBeNull();
   });
@@ -200,6 +208,11 @@ describe.each(KINDS)("dashboard reads (%s)", (kind) => {
     });
     expect(rebound).toBe(401);
     expect((await ask(METRICS, {}, { "x-verity-dashboard": "1", origin: server.url, "sec-fetch-site": "same-origin" })).status).toBe(200);
+    // Its page and assets are read with GET only, and nothing outside them is served.
+    expect((await fetch(`${server.url}/dashboard`, { method: "POST", body: "x" })).status).toBe(405);
+    expect((await fetch(`${server.url}/dashboard/assets/..%2F..%2Fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${server.url}/dashboard/assets/secret.env`)).status).toBe(404);
+    expect((await fetch(`${server.url}/dashboard/assets/uPlot.iife.min.js`)).headers.get("content-type")).toMatch(/javascript/);
     // The local dashboard reads what the dashboard shows, not the app's other scopes.
     const usage = await fetch(`${server.url}/v1/check`, { method: "POST", headers: { "content-type": "application/json", "x-verity-dashboard": "1" }, body: "{}" });
     expect(usage.status).toBe(401);
