@@ -27,6 +27,7 @@ import {
   newToken,
   PendingStates,
   createComponents,
+  saveStates,
   shouldSave,
   stateCacheOf,
   usersOfComponents,
@@ -80,6 +81,11 @@ type Options = {
   readonly states: PendingStates;
   /** Whether new transitions go to the live feed (a rebuild appends what it gained at the end). */
   readonly feed: boolean;
+  /**
+   * A rebuild's components whose folded state is not saved yet, with the token and event count it
+   * is current as of: a rebuild saves each state once, at its end, instead of with every fold.
+   */
+  readonly unsaved?: Map<string, { readonly token: string; readonly events: number }>;
 };
 
 /** What a component's projection changed, for the result and the cache. */
@@ -249,8 +255,9 @@ const writeFolds = async (catalog: Catalog, plans: readonly FoldPlan[], known: R
     for (const key of new Set(p.group.flatMap((e) => e.keys))) if (!known.has(key)) componentKeys.push({ key, componentId: id });
     const events = (p.head?.events ?? 0) + p.group.length;
     const stateEvents = p.head?.stateEvents ?? 0;
-    const saved = p.base === null || shouldSave(p.base.savedSize, events, stateEvents) ? save(p.state) : null;
     const token = newToken();
+    const saved = options.unsaved === undefined && (p.base === null || shouldSave(p.base.savedSize, events, stateEvents)) ? save(p.state) : null;
+    options.unsaved?.set(id, { token, events });
     const write = { id, token, watermark: maxAt(p.group, p.head?.watermark), events, saved, stateEvents: saved === null ? stateEvents : events };
     if (p.head === undefined) createdComponents.push(write);
     else await writeComponent(w.sql, true, write);
@@ -291,6 +298,7 @@ const rederive = async (catalog: Catalog, heads: readonly ComponentHead[], group
   const saved = save(state);
   await writeComponent(options.w.sql, false, { id, token, watermark: maxAt(events), events: events.length, saved, stateEvents: events.length });
   options.states.forget(ids);
+  for (const merged of ids) options.unsaved?.delete(merged);
   const users = [...state.users.keys()];
   return { users, affected: [...new Set([...owners, ...users])], incremental: false, events: group.length, cached: [id, { token, catalog, state, savedSize: saved.length, beforeLastInstant, lastInstant }] };
 };
@@ -452,15 +460,25 @@ export const rebuildProjections = async (
     await w.clearProjections();
 
     const states = new PendingStates(null, 10_000);
+    const unsaved = new Map<string, { token: string; events: number }>();
     let events = 0;
-    // In time order, so most events fold onto saved states.
+    // In time order, so most events fold onto the states in memory.
     for (let after: StoredEvent | null = null; ; ) {
       const rows = await readEventsInTimeOrder(w.sql, { after, take: REBUILD_BATCH });
       if (rows.length === 0) break;
-      await projectWithin(catalog, rows, { w, states, feed: false });
+      await projectWithin(catalog, rows, { w, states, feed: false, unsaved });
       events += rows.length;
       after = rows.at(-1)!;
     }
+    // Each state is saved once, as it ends. One dropped from memory meanwhile stays unsaved: its
+    // component is re-derived when an event next reaches it.
+    await saveStates(
+      w.sql,
+      [...unsaved].flatMap(([id, { token, events }]) => {
+        const cached = states.get(id, token, catalog);
+        return cached === undefined ? [] : [{ id, token, events, state: save(cached.state) }];
+      }),
+    );
 
     // Usage counters, leases and credit draws are derived too, from the app's events. Those are
     // decided and written under the append lock (store/usage.ts), so the rebuild takes it: a usage

@@ -221,14 +221,19 @@ export const createComponents = async (sql: Sql, components: readonly ComponentW
   await insertRows(sql, "ComponentState", ["id", "token", "events", "state"] as const, saved);
 };
 
+/** Saves folded states (JSON) as of their components' tokens, replacing what was saved before. */
+export const saveStates = async (sql: Sql, states: readonly { readonly id: string; readonly token: string; readonly events: number; readonly state: string }[]): Promise<void> => {
+  for (const s of states) {
+    await sql.run(
+      Prisma.sql`INSERT INTO "ComponentState" ("id", "token", "events", "state") VALUES (${s.id}, ${s.token}, ${s.events}, ${s.state}) ON CONFLICT ("id") DO UPDATE SET "token" = excluded."token", "events" = excluded."events", "state" = excluded."state"`,
+    );
+  }
+};
+
 export const writeComponent = async (sql: Sql, exists: boolean, c: ComponentWrite): Promise<void> => {
   if (!exists) return createComponents(sql, [c]);
   const watermark = sqlValue(sql.kind, new Date(c.watermark));
   await sql.run(Prisma.sql`UPDATE "Component" SET "token" = ${c.token}, "watermark" = ${watermark}, "events" = ${c.events} WHERE "id" = ${c.id}`);
   // The saved state is left alone unless this projection saves it.
-  if (c.saved !== null) {
-    await sql.run(
-      Prisma.sql`INSERT INTO "ComponentState" ("id", "token", "events", "state") VALUES (${c.id}, ${c.token}, ${c.stateEvents}, ${c.saved}) ON CONFLICT ("id") DO UPDATE SET "token" = excluded."token", "events" = excluded."events", "state" = excluded."state"`,
-    );
-  }
+  if (c.saved !== null) await saveStates(sql, [{ id: c.id, token: c.token, events: c.stateEvents, state: c.saved }]);
 };

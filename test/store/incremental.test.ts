@@ -191,6 +191,25 @@ describe.each(KINDS)("incremental projection on %s", (kind) => {
     await expectProjectionsToEqualTheFold(restarted);
   }, 120_000);
 
+  it("a rebuild saves each component's state once, current as of its end: a restarted process folds the next event onto it", async () => {
+    const { url, db } = await freshDatabase(kind);
+    for (const cus of ["cus_rs_a", "cus_rs_b"]) {
+      await deliver(db, customerCreated(cus, T0, { user_id: `u_${cus}` }));
+      for (let n = 0; n < 5; n++) await deliver(db, paid(cus, n, T0 + 10 + n));
+    }
+    await rebuildProjections(db, testCatalog);
+    const components = await db.prisma.component.findMany();
+    expect(components).toHaveLength(2);
+    for (const c of components) {
+      const saved = await db.prisma.componentState.findUniqueOrThrow({ where: { id: c.id } });
+      expect({ token: saved.token, events: saved.events }).toEqual({ token: c.token, events: c.events });
+    }
+    await expectProjectionsToEqualTheFold(db);
+    const restarted = await reopen(url);
+    expect(await deliver(restarted, paid("cus_rs_a", 5, T0 + 20))).toMatchObject({ incremental: 1, rederived: 0 });
+    await expectProjectionsToEqualTheFold(restarted);
+  });
+
   it("a rebuild appends to the feed only the transitions its new logs add", async () => {
     const { db } = await freshDatabase(kind);
     await deliver(db, customerCreated("cus_rb", T0, { user_id: "u_rb" }));
