@@ -30,6 +30,7 @@ import { openDatabase } from "../src/store/database.js";
 import { Projector } from "../src/projection/projector.js";
 import { benchLive } from "./live.js";
 import { benchConvergence } from "./convergence.js";
+import { benchCli } from "./cli.js";
 import { benchDashboard } from "./dashboard.js";
 import { benchHistory } from "./history.js";
 import { benchOffline } from "./offline.js";
@@ -173,7 +174,7 @@ const main = async () => {
 };
 
 /** The cases whose figures go to results.json, in the order they run (after fold/scale/ingest and live). */
-const cases = { reads: benchReads, webhooks: benchWebhooks, convergence: benchConvergence, history: benchHistory, offline: benchOffline, usage: benchUsage, dashboard: benchDashboard };
+const cases = { reads: benchReads, webhooks: benchWebhooks, convergence: benchConvergence, history: benchHistory, offline: benchOffline, usage: benchUsage, dashboard: benchDashboard, cli: benchCli };
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(",").map((name) => name.trim()) : undefined;
 const unknown = only?.filter((name) => !["fold", "scale", "ingest", "live", ...Object.keys(cases)].includes(name)) ?? [];
 if (unknown.length > 0) throw new Error(`BENCH_ONLY: no case named ${unknown.join(", ")}`);

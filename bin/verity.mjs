@@ -1,7 +1,38 @@
 #!/usr/bin/env node
-// Entry point of `npx verity`: runs the TypeScript sources through tsx, no build step needed.
-import { register } from "tsx/esm/api";
+// Entry point of `verity` and `npm start`: runs the compiled JavaScript in dist (built when the
+// package installs, or by `npm run build`). When a source is newer than that build (someone is
+// editing src) or there is none, it runs the TypeScript sources through tsx instead, so what runs
+// is always what src says.
+import { readdirSync, statSync } from "node:fs";
 
-register();
-const { main } = await import("../src/cli/main.ts");
+const root = new URL("../", import.meta.url);
+
+/** The newest modification time under a folder, in ms. */
+const newest = (dir) => {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+};
+
+const built = (() => {
+  try {
+    return statSync(new URL("dist/.built", root)).mtimeMs;
+  } catch {
+    return -1;
+  }
+})();
+
+let main;
+if (built >= 0 && newest(new URL("src", root).pathname) <= built) {
+  ({ main } = await import("../dist/cli/main.js"));
+} else {
+  // `verity --version` says so: a stale build is otherwise invisible but for the slower start.
+  process.env.VERITY_FROM_SOURCES = "1";
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import("../src/cli/main.ts"));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -27,7 +27,10 @@ export type Io = {
   readonly stderr?: NodeJS.WritableStream & { readonly isTTY?: boolean };
 };
 
-export const parse = <T extends ParseArgsConfig["options"]>(args: string[], options: T, allowPositionals = false) => {
+/** Flags parsed strictly (an unknown flag or a missing value is a UsageError); every command also takes --help. */
+export type Parsed = { readonly values: Readonly<Record<string, string | boolean | undefined>>; readonly positionals: readonly string[] };
+
+export const parse = (args: string[], options: NonNullable<ParseArgsConfig["options"]>, allowPositionals = false): Parsed => {
   try {
     return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals });
   } catch (e) {

@@ -1,6 +1,7 @@
 // The `verity` command line: serve, migrate, keys, and the offline commands export, replay,
 // verify, reprocess (./offline.ts). Each command parses its own flags strictly, answers --help,
 // and reports a wrong flag or value clearly with a non-zero exit code.
+import { createRequire } from "node:module";
 import { Data, Effect } from "effect";
 import { webhookSchemes } from "../providers/registry.js";
 import { isScope, type Scope } from "../api/scopes.js";
@@ -23,7 +24,7 @@ Commands:
   verify     compare the projections with an offline replay of the event log
   reprocess  rebuild every projection from the event store, atomically
 
-Run "verity <command> --help" for a command's options.
+Run "verity <command> --help" for a command's options; "verity --version" for the version.
 Environment: DATABASE_URL, PORT, VERITY_CONFIG, VERITY_GRAPHIQL, VERITY_DASHBOARD, VERITY_INTROSPECTION, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
 STRIPE_SECRET_KEY (see README.md).`;
 
@@ -144,6 +145,13 @@ const keys = async (args: string[], io: Out): Promise<number> => {
   throw new UsageError({ message: `unknown keys command "${sub}"; use create, list or revoke` });
 };
 
+/** The version, and whether this run compiled the sources on the fly (bin/verity.mjs decides). */
+const versionLine = (): string => {
+  const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+  const fromSources = process.env.VERITY_FROM_SOURCES === "1" ? " (running the TypeScript sources: the compiled build is missing or older than src; npm run build)" : "";
+  return `verity ${version}${fromSources}`;
+};
+
 const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
   serve,
   migrate,
@@ -166,6 +174,7 @@ const processIo = (): Out => {
 export const main = async (argv: string[], io: Out = processIo()): Promise<number> => {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") return io.out(HELP), command === undefined ? 2 : 0;
+  if (command === "--version" || command === "-v") return io.out(versionLine()), 0;
   const run = COMMANDS[command];
   if (!run) return io.err(`verity: unknown command "${command}"\n\n${HELP}`), 2;
   const report = (message: string, code: number) => Effect.sync(() => (io.err(`verity ${command}: ${message}`), code));

@@ -2,8 +2,8 @@
 // the server uses, with no database, and returns the state it gives (users, subscriptions, orders,
 // grants, entitlements at an instant, the transition log), shaped as the projections store it.
 //
-// Also the library entry `verity/replay` (package.json "exports"; TypeScript source, so run it with
-// a TypeScript loader such as tsx: `node --import tsx your-script.ts`):
+// Also the library entry `verity/replay` (package.json "exports": the JavaScript and type
+// declarations compiled to dist when the package installs, so plain Node imports it):
 //
 //   import { replay, loadCatalogFile } from "verity/replay";
 //   const result = await replay(lines, loadCatalogFile("verity.config.json"), { at: Date.now() });

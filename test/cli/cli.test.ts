@@ -26,6 +26,12 @@ const verity = async (...args: string[]) => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("verity CLI", () => {
+  it("runs the JavaScript compiled when the package installed (npm test builds first), not the TypeScript sources", async () => {
+    const r = await verity("--version");
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(r.stdout.trim()).toMatch(/^verity \d+\.\d+\.\d+$/);
+  });
+
   it("migrates, then reports the database up to date", async () => {
     expect((await verity("migrate")).stdout).toMatch(/applied 0001_init, 0002_append_only, 0003_raw_only_and_rejection_counts/);
     expect((await verity("migrate")).stdout).toMatch(/up to date/);

@@ -1,6 +1,10 @@
 // The export's filters and cut, replay's handling of input it cannot use, and the library entry
 // `verity/replay` as a package consumer imports it.
 import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { exportEvents } from "../../src/offline/export.js";
@@ -17,6 +21,7 @@ import { seedDatabase, seedHistory } from "../support/seed.js";
 import { exportLines } from "./support.js";
 
 const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 const history = seedHistory(
   {
@@ -78,16 +83,42 @@ describe("export", () => {
 });
 
 describe("the library entry verity/replay", () => {
-  it("imports by package name with a TypeScript loader and replays records", async () => {
-    const script = `
-      import { replay } from "verity/replay";
-      const body = JSON.stringify({ id: "evt_a", object: "event", type: "customer.created", created: 1717200000,
-        data: { object: { id: "cus_A", object: "customer", email: "a@example.com", metadata: { user_id: "u1" } } } });
-      const r = await replay([{ provider: "stripe", providerEventId: "evt_a", type: "customer.created", occurredAt: "2024-06-01T00:00:00Z", body }],
-        { plans: {}, grace: { pastDueDays: 0 }, userIdKeys: ["user_id"] }, { at: 0 });
-      console.log(JSON.stringify(r.users));`;
-    const cwd = new URL("../..", import.meta.url).pathname;
-    const { stdout } = await run("node", ["--import", "tsx", "--input-type=module", "-e", script], { cwd, timeout: 30_000 });
-    expect(JSON.parse(stdout)).toEqual([expect.objectContaining({ appUserId: "u1", email: "a@example.com", keys: ["app:u1", "customer:stripe:cus_A"] })]);
+  // A project outside this repository that depends on Verity (as `npm install ../verity` links it),
+  // importing the compiled entry with plain Node and type-checking against its declarations.
+  let consumer: string;
+  beforeEach(() => {
+    consumer = mkdtempSync(join(tmpdir(), "verity-consumer-"));
+    mkdirSync(join(consumer, "node_modules"));
+    symlinkSync(ROOT, join(consumer, "node_modules", "verity"), "dir");
+    writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   });
+  afterEach(() => rmSync(consumer, { recursive: true, force: true }));
+
+  const script = `
+    import { replay } from "verity/replay";
+    const body = JSON.stringify({ id: "evt_a", object: "event", type: "customer.created", created: 1717200000,
+      data: { object: { id: "cus_A", object: "customer", email: "a@example.com", metadata: { user_id: "u1" } } } });
+    const r = await replay([{ provider: "stripe", providerEventId: "evt_a", type: "customer.created", occurredAt: "2024-06-01T00:00:00Z", body }],
+      { plans: {}, grace: { pastDueDays: 0 }, userIdKeys: ["user_id"] }, { at: 0 });
+    const emails: (string | null)[] = r.users.map((u) => u.email);
+    console.log(JSON.stringify({ users: r.users, emails }));`;
+
+  it("imports by package name with plain Node from another project and replays records", async () => {
+    writeFileSync(join(consumer, "audit.mjs"), script.replace(": (string | null)[]", ""));
+    const { stdout } = await run(process.execPath, ["audit.mjs"], { cwd: consumer, timeout: 30_000 });
+    expect(JSON.parse(stdout).users).toEqual([expect.objectContaining({ appUserId: "u1", email: "a@example.com", keys: ["app:u1", "customer:stripe:cus_A"] })]);
+  });
+
+  it("type-checks a TypeScript consumer against the published declarations", async () => {
+    writeFileSync(join(consumer, "audit.ts"), `${script}\nconst wrong: number = r.users[0]!.email;\n`);
+    writeFileSync(
+      join(consumer, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ["audit.ts"] }),
+    );
+    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+    const failed = await run(process.execPath, [tsc, "-p", "."], { cwd: consumer, timeout: 60_000 }).then(() => null, (e: { stdout: string }) => e.stdout);
+    // The one mistake planted on purpose is the only error: the entry and its types resolve.
+    expect(failed).toMatch(/audit\.ts\(\d+,\d+\): error TS2322: Type 'string \| null' is not assignable to type 'number'/);
+    expect(failed!.match(/error TS\d+/g)).toHaveLength(1);
+  }, 60_000);
 });
