@@ -35,4 +35,4 @@ if (built >= 0 && newest(new URL("src", root).pathname) <= built) {
   register();
   ({ main } = await import("../src/cli/main.ts"));
 }
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2), undefined, { dotenvDir: process.cwd() });

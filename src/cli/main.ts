@@ -2,7 +2,9 @@
 // verify, reprocess (./offline.ts). Each command parses its own flags strictly, answers --help,
 // and reports a wrong flag or value clearly with a non-zero exit code.
 import { createRequire } from "node:module";
-import { Data, Effect } from "effect";
+import { join } from "node:path";
+import { Data, Effect, Either } from "effect";
+import { loadDotEnv } from "../config/dotenv.js";
 import { webhookSchemes } from "../providers/registry.js";
 import { isScope, type Scope } from "../api/scopes.js";
 import { createApiKey, listApiKeys, revokeApiKey } from "../server/auth.js";
@@ -25,7 +27,7 @@ Commands:
   reprocess  rebuild every projection from the event store, atomically
 
 Run "verity <command> --help" for a command's options; "verity --version" for the version.
-Environment: DATABASE_URL, PORT, VERITY_CONFIG, VERITY_GRAPHIQL, VERITY_DASHBOARD, VERITY_INTROSPECTION, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
+Environment (also read from ./.env; a variable set in the shell wins): DATABASE_URL, PORT, VERITY_CONFIG, VERITY_GRAPHIQL, VERITY_DASHBOARD, VERITY_INTROSPECTION, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
 STRIPE_SECRET_KEY (see README.md).`;
 
 const SERVE_HELP = `Usage: verity serve [--port N] [--config FILE]
@@ -171,12 +173,21 @@ const processIo = (): Out => {
   return { out: (s) => console.log(s), err: (s) => console.error(s) };
 };
 
-export const main = async (argv: string[], io: Out = processIo()): Promise<number> => {
+/**
+ * Runs one command. `dotenvDir`: where to read `.env` from into process.env first (bin/verity.mjs
+ * passes the working directory; tests calling main in-process pass nothing).
+ */
+export const main = async (argv: string[], io: Out = processIo(), options: { readonly dotenvDir?: string } = {}): Promise<number> => {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") return io.out(HELP), command === undefined ? 2 : 0;
   if (command === "--version" || command === "-v") return io.out(versionLine()), 0;
   const run = COMMANDS[command];
   if (!run) return io.err(`verity: unknown command "${command}"\n\n${HELP}`), 2;
+  if (options.dotenvDir !== undefined) {
+    const loaded = loadDotEnv(options.dotenvDir, process.env);
+    if (Either.isLeft(loaded)) return io.err(`verity: ${loaded.left.message}`), 2;
+    if (loaded.right.length > 0 && command === "serve") io.err(`read ${loaded.right.join(", ")} from ${join(options.dotenvDir, ".env")}`);
+  }
   const report = (message: string, code: number) => Effect.sync(() => (io.err(`verity ${command}: ${message}`), code));
   // A command's failures become its exit status here, and only here: 2 for usage and input, 1 otherwise.
   return Effect.runPromise(

@@ -44,8 +44,8 @@ export const childEnv = (databaseUrl: string, configPath: string, extra: NodeJS.
   return { ...env, DATABASE_URL: databaseUrl, VERITY_CONFIG: configPath, STRIPE_WEBHOOK_SECRET: TEST_SECRET, HOST: "127.0.0.1", ...extra };
 };
 
-export const spawnVerity = (args: readonly string[], env: NodeJS.ProcessEnv, started: Set<Child>): Child => {
-  const child = spawn(process.execPath, [...(process.env.VERITY_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.VERITY_CPU_PROF}`] : []), BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+export const spawnVerity = (args: readonly string[], env: NodeJS.ProcessEnv, started: Set<Child>, cwd?: string): Child => {
+  const child = spawn(process.execPath, [...(process.env.VERITY_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.VERITY_CPU_PROF}`] : []), BIN, ...args], { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
   let tail = "";
   const keep = (s: string) => {
     tail = (tail + s).slice(-20_000);
@@ -75,9 +75,9 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export type Server = Child & { readonly url: string };
 
 /** `verity serve` on a free port; resolves once GET /healthz answers 200. */
-export const startVerityProcess = async (env: NodeJS.ProcessEnv, started: Set<Child>): Promise<Server> => {
+export const startVerityProcess = async (env: NodeJS.ProcessEnv, started: Set<Child>, cwd?: string): Promise<Server> => {
   const port = await freePort();
-  const child = spawnVerity(["serve", "--port", String(port)], env, started);
+  const child = spawnVerity(["serve", "--port", String(port)], env, started, cwd);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   while (Date.now() < deadline) {
@@ -100,8 +100,8 @@ export const kill = async (child: Child): Promise<Exit> => {
 };
 
 /** `verity <args>` to completion. */
-export const runVerity = async (args: readonly string[], env: NodeJS.ProcessEnv, started: Set<Child>): Promise<Exit & { output: string }> => {
-  const child = spawnVerity(args, env, started);
+export const runVerity = async (args: readonly string[], env: NodeJS.ProcessEnv, started: Set<Child>, cwd?: string): Promise<Exit & { output: string }> => {
+  const child = spawnVerity(args, env, started, cwd);
   const timer = setTimeout(() => child.process.kill("SIGKILL"), 60_000);
   const exit = await child.exited;
   clearTimeout(timer);
