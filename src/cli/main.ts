@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Data, Effect, Either } from "effect";
 import { loadDotEnv } from "../config/dotenv.js";
 import { webhookSchemes } from "../providers/registry.js";
-import { isScope, type Scope } from "../api/scopes.js";
+import { isScope, SCOPES, type Scope } from "../api/scopes.js";
 import { createApiKey, listApiKeys, revokeApiKey } from "../server/auth.js";
 import { openDatabase } from "../store/database.js";
 import { applyMigrations } from "../store/migrate.js";
@@ -42,14 +42,18 @@ const MIGRATE_HELP = `Usage: verity migrate
 
 Applies pending migrations to DATABASE_URL (default file:./data/verity.db) and exits.`;
 
-const KEYS_HELP = `Usage: verity keys create --scopes read,events
+const KEYS_HELP = `Usage: verity keys create --scopes read,events [--name NAME]
        verity keys list
        verity keys revoke KEY_ID
 
   create   makes a new API key; the key is printed once, as the last line of stdout
-  list     lists key ids and scopes (never the keys)
-  revoke   deletes a key by its id (from list); every server stops accepting it within 5 seconds
-  --scopes comma-separated scopes: read (users, entitlements, subscriptions), events (the event log)`;
+  list     lists key ids, names, scopes and creation times (never the keys)
+  revoke   deletes a key by its id (from list); every server refuses it at once (401 invalid_api_key)
+  --name   what the key is for ("billing page", "ci"), shown by list
+  --scopes comma-separated: ${SCOPES.join(", ")}
+           read: users, entitlements, subscriptions, checks; events: the event log;
+           usage:write: record usage and take leases; dashboard: the dashboard's queries;
+           metrics: /metrics; admin: operator actions`;
 
 type Out = Io;
 
@@ -101,7 +105,7 @@ const migrate = async (args: string[], io: Out): Promise<number> => {
 };
 
 const keys = async (args: string[], io: Out): Promise<number> => {
-  const { values, positionals } = parse(args, { scopes: { type: "string" } }, true);
+  const { values, positionals } = parse(args, { scopes: { type: "string" }, name: { type: "string" } }, true);
   if (values.help || positionals.length === 0) return io.out(KEYS_HELP), values.help ? 0 : 2;
   const [sub, ...rest] = positionals;
   const extra = sub === "revoke" ? rest.slice(1) : rest;
@@ -112,11 +116,15 @@ const keys = async (args: string[], io: Out): Promise<number> => {
     const scopes = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
     if (scopes.length === 0) throw new UsageError({ message: "--scopes is required, e.g. --scopes read,events" });
     const unknown = scopes.filter((s) => !isScope(s));
-    if (unknown.length > 0) throw new UsageError({ message: `unknown scope "${unknown[0]}"; scopes are read, events` });
+    if (unknown.length > 0) throw new UsageError({ message: `unknown scope "${unknown[0]}"; scopes are ${SCOPES.join(", ")}` });
+    const name = values.name === undefined ? null : String(values.name).trim();
+    if (name !== null && !/^[\p{L}\p{N}\p{P}\p{Zs}]{1,64}$/u.test(name)) {
+      throw new UsageError({ message: "--name must be 1 to 64 letters, digits, punctuation or spaces" });
+    }
     const db = await openDatabase(settings.databaseUrl);
     try {
-      const created = await createApiKey(db, scopes as Scope[], new Date());
-      io.out(`created API key ${created.id} with scopes ${created.scopes.join(",")}; it is shown only once:`);
+      const created = await createApiKey(db, scopes as Scope[], new Date(), name);
+      io.out(`created API key ${created.id}${name === null ? "" : ` "${name}"`} with scopes ${created.scopes.join(",")}; it is shown only once:`);
       io.out(created.key);
       return 0;
     } finally {
@@ -126,7 +134,7 @@ const keys = async (args: string[], io: Out): Promise<number> => {
   if (sub === "list") {
     const db = await openDatabase(settings.databaseUrl);
     try {
-      for (const k of await listApiKeys(db)) io.out(`${k.id}\t${k.scopes.join(",")}\t${k.createdAt.toISOString()}`);
+      for (const k of await listApiKeys(db)) io.out(`${k.id}\t${k.name ?? "-"}\t${k.scopes.join(",")}\t${k.createdAt.toISOString()}`);
       return 0;
     } finally {
       await db.close();
@@ -138,7 +146,7 @@ const keys = async (args: string[], io: Out): Promise<number> => {
     const db = await openDatabase(settings.databaseUrl);
     try {
       if (!(await revokeApiKey(db, id))) return io.err(`verity keys: no key has the id "${id}" (see verity keys list)`), 2;
-      io.out(`revoked ${id}; servers stop accepting it within 5 seconds`);
+      io.out(`revoked ${id}; every server refuses it from now on`);
       return 0;
     } finally {
       await db.close();

@@ -22,7 +22,7 @@ import { Background } from "./background.js";
 import type { Principal, Scope } from "../api/scopes.js";
 import { hashKey } from "./auth.js";
 import { readBody } from "./body.js";
-import { answerNow, errorBody, Forbidden, InvalidJson, InvalidParameter, MethodNotAllowed, ok, PayloadTooLarge, RouteNotFound, send, sendJson, Unauthorized, UnknownProvider, type Answer, type Refused, type RefusalBody } from "./errors.js";
+import { answerNow, errorBody, Forbidden, InvalidApiKey, InvalidJson, InvalidParameter, MethodNotAllowed, ok, PayloadTooLarge, RouteNotFound, send, sendJson, Unauthorized, UnknownProvider, type Answer, type Refused, type RefusalBody } from "./errors.js";
 import { GraphqlFastLane } from "./graphql-fast-lane.js";
 import { GRAPHQL_LIMITS, graphqlLimits, limitRules, type IntrospectionPolicy } from "./graphql-limits.js";
 import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
@@ -272,13 +272,15 @@ export const buildApp = (options: AppOptions): App => {
   const serveGraphql = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const page = req.method === "GET" && path === "/graphql" && (req.headers.accept ?? "").includes("text/html") && !req.url?.includes("?");
     if ((page && options.graphiql !== false) || req.method === "OPTIONS") return void (await yoga(req, res));
-    const principal = (await reads.principal(req.headers.authorization, hashKey)) ?? (dashboardAccess === "loopback" && isLocalDashboard(req) ? LOCAL_DASHBOARD : null);
-    if (principal === null && introspection !== "public") {
+    const credentials = await reads.credentials(req.headers.authorization, hashKey);
+    const principal = credentials._tag === "Key" ? credentials.principal : credentials._tag === "NoKey" && dashboardAccess === "loopback" && isLocalDashboard(req) ? LOCAL_DASHBOARD : null;
+    // A key nobody knows is refused even where no key is needed: its sender means to use one.
+    if (credentials._tag === "UnknownKey" || (principal === null && introspection !== "public")) {
       // The body is drained unread (closing with unread bytes would reset the connection before
       // the client reads the answer); the connection is not reused.
       req.resume();
       res.setHeader("connection", "close");
-      return send(res, answerNow(Either.left(new Unauthorized()), graphqlRefusal));
+      return send(res, answerNow(Either.left(credentials._tag === "UnknownKey" ? new InvalidApiKey() : new Unauthorized()), graphqlRefusal));
     }
     if (principal !== null) principals.set(req, principal);
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -301,10 +303,11 @@ export const buildApp = (options: AppOptions): App => {
   };
 
   /** The request's key, when it has one with `scope`. */
-  const authorized = async (req: IncomingMessage, scope: Scope): Promise<Either.Either<Principal, Unauthorized | Forbidden>> => {
-    const principal = await reads.principal(req.headers.authorization, hashKey);
-    if (principal === null) return Either.left(new Unauthorized());
-    return principal.scopes.has(scope) ? Either.right(principal) : Either.left(new Forbidden({ scope }));
+  const authorized = async (req: IncomingMessage, scope: Scope): Promise<Either.Either<Principal, Unauthorized | InvalidApiKey | Forbidden>> => {
+    const credentials = await reads.credentials(req.headers.authorization, hashKey);
+    if (credentials._tag === "NoKey") return Either.left(new Unauthorized());
+    if (credentials._tag === "UnknownKey") return Either.left(new InvalidApiKey());
+    return credentials.principal.scopes.has(scope) ? Either.right(credentials.principal) : Either.left(new Forbidden({ scope }));
   };
 
   /** An id in a path (a user's, a lease's), decoded; refused when it is not valid percent-encoding or holds NUL. */

@@ -8,20 +8,20 @@ import { bearerToken } from "../store/read-model.js";
 /** How a key is stored and looked up: its SHA-256, hex. */
 export const hashKey = (key: string): string => createHash("sha256").update(key, "utf8").digest("hex");
 
-export type CreatedKey = { readonly id: string; readonly key: string; readonly scopes: readonly Scope[] };
+export type CreatedKey = { readonly id: string; readonly key: string; readonly name: string | null; readonly scopes: readonly Scope[] };
 
-export const createApiKey = async (db: Database, scopes: readonly Scope[], now: Date): Promise<CreatedKey> => {
+export const createApiKey = async (db: Database, scopes: readonly Scope[], now: Date, name: string | null = null): Promise<CreatedKey> => {
   const secret = randomBytes(24).toString("base64url");
   // The id is shown in listings and logs, so it shares nothing with the secret.
   const id = `key_${randomBytes(6).toString("hex")}`;
   const key = `vty_${secret}`;
-  await insertApiKey(db, { id, hash: hashKey(key), scopes, createdAt: now });
-  return { id, key, scopes };
+  await insertApiKey(db, { id, hash: hashKey(key), name, scopes, createdAt: now });
+  return { id, key, name, scopes };
 };
 
 export const listApiKeys = (db: Database): Promise<StoredKey[]> => storedApiKeys(db);
 
-/** Removes a key; every process stops accepting it within KEY_TTL_MS (see store/read-model.ts). Returns whether it existed. */
+/** Removes a key; every process stops accepting it at once (see store/read-model.ts). Returns whether it existed. */
 export const revokeApiKey = (db: Database, id: string): Promise<boolean> => deleteApiKey(db, id);
 
 /**

@@ -12,6 +12,11 @@ export class Unauthorized extends Data.TaggedError("Unauthorized")<{}> {
   readonly code = "unauthorized";
   override readonly message = "an API key is required: send Authorization: Bearer <key>";
 }
+export class InvalidApiKey extends Data.TaggedError("InvalidApiKey")<{}> {
+  readonly status = 401;
+  readonly code = "invalid_api_key";
+  override readonly message = "this key is not known or was revoked";
+}
 export class Forbidden extends Data.TaggedError("Forbidden")<{ readonly scope: string }> {
   readonly status = 403;
   readonly code = "forbidden";
@@ -126,7 +131,7 @@ export type WebhookRefused = ProviderNotSupported | PayloadTooLarge | ProviderNo
 
 export type UsageRefused = UnknownFeature | NotMetered | NoEntitlement | QuotaExceeded | ConcurrencyExceeded | LeaseNotFound | InsufficientCredits;
 
-export type Refused = Unauthorized | Forbidden | RouteNotFound | UserNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused | UsageRefused;
+export type Refused = Unauthorized | InvalidApiKey | Forbidden | RouteNotFound | UserNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused | UsageRefused;
 
 /** What a request is answered with. */
 export type Answer = { readonly status: number; readonly body: unknown };

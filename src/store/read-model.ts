@@ -59,10 +59,28 @@ export const billingOf = (view: UserView, grant: Grant): Billing | null => {
   return sub === undefined ? null : { start: sub.currentPeriodStart?.getTime() ?? null, end: sub.currentPeriodEnd?.getTime() ?? null };
 };
 
-/** How long an API key's check is trusted before it is read again (so a revoked key stops working). */
+/**
+ * How long an API key's check is trusted before it is read again: a backstop only, since a
+ * revocation reaches every read model at once (announceKeysChanged).
+ */
 export const KEY_TTL_MS = 5_000;
 
 const CHANNEL = "verity_projected";
+/** The NOTIFY payload that says the API keys changed (a users payload is "*" or a JSON array). */
+const KEYS_CHANGED = "keys";
+
+/** This process's read models of each database, told of key changes made through it. */
+const keyWatchers = new WeakMap<Database, Set<() => void>>();
+
+/**
+ * Tells every read model that the API keys changed (one was revoked): this process's at once; other
+ * processes' through NOTIFY on PostgreSQL, and on SQLite by the file's data version, which each
+ * read model compares before it trusts a remembered key.
+ */
+export const announceKeysChanged = async (db: Database): Promise<void> => {
+  for (const watcher of keyWatchers.get(db) ?? []) watcher();
+  if (db.kind === "postgresql") await db.prisma.$executeRawUnsafe(`SELECT pg_notify('${CHANNEL}', $1)`, KEYS_CHANGED);
+};
 
 /** Tells every process on the same PostgreSQL which users a projection changed (no-op on SQLite). */
 export const announceProjected = async (db: Database, users: readonly string[] | "all"): Promise<void> => {
@@ -96,7 +114,17 @@ export class ReadModel {
   ) {
     this.users = new Lru(capacity);
     this.lookups = new Lru(capacity * 4);
+    let watchers = keyWatchers.get(db);
+    if (watchers === undefined) keyWatchers.set(db, (watchers = new Set()));
+    watchers.add(this.forgetKeys);
+    this.fileVersion = db.sqlite === null ? null : db.sqlite.prepare("PRAGMA data_version").pluck();
+    this.keysSeenAt = this.fileVersion?.get() ?? null;
   }
+
+  private readonly forgetKeys = (): void => this.keys.clear();
+  /** SQLite: the file's data version, which moves when another connection commits (a CLI revoking a key). */
+  private readonly fileVersion: { get(): unknown } | null;
+  private keysSeenAt: unknown;
 
   /**
    * Starts watching for projections written by other processes: on PostgreSQL through NOTIFY (the
@@ -134,6 +162,7 @@ export class ReadModel {
     };
     client.on("notification", (msg) => {
       if (msg.channel !== CHANNEL) return;
+      if (msg.payload === KEYS_CHANGED) return void this.keys.clear();
       const users = msg.payload === undefined || msg.payload === "*" ? "all" : (JSON.parse(msg.payload) as string[]);
       this.forget(users);
     });
@@ -148,6 +177,7 @@ export class ReadModel {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    keyWatchers.get(this.db)?.delete(this.forgetKeys);
     if (this.timer) clearInterval(this.timer);
     await this.unlisten?.();
   }
@@ -156,7 +186,7 @@ export class ReadModel {
   forget(users: readonly string[] | "all"): void {
     this.generation += 1;
     this.lookups.clear();
-    if (users === "all") this.users.clear();
+    if (users === "all") this.users.clear(), this.keys.clear();
     else for (const id of users) this.users.delete(id);
   }
 
@@ -223,21 +253,38 @@ export class ReadModel {
   }
 
   /**
-   * The principal of an `Authorization: Bearer …` header, or null. Checked against the database
-   * at most once per key every KEY_TTL_MS: a new key works at once, a revoked one stops within that.
+   * What an `Authorization: Bearer …` header comes to: no key, a key nobody knows (or one revoked),
+   * or its principal. A key's answer is remembered until the keys change (announceKeysChanged;
+   * on SQLite, until another connection commits), KEY_TTL_MS at most.
    */
-  async principal(header: string | undefined, hash: (key: string) => string): Promise<Principal | null> {
+  async credentials(header: string | undefined, hash: (key: string) => string): Promise<Credentials> {
     const token = bearerToken(header);
-    if (token === null) return null;
+    if (token === null) return NO_KEY;
     const digest = hash(token);
+    if (this.fileVersion !== null) {
+      // ~3 µs: cheap enough to ask before every remembered answer.
+      const version = this.fileVersion.get();
+      if (version !== this.keysSeenAt) (this.keysSeenAt = version), this.keys.clear();
+    }
     const cached = this.keys.get(digest);
     const now = this.now();
-    if (cached !== undefined && cached.until > now) return cached.principal;
+    if (cached !== undefined && cached.until > now) return cached.principal === null ? UNKNOWN_KEY : { _tag: "Key", principal: cached.principal };
     const principal = await principalByHash(this.db, digest);
     this.keys.set(digest, { principal, until: now + KEY_TTL_MS });
-    return principal;
+    return principal === null ? UNKNOWN_KEY : { _tag: "Key", principal };
+  }
+
+  /** The principal of a header's key, or null when there is none or it is not known. */
+  async principal(header: string | undefined, hash: (key: string) => string): Promise<Principal | null> {
+    const credentials = await this.credentials(header, hash);
+    return credentials._tag === "Key" ? credentials.principal : null;
   }
 }
+
+/** What a request's credentials come to: no key sent, a key Verity does not know (or revoked), or a key's principal. */
+export type Credentials = { readonly _tag: "NoKey" } | { readonly _tag: "UnknownKey" } | { readonly _tag: "Key"; readonly principal: Principal };
+const NO_KEY: Credentials = { _tag: "NoKey" };
+const UNKNOWN_KEY: Credentials = { _tag: "UnknownKey" };
 
 /** The token of an `Authorization: Bearer …` header, or null. */
 export const bearerToken = (header: string | undefined): string | null => /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1] ?? null;

@@ -96,7 +96,10 @@ describe.each(KINDS)("Subscription.transitions over graphql-sse on %s", (kind) =
   });
 
   it("refuses a subscription without a valid key with a plain 401, and without the read scope with a clear error", async () => {
-    for (const headers of [{}, { authorization: "Bearer vty_not_a_key" }] as Record<string, string>[]) {
+    for (const [headers, code, message] of [
+      [{}, "unauthorized", /API key is required/],
+      [{ authorization: "Bearer vty_not_a_key" }, "invalid_api_key", /not known or was revoked/],
+    ] as [Record<string, string>, string, RegExp][]) {
       const res = await fetch(`${s.url}/graphql/stream`, {
         method: "POST",
         headers: { "content-type": "application/json", accept: "text/event-stream", ...headers },
@@ -104,8 +107,8 @@ describe.each(KINDS)("Subscription.transitions over graphql-sse on %s", (kind) =
       });
       expect(res.status).toBe(401);
       const body = (await res.json()) as { error: { code: string; message: string }; errors: { extensions: { code: string } }[] };
-      expect(body.error).toEqual({ code: "unauthorized", message: expect.stringMatching(/API key is required/) });
-      expect(body.errors[0]!.extensions.code).toBe("unauthorized");
+      expect(body.error).toEqual({ code, message: expect.stringMatching(message) });
+      expect(body.errors[0]!.extensions.code).toBe(code);
     }
     const eventsOnly = (await createApiKey(s.db, ["events"], new Date())).key;
     for (const [key, message] of [[eventsOnly, /lacks the "read" scope/]] as const) {

@@ -55,7 +55,7 @@ describe("example client (typed documents over plain fetch)", () => {
     expect(forbidden).toBeInstanceOf(VerityRequestError);
     expect((forbidden as VerityRequestError).code).toBe("forbidden");
     const unauthorized = await createVerityClient({ url: s.url, apiKey: "vk_wrong" }).request(UserDocument, { id: "user_x" }).catch((e: unknown) => e);
-    expect((unauthorized as VerityRequestError).code).toBe("unauthorized");
+    expect((unauthorized as VerityRequestError).code).toBe("invalid_api_key");
   });
 
   it("prints the example report", async () => {
@@ -96,6 +96,6 @@ describe("example client (typed documents over plain fetch)", () => {
   it("throws VerityRequestError when Verity refuses the subscription", async () => {
     const refused = await liveTransitions({ url: s.url, apiKey: "vty_wrong" }, { userId: "user_x" }).next().catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(VerityRequestError);
-    expect((refused as VerityRequestError).code).toBe("unauthorized");
+    expect((refused as VerityRequestError).code).toBe("invalid_api_key");
   });
 });

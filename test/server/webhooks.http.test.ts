@@ -202,7 +202,7 @@ describe.each(KINDS)("POST /webhooks/stripe on %s", (kind) => {
   it("answers an unknown provider and a malformed id clearly", async () => {
     await refused(await fetch(`${s.url}/webhooks/unknown`, { method: "POST", body: "{}" }), 404, "unknown_provider");
     await refused(await fetch(`${s.url}/api/users/%E0%A4%A/entitlements`, { headers: { authorization: `Bearer ${s.readKey}` } }), 400, "invalid_parameter");
-    await refused(await fetch(`${s.url}/api/users/x/entitlements`, { headers: { authorization: "Bearer nope" } }), 401, "unauthorized");
+    await refused(await fetch(`${s.url}/api/users/x/entitlements`, { headers: { authorization: "Bearer nope" } }), 401, "invalid_api_key");
     await refused(await fetch(`${s.url}/api/events?limit=0`, { headers: { authorization: `Bearer ${s.readKey}` } }), 400, "invalid_parameter");
   });
 });

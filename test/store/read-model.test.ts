@@ -113,17 +113,33 @@ describe.each(KINDS)("read model on %s", (kind) => {
     }
   });
 
-  it("accepts a new key at once and refuses a revoked one within the key TTL", async () => {
+  it("accepts a new key at once, tells a missing key from an unknown one, and refuses a revoked one at once", async () => {
+    const clock = { now: 1_000_000 };
+    const keys = new ReadModel(db, 10, () => clock.now);
+    const created = await createApiKey(db, ["read"], new Date(), "billing page");
+    const header = `Bearer ${created.key}`;
+    expect(await keys.credentials(header, hashKey)).toMatchObject({ _tag: "Key", principal: { keyId: created.id } });
+    expect(await keys.credentials("Bearer vty_wrong", hashKey)).toEqual({ _tag: "UnknownKey" });
+    expect(await keys.credentials(undefined, hashKey)).toEqual({ _tag: "NoKey" });
+    expect(await keys.credentials("Basic dXNlcjpwYXNz", hashKey)).toEqual({ _tag: "NoKey" });
+    expect(await revokeApiKey(db, created.id)).toBe(true);
+    // Remembered, but the revocation reached this read model: no waiting for KEY_TTL_MS.
+    expect(await keys.credentials(header, hashKey)).toEqual({ _tag: "UnknownKey" });
+    await keys.stop();
+  });
+
+  it("remembers a key's answer for at most the key TTL when nothing announces a change", async () => {
     const clock = { now: 1_000_000 };
     const keys = new ReadModel(db, 10, () => clock.now);
     const created = await createApiKey(db, ["read"], new Date());
     const header = `Bearer ${created.key}`;
     expect((await keys.principal(header, hashKey))?.keyId).toBe(created.id);
-    expect(await keys.principal("Bearer vty_wrong", hashKey)).toBeNull();
-    expect(await revokeApiKey(db, created.id)).toBe(true);
+    // Deleted behind the store's back (no announcement): the TTL is the backstop.
+    await db.prisma.apiKey.delete({ where: { id: created.id } });
     clock.now += KEY_TTL_MS - 1;
     expect((await keys.principal(header, hashKey))?.keyId).toBe(created.id);
     clock.now += 2;
     expect(await keys.principal(header, hashKey)).toBeNull();
+    await keys.stop();
   });
 });
