@@ -12,6 +12,20 @@ export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly file
   }
 }
 
+/** One of these strings; a wrong one is one message naming them all, not one per choice. */
+const oneOf = <const L extends readonly [string, ...string[]]>(...choices: L) => {
+  const listed = choices.map((c) => JSON.stringify(c));
+  const expected = listed.length === 1 ? listed[0]! : `${listed.slice(0, -1).join(", ")} or ${listed.at(-1)!}`;
+  return Schema.transformOrFail(Schema.Unknown, Schema.Literal(...choices), {
+    strict: true,
+    decode: (value, _, ast) =>
+      (choices as readonly unknown[]).includes(value)
+        ? ParseResult.succeed(value as L[number])
+        : ParseResult.fail(new ParseResult.Type(ast, value, `expected ${expected}, got ${JSON.stringify(value) ?? "nothing"}`)),
+    encode: ParseResult.succeed,
+  });
+};
+
 const PositiveInt = Schema.Int.pipe(Schema.positive());
 const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative());
 const PriceIds = Schema.Array(Schema.NonEmptyTrimmedString);
@@ -21,8 +35,8 @@ const MAX_DECIMALS = 6;
 
 const Metered = Schema.Struct({
   limit: PositiveInt,
-  per: Schema.Literal("month", "year", "period"),
-  overage: Schema.optionalWith(Schema.Literal("block", "allow"), { default: () => "block" as const }),
+  per: oneOf("month", "year", "period"),
+  overage: Schema.optionalWith(oneOf("block", "allow"), { default: () => "block" as const }),
   decimals: Schema.optionalWith(NonNegativeInt.pipe(Schema.lessThanOrEqualTo(MAX_DECIMALS)), { default: () => 0 }),
 });
 const CreditsFeature = Schema.Struct({ credits: PositiveInt });
@@ -33,7 +47,35 @@ const ConcurrentFeature = Schema.Struct({
   leaseSeconds: Schema.optionalWith(PositiveInt, { default: () => DEFAULT_LEASE_SECONDS }),
 });
 const ValueFeature = Schema.Struct({ value: Schema.Finite });
-const Feature = Schema.Union(Schema.Boolean, Metered, CreditsFeature, ConcurrentFeature, ValueFeature);
+const FeatureKinds = Schema.Union(Schema.Boolean, Metered, CreditsFeature, ConcurrentFeature, ValueFeature);
+
+/**
+ * The kind of feature a value means, from its shape: a mistake in a metered feature is then
+ * reported against the metered schema alone, not once per kind it is not.
+ */
+const featureKind = (value: unknown) => {
+  if (typeof value === "boolean") return Schema.Boolean;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const has = (key: string) => Object.hasOwn(value, key);
+  if (has("credits")) return CreditsFeature;
+  if (has("concurrent") || has("leaseSeconds")) return ConcurrentFeature;
+  if (has("value")) return ValueFeature;
+  if (has("limit") || has("per") || has("overage") || has("decimals")) return Metered;
+  return null;
+};
+
+const Feature = Schema.transformOrFail(Schema.Unknown, Schema.typeSchema(FeatureKinds), {
+  strict: true,
+  decode: (value, options, ast) => {
+    const kind = featureKind(value);
+    if (kind === null) {
+      const message = 'expected true or false, or an object: { "limit", "per" } (metered), { "credits" }, { "concurrent" } or { "value" }';
+      return ParseResult.fail(new ParseResult.Type(ast, value, `${message}, got ${JSON.stringify(value) ?? "nothing"}`));
+    }
+    return ParseResult.decodeUnknown(kind as Schema.Schema<typeof FeatureKinds.Type, unknown>)(value, options);
+  },
+  encode: ParseResult.succeed,
+});
 
 const PlanSchema = Schema.Struct({
   name: Schema.optional(Schema.String),
@@ -42,14 +84,14 @@ const PlanSchema = Schema.Struct({
   credits: Schema.optional(
     Schema.Struct({
       amount: PositiveInt,
-      per: Schema.Literal("once", "period"),
+      per: oneOf("once", "period"),
       rollover: Schema.optionalWith(Schema.Boolean, { default: () => false }),
       expiresAfterDays: Schema.optional(PositiveInt),
     }),
   ),
   lifetime: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   price: Schema.optional(
-    Schema.Struct({ amount: NonNegativeInt, currency: Schema.NonEmptyTrimmedString, interval: Schema.Literal("month", "year", "once") }),
+    Schema.Struct({ amount: NonNegativeInt, currency: Schema.NonEmptyTrimmedString, interval: oneOf("month", "year", "once") }),
   ),
 });
 
@@ -120,15 +162,60 @@ const decodeCatalogFile = Schema.decodeUnknownEither(CatalogFile, { onExcessProp
 
 /** Every schema issue, one line each with its JSON path. */
 const schemaProblems = (error: ParseResult.ParseError): string[] => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error);
   // "Expected undefined" lines only restate that an optional member failed; the real issue is listed too.
-  return [...new Set(issues.filter((i) => !i.message.startsWith("Expected undefined")).map((i) => `${formatPath(i.path)}: ${i.message}`))];
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).filter((i) => !i.message.startsWith("Expected undefined"));
+  const parentOf = (path: readonly PropertyKey[]) => formatPath(path.slice(0, -1));
+  const missing = issues.filter((i) => i.message === "is missing");
+  const merged = new Set<(typeof issues)[number]>();
+  const lines: string[] = [];
+  for (const issue of issues) {
+    if (merged.has(issue)) continue;
+    // A misspelt key is one mistake, not "plan: is unexpected" and "plans: is missing".
+    if (issue.message.startsWith("is unexpected")) {
+      const key = String(issue.path.at(-1));
+      const meant = missing.find((m) => !merged.has(m) && parentOf(m.path) === parentOf(issue.path) && looksLike(key, String(m.path.at(-1))));
+      if (meant !== undefined) {
+        merged.add(meant);
+        lines.push(`${formatPath(issue.path)}: unknown key; did you mean "${String(meant.path.at(-1))}"?`);
+        continue;
+      }
+    }
+    lines.push(`${formatPath(issue.path)}: ${issue.message}`);
+  }
+  return [...new Set(lines)];
+};
+
+/** Whether two keys differ by a slip: case, or at most two letters added, dropped or changed. */
+const looksLike = (a: string, b: string): boolean => {
+  if (a.toLowerCase() === b.toLowerCase()) return true;
+  if (Math.abs(a.length - b.length) > 2) return false;
+  // Edit distance, row by row.
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]! <= 2;
+};
+
+/** Where JSON.parse gave up, as a line and column (it reports a position in the text). */
+export const jsonProblem = (text: string, error: Error): string => {
+  const at = /at position (\d+)/.exec(error.message);
+  const position = at !== null ? Number(at[1]) : /end of JSON input/.test(error.message) ? text.length : null;
+  const reason = error.message.replace(/ at position \d+.*$/, "").replace(/ in JSON$/, "");
+  if (position === null) return `not valid JSON: ${reason}`;
+  const before = text.slice(0, position);
+  const line = before.split("\n").length;
+  const column = position - (before.lastIndexOf("\n") + 1) + 1;
+  return `line ${line}, column ${column}: not valid JSON (${reason})`;
 };
 
 /** Decodes catalog JSON text; `file` names the source in errors. */
 export const parseCatalog = (text: string, file: string): Either.Either<Catalog, ConfigError> =>
   Either.gen(function* () {
-    const json = yield* Either.try({ try: () => JSON.parse(text) as unknown, catch: (e) => [`not valid JSON: ${(e as Error).message}`] });
+    // A byte order mark (some editors write one) is not a mistake in the catalog.
+    const json = yield* Either.try({ try: () => JSON.parse(text.replace(/^\uFEFF/, "")) as unknown, catch: (e) => [jsonProblem(text.replace(/^\uFEFF/, ""), e as Error)] });
     const decoded = yield* Either.mapLeft(decodeCatalogFile(json), schemaProblems);
     const problems = crossCheck(decoded);
     return problems.length > 0 ? yield* Either.left(problems) : toCatalog(decoded);

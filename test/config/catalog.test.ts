@@ -64,7 +64,7 @@ describe("plan catalog", () => {
     [{ plans: { pro: { features: { cpu: { limit: 5, per: "month", decimals: 1.5 } } } } }, "plans.pro.features.cpu.decimals"],
     [{ plans: { pro: { features: { tasks: { concurrent: 0 } } } } }, "plans.pro.features.tasks.concurrent"],
     [{ plans: { pro: { features: { tasks: { concurrent: 2, leaseSeconds: -5 } } } } }, "plans.pro.features.tasks.leaseSeconds"],
-    [{ plans: { pro: { features: { tasks: { concurrent: 2, limit: 5 } } } } }, "plans.pro.features.tasks"],
+    [{ plans: { pro: { features: { tasks: { concurrent: 2, limit: 5 } } } } }, "plans.pro.features.tasks.limit"],
     [{ plans: { pro: { features: { max: { value: "300" } } } } }, "plans.pro.features.max.value"],
     [{ plans: { pro: { credits: { amount: 5, per: "once", rollover: true } } } }, "plans.pro.credits.rollover"],
     [{ plans: { pro: { credits: { amount: 5, per: "period", expiresAfterDays: 0 } } } }, "plans.pro.credits.expiresAfterDays"],
@@ -75,8 +75,36 @@ describe("plan catalog", () => {
     [{ plans: { pro: {} }, userIdKeys: [] }, "userIdKeys"],
     [{ plan: {} }, "plan"],
     [{ plans: { a: { prices: { stripe: ["p1"] } }, b: { prices: { stripe: ["p1"] } } } }, "plans.b.prices.stripe[0]"],
-  ])("refuses %j naming %s", (json, path) => {
-    expect(problems(json).some((p) => p.startsWith(`${path}:`) || p.startsWith(`${path}[`))).toBe(true);
+  ])("refuses %j with one problem, naming %s", (json, path) => {
+    const found = problems(json);
+    expect(found, found.join("\n")).toHaveLength(1);
+    expect(found[0]!.startsWith(`${path}:`) || found[0]!.startsWith(`${path}[`), found[0]).toBe(true);
+  });
+
+  it.each([
+    [{ plans: { pro: { features: { api: { limit: 5, per: "week" } } } } }, 'plans.pro.features.api.per: expected "month", "year" or "period", got "week"'],
+    [{ plans: { pro: { features: { api: { limit: 5, per: "month", overage: "stop" } } } } }, 'plans.pro.features.api.overage: expected "block" or "allow", got "stop"'],
+    [{ plans: { pro: { features: { api: "yes" } } } }, 'plans.pro.features.api: expected true or false, or an object: { "limit", "per" } (metered), { "credits" }, { "concurrent" } or { "value" }, got "yes"'],
+    [{ plans: { pro: { features: { api: { limit: 5, per: "month", decimal: 2 } } } } }, 'plans.pro.features.api.decimal: is unexpected, expected: "limit" | "per" | "overage" | "decimals"'],
+    [{ plans: { pro: { credits: { amount: 5, per: "month" } } } }, 'plans.pro.credits.per: expected "once" or "period", got "month"'],
+    [{ plan: {} }, 'plan: unknown key; did you mean "plans"?'],
+    [{ Plans: {} }, 'Plans: unknown key; did you mean "plans"?'],
+  ])("says what %j should be, in one line", (json, message) => {
+    expect(problems(json)).toEqual([message]);
+  });
+
+  it.each([
+    ['{\n  "plans": {\n    "pro": { "prices": {} ,, }\n  }\n}\n', "line 3, column 28: not valid JSON (Expected double-quoted property name)"],
+    ['{ "plans": {', "line 1, column 13: not valid JSON (Expected property name or '}')"],
+    ["", "line 1, column 1: not valid JSON (Unexpected end of JSON input)"],
+    ['{\n "plans": {}\n} trailing', "line 3, column 3: not valid JSON (Unexpected non-whitespace character after JSON)"],
+  ])("names the line and column where %j stops being JSON", (text, message) => {
+    const r = parseCatalog(text, "broken.json");
+    expect(Either.isLeft(r) && r.left.problems).toEqual([message]);
+  });
+
+  it("reads a catalog saved with a byte order mark", () => {
+    expect(Either.isRight(parseCatalog('\uFEFF{ "plans": {} }', "bom.json"))).toBe(true);
   });
 
   it("refuses a file that is not JSON, or missing, with the file named", () => {
