@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Sqlite from "better-sqlite3";
 import pg from "pg";
+import { explainPostgresError, explainSqliteError } from "./connect-errors.js";
 import { databaseKind, sqlitePath } from "./url.js";
 
 const MIGRATIONS_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../prisma/migrations");
@@ -24,8 +25,13 @@ const LEDGER = `CREATE TABLE IF NOT EXISTS "_verity_migrations" ("name" TEXT PRI
 
 const migrateSqlite = (url: string, migrations: readonly Migration[]): string[] => {
   const file = sqlitePath(url);
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-  const db = new Sqlite(file);
+  let db: Sqlite.Database;
+  try {
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    db = new Sqlite(file);
+  } catch (e) {
+    throw explainSqliteError(file, e);
+  }
   try {
     db.pragma("busy_timeout = 5000");
     db.exec(LEDGER);
@@ -48,8 +54,13 @@ const migrateSqlite = (url: string, migrations: readonly Migration[]): string[] 
 const MIGRATION_LOCK = 4_242_001;
 
 const migratePostgres = async (url: string, migrations: readonly Migration[]): Promise<string[]> => {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  // A host that drops packets would otherwise leave the start waiting forever.
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (e) {
+    throw explainPostgresError(url, e) ?? e;
+  }
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
     await client.query(LEDGER);
