@@ -16,10 +16,10 @@ const T0 = 1_735_689_600;
 const PLAN = Object.values(testCatalog.plans).find((p) => !p.lifetime && (p.prices.stripe?.length ?? 0) > 0)!.code;
 const PRICE = testCatalog.plans[PLAN]!.prices.stripe![0]!;
 
-type Received = { cursor: string; entity: string; field: string; from: string | null; to: string | null; cause: string };
+type Received = { cursor: string; userId: string; entity: string; field: string; from: string | null; to: string | null; cause: string };
 
 const QUERY = `subscription($userId: String, $after: String) {
-  transitions(userId: $userId, after: $after) { cursor entity field from to cause }
+  transitions(userId: $userId, after: $after) { cursor userId entity field from to cause }
 }`;
 
 const subEvent = (id: string, created: number, status: "active" | "past_due" | "canceled", extra: { cancelAtPeriodEnd?: boolean } = {}) =>
@@ -73,6 +73,8 @@ describe.each(KINDS)("Subscription.transitions over graphql-sse on %s", (kind) =
     });
     expect(first.map((t) => `${t.entity}.${t.field}:${t.from}→${t.to}`)).toEqual(["subscription.status:null→active", `subscription.plan:null→${PLAN}`]);
     expect(first.every((t) => t.cause === "stripe:evt_l_0")).toBe(true);
+    // The app's user id, as REST and GraphQL reads answer, not Verity's internal one.
+    expect(first.map((t) => t.userId)).toEqual(["user_l", "user_l"]);
 
     // Connection dropped. Meanwhile the subscription goes past due, is set to cancel, and ends.
     await deliver(s.url, subEvent("evt_l_1", T0 + 20, "past_due"), { timestamp: T0 });

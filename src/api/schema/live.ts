@@ -8,7 +8,14 @@ export const TransitionEventRef = builder.objectRef<FeedRow>("TransitionEvent").
   description: "A transition as it became known, with the cursor to resume after it.",
   fields: (t) => ({
     cursor: t.string({ resolve: (r) => encode(r.seq) }),
-    userId: t.exposeString("userId", { description: "Verity's id of the user." }),
+    userId: t.string({
+      description: "The app's user id when known, else Verity's id: the same id REST and the other GraphQL fields answer with.",
+      // The feed keeps Verity's id (stable while the user exists); the read model maps it in memory.
+      resolve: async (r, _args, ctx) => {
+        const view = await ctx.reads.user(r.userId);
+        return view?.user.appUserId ?? r.userId;
+      },
+    }),
     entity: t.exposeString("entity"),
     entityId: t.exposeString("entityId"),
     field: t.exposeString("field"),
