@@ -12,6 +12,8 @@ import { replay, type ReplayResult } from "../offline/replay.js";
 import { reprocess as rebuild } from "../offline/reprocess.js";
 import { PROJECTION_TABLES } from "../store/projection-rows.js";
 import { countEvents } from "../store/events.js";
+import { liveServers } from "../store/servers.js";
+import { catalogFingerprint } from "../projection/projector.js";
 import { verify as compare } from "../offline/verify.js";
 import { catalogAt, InputError, openExisting, settingsFor, parse, parseInstant, UsageError, type Io } from "./args.js";
 import { progress } from "./progress.js";
@@ -48,14 +50,18 @@ those groups fails a check, it compares the whole log at once and says why).
   --config FILE   plan catalog the projections were derived with (env VERITY_CONFIG, default verity.config.json)
 Exit status: 0 no differences, 1 differences found, 2 usage or input error, 3 could not verify.`;
 
-export const REPROCESS_HELP = `Usage: verity reprocess [--config FILE] [--verbose]
+export const REPROCESS_HELP = `Usage: verity reprocess [--config FILE] [--verbose] [--force]
 
 Rebuilds every projection from the event store (after an upgrade taught a normalizer new event
 types, or after a plan catalog change) in one transaction: readers see the old state or the new,
 never a half-built one. Prints what changed: users, identities, subscriptions, orders, grants and
 transitions added, removed or changed.
   --config FILE   plan catalog (env VERITY_CONFIG, default verity.config.json)
-  --verbose       also print every changed field, before and after`;
+  --verbose       also print every changed field, before and after
+  --force         rebuild even while a server runs with another plan catalog (see below)
+A server running with another catalog would undo the rebuild: its next webhook re-derives users with
+its own catalog, and its live stream never hears of what the rebuild changed. So reprocess refuses
+then; restart that server with the new catalog instead (it rebuilds at start), or stop it first.`;
 
 /** Writes to a stream, waiting when it asks to (a slow pipe or disk), failing when it fails. */
 const writer = (stream: NodeJS.WritableStream) => {
@@ -274,13 +280,24 @@ export const verifyCommand = async (args: string[], io: Io): Promise<number> => 
 };
 
 export const reprocessCommand = async (args: string[], io: Io): Promise<number> => {
-  const { values } = parse(args, { config: { type: "string" }, verbose: { type: "boolean" } });
+  const { values } = parse(args, { config: { type: "string" }, verbose: { type: "boolean" }, force: { type: "boolean" } });
   if (values.help) return io.out(REPROCESS_HELP), 0;
   const settings = settingsFor(values.config as string | undefined);
   const catalog = catalogAt(settings.configPath);
   const db = await openExisting(settings.databaseUrl);
   const stderr = io.stderr ?? process.stderr;
   try {
+    const now = Date.now();
+    const others = (await liveServers(db, now)).filter((s) => s.catalog !== catalogFingerprint(catalog));
+    if (others.length > 0 && values.force !== true) {
+      const listed = others.map((s) => `pid ${s.pid} on ${s.host}, seen ${Math.round((now - s.seenAt.getTime()) / 1000)} s ago`).join("; ");
+      throw new InputError({
+        message:
+          `${others.length === 1 ? "a server runs" : `${others.length} servers run`} on this database with another plan catalog than ${settings.configPath} (${listed}). ` +
+          "Its next webhook would re-derive users with its own catalog and undo this rebuild, and its live stream would not hear of it. " +
+          "Restart it with the new catalog instead (it rebuilds at start), or stop it and run this again; --force rebuilds anyway.",
+      });
+    }
     const started = Date.now();
     if (stderr.isTTY === true) stderr.write(`reprocessing ${await countEvents(db)} events in one transaction…`);
     const r = await rebuild(db, catalog).finally(() => stderr.isTTY === true && stderr.write("\r\x1b[K"));

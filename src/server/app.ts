@@ -14,7 +14,8 @@ import { isProvider, type Provider } from "../domain/provider.js";
 import type { Database } from "../store/database.js";
 import { TransitionHub } from "../api/live.js";
 import { announceFeed } from "../store/feed.js";
-import { Projector, rebuildIfStale } from "../projection/projector.js";
+import { catalogFingerprint, Projector, rebuildIfStale } from "../projection/projector.js";
+import { ServerPresence } from "../store/servers.js";
 import { Appender } from "../store/appender.js";
 import { ReadModel } from "../store/read-model.js";
 import { RejectionLog } from "../store/rejections.js";
@@ -477,11 +478,13 @@ export const buildApp = (options: AppOptions): App => {
     if (failed.length > 0) log.error("events could not be projected; they stay stored and are retried", { seqs: failed.slice(0, 20) });
   };
   let retryTimer: NodeJS.Timeout | null = null;
+  const presence = new ServerPresence(db, catalogFingerprint(catalog), (e) => log.error("server heartbeat failed", { error: e.message }));
 
   const start = async (port: number, host = "0.0.0.0") => {
     rejections.start();
     quotaBlocks.start();
     if (await rebuildIfStale(db, catalog)) log.info("plan catalog or projection version changed: projections rebuilt from the event store");
+    await presence.start();
     await reads.start();
     await live.start(options.livePollMs);
     await catchUp();
@@ -501,6 +504,7 @@ export const buildApp = (options: AppOptions): App => {
 
   const stop = async () => {
     if (retryTimer) clearInterval(retryTimer);
+    await presence.stop().catch((e: Error) => log.error("could not remove this server from ServerProcess", { error: e.message }));
     shutdown.abort();
     await live.stop();
     await reads.stop();
