@@ -434,6 +434,9 @@ export const PROJECTION_VERSION = "3";
 export const catalogFingerprint = (catalog: Catalog): string =>
   `${PROJECTION_VERSION}:${createHash("sha256").update(JSON.stringify(catalog)).digest("hex")}`;
 
+/** A turn of the event loop, so requests waiting for I/O are answered between batches of synchronous work. */
+const yieldToRequests = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Events a rebuild reads and projects at a time. */
 const REBUILD_BATCH = 1_000;
 
@@ -469,6 +472,7 @@ export const rebuildProjections = async (
       await projectWithin(catalog, rows, { w, states, feed: false, unsaved });
       events += rows.length;
       after = rows.at(-1)!;
+      await yieldToRequests();
     }
     // Each state is saved once, as it ends. One dropped from memory meanwhile stays unsaved: its
     // component is re-derived when an event next reaches it.
@@ -506,11 +510,11 @@ export const rebuildProjections = async (
  * changed since they were derived; one transaction, so readers see the old state or the new.
  * Returns whether it rebuilt.
  */
-export const rebuildIfStale = async (db: Database, catalog: Catalog): Promise<boolean> => {
+export const rebuildIfStale = async (db: Database, catalog: Catalog, rebuilding: () => void = () => undefined): Promise<boolean> => {
   const wanted = catalogFingerprint(catalog);
   if ((await derivedWith(db)) === wanted) return false;
   const rebuild = await hasProjections(db);
-  if (rebuild) await rebuildProjections(db, catalog);
+  if (rebuild) rebuilding(), await rebuildProjections(db, catalog);
   else await setDerivedWith(db, wanted);
   return rebuild;
 };
@@ -570,6 +574,11 @@ export class Projector {
     for (const seq of this.inFlight) lowest = Math.min(lowest, seq);
     for (const seq of this.failed) lowest = Math.min(lowest, seq);
     return lowest - 1;
+  }
+
+  /** Events whose projection failed and waits for a catch-up to retry it. */
+  get failing(): ReadonlySet<number> {
+    return this.failed;
   }
 
   /** Notes events just appended, before they are handed to project(): they are not projected yet. */
@@ -650,6 +659,9 @@ export class Projector {
         } catch {
           for (const seq of batch) await this.commit([seq]).catch(() => failed.add(seq));
         }
+        // SQLite's statements run synchronously: without a turn of the event loop between batches,
+        // a long catch-up would leave requests (health probes among them) unanswered until it ends.
+        await yieldToRequests();
       }
       this.failed.clear();
       for (const seq of failed) this.failed.add(seq);

@@ -16,6 +16,11 @@ import { TransitionHub } from "../api/live.js";
 import { announceFeed } from "../store/feed.js";
 import { catalogFingerprint, Projector, rebuildIfStale } from "../projection/projector.js";
 import { ServerPresence } from "../store/servers.js";
+import { lastEventSeq } from "../store/partition.js";
+
+/** /readyz answers 503 while projection trails the event store by more than this. */
+const READY_MAX_LAG_EVENTS = 1_000;
+const READY_MAX_LAG_SECONDS = 60;
 import { Appender } from "../store/appender.js";
 import { ReadModel } from "../store/read-model.js";
 import { RejectionLog } from "../store/rejections.js";
@@ -434,7 +439,18 @@ export const buildApp = (options: AppOptions): App => {
     }
     if (path === "/healthz") {
       const appends = { commits: appender.commits, events: appender.appended };
-      return sendJson(res, 200, { ok: true, projectedThrough: projector.projectedThrough, appends });
+      return sendJson(res, 200, { ok: true, phase: phase.toLowerCase(), projectedThrough: projector.projectedThrough, appends });
+    }
+    if (path === "/readyz") {
+      const readiness = await readinessOf();
+      return sendJson(res, readiness.ready ? 200 : 503, readiness);
+    }
+    // Until the start has rebuilt what it must and caught up, only the probes above answer: a
+    // provider retries a 503 webhook, and a read would see projections still being written.
+    if (phase !== "Serving") {
+      req.resume();
+      res.setHeader("retry-after", "5");
+      return sendJson(res, 503, { error: { code: "starting", message: phase === "Rebuilding" ? "Verity is rebuilding its projections from the event store; retry shortly" : "Verity is catching up on stored events; retry shortly" } });
     }
     const webhook = WEBHOOK_ROUTE.exec(path);
     if (webhook) return send(res, await serveWebhook(req, webhook[1]!));
@@ -478,12 +494,57 @@ export const buildApp = (options: AppOptions): App => {
     if (failed.length > 0) log.error("events could not be projected; they stay stored and are retried", { seqs: failed.slice(0, 20) });
   };
   let retryTimer: NodeJS.Timeout | null = null;
+  /** Where the start has got (see start): only "Serving" answers more than the probes. */
+  let phase: "Starting" | "Rebuilding" | "CatchingUp" | "Serving" = "Starting";
+
+  /**
+   * How far projection trails the event store: stored events not projected yet, and how long the
+   * oldest has waited; events whose projection failed are counted apart (an incident, retried by
+   * catch-up, not a backlog). Two index lookups, whatever the store's size.
+   */
+  const projectionLag = async (): Promise<{ readonly events: number; readonly seconds: number; readonly failed: number }> => {
+    const last = await lastEventSeq(db);
+    const through = projector.projectedThrough;
+    const failed = projector.failing.size;
+    if (last <= through) return { events: 0, seconds: 0, failed };
+    const waiting = await db.prisma.event.findMany({ where: { seq: { gt: through, notIn: [...projector.failing].slice(0, 100) } }, orderBy: { seq: "asc" }, take: 1, select: { receivedAt: true } });
+    const oldest = waiting[0]?.receivedAt;
+    return { events: Math.max(0, last - through - failed), seconds: oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest.getTime()) / 1000), failed };
+  };
+
+  /**
+   * Ready to take traffic: started (migrations applied, projections rebuilt if they had to be,
+   * caught up once) and projection trailing the store by at most the bounds.
+   */
+  const readinessOf = async () => {
+    if (phase !== "Serving") return { ready: false, phase: phase.toLowerCase(), reason: phase === "Rebuilding" ? "rebuilding projections" : phase === "CatchingUp" ? "catching up on stored events" : "starting" };
+    // (Starting: listening, before the rebuild check.)
+    const lag = await projectionLag();
+    const behind = lag.events > READY_MAX_LAG_EVENTS || lag.seconds > READY_MAX_LAG_SECONDS;
+    return {
+      ready: !behind,
+      phase: "serving",
+      migrations: "applied",
+      projectionLag: lag,
+      ...(behind ? { reason: `projection trails the event store by ${lag.events} events (${lag.seconds.toFixed(0)} s); ready again within ${READY_MAX_LAG_EVENTS} events and ${READY_MAX_LAG_SECONDS} s` } : {}),
+    };
+  };
   const presence = new ServerPresence(db, catalogFingerprint(catalog), (e) => log.error("server heartbeat failed", { error: e.message }));
 
+  /**
+   * Listens first (so /healthz answers while a long rebuild runs and nothing restarts the process
+   * for looking dead), then rebuilds projections if the catalog or projection version changed,
+   * catches up on stored events, and serves. /readyz says which phase it is in. Resolves once serving.
+   */
   const start = async (port: number, host = "0.0.0.0") => {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
     rejections.start();
     quotaBlocks.start();
-    if (await rebuildIfStale(db, catalog)) log.info("plan catalog or projection version changed: projections rebuilt from the event store");
+    if (await rebuildIfStale(db, catalog, () => (phase = "Rebuilding"))) log.info("plan catalog or projection version changed: projections rebuilt from the event store");
+    phase = "CatchingUp";
     await presence.start();
     await reads.start();
     await live.start(options.livePollMs);
@@ -493,10 +554,7 @@ export const buildApp = (options: AppOptions): App => {
     // Whatever failed to project (or another process stored) is picked up without a restart.
     retryTimer = setInterval(() => void catchUp().catch((e: Error) => log.error("catch-up failed", { error: e.message })), options.catchUpIntervalMs ?? 30_000);
     retryTimer.unref();
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => resolve());
-    });
+    phase = "Serving";
     retryMissingEnrichments(ingestDeps).catch((e: Error) => log.error("enrichment retry failed", { error: e.message }));
     const actual = (server.address() as AddressInfo).port;
     return { port: actual, url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${actual}` };

@@ -74,7 +74,7 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 export type Server = Child & { readonly url: string };
 
-/** `verity serve` on a free port; resolves once GET /healthz answers 200. */
+/** `verity serve` on a free port; resolves once GET /readyz answers 200 (started, caught up). */
 export const startVerityProcess = async (env: NodeJS.ProcessEnv, started: Set<Child>, cwd?: string): Promise<Server> => {
   const port = await freePort();
   const child = spawnVerity(["serve", "--port", String(port)], env, started, cwd);
@@ -83,7 +83,7 @@ export const startVerityProcess = async (env: NodeJS.ProcessEnv, started: Set<Ch
   while (Date.now() < deadline) {
     if (!child.alive()) throw new Error(`verity serve exited before it was healthy (${JSON.stringify(await child.exited)}):\n${child.output()}`);
     try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
       if (res.status === 200) return { ...child, url };
     } catch {
       // not listening yet
