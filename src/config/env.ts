@@ -20,6 +20,8 @@ export type Settings = {
   readonly graphiql: boolean;
   /** Who may open /dashboard (VERITY_DASHBOARD): "loopback" (default: no key needed from this machine), "key" or "off". */
   readonly dashboard: "loopback" | "key" | "off";
+  /** Who may read /metrics (VERITY_METRICS): "key" (a key with the metrics scope), "loopback" (also keyless from this machine), "off". */
+  readonly metrics: "key" | "loopback" | "off";
   /** Who may introspect the GraphQL schema (VERITY_INTROSPECTION). */
   readonly introspection: "key" | "public" | "off";
   /** How many components' folded states a process keeps in memory (VERITY_STATE_CACHE). */
@@ -49,9 +51,10 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
   const graphiql = oneOf("VERITY_GRAPHIQL", env.VERITY_GRAPHIQL ?? "on", ["on", "off"] as const);
   const dashboard = oneOf("VERITY_DASHBOARD", env.VERITY_DASHBOARD ?? "loopback", ["loopback", "key", "off"] as const);
   const introspection = oneOf("VERITY_INTROSPECTION", env.VERITY_INTROSPECTION ?? "key", ["key", "public", "off"] as const);
+  const metrics = oneOf("VERITY_METRICS", env.VERITY_METRICS ?? "key", ["key", "loopback", "off"] as const);
   const stateCache = positiveInt("VERITY_STATE_CACHE", env.VERITY_STATE_CACHE ?? "10000", 10_000_000);
   // Every problem at once, not the first: an operator fixes the environment in one go.
-  const problems = Arr.getLefts([port, maxBody, graphiql, dashboard, introspection, stateCache]);
+  const problems = Arr.getLefts([port, maxBody, graphiql, dashboard, introspection, metrics, stateCache]);
   const databaseUrl = env.DATABASE_URL && env.DATABASE_URL.trim() !== "" ? env.DATABASE_URL.trim() : DEFAULT_DATABASE_URL;
   try {
     databaseKind(databaseUrl);
@@ -71,6 +74,7 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
     graphiql: Either.getOrThrow(graphiql) === "on",
     introspection: Either.getOrThrow(introspection),
     dashboard: Either.getOrThrow(dashboard),
+    metrics: Either.getOrThrow(metrics),
     stateCache: Either.getOrThrow(stateCache),
   });
 };

@@ -16,6 +16,14 @@ import { TransitionHub } from "../api/live.js";
 import { announceFeed } from "../store/feed.js";
 import { catalogFingerprint, Projector, rebuildIfStale } from "../projection/projector.js";
 import { ServerPresence } from "../store/servers.js";
+import { ServerMetrics, type MetricsAccess } from "./metrics.js";
+
+/** A request's path without its query, cheaply (for labels; routing parses the URL properly). */
+const pathOf = (url: string | undefined): string => {
+  const u = url ?? "/";
+  const q = u.indexOf("?");
+  return q < 0 ? u : u.slice(0, q);
+};
 import { lastEventSeq } from "../store/partition.js";
 
 /** /readyz answers 503 while projection trails the event store by more than this. */
@@ -62,6 +70,8 @@ export type AppOptions = {
    * (buildApp's default), "off" does not serve it.
    */
   readonly dashboard?: DashboardAccess;
+  /** Who may read /metrics: a key with the metrics scope (default), also keyless from loopback, or nobody. */
+  readonly metrics?: MetricsAccess;
   /** Who may introspect the schema (default "key": any valid API key). */
   readonly introspection?: IntrospectionPolicy;
   /** Answer repeated queries with compiled executors (default true; false for comparisons). */
@@ -423,7 +433,23 @@ export const buildApp = (options: AppOptions): App => {
   const serveWebhook = async (req: IncomingMessage, name: string): Promise<Answer> => {
     if (req.method !== "POST") return answerNow(Either.left(new MethodNotAllowed({ message: "webhooks are POST" })));
     if (!isProvider(name)) return answerNow(Either.left(new UnknownProvider({ name })));
-    return answerNow(Either.map(await ingestWebhook(ingestDeps, name, req), (received) => ok({ received: true, ...received })));
+    const arrived = performance.now();
+    const ingested = await ingestWebhook(ingestDeps, name, req);
+    const outcome = Either.isLeft(ingested) ? ingested.left.code : ingested.right.duplicate === true ? "duplicate" : "accepted";
+    metrics.webhook(name, outcome, (performance.now() - arrived) / 1000);
+    return answerNow(Either.map(ingested, (received) => ok({ received: true, ...received })));
+  };
+
+  const serveMetrics = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    req.resume();
+    if (metricsAccess === "off") return send(res, answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path: "/metrics" }))));
+    if (!ServerMetrics.keyless(metricsAccess, req)) {
+      const key = await authorized(req, "metrics");
+      if (Either.isLeft(key)) return send(res, answerNow(Either.left(key.left)));
+    }
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { "content-type": metrics.registry.contentType, "content-length": Buffer.byteLength(text) });
+    res.end(text);
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> => {
@@ -445,6 +471,7 @@ export const buildApp = (options: AppOptions): App => {
       const readiness = await readinessOf();
       return sendJson(res, readiness.ready ? 200 : 503, readiness);
     }
+    if (path === "/metrics") return serveMetrics(req, res);
     // Until the start has rebuilt what it must and caught up, only the probes above answer: a
     // provider retries a 503 webhook, and a read would see projections still being written.
     if (phase !== "Serving") {
@@ -480,6 +507,8 @@ export const buildApp = (options: AppOptions): App => {
     res.setHeader(PROJECTED_THROUGH_HEADER, String(projector.projectedThrough));
     const requestId = requestIdOf(req);
     res.setHeader("x-request-id", requestId);
+    const arrived = performance.now();
+    res.once("finish", () => metrics.request(pathOf(req.url), res.statusCode, (performance.now() - arrived) / 1000));
     route(req, res, requestId).catch((e: Error) => {
       log.error("request failed", { path: req.url, requestId, error: e.message });
       if (!res.headersSent) sendJson(res, 500, { error: { code: "internal", message: "internal error; see the server log" } });
@@ -494,6 +523,8 @@ export const buildApp = (options: AppOptions): App => {
     if (failed.length > 0) log.error("events could not be projected; they stay stored and are retried", { seqs: failed.slice(0, 20) });
   };
   let retryTimer: NodeJS.Timeout | null = null;
+  const metricsAccess = options.metrics ?? "key";
+  const metrics = new ServerMetrics({ projectionLag: () => projectionLag(), openStreams: () => live.active });
   /** Where the start has got (see start): only "Serving" answers more than the probes. */
   let phase: "Starting" | "Rebuilding" | "CatchingUp" | "Serving" = "Starting";
 

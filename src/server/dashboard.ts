@@ -45,6 +45,10 @@ const LOCAL_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
 /** The host name a Host header names, without its port. */
 const hostName = (host: string): string => (host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!).toLowerCase();
 
+/** Whether a request comes straight from this machine: a loopback address, not forwarded by a proxy. */
+export const isLoopbackRequest = (req: IncomingMessage): boolean =>
+  req.headers["x-forwarded-for"] === undefined && req.headers.forwarded === undefined && LOOPBACK.has(req.socket.remoteAddress ?? "");
+
 /**
  * Whether a request without a key is the dashboard on this machine: it says it is the dashboard,
  * comes from a loopback address, was not forwarded by a proxy (behind a local reverse proxy every

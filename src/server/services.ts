@@ -73,6 +73,7 @@ export const appOptions: Effect.Effect<AppOptions, never, ServerSettings | PlanC
     graphiql: s.graphiql,
     introspection: s.introspection,
     dashboard: s.dashboard,
+    metrics: s.metrics,
     now: clock.now,
     log: yield* Log,
   };

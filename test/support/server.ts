@@ -42,6 +42,7 @@ export const startServer = async (
     introspection?: "key" | "public" | "off";
     /** Who may open the dashboard (default "key", as buildApp). */
     dashboard?: "loopback" | "key" | "off";
+    metrics?: "loopback" | "key" | "off";
     /** Share this (already created) database instead of creating one; it is not dropped on stop. */
     databaseUrl?: string;
   } = {},
@@ -62,6 +63,7 @@ export const startServer = async (
     graphiql: options.graphiql ?? true,
     introspection: options.introspection ?? "key",
     dashboard: options.dashboard ?? "key",
+    metrics: options.metrics ?? "key",
     stateCache: 10_000,
   };
   const testLayers = Layer.mergeAll(
