@@ -5,6 +5,7 @@ import type { Provider } from "../domain/provider.js";
 import { webhookSchemes } from "../providers/registry.js";
 import { DEFAULT_DATABASE_URL } from "../store/database.js";
 import { databaseKind } from "../store/url.js";
+import { LOG_LEVELS, type LogLevel } from "../server/logger.js";
 
 export type Settings = {
   readonly port: number;
@@ -24,6 +25,8 @@ export type Settings = {
   readonly metrics: "key" | "loopback" | "off";
   /** Who may introspect the GraphQL schema (VERITY_INTROSPECTION). */
   readonly introspection: "key" | "public" | "off";
+  /** The least severe log lines written (VERITY_LOG_LEVEL): debug adds a line per request. */
+  readonly logLevel: LogLevel;
   /** How many components' folded states a process keeps in memory (VERITY_STATE_CACHE). */
   readonly stateCache: number;
 };
@@ -52,9 +55,10 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
   const dashboard = oneOf("VERITY_DASHBOARD", env.VERITY_DASHBOARD ?? "loopback", ["loopback", "key", "off"] as const);
   const introspection = oneOf("VERITY_INTROSPECTION", env.VERITY_INTROSPECTION ?? "key", ["key", "public", "off"] as const);
   const metrics = oneOf("VERITY_METRICS", env.VERITY_METRICS ?? "key", ["key", "loopback", "off"] as const);
+  const logLevel = oneOf("VERITY_LOG_LEVEL", env.VERITY_LOG_LEVEL ?? "info", LOG_LEVELS);
   const stateCache = positiveInt("VERITY_STATE_CACHE", env.VERITY_STATE_CACHE ?? "10000", 10_000_000);
   // Every problem at once, not the first: an operator fixes the environment in one go.
-  const problems = Arr.getLefts([port, maxBody, graphiql, dashboard, introspection, metrics, stateCache]);
+  const problems = Arr.getLefts([port, maxBody, graphiql, dashboard, introspection, metrics, logLevel, stateCache]);
   const databaseUrl = env.DATABASE_URL && env.DATABASE_URL.trim() !== "" ? env.DATABASE_URL.trim() : DEFAULT_DATABASE_URL;
   try {
     databaseKind(databaseUrl);
@@ -75,6 +79,7 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
     introspection: Either.getOrThrow(introspection),
     dashboard: Either.getOrThrow(dashboard),
     metrics: Either.getOrThrow(metrics),
+    logLevel: Either.getOrThrow(logLevel),
     stateCache: Either.getOrThrow(stateCache),
   });
 };

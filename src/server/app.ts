@@ -430,13 +430,17 @@ export const buildApp = (options: AppOptions): App => {
     return Either.isRight(freed) ? freed.right : answerNow(Either.left(freed.left));
   };
 
-  const serveWebhook = async (req: IncomingMessage, name: string): Promise<Answer> => {
+  const serveWebhook = async (req: IncomingMessage, name: string, requestId: string): Promise<Answer> => {
     if (req.method !== "POST") return answerNow(Either.left(new MethodNotAllowed({ message: "webhooks are POST" })));
     if (!isProvider(name)) return answerNow(Either.left(new UnknownProvider({ name })));
     const arrived = performance.now();
-    const ingested = await ingestWebhook(ingestDeps, name, req);
+    // What the delivery causes (its projection, a fetch of what it lacks) logs with its request id.
+    const requestLog = log.child({ requestId });
+    const ingested = await ingestWebhook({ ...ingestDeps, log: requestLog }, name, req);
     const outcome = Either.isLeft(ingested) ? ingested.left.code : ingested.right.duplicate === true ? "duplicate" : "accepted";
-    metrics.webhook(name, outcome, (performance.now() - arrived) / 1000);
+    const seconds = (performance.now() - arrived) / 1000;
+    metrics.webhook(name, outcome, seconds);
+    if (Either.isRight(ingested)) requestLog.info("webhook", { provider: name, outcome, event: ingested.right.id, type: ingested.right.type, seq: ingested.right.seq, ms: Math.round(seconds * 1000) });
     return answerNow(Either.map(ingested, (received) => ok({ received: true, ...received })));
   };
 
@@ -480,7 +484,7 @@ export const buildApp = (options: AppOptions): App => {
       return sendJson(res, 503, { error: { code: "starting", message: phase === "Rebuilding" ? "Verity is rebuilding its projections from the event store; retry shortly" : "Verity is catching up on stored events; retry shortly" } });
     }
     const webhook = WEBHOOK_ROUTE.exec(path);
-    if (webhook) return send(res, await serveWebhook(req, webhook[1]!));
+    if (webhook) return send(res, await serveWebhook(req, webhook[1]!, requestId));
     if (path === "/v1/usage") {
       const answer = await serveUsage(req, requestId);
       if (answer.replayed === true) res.setHeader("idempotent-replayed", "true");
@@ -508,7 +512,12 @@ export const buildApp = (options: AppOptions): App => {
     const requestId = requestIdOf(req);
     res.setHeader("x-request-id", requestId);
     const arrived = performance.now();
-    res.once("finish", () => metrics.request(pathOf(req.url), res.statusCode, (performance.now() - arrived) / 1000));
+    res.once("finish", () => {
+      const seconds = (performance.now() - arrived) / 1000;
+      metrics.request(pathOf(req.url), res.statusCode, seconds);
+      // A line per request only when asked (VERITY_LOG_LEVEL=debug): apps call Verity on every request they serve.
+      if (log.enabled("debug")) log.debug("request", { requestId, method: req.method, path: pathOf(req.url), status: res.statusCode, ms: Math.round(seconds * 1000) });
+    });
     route(req, res, requestId).catch((e: Error) => {
       log.error("request failed", { path: req.url, requestId, error: e.message });
       if (!res.headersSent) sendJson(res, 500, { error: { code: "internal", message: "internal error; see the server log" } });

@@ -45,7 +45,7 @@ export const DatabaseLive = Layer.scoped(
 
 export const ClockLive = Layer.succeed(Clock, { now: () => Date.now() });
 
-export const LogLive = Layer.succeed(Log, stderrLogger);
+export const LogLive = Layer.effect(Log, Effect.map(ServerSettings, (s) => stderrLogger(s.logLevel)));
 
 /** Stripe's API when STRIPE_SECRET_KEY is set (for the line items some checkouts need). */
 export const ProviderApisLive = Layer.effect(

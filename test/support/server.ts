@@ -64,6 +64,7 @@ export const startServer = async (
     introspection: options.introspection ?? "key",
     dashboard: options.dashboard ?? "key",
     metrics: options.metrics ?? "key",
+    logLevel: "silent" as const,
     stateCache: 10_000,
   };
   const testLayers = Layer.mergeAll(
