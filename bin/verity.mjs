@@ -25,8 +25,17 @@ const built = (() => {
   }
 })();
 
+/** The newest source's time, or -1 where there are no sources (an image holds only dist). */
+const sources = (() => {
+  try {
+    return newest(new URL("src", root).pathname);
+  } catch {
+    return -1;
+  }
+})();
+
 let main;
-if (built >= 0 && newest(new URL("src", root).pathname) <= built) {
+if (built >= 0 && sources <= built) {
   ({ main } = await import("../dist/cli/main.js"));
 } else {
   // `verity --version` says so: a stale build is otherwise invisible but for the slower start.

@@ -12,6 +12,7 @@ import { openDatabase } from "../store/database.js";
 import { applyMigrations } from "../store/migrate.js";
 import { InputError, parse, settingsFor, UsageError, type Io } from "./args.js";
 import { exportCommand, replayCommand, reprocessCommand, verifyCommand } from "./offline.js";
+import { backupCommand } from "./backup.js";
 
 const HELP = `verity: billing control plane (webhooks in, entitlements out)
 
@@ -25,6 +26,7 @@ Commands:
   replay     fold an exported log offline and print the state it gives
   verify     compare the projections with an offline replay of the event log
   reprocess  rebuild every projection from the event store, atomically
+  backup     copy the SQLite store safely while the server runs
 
 Run "verity <command> --help" for a command's options; "verity --version" for the version.
 Environment (also read from ./.env; a variable set in the shell wins): DATABASE_URL, PORT, VERITY_CONFIG, VERITY_GRAPHIQL, VERITY_DASHBOARD, VERITY_INTROSPECTION, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
@@ -170,6 +172,7 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
   replay: replayCommand,
   verify: verifyCommand,
   reprocess: reprocessCommand,
+  backup: backupCommand,
 };
 
 const processIo = (): Out => {
