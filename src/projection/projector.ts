@@ -422,6 +422,32 @@ export const projectEvents = async (db: Database, catalog: Catalog, seqs: readon
 };
 
 /**
+ * Re-derives the components an already stored event belongs to from all their events (an operator
+ * asking for it: the webhook-replay of other tools, without asking the provider to resend). An
+ * event not projected yet is projected. Idempotent: the same events give the same rows, and the
+ * feed gets only transitions the logs did not hold. Returns the users those components hold.
+ */
+export const rederiveEvent = async (db: Database, catalog: Catalog, seq: number): Promise<{ readonly users: readonly string[]; readonly affected: readonly string[] }> => {
+  const states = new PendingStates(stateCacheOf(db));
+  const result = await inProjectionTransaction(db, "shared", async (w) => {
+    const [stored] = await readEventsBySeq(w.sql, [seq]);
+    if (stored === undefined) return { users: [], affected: [] };
+    if (!(await w.projectedAmong([seq])).has(seq)) return projectWithin(catalog, [stored], { w, states, feed: true });
+    const { keys } = projected(stored, catalog);
+    const known = await lockedComponents(w, [...keys].sort());
+    const ids = [...new Set(keys.flatMap((k) => (known.has(k) ? [known.get(k)!] : [])))].sort();
+    if (ids.length === 0) return { users: [], affected: [] };
+    const heads = await componentHeads(w.sql, ids);
+    const outcome = await rederive(catalog, heads, [], { w, states, feed: true });
+    states.set(...outcome.cached);
+    return outcome;
+  });
+  states.publish();
+  await announceProjected(db, result.affected);
+  return { users: result.users, affected: result.affected };
+};
+
+/**
  * Bump when a change to normalizers or the resolver means existing projections are out of date:
  * the next start rebuilds them from the event store.
  * 2: Paddle, Lemon Squeezy and Creem events derive facts; a cancelAt beyond the period end ends

@@ -14,7 +14,7 @@ import { isProvider, type Provider } from "../domain/provider.js";
 import type { Database } from "../store/database.js";
 import { TransitionHub } from "../api/live.js";
 import { announceFeed } from "../store/feed.js";
-import { catalogFingerprint, Projector, rebuildIfStale } from "../projection/projector.js";
+import { catalogFingerprint, Projector, rebuildIfStale, rederiveEvent } from "../projection/projector.js";
 import { ServerPresence } from "../store/servers.js";
 import { ServerMetrics, type MetricsAccess } from "./metrics.js";
 
@@ -36,7 +36,7 @@ import { Background } from "./background.js";
 import type { Principal, Scope } from "../api/scopes.js";
 import { hashKey } from "./auth.js";
 import { readBody } from "./body.js";
-import { answerNow, errorBody, Forbidden, InvalidApiKey, InvalidJson, InvalidParameter, MethodNotAllowed, ok, PayloadTooLarge, RouteNotFound, send, sendJson, Unauthorized, UnknownProvider, type Answer, type Refused, type RefusalBody } from "./errors.js";
+import { answerNow, errorBody, EventNotFound, Forbidden, InvalidApiKey, InvalidJson, InvalidParameter, MethodNotAllowed, ok, PayloadTooLarge, RouteNotFound, send, sendJson, Unauthorized, UnknownProvider, type Answer, type Refused, type RefusalBody } from "./errors.js";
 import { GraphqlFastLane } from "./graphql-fast-lane.js";
 import { GRAPHQL_LIMITS, graphqlLimits, limitRules, type IntrospectionPolicy } from "./graphql-limits.js";
 import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
@@ -185,6 +185,7 @@ const requestIdOf = (req: IncomingMessage): string => {
 /** A body of the app's write endpoints: a batch of 1,000 records fits with room to spare. */
 const MAX_WRITE_BODY = 1_048_576;
 const WEBHOOK_ROUTE = /^\/webhooks\/([^/]+)$/;
+const REPROCESS_ROUTE = /^\/api\/admin\/events\/([^/]+)\/reprocess$/;
 
 export const buildApp = (options: AppOptions): App => {
   const { db, catalog, now, log } = options;
@@ -334,7 +335,36 @@ export const buildApp = (options: AppOptions): App => {
     );
 
   /** The REST shortcuts: reads decided from memory (an Either), the event feed from the store. */
+  /**
+   * POST /api/admin/events/{provider:eventId | seq}/reprocess: re-derives the users of one stored
+   * event from all their events (idempotent); answers which users it holds now.
+   */
+  const serveReprocess = async (req: IncomingMessage, raw: string): Promise<Answer> => {
+    req.resume();
+    if (req.method !== "POST") return answerNow(Either.left(new MethodNotAllowed({ message: "reprocess with POST" })));
+    const key = await authorized(req, "admin");
+    if (Either.isLeft(key)) return answerNow(Either.left(key.left));
+    const id = pathId(raw, "event id");
+    if (Either.isLeft(id)) return answerNow(Either.left(id.left));
+    const colon = id.right.indexOf(":");
+    const where = /^\d{1,15}$/.test(id.right)
+      ? { seq: Number(id.right) }
+      : colon > 0 && isProvider(id.right.slice(0, colon))
+        ? { provider: id.right.slice(0, colon), providerEventId: id.right.slice(colon + 1) }
+        : null;
+    const event = where === null ? null : await db.prisma.event.findFirst({ where, select: { seq: true, provider: true, providerEventId: true } });
+    if (event === null) return answerNow(Either.left(new EventNotFound({ id: id.right })));
+    const { users, affected } = await rederiveEvent(db, catalog, event.seq);
+    reads.forget(affected);
+    await announce();
+    const shown = await db.prisma.user.findMany({ where: { id: { in: [...users] } }, select: { id: true, appUserId: true }, orderBy: { id: "asc" } });
+    log.info("event reprocessed", { event: `${event.provider}:${event.providerEventId}`, seq: event.seq, users: shown.length, keyId: key.right.keyId });
+    return ok({ event: `${event.provider}:${event.providerEventId}`, seq: event.seq, users: shown.map((u) => u.appUserId ?? u.id) });
+  };
+
   const serveApi = async (req: IncomingMessage, path: string, query: URLSearchParams): Promise<Answer> => {
+    const reprocess = REPROCESS_ROUTE.exec(path);
+    if (reprocess) return serveReprocess(req, reprocess[1]!);
     if (req.method !== "GET") return answerNow(Either.left(new MethodNotAllowed({ message: "the API is read-only: use GET" })));
     const user = USER_ROUTE.exec(path);
     if (user) {

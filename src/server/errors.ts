@@ -93,6 +93,13 @@ export class ConcurrencyExceeded extends Data.TaggedError("ConcurrencyExceeded")
   readonly status = 429;
   readonly code = "concurrency_exceeded";
 }
+export class EventNotFound extends Data.TaggedError("EventNotFound")<{ readonly id: string }> {
+  readonly status = 404;
+  readonly code = "event_not_found";
+  override get message() {
+    return `no stored event is "${this.id}" (give provider:eventId, e.g. stripe:evt_123, or its seq)`;
+  }
+}
 export class LeaseNotFound extends Data.TaggedError("LeaseNotFound")<{ readonly leaseId: string }> {
   readonly status = 404;
   readonly code = "lease_not_found";
@@ -131,7 +138,7 @@ export type WebhookRefused = ProviderNotSupported | PayloadTooLarge | ProviderNo
 
 export type UsageRefused = UnknownFeature | NotMetered | NoEntitlement | QuotaExceeded | ConcurrencyExceeded | LeaseNotFound | InsufficientCredits;
 
-export type Refused = Unauthorized | InvalidApiKey | Forbidden | RouteNotFound | UserNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused | UsageRefused;
+export type Refused = Unauthorized | InvalidApiKey | Forbidden | RouteNotFound | UserNotFound | EventNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused | UsageRefused;
 
 /** What a request is answered with. */
 export type Answer = { readonly status: number; readonly body: unknown };

@@ -16,6 +16,7 @@ export const routeOf = (path: string): string => {
   if (path.startsWith("/webhooks/")) return "/webhooks/{provider}";
   if (/^\/api\/users\/[^/]+\/(entitlements|subscription|credits)$/.test(path)) return `/api/users/{id}/${path.slice(path.lastIndexOf("/") + 1)}`;
   if (/^\/v1\/leases\/[^/]+\/release$/.test(path)) return "/v1/leases/{id}/release";
+  if (/^\/api\/admin\/events\/[^/]+\/reprocess$/.test(path)) return "/api/admin/events/{id}/reprocess";
   if (["/healthz", "/readyz", "/metrics", "/api/events", "/v1/usage", "/v1/check", "/v1/leases"].includes(path)) return path;
   return "other";
 };
