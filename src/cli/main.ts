@@ -13,6 +13,7 @@ import { applyMigrations } from "../store/migrate.js";
 import { InputError, parse, settingsFor, UsageError, type Io } from "./args.js";
 import { exportCommand, replayCommand, reprocessCommand, verifyCommand } from "./offline.js";
 import { backupCommand } from "./backup.js";
+import { simulateCommand } from "./simulate.js";
 
 const HELP = `verity: billing control plane (webhooks in, entitlements out)
 
@@ -27,6 +28,7 @@ Commands:
   verify     compare the projections with an offline replay of the event log
   reprocess  rebuild every projection from the event store, atomically
   backup     copy the SQLite store safely while the server runs
+  simulate   post a provider's signed events for a scenario to a running Verity
 
 Run "verity <command> --help" for a command's options; "verity --version" for the version.
 Environment (also read from ./.env; a variable set in the shell wins): DATABASE_URL, PORT, VERITY_CONFIG, VERITY_GRAPHIQL, VERITY_DASHBOARD, VERITY_INTROSPECTION, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
@@ -173,6 +175,7 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
   verify: verifyCommand,
   reprocess: reprocessCommand,
   backup: backupCommand,
+  simulate: simulateCommand,
 };
 
 const processIo = (): Out => {

@@ -1,0 +1,86 @@
+// `verity simulate <provider> <scenario>`: the events a provider would send for a step of a
+// customer's life, signed with the webhook secret and posted to a running Verity, so a user sees
+// the whole flow (webhook → event store → entitlements → live transitions) without a provider
+// account or the provider's CLI.
+import { Either } from "effect";
+import { loadCatalog } from "../config/catalog.js";
+import { isProvider } from "../domain/provider.js";
+import { stripeSignatureHeader } from "../providers/stripe/verify.js";
+import { toRawBody } from "../simulate/payloads/stripe.js";
+import { isScenario, SCENARIOS, stripeScenario } from "../simulate/stripe.js";
+import { InputError, parse, settingsFor, UsageError, type Io } from "./args.js";
+
+export const SIMULATE_HELP = `Usage: verity simulate <provider> <scenario> --user U --price P [--url URL] [--amount CENTS] [--currency C]
+
+Posts the signed events a provider sends for one step of a customer's life to a running Verity.
+  provider    stripe
+  scenario    ${SCENARIOS.join(", ")}
+              subscription: customer, subscription and first invoice; renewal: the next period paid;
+              past-due: a failed renewal; cancel: the subscription ends; purchase: a one-time
+              checkout; refund: that payment refunded. Run subscription (or purchase) first.
+  --user U    your app's user id (put in the customer's metadata as user_id)
+  --price P   the provider's price id, as your plan catalog maps it
+  --url URL   where Verity runs (default http://localhost:$PORT, PORT default 4000)
+  --amount N  what the price costs, in minor units (default: the catalog's price for its plan, else 1000)
+  --currency  default usd
+Signs with the provider's webhook secret from the environment or .env (STRIPE_WEBHOOK_SECRET), the
+one the running Verity checks. Object ids derive from --user and --price, so later scenarios act on
+what the first created; every run sends new event ids.`;
+
+export const simulateCommand = async (args: string[], io: Io): Promise<number> => {
+  const { values, positionals } = parse(args, { user: { type: "string" }, price: { type: "string" }, url: { type: "string" }, amount: { type: "string" }, currency: { type: "string" } }, true);
+  if (values.help) return io.out(SIMULATE_HELP), 0;
+  const [provider, scenario, ...extra] = positionals;
+  if (provider === undefined || scenario === undefined) throw new UsageError({ message: "simulate needs a provider and a scenario, e.g. verity simulate stripe subscription --user user_123 --price price_123" });
+  if (extra.length > 0) throw new UsageError({ message: `unexpected argument "${extra[0]}"` });
+  if (!isProvider(provider)) throw new UsageError({ message: `unknown provider "${provider}"; simulate knows stripe` });
+  if (provider !== "stripe") throw new UsageError({ message: `simulate knows Stripe's events so far; ${provider}'s scenarios are not built yet (use its own test mode or CLI meanwhile)` });
+  if (!isScenario(scenario)) throw new UsageError({ message: `unknown scenario "${scenario}"; scenarios are ${SCENARIOS.join(", ")}` });
+  const user = typeof values.user === "string" ? values.user.trim() : "";
+  const price = typeof values.price === "string" ? values.price.trim() : "";
+  if (user === "" || price === "") throw new UsageError({ message: "--user and --price are required" });
+  const currency = typeof values.currency === "string" ? values.currency.trim().toLowerCase() : "usd";
+  if (!/^[a-z]{3}$/.test(currency)) throw new UsageError({ message: `--currency must be a 3-letter code, got "${currency}"` });
+
+  const settings = settingsFor();
+  const secret = (settings.webhookSecrets.stripe ?? [])[0];
+  if (secret === undefined) {
+    throw new InputError({ message: "STRIPE_WEBHOOK_SECRET is not set (in the environment or .env): the running Verity refuses unsigned webhooks, so simulate signs with the secret it checks" });
+  }
+  const amount = (() => {
+    if (typeof values.amount === "string") {
+      const n = Number(values.amount);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError({ message: `--amount must be a whole number of minor units (cents), got "${values.amount}"` });
+      return n;
+    }
+    // The catalog's price for the plan this price maps to, when it says.
+    const catalog = loadCatalog(settings.configPath);
+    if (Either.isLeft(catalog)) return 1000;
+    const plan = Object.values(catalog.right.plans).find((p) => (p.prices.stripe ?? []).includes(price));
+    return plan?.price?.amount ?? 1000;
+  })();
+  const base = (typeof values.url === "string" ? values.url : `http://localhost:${settings.port}`).replace(/\/+$/, "");
+
+  for (const event of stripeScenario(scenario, { user, price, amount, currency, now: Math.floor(Date.now() / 1000) })) {
+    const body = toRawBody(event);
+    let res: Response;
+    try {
+      res = await fetch(`${base}/webhooks/stripe`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "stripe-signature": stripeSignatureHeader(body, secret, Math.floor(Date.now() / 1000)) },
+        body: Buffer.from(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (e) {
+      throw new InputError({ message: `no Verity answers at ${base} (${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message}): start it (npm start) or pass --url` });
+    }
+    const text = await res.text();
+    if (res.status !== 200) {
+      io.err(`${event.type} ${event.id} → ${res.status} ${text}`);
+      return 1;
+    }
+    const answer = JSON.parse(text) as { seq?: number; duplicate?: boolean };
+    io.out(`${event.type} ${event.id} → 200 ${answer.duplicate === true ? "duplicate" : "stored"} (seq ${answer.seq})`);
+  }
+  return 0;
+};
