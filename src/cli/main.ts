@@ -14,6 +14,7 @@ import { InputError, parse, settingsFor, UsageError, type Io } from "./args.js";
 import { exportCommand, replayCommand, reprocessCommand, verifyCommand } from "./offline.js";
 import { backupCommand } from "./backup.js";
 import { simulateCommand } from "./simulate.js";
+import { syncCommand } from "./sync.js";
 
 const HELP = `verity: billing control plane (webhooks in, entitlements out)
 
@@ -29,6 +30,7 @@ Commands:
   reprocess  rebuild every projection from the event store, atomically
   backup     copy the SQLite store safely while the server runs
   simulate   post a provider's signed events for a scenario to a running Verity
+  sync       store what missed webhooks left out, from the provider's API; --check for drift
 
 Run "verity <command> --help" for a command's options; "verity --version" for the version.
 Environment (also read from ./.env; a variable set in the shell wins): DATABASE_URL, PORT, VERITY_CONFIG, VERITY_GRAPHIQL, VERITY_DASHBOARD, VERITY_INTROSPECTION, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
@@ -176,6 +178,7 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
   reprocess: reprocessCommand,
   backup: backupCommand,
   simulate: simulateCommand,
+  sync: syncCommand,
 };
 
 const processIo = (): Out => {

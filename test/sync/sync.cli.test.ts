@@ -1,0 +1,103 @@
+// `verity sync stripe` against a stand-in of Stripe's API, beside a running server: webhooks that
+// never arrived are found (--check exits 1 and says what differs), stored as fetched events and
+// projected (the server answers with them), a second sync stores nothing, and --check is then clean.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { createApiKey } from "../../src/server/auth.js";
+import { openDatabase } from "../../src/store/database.js";
+import { PRICES } from "../builders/histories.js";
+import { customer, stripeEvent, subscription } from "../builders/stripe.js";
+import { testCatalogJson } from "../offline/support.js";
+import { childEnv, kill, runVerity, startVerityProcess, type Child } from "../support/child-server.js";
+import { createTestDatabase, KINDS, type TestDatabase } from "../support/databases.js";
+import { deliver } from "../support/stripe-delivery.js";
+import { startStripeStandIn, type StandIn } from "./stripe-api.js";
+
+const dir = mkdtempSync(join(tmpdir(), "verity-sync-"));
+const configPath = join(dir, "verity.config.json");
+writeFileSync(configPath, testCatalogJson);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const SECRET_KEY = "sk_test_sync_standin";
+
+describe.each(KINDS)("verity sync stripe (%s)", (kind) => {
+  const started = new Set<Child>();
+  let database: TestDatabase | null = null;
+  let api: StandIn | null = null;
+  afterEach(async () => {
+    for (const child of started) await kill(child);
+    await api?.close();
+    await database?.drop();
+    database = null;
+  }, 30_000);
+
+  it("finds missed webhooks, stores and projects them once, and then reports no drift", async () => {
+    api = await startStripeStandIn(SECRET_KEY);
+    database = await createTestDatabase(kind);
+    const env = childEnv(database.url, configPath, { STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_API_BASE: api.url });
+    const server = await startVerityProcess(env, started);
+    const now = Math.floor(Date.now() / 1000);
+    const sub = (status: "active" | "past_due") => subscription({ id: "sub_sync", customer: "cus_sync", status, priceId: PRICES.proMonthly, periodStart: now - 86_400, periodEnd: now + 29 * 86_400, shape: "basil" });
+    const created = stripeEvent({ id: "evt_sync_c", type: "customer.created", created: now - 300, object: customer({ id: "cus_sync", metadata: { user_id: "u_sync" } }) });
+    const subscribed = stripeEvent({ id: "evt_sync_s", type: "customer.subscription.created", created: now - 200, object: sub("active") });
+    const missed = stripeEvent({ id: "evt_sync_pd", type: "customer.subscription.updated", created: now - 100, object: sub("past_due") });
+    // 150 other customers' events: more than one page of the list.
+    const others = Array.from({ length: 150 }, (_, i) => stripeEvent({ id: `evt_sync_o${i}`, type: "customer.created", created: now - 1000 + i, object: customer({ id: `cus_sync_o${i}` }) }));
+    expect((await deliver(server.url, created)).status).toBe(200);
+    expect((await deliver(server.url, subscribed)).status).toBe(200);
+    api.events = [created, subscribed, missed, ...others];
+    api.subscriptions = [sub("past_due")];
+
+    const sync = (...args: string[]) => runVerity(["sync", "stripe", ...args], env, started);
+    const drift = await sync("--check");
+    expect(drift.code, drift.output).toBe(1);
+    expect(drift.output).toContain("sub_sync: status is past_due at Stripe, active in Verity");
+    expect(drift.output).toContain("drift: 1 difference(s) across 1 Stripe subscriptions");
+
+    const first = await sync();
+    expect(first.code, first.output).toBe(0);
+    expect(first.output).toContain("fetched 153 events from Stripe since");
+    expect(first.output).toContain("151 new, stored and projected; 2 already stored");
+    expect(api.requests.filter((r) => r.startsWith("GET /v1/events")).length).toBeGreaterThanOrEqual(2);
+
+    const db = await openDatabase(database.url);
+    try {
+      const stored = await db.prisma.event.findFirstOrThrow({ where: { providerEventId: "evt_sync_pd" } });
+      expect(stored.origin).toBe("fetched");
+      const key = (await createApiKey(db, ["read"], new Date())).key;
+      let status: string | undefined;
+      for (let i = 0; i < 40 && status !== "past_due"; i++) {
+        const body = (await (await fetch(`${server.url}/api/users/u_sync/subscription`, { headers: { authorization: `Bearer ${key}` } })).json()) as { subscriptions: { status: string }[] };
+        status = body.subscriptions[0]?.status;
+        if (status !== "past_due") await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe("past_due");
+    } finally {
+      await db.close();
+    }
+
+    const second = await sync();
+    expect(second.output).toContain("0 new, stored and projected; 153 already stored");
+    const clean = await sync("--check");
+    expect(clean.code, clean.output).toBe(0);
+    expect(clean.output).toContain("no drift: 1 Stripe subscriptions match Verity");
+  }, 120_000);
+});
+
+describe("verity sync, refused", () => {
+  const started = new Set<Child>();
+  afterEach(async () => {
+    for (const child of started) await kill(child);
+  });
+  it("needs STRIPE_SECRET_KEY, and says which providers it reads", async () => {
+    const env = childEnv(`file:${join(dir, "refused.db")}`, configPath);
+    expect(await runVerity(["migrate"], env, started)).toMatchObject({ code: 0 });
+    const noKey = await runVerity(["sync", "stripe"], env, started);
+    expect(noKey.code).toBe(2);
+    expect(noKey.output).toContain("STRIPE_SECRET_KEY is not set (in the environment or .env)");
+    const paddle = await runVerity(["sync", "paddle"], env, started);
+    expect(paddle.code).toBe(2);
+    expect(paddle.output).toContain("sync reads Stripe's API so far; paddle is not built yet");
+  }, 60_000);
+});
