@@ -1,14 +1,18 @@
 // `verity sync stripe [--since T] [--check]`: what a missed webhook leaves out, from the provider's
 // API. Without --check, the events Stripe still holds that the store lacks are stored as fetched
 // events, exactly as the API returned them, and projected like webhooks (replay stays pure and
-// offline: it folds stored events only); running it twice stores nothing new. With --check,
+// offline: it folds stored events only); then each subscription that still differs (its history is
+// older than Stripe's 30 days of events) is stored as a snapshot of its current state, with its
+// customer's when Verity does not know the customer. Running it twice stores nothing new. With --check,
 // nothing is written: each subscription Stripe has is compared with Verity's (status, price,
 // period end), and any difference exits 1: the answer to "did we miss a webhook?".
 import { Either } from "effect";
 import { Projector } from "../projection/projector.js";
 import { decodeStripeEnvelope } from "../providers/stripe/envelope.js";
-import { appendEvents } from "../store/events.js";
-import { stripeEventsSince, stripeSubscriptions, type StripeAccess } from "../sync/stripe.js";
+import type { Json } from "../providers/json.js";
+import { CUSTOMER_SNAPSHOT_TYPE, customerSnapshotId, SUBSCRIPTION_SNAPSHOT_TYPE, subscriptionSnapshotId } from "../providers/stripe/snapshot.js";
+import { appendEvents, type NewEvent } from "../store/events.js";
+import { stripeCustomer, stripeEventsSince, stripeSubscriptions, type RemoteSubscription, type StripeAccess } from "../sync/stripe.js";
 import { catalogAt, InputError, openExisting, parse, parseInstant, settingsFor, UsageError, type Io } from "./args.js";
 
 /** How long Stripe keeps events: older ones cannot be listed. */
@@ -57,8 +61,28 @@ export const syncCommand = async (args: string[], io: Io): Promise<number> => {
     let stored = 0;
     for (let i = 0; i < rows.length; i += 500) stored += (await appendEvents(db, rows.slice(i, i + 500))).filter((r) => !r.duplicate).length;
     // Projected here, as a server's catch-up would (a running server also picks them up).
-    const { failed } = await new Projector(db, catalog).catchUp();
+    const projector = new Projector(db, catalog);
+    const first = await projector.catchUp();
     io.out(`fetched ${fetched.length} events from Stripe since ${new Date(since).toISOString()}: ${stored} new, stored and projected; ${rows.length - stored} already stored`);
+
+    // What began before those events (an account older than Verity) still differs: the objects as
+    // Stripe has them now are stored as snapshots, a customer's before its subscription's.
+    const remote = await stripeSubscriptions(access);
+    const differing = (await driftOf(db, remote)).filter((d) => d.remote !== null);
+    const snapshots: NewEvent[] = [];
+    const at = Date.now();
+    for (const { remote: sub } of differing) {
+      if (sub!.customer !== null && !(await knowsCustomer(db, sub!.customer))) {
+        const body = await stripeCustomer(access, sub!.customer);
+        if (body !== null) snapshots.push(snapshotRow(CUSTOMER_SNAPSHOT_TYPE, customerSnapshotId(JSON.parse(body) as Json), body, at - 1, at));
+      }
+      snapshots.push(snapshotRow(SUBSCRIPTION_SNAPSHOT_TYPE, subscriptionSnapshotId(JSON.parse(sub!.body) as Json), sub!.body, at, at));
+    }
+    const storedSnapshots = snapshots.length === 0 ? 0 : (await appendEvents(db, snapshots)).filter((r) => !r.duplicate).length;
+    const second = storedSnapshots === 0 ? { failed: [] } : await projector.catchUp();
+    const subscriptionSnapshots = snapshots.filter((e) => e.type === SUBSCRIPTION_SNAPSHOT_TYPE).length;
+    if (subscriptionSnapshots > 0) io.out(`${subscriptionSnapshots} subscription(s) still differed: stored ${storedSnapshots} snapshot(s) of their current state (and of customers Verity did not know)`);
+    const failed = [...new Set([...first.failed, ...second.failed])];
     if (failed.length > 0) io.err(`${failed.length} events could not be projected yet; they stay stored and are retried (seqs ${failed.slice(0, 10).join(", ")})`);
     return 0;
   } finally {
@@ -66,23 +90,49 @@ export const syncCommand = async (args: string[], io: Io): Promise<number> => {
   }
 };
 
-const checkDrift = async (db: Awaited<ReturnType<typeof openExisting>>, access: StripeAccess, io: Io): Promise<number> => {
-  const remote = await stripeSubscriptions(access);
+type Database = Awaited<ReturnType<typeof openExisting>>;
+
+/** A stored fetched object of one of Verity's snapshot types. */
+const snapshotRow = (type: string, providerEventId: string, body: string, occurredAt: number, receivedAt: number): NewEvent => ({
+  provider: "stripe",
+  providerEventId,
+  type,
+  occurredAt,
+  receivedAt,
+  origin: "fetched",
+  rawBody: Buffer.from(body, "utf8"),
+  payload: JSON.parse(body) as unknown,
+});
+
+const knowsCustomer = async (db: Database, customerId: string): Promise<boolean> =>
+  (await db.prisma.userIdentity.count({ where: { key: `customer:stripe:${customerId}` } })) > 0;
+
+/** Each Stripe subscription that differs from Verity's, with what differs (remote null: none). */
+const driftOf = async (db: Database, remote: readonly RemoteSubscription[]): Promise<{ readonly remote: RemoteSubscription | null; readonly lines: readonly string[] }[]> => {
   const local = new Map((await db.prisma.subscription.findMany({ where: { provider: "stripe" } })).map((s) => [s.providerId, s]));
-  const differences: string[] = [];
+  const drift: { remote: RemoteSubscription; lines: string[] }[] = [];
   for (const sub of remote) {
     const mine = local.get(sub.id);
     if (mine === undefined) {
-      differences.push(`${sub.id}: unknown to Verity (Stripe: ${sub.status}, ${sub.priceIds.join(",")}): run verity sync stripe, or check the webhook endpoint`);
+      drift.push({ remote: sub, lines: [`${sub.id}: unknown to Verity (Stripe: ${sub.status}, ${sub.priceIds.join(",")}): run verity sync stripe, or check the webhook endpoint`] });
       continue;
     }
-    const say = (what: string, theirs: string, ours: string) => differences.push(`${sub.id}: ${what} is ${theirs} at Stripe, ${ours} in Verity`);
+    const lines: string[] = [];
+    const say = (what: string, theirs: string, ours: string) => lines.push(`${sub.id}: ${what} is ${theirs} at Stripe, ${ours} in Verity`);
     if (mine.providerStatus !== sub.status) say("status", sub.status, mine.providerStatus);
     if (mine.priceIds !== sub.priceIds.join(",")) say("price", sub.priceIds.join(","), mine.priceIds);
     const ours = mine.currentPeriodEnd === null ? null : Math.floor(mine.currentPeriodEnd.getTime() / 1000);
     if (ours !== sub.periodEnd) say("period end", sub.periodEnd === null ? "none" : new Date(sub.periodEnd * 1000).toISOString(), ours === null ? "none" : new Date(ours * 1000).toISOString());
+    if (lines.length > 0) drift.push({ remote: sub, lines });
   }
-  for (const line of differences) io.out(line);
-  io.out(differences.length === 0 ? `no drift: ${remote.length} Stripe subscriptions match Verity` : `drift: ${differences.length} difference(s) across ${remote.length} Stripe subscriptions`);
-  return differences.length === 0 ? 0 : 1;
+  return drift;
+};
+
+const checkDrift = async (db: Database, access: StripeAccess, io: Io): Promise<number> => {
+  const remote = await stripeSubscriptions(access);
+  const drift = await driftOf(db, remote);
+  for (const line of drift.flatMap((d) => d.lines)) io.out(line);
+  const count = drift.reduce((n, d) => n + d.lines.length, 0);
+  io.out(count === 0 ? `no drift: ${remote.length} Stripe subscriptions match Verity` : `drift: ${count} difference(s) across ${remote.length} Stripe subscriptions`);
+  return count === 0 ? 0 : 1;
 };

@@ -31,15 +31,33 @@ export const stripeEventsSince = async (access: StripeAccess, since: number): Pr
   return events.sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : 1));
 };
 
-/** What drift compares of a subscription, as Stripe has it now. */
-export type RemoteSubscription = { readonly id: string; readonly status: string; readonly priceIds: readonly string[]; readonly periodEnd: number | null };
+/** What drift compares of a subscription, as Stripe has it now, and the object itself (JSON). */
+export type RemoteSubscription = {
+  readonly id: string;
+  readonly customer: string | null;
+  readonly status: string;
+  readonly priceIds: readonly string[];
+  readonly periodEnd: number | null;
+  readonly body: string;
+};
 
 /** Every subscription Stripe has, whatever its status. */
 export const stripeSubscriptions = async (access: StripeAccess): Promise<RemoteSubscription[]> => {
   const subscriptions: RemoteSubscription[] = [];
   for await (const sub of clientOf(access).subscriptions.list({ status: "all", limit: 100 })) {
     const json = JSON.parse(JSON.stringify(sub)) as Json;
-    subscriptions.push({ id: sub.id, status: sub.status, priceIds: subscriptionPriceIds(json), periodEnd: subscriptionPeriodSeconds(json).end });
+    const customer = typeof sub.customer === "string" ? sub.customer : (sub.customer?.id ?? null);
+    subscriptions.push({ id: sub.id, customer, status: sub.status, priceIds: subscriptionPriceIds(json), periodEnd: subscriptionPeriodSeconds(json).end, body: JSON.stringify(sub) });
   }
   return subscriptions;
+};
+
+/** A customer as Stripe has it now (JSON), or null when Stripe does not know it. */
+export const stripeCustomer = async (access: StripeAccess, id: string): Promise<string | null> => {
+  try {
+    return JSON.stringify(await clientOf(access).customers.retrieve(id));
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return null;
+    throw e;
+  }
 };

@@ -4,7 +4,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type StandIn = { readonly url: string; readonly requests: string[]; events: Record<string, any>[]; subscriptions: Record<string, any>[]; close(): Promise<void> };
+export type StandIn = { readonly url: string; readonly requests: string[]; events: Record<string, any>[]; subscriptions: Record<string, any>[]; customers: Record<string, any>[]; close(): Promise<void> };
 
 const page = (items: readonly Record<string, any>[], query: URLSearchParams, path: string) => {
   const limit = Math.min(100, Number(query.get("limit") ?? 10));
@@ -16,7 +16,7 @@ const page = (items: readonly Record<string, any>[], query: URLSearchParams, pat
 
 export const startStripeStandIn = async (secretKey: string): Promise<StandIn> => {
   const requests: string[] = [];
-  const state = { events: [] as Record<string, any>[], subscriptions: [] as Record<string, any>[] };
+  const state = { events: [] as Record<string, any>[], subscriptions: [] as Record<string, any>[], customers: [] as Record<string, any>[] };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://stand-in");
     requests.push(`${req.method} ${url.pathname}${url.search}`);
@@ -28,6 +28,11 @@ export const startStripeStandIn = async (secretKey: string): Promise<StandIn> =>
       return json(200, page(newestFirst, url.searchParams, "/v1/events"));
     }
     if (url.pathname === "/v1/subscriptions") return json(200, page(state.subscriptions, url.searchParams, "/v1/subscriptions"));
+    const customer = /^\/v1\/customers\/([^/]+)$/.exec(url.pathname);
+    if (customer) {
+      const found = state.customers.find((c) => c.id === decodeURIComponent(customer[1]!));
+      return found === undefined ? json(404, { error: { type: "invalid_request_error", code: "resource_missing", message: `No such customer: '${customer[1]}'` } }) : json(200, found);
+    }
     return json(404, { error: { type: "invalid_request_error", message: `Unrecognized request URL (${req.method}: ${url.pathname})` } });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -46,6 +51,12 @@ export const startStripeStandIn = async (secretKey: string): Promise<StandIn> =>
     },
     set subscriptions(v) {
       state.subscriptions = v;
+    },
+    get customers() {
+      return state.customers;
+    },
+    set customers(v) {
+      state.customers = v;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -85,6 +85,55 @@ describe.each(KINDS)("verity sync stripe (%s)", (kind) => {
   }, 120_000);
 });
 
+describe.each(KINDS)("verity sync stripe, an account older than Stripe's 30 days of events (%s)", (kind) => {
+  const started = new Set<Child>();
+  let database: TestDatabase | null = null;
+  let api: StandIn | null = null;
+  afterEach(async () => {
+    for (const child of started) await kill(child);
+    await api?.close();
+    await database?.drop();
+    database = null;
+  }, 30_000);
+
+  it("stores the current subscription and its customer as snapshots: the user gets the plan, a second sync stores nothing", async () => {
+    api = await startStripeStandIn(SECRET_KEY);
+    database = await createTestDatabase(kind);
+    const env = childEnv(database.url, configPath, { STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_API_BASE: api.url });
+    expect((await runVerity(["migrate"], env, started)).code).toBe(0);
+    const now = Math.floor(Date.now() / 1000);
+    // Created 90 days ago: none of its events is listed any more.
+    api.customers = [customer({ id: "cus_old", email: "old@example.com", metadata: { user_id: "u_old" }, created: now - 90 * 86_400 })];
+    api.subscriptions = [subscription({ id: "sub_old", customer: "cus_old", status: "active", priceId: PRICES.proMonthly, periodStart: now - 10 * 86_400, periodEnd: now + 20 * 86_400, created: now - 90 * 86_400, shape: "basil" })];
+
+    const sync = (...args: string[]) => runVerity(["sync", "stripe", ...args], env, started);
+    const unknown = await sync("--check");
+    expect(unknown.code).toBe(1);
+    expect(unknown.output).toContain("sub_old: unknown to Verity (Stripe: active, price_pro_monthly)");
+    const first = await sync();
+    expect(first.code, first.output).toBe(0);
+    expect(first.output).toContain("fetched 0 events from Stripe");
+    expect(first.output).toContain("1 subscription(s) still differed: stored 2 snapshot(s) of their current state");
+
+    const db = await openDatabase(database.url);
+    try {
+      const user = await db.prisma.user.findFirstOrThrow({ where: { appUserId: "u_old" }, include: { subscriptions: true, entitlements: true } });
+      expect(user.email).toBe("old@example.com");
+      expect(user.subscriptions.map((s) => [s.providerId, s.status, s.plan])).toEqual([["sub_old", "active", "pro"]]);
+      expect(user.entitlements.map((e) => e.feature).sort()).toEqual(["api_calls", "export"]);
+      expect((await db.prisma.event.findMany({ where: { origin: "fetched" }, orderBy: { seq: "asc" } })).map((e) => e.type)).toEqual(["verity.customer.snapshot", "verity.subscription.snapshot"]);
+    } finally {
+      await db.close();
+    }
+    const second = await sync();
+    expect(second.output).not.toContain("still differed");
+    expect((await sync("--check")).code).toBe(0);
+    // The store replays to the same state offline: verify compares the projections with a replay.
+    const verified = await runVerity(["verify", "--config", configPath], env, started);
+    expect(verified.code, verified.output).toBe(0);
+  }, 120_000);
+});
+
 describe("verity sync, refused", () => {
   const started = new Set<Child>();
   afterEach(async () => {

@@ -3,7 +3,8 @@
 import type { OrderHint } from "../../domain/event.js";
 import { checkoutIdOfLineItemsEvent, LINE_ITEMS_EVENT_TYPE } from "./checkout.js";
 import { eventObject, previousAttributes } from "./read.js";
-import { scalars, text, type Json } from "../json.js";
+import { record, scalars, text, type Json } from "../json.js";
+import { CUSTOMER_SNAPSHOT_TYPE, SUBSCRIPTION_SNAPSHOT_TYPE } from "./snapshot.js";
 import { subscriptionPeriodSeconds } from "./subscription.js";
 
 // Stripe object names that differ from the object name Verity uses in hints.
@@ -39,12 +40,14 @@ const lineItemsHint = (providerEventId: string): OrderHint => {
 
 export const stripeOrderHint = (eventType: string, providerEventId: string, payload: unknown): OrderHint => {
   if (eventType === LINE_ITEMS_EVENT_TYPE) return lineItemsHint(providerEventId);
-  const object = eventObject(payload);
+  // A snapshot's body is the object itself, not an event around it.
+  const snapshot = eventType === SUBSCRIPTION_SNAPSHOT_TYPE || eventType === CUSTOMER_SNAPSHOT_TYPE;
+  const object = snapshot ? record(payload) : eventObject(payload);
   const previous = previousAttributes(payload);
   const objectName = hintObject(object, eventType);
   return {
     object: objectName,
-    phase: phaseOf(eventType),
+    phase: snapshot ? "update" : phaseOf(eventType),
     left: previous === null ? null : scalars(previous),
     state: scalars(object),
     version: versionOf(object, objectName),

@@ -10,6 +10,8 @@ import { stripeOrderHint } from "./hint.js";
 import { chargeRefundedFacts, invoiceFailedFacts, invoicePaidFacts, invoicePaymentFacts, refundObjectFacts } from "./payments.js";
 import { eventObject } from "./read.js";
 import { subscriptionFacts } from "./subscription.js";
+import { CUSTOMER_SNAPSHOT_TYPE, snapshotEnded, SUBSCRIPTION_SNAPSHOT_TYPE } from "./snapshot.js";
+import { record } from "../json.js";
 
 const factsOf = (event: StoredEventInput, ctx: FactContext): Fact[] => {
   const object = eventObject(event.payload);
@@ -27,6 +29,11 @@ const factsOf = (event: StoredEventInput, ctx: FactContext): Fact[] => {
       return checkoutFacts(object, ctx);
     case LINE_ITEMS_EVENT_TYPE:
       return lineItemsFacts(event.providerEventId, event.payload, ctx);
+    // Objects `verity sync` read from the API as they are now (their body is the object itself).
+    case CUSTOMER_SNAPSHOT_TYPE:
+      return customerFacts(record(event.payload), ctx);
+    case SUBSCRIPTION_SNAPSHOT_TYPE:
+      return subscriptionFacts(record(event.payload), snapshotEnded(event.payload), ctx);
     case "customer.subscription.created":
     case "customer.subscription.updated":
     case "customer.subscription.trial_will_end":
