@@ -93,7 +93,7 @@ describe("verity CLI", () => {
   });
 
   it("prints help for every command", async () => {
-    for (const cmd of ["serve", "migrate", "keys"]) {
+    for (const cmd of ["serve", "migrate", "keys", "export", "replay", "verify", "reprocess", "backup", "simulate", "sync"]) {
       const r = await verity(cmd, "--help");
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: verity/);
