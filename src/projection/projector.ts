@@ -42,7 +42,6 @@ import { normalizeStored } from "../store/normalize-stored.js";
 import { grantRowsOf, identityRow, orderRow, subscriptionRow, transitionRows, userRow, type ProjectedGrant, type ProjectedIdentity } from "../store/projection-rows.js";
 import {
   CHUNK,
-  countProjected,
   derivedWith,
   hasProjections,
   inProjectionTransaction,
@@ -676,14 +675,20 @@ export class Projector {
   catchUp(batchSize = 200): Promise<{ readonly projected: number; readonly failed: readonly number[] }> {
     return this.enqueue(async () => {
       const failed = new Set<number>();
-      const before = await countProjected(this.db);
+      // Counted from what each commit projected: counting the projected rows would scan them.
+      let projected = 0;
       for (;;) {
         const batch = (await pendingSeqs(this.db, batchSize + failed.size)).filter((seq) => !failed.has(seq)).slice(0, batchSize);
         if (batch.length === 0) break;
         try {
-          await this.commit(batch);
+          projected += (await this.commit(batch)).seqs.length;
         } catch {
-          for (const seq of batch) await this.commit([seq]).catch(() => failed.add(seq));
+          for (const seq of batch) {
+            await this.commit([seq]).then(
+              (r) => void (projected += r.seqs.length),
+              () => failed.add(seq),
+            );
+          }
         }
         // SQLite's statements run synchronously: without a turn of the event loop between batches,
         // a long catch-up would leave requests (health probes among them) unanswered until it ends.
@@ -692,7 +697,7 @@ export class Projector {
       this.failed.clear();
       for (const seq of failed) this.failed.add(seq);
       this.newest = Math.max(this.newest, await lastEventSeq(this.db));
-      return { projected: (await countProjected(this.db)) - before, failed: [...failed] };
+      return { projected, failed: [...failed] };
     });
   }
 }
