@@ -5,26 +5,25 @@
 import { Either } from "effect";
 import { loadCatalog } from "../config/catalog.js";
 import { isProvider } from "../domain/provider.js";
-import { stripeSignatureHeader } from "../providers/stripe/verify.js";
-import { toRawBody } from "../simulate/payloads/stripe.js";
-import { isScenario, SCENARIOS, stripeScenario } from "../simulate/stripe.js";
+import { webhookSchemes } from "../providers/registry.js";
+import { isScenario, SCENARIOS, SIMULATED } from "../simulate/scenarios.js";
 import { InputError, parse, settingsFor, UsageError, type Io } from "./args.js";
 
 export const SIMULATE_HELP = `Usage: verity simulate <provider> <scenario> --user U --price P [--url URL] [--amount CENTS] [--currency C]
 
 Posts the signed events a provider sends for one step of a customer's life to a running Verity.
-  provider    stripe
+  provider    ${Object.keys(SIMULATED).join(", ")}
   scenario    ${SCENARIOS.join(", ")}
               subscription: customer, subscription and first invoice; renewal: the next period paid;
               past-due: a failed renewal; cancel: the subscription ends; purchase: a one-time
               checkout; refund: that payment refunded. Run subscription (or purchase) first.
-  --user U    your app's user id (put in the customer's metadata as user_id)
+  --user U    your app's user id (in the customer's metadata, or the checkout's custom data, as user_id)
   --price P   the provider's price id, as your plan catalog maps it
   --url URL   where Verity runs (default http://localhost:$PORT, PORT default 4000)
   --amount N  what the price costs, in minor units (default: the catalog's price for its plan, else 1000)
   --currency  default usd
-Signs with the provider's webhook secret from the environment or .env (STRIPE_WEBHOOK_SECRET), the
-one the running Verity checks. Object ids derive from --user and --price, so later scenarios act on
+Signs with the provider's webhook secret from the environment or .env (STRIPE_WEBHOOK_SECRET,
+PADDLE_WEBHOOK_SECRET), the one the running Verity checks. Object ids derive from --user and --price, so later scenarios act on
 what the first created; every run sends new event ids.`;
 
 export const simulateCommand = async (args: string[], io: Io): Promise<number> => {
@@ -33,8 +32,9 @@ export const simulateCommand = async (args: string[], io: Io): Promise<number> =
   const [provider, scenario, ...extra] = positionals;
   if (provider === undefined || scenario === undefined) throw new UsageError({ message: "simulate needs a provider and a scenario, e.g. verity simulate stripe subscription --user user_123 --price price_123" });
   if (extra.length > 0) throw new UsageError({ message: `unexpected argument "${extra[0]}"` });
-  if (!isProvider(provider)) throw new UsageError({ message: `unknown provider "${provider}"; simulate knows stripe` });
-  if (provider !== "stripe") throw new UsageError({ message: `simulate knows Stripe's events so far; ${provider}'s scenarios are not built yet (use its own test mode or CLI meanwhile)` });
+  if (!isProvider(provider)) throw new UsageError({ message: `unknown provider "${provider}"; simulate knows ${Object.keys(SIMULATED).join(", ")}` });
+  const simulated = SIMULATED[provider];
+  if (simulated === undefined) throw new UsageError({ message: `simulate knows ${Object.keys(SIMULATED).join(" and ")} so far; ${provider}'s scenarios are not built yet (use its own test mode meanwhile)` });
   if (!isScenario(scenario)) throw new UsageError({ message: `unknown scenario "${scenario}"; scenarios are ${SCENARIOS.join(", ")}` });
   const user = typeof values.user === "string" ? values.user.trim() : "";
   const price = typeof values.price === "string" ? values.price.trim() : "";
@@ -43,9 +43,10 @@ export const simulateCommand = async (args: string[], io: Io): Promise<number> =
   if (!/^[a-z]{3}$/.test(currency)) throw new UsageError({ message: `--currency must be a 3-letter code, got "${currency}"` });
 
   const settings = settingsFor();
-  const secret = (settings.webhookSecrets.stripe ?? [])[0];
+  const secret = (settings.webhookSecrets[provider] ?? [])[0];
+  const variable = webhookSchemes[provider]?.secretVariable ?? "the webhook secret";
   if (secret === undefined) {
-    throw new InputError({ message: "STRIPE_WEBHOOK_SECRET is not set (in the environment or .env): the running Verity refuses unsigned webhooks, so simulate signs with the secret it checks" });
+    throw new InputError({ message: `${variable} is not set (in the environment or .env): the running Verity refuses unsigned webhooks, so simulate signs with the secret it checks` });
   }
   const amount = (() => {
     if (typeof values.amount === "string") {
@@ -56,18 +57,19 @@ export const simulateCommand = async (args: string[], io: Io): Promise<number> =
     // The catalog's price for the plan this price maps to, when it says.
     const catalog = loadCatalog(settings.configPath);
     if (Either.isLeft(catalog)) return 1000;
-    const plan = Object.values(catalog.right.plans).find((p) => (p.prices.stripe ?? []).includes(price));
+    const plan = Object.values(catalog.right.plans).find((p) => (p.prices[provider] ?? []).includes(price));
     return plan?.price?.amount ?? 1000;
   })();
   const base = (typeof values.url === "string" ? values.url : `http://localhost:${settings.port}`).replace(/\/+$/, "");
 
-  for (const event of stripeScenario(scenario, { user, price, amount, currency, now: Math.floor(Date.now() / 1000) })) {
-    const body = toRawBody(event);
+  for (const event of simulated.scenario(scenario, { user, price, amount, currency, now: Math.floor(Date.now() / 1000) })) {
+    const body = event.body;
+    const [header, signature] = simulated.sign(body, secret, Math.floor(Date.now() / 1000));
     let res: Response;
     try {
-      res = await fetch(`${base}/webhooks/stripe`, {
+      res = await fetch(`${base}/webhooks/${provider}`, {
         method: "POST",
-        headers: { "content-type": "application/json", "stripe-signature": stripeSignatureHeader(body, secret, Math.floor(Date.now() / 1000)) },
+        headers: { "content-type": "application/json", [header]: signature },
         body: Buffer.from(body),
         signal: AbortSignal.timeout(30_000),
       });

@@ -6,19 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { charge, checkoutSession, customer, invoice, stripeEvent, subscription, tag, type StripeEvent } from "./payloads/stripe.js";
 
-export const SCENARIOS = ["subscription", "renewal", "past-due", "cancel", "purchase", "refund"] as const;
-export type Scenario = (typeof SCENARIOS)[number];
-export const isScenario = (s: string): s is Scenario => (SCENARIOS as readonly string[]).includes(s);
-
-export type ScenarioInput = {
-  readonly user: string;
-  readonly price: string;
-  /** Minor units (cents) the price costs. */
-  readonly amount: number;
-  readonly currency: string;
-  /** Now, in seconds. */
-  readonly now: number;
-};
+import type { Scenario, ScenarioInput } from "./scenarios.js";
 
 const DAY = 86_400;
 const PERIOD = 30 * DAY;
