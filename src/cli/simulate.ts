@@ -23,7 +23,7 @@ Posts the signed events a provider sends for one step of a customer's life to a 
   --amount N  what the price costs, in minor units (default: the catalog's price for its plan, else 1000)
   --currency  default usd
 Signs with the provider's webhook secret from the environment or .env (STRIPE_WEBHOOK_SECRET,
-PADDLE_WEBHOOK_SECRET), the one the running Verity checks. Object ids derive from --user and --price, so later scenarios act on
+PADDLE_WEBHOOK_SECRET, CREEM_WEBHOOK_SECRET), the one the running Verity checks. Object ids derive from --user and --price, so later scenarios act on
 what the first created; every run sends new event ids.`;
 
 export const simulateCommand = async (args: string[], io: Io): Promise<number> => {

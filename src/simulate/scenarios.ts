@@ -3,6 +3,8 @@
 import type { Provider } from "../domain/provider.js";
 import { paddleSignatureHeader, PADDLE_SIGNATURE_HEADER } from "../providers/paddle/verify.js";
 import { stripeSignatureHeader } from "../providers/stripe/verify.js";
+import { creemSignatureHeader, CREEM_SIGNATURE_HEADER } from "../providers/creem/verify.js";
+import { creemScenario } from "./creem.js";
 import { paddleScenario } from "./paddle.js";
 import { toRawBody } from "./payloads/stripe.js";
 import { stripeScenario } from "./stripe.js";
@@ -38,5 +40,9 @@ export const SIMULATED: Readonly<Partial<Record<Provider, Simulated>>> = {
   paddle: {
     scenario: paddleScenario,
     sign: (body, secret, now) => [PADDLE_SIGNATURE_HEADER.toLowerCase(), paddleSignatureHeader(body, secret, now)],
+  },
+  creem: {
+    scenario: creemScenario,
+    sign: (body, secret) => [CREEM_SIGNATURE_HEADER, creemSignatureHeader(body, secret)],
   },
 };
