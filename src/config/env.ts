@@ -16,6 +16,9 @@ export type Settings = {
   readonly webhookSecrets: Readonly<Partial<Record<Provider, readonly string[]>>>;
   readonly stripeSecretKey: string | null;
   readonly stripeApiBase: string;
+  /** Paddle's API (PADDLE_API_KEY, PADDLE_API_BASE), for `verity sync paddle`. */
+  readonly paddleApiKey: string | null;
+  readonly paddleApiBase: string;
   readonly maxBodyBytes: number;
   /** Whether GET /graphql in a browser serves the GraphiQL page (VERITY_GRAPHIQL). */
   readonly graphiql: boolean;
@@ -74,6 +77,8 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
     webhookSecrets: Object.fromEntries(Object.values(webhookSchemes).map((scheme) => [scheme.provider, secretList(env[scheme.secretVariable])])),
     stripeSecretKey: env.STRIPE_SECRET_KEY?.trim() || null,
     stripeApiBase: env.STRIPE_API_BASE?.trim() || "https://api.stripe.com",
+    paddleApiKey: env.PADDLE_API_KEY?.trim() || null,
+    paddleApiBase: env.PADDLE_API_BASE?.trim() || "https://api.paddle.com",
     maxBodyBytes: Either.getOrThrow(maxBody),
     graphiql: Either.getOrThrow(graphiql) === "on",
     introspection: Either.getOrThrow(introspection),

@@ -59,6 +59,8 @@ export const startServer = async (
     webhookSecrets: { ...options.providerSecrets, stripe: options.secrets ?? [TEST_SECRET] },
     stripeSecretKey: options.stripeApi?.secretKey ?? null,
     stripeApiBase: options.stripeApi?.baseUrl ?? "http://127.0.0.1:9",
+    paddleApiKey: null,
+    paddleApiBase: "http://127.0.0.1:9",
     maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
     graphiql: options.graphiql ?? true,
     introspection: options.introspection ?? "key",

@@ -139,7 +139,7 @@ describe("verity sync, refused", () => {
   afterEach(async () => {
     for (const child of started) await kill(child);
   });
-  it("needs STRIPE_SECRET_KEY, and says which providers it reads", async () => {
+  it("needs the provider's API key, and says which providers it reads", async () => {
     const env = childEnv(`file:${join(dir, "refused.db")}`, configPath);
     expect(await runVerity(["migrate"], env, started)).toMatchObject({ code: 0 });
     const noKey = await runVerity(["sync", "stripe"], env, started);
@@ -147,6 +147,9 @@ describe("verity sync, refused", () => {
     expect(noKey.output).toContain("STRIPE_SECRET_KEY is not set (in the environment or .env)");
     const paddle = await runVerity(["sync", "paddle"], env, started);
     expect(paddle.code).toBe(2);
-    expect(paddle.output).toContain("sync reads Stripe's API so far; paddle is not built yet");
+    expect(paddle.output).toContain("PADDLE_API_KEY is not set (in the environment or .env)");
+    const creem = await runVerity(["sync", "creem"], env, started);
+    expect(creem.code).toBe(2);
+    expect(creem.output).toContain("sync reads Stripe's and Paddle's APIs so far; creem is not built yet");
   }, 60_000);
 });
