@@ -23,7 +23,8 @@ Posts the signed events a provider sends for one step of a customer's life to a 
   --amount N  what the price costs, in minor units (default: the catalog's price for its plan, else 1000)
   --currency  default usd
 Signs with the provider's webhook secret from the environment or .env (STRIPE_WEBHOOK_SECRET,
-PADDLE_WEBHOOK_SECRET, CREEM_WEBHOOK_SECRET), the one the running Verity checks. Object ids derive from --user and --price, so later scenarios act on
+PADDLE_WEBHOOK_SECRET, LEMONSQUEEZY_WEBHOOK_SECRET, CREEM_WEBHOOK_SECRET), the one the running Verity checks.
+For Lemon Squeezy, --price is a variant id. Object ids derive from --user and --price, so later scenarios act on
 what the first created; every run sends new event ids.`;
 
 export const simulateCommand = async (args: string[], io: Io): Promise<number> => {
@@ -39,6 +40,7 @@ export const simulateCommand = async (args: string[], io: Io): Promise<number> =
   const user = typeof values.user === "string" ? values.user.trim() : "";
   const price = typeof values.price === "string" ? values.price.trim() : "";
   if (user === "" || price === "") throw new UsageError({ message: "--user and --price are required" });
+  if (provider === "lemonsqueezy" && !/^[1-9]\d{0,15}$/.test(price)) throw new UsageError({ message: `a Lemon Squeezy price is a variant id (a whole number), got "${price}"` });
   const currency = typeof values.currency === "string" ? values.currency.trim().toLowerCase() : "usd";
   if (!/^[a-z]{3}$/.test(currency)) throw new UsageError({ message: `--currency must be a 3-letter code, got "${currency}"` });
 
@@ -78,11 +80,11 @@ export const simulateCommand = async (args: string[], io: Io): Promise<number> =
     }
     const text = await res.text();
     if (res.status !== 200) {
-      io.err(`${event.type} ${event.id} → ${res.status} ${text}`);
+      io.err(`${event.type} ${event.id ?? ""} → ${res.status} ${text}`);
       return 1;
     }
-    const answer = JSON.parse(text) as { seq?: number; duplicate?: boolean };
-    io.out(`${event.type} ${event.id} → 200 ${answer.duplicate === true ? "duplicate" : "stored"} (seq ${answer.seq})`);
+    const answer = JSON.parse(text) as { seq?: number; duplicate?: boolean; id?: string };
+    io.out(`${event.type} ${answer.id ?? event.id} → 200 ${answer.duplicate === true ? "duplicate" : "stored"} (seq ${answer.seq})`);
   }
   return 0;
 };

@@ -5,6 +5,8 @@ import { paddleSignatureHeader, PADDLE_SIGNATURE_HEADER } from "../providers/pad
 import { stripeSignatureHeader } from "../providers/stripe/verify.js";
 import { creemSignatureHeader, CREEM_SIGNATURE_HEADER } from "../providers/creem/verify.js";
 import { creemScenario } from "./creem.js";
+import { lemonSqueezySignature, SIGNATURE_HEADER as LEMONSQUEEZY_SIGNATURE_HEADER } from "../providers/lemonsqueezy/verify.js";
+import { lemonSqueezyScenario } from "./lemonsqueezy.js";
 import { paddleScenario } from "./paddle.js";
 import { toRawBody } from "./payloads/stripe.js";
 import { stripeScenario } from "./stripe.js";
@@ -23,8 +25,8 @@ export type ScenarioInput = {
   readonly now: number;
 };
 
-/** One request a provider would send: the event's id and type, and the exact bytes. */
-export type Delivery = { readonly id: string; readonly type: string; readonly body: Uint8Array };
+/** One request a provider would send: the event's id (null where the body has none), its type, and the exact bytes. */
+export type Delivery = { readonly id: string | null; readonly type: string; readonly body: Uint8Array };
 
 export type Simulated = {
   readonly scenario: (scenario: Scenario, input: ScenarioInput) => Delivery[];
@@ -40,6 +42,10 @@ export const SIMULATED: Readonly<Partial<Record<Provider, Simulated>>> = {
   paddle: {
     scenario: paddleScenario,
     sign: (body, secret, now) => [PADDLE_SIGNATURE_HEADER.toLowerCase(), paddleSignatureHeader(body, secret, now)],
+  },
+  lemonsqueezy: {
+    scenario: lemonSqueezyScenario,
+    sign: (body, secret) => [LEMONSQUEEZY_SIGNATURE_HEADER.toLowerCase(), lemonSqueezySignature(body, secret)],
   },
   creem: {
     scenario: creemScenario,

@@ -20,10 +20,10 @@ afterEach(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("verity simulate", () => {
-  it.each(["stripe", "paddle", "creem"] as const)("%s: walks a subscription through renewal, past due and cancellation, and a purchase through its refund", async (provider) => {
+  it.each(["stripe", "paddle", "lemonsqueezy", "creem"] as const)("%s: walks a subscription through renewal, past due and cancellation, and a purchase through its refund", async (provider) => {
     const url = `file:${join(dir, `sim-${provider}.db`)}`;
-    const env = childEnv(url, configPath, { PADDLE_WEBHOOK_SECRET: "pdl_ntfset_simulate_test", CREEM_WEBHOOK_SECRET: "whsec_creem_simulate_test" });
-    const prices = { stripe: PRICES, paddle: PROVIDER_PRICES.paddle, creem: PROVIDER_PRICES.creem }[provider];
+    const env = childEnv(url, configPath, { PADDLE_WEBHOOK_SECRET: "pdl_ntfset_simulate_test", CREEM_WEBHOOK_SECRET: "whsec_creem_simulate_test", LEMONSQUEEZY_WEBHOOK_SECRET: "ls_simulate_test" });
+    const prices = { stripe: PRICES, paddle: PROVIDER_PRICES.paddle, lemonsqueezy: PROVIDER_PRICES.lemonsqueezy, creem: PROVIDER_PRICES.creem }[provider];
     const server = await startVerityProcess(env, started);
     const db = await openDatabase(url);
     const key = (await createApiKey(db, ["read"], new Date())).key;
@@ -37,7 +37,7 @@ describe("verity simulate", () => {
     const features = async () => ((await get("/api/users/u_sim/entitlements")).entitlements as { feature: string; enabled: boolean }[]).filter((e) => e.enabled).map((e) => e.feature).sort();
     const status = async () => ((await get("/api/users/u_sim/subscription")).subscriptions as { status: string }[])[0]?.status;
 
-    expect(await simulate("subscription")).toMatch(/^(customer\.created|checkout\.completed) evt_\w+ → 200 stored \(seq \d+\)$/m);
+    expect(await simulate("subscription")).toMatch(/^(customer\.created|checkout\.completed|order_created) \S+ → 200 stored \(seq \d+\)$/m);
     expect(await status()).toBe("active");
     expect(await features()).toEqual(["api_calls", "export"]);
     await simulate("renewal");
@@ -59,9 +59,9 @@ describe("verity simulate", () => {
     const noSecret = await runVerity(["simulate", "stripe", "subscription", "--user", "u", "--price", "p"], { ...env, STRIPE_WEBHOOK_SECRET: "" }, started);
     expect(noSecret.code).toBe(2);
     expect(noSecret.output).toContain("STRIPE_WEBHOOK_SECRET is not set (in the environment or .env)");
-    const lemon = await runVerity(["simulate", "lemonsqueezy", "subscription", "--user", "u", "--price", "p"], env, started);
+    const lemon = await runVerity(["simulate", "lemonsqueezy", "subscription", "--user", "u", "--price", "pro"], { ...env, LEMONSQUEEZY_WEBHOOK_SECRET: "x" }, started);
     expect(lemon.code).toBe(2);
-    expect(lemon.output).toContain("simulate knows stripe and paddle and creem so far; lemonsqueezy's scenarios are not built yet");
+    expect(lemon.output).toContain('a Lemon Squeezy price is a variant id (a whole number), got "pro"');
     const scenario = await runVerity(["simulate", "stripe", "upgrade", "--user", "u", "--price", "p"], env, started);
     expect(scenario.code).toBe(2);
     expect(scenario.output).toContain('unknown scenario "upgrade"; scenarios are subscription, renewal, past-due, cancel, purchase, refund');
