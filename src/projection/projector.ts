@@ -47,6 +47,8 @@ import {
   inProjectionTransaction,
   isDeadlock,
   pendingSeqs,
+  projectedFloor,
+  setProjectedFloor,
   setDerivedWith,
   type ProjectionWrites,
 } from "../store/projection-writes.js";
@@ -677,8 +679,12 @@ export class Projector {
       const failed = new Set<number>();
       // Counted from what each commit projected: counting the projected rows would scan them.
       let projected = 0;
+      // Read before looking: every event up to it is stored already, so once none above the floor
+      // is left unprojected (failures aside), everything up to it is projected.
+      const last = await lastEventSeq(this.db);
+      const floor = await projectedFloor(this.db);
       for (;;) {
-        const batch = (await pendingSeqs(this.db, batchSize + failed.size)).filter((seq) => !failed.has(seq)).slice(0, batchSize);
+        const batch = (await pendingSeqs(this.db, batchSize + failed.size, floor)).filter((seq) => !failed.has(seq)).slice(0, batchSize);
         if (batch.length === 0) break;
         try {
           projected += (await this.commit(batch)).seqs.length;
@@ -696,6 +702,8 @@ export class Projector {
       }
       this.failed.clear();
       for (const seq of failed) this.failed.add(seq);
+      const through = failed.size === 0 ? last : Math.min(...failed) - 1;
+      if (through > floor) await setProjectedFloor(this.db, through);
       this.newest = Math.max(this.newest, await lastEventSeq(this.db));
       return { projected, failed: [...failed] };
     });

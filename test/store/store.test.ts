@@ -5,7 +5,8 @@ import type { Catalog } from "../../src/domain/catalog.js";
 import type { Database } from "../../src/store/database.js";
 import { appendEvents } from "../../src/store/events.js";
 import { Projector, rebuildIfStale, rebuildProjections } from "../../src/projection/projector.js";
-import { pendingSeqs } from "../../src/store/projection-writes.js";
+import { pendingSeqs, projectedFloor } from "../../src/store/projection-writes.js";
+import { lastEventSeq } from "../../src/store/partition.js";
 import { readFeed } from "../../src/store/feed.js";
 import { findUserId } from "../../src/store/reads.js";
 import { checkoutSession, customer, invoice, stripeEvent, subscription, toRawBody, type StripeEvent } from "../builders/stripe.js";
@@ -92,6 +93,25 @@ describe.each(KINDS)("store on %s", (kind) => {
     expect(snap.subscriptions).toEqual([expect.objectContaining({ id: "stripe:sub_A", status: "canceled" })]);
     expect(snap.orders).toEqual([expect.objectContaining({ id: "stripe:in_A", status: "paid", amount: 1900 })]);
     expect(snap).toEqual(await replaySnapshot(db, catalog));
+  });
+
+  it("catch-up remembers up to which seq everything is projected, and looks only above it", async () => {
+    const projector = new Projector(db, catalog);
+    const events = history();
+    for (const e of events.slice(0, 3)) await store(db, e);
+    expect(await projectedFloor(db)).toBe(0);
+    await projector.catchUp();
+    const last = await lastEventSeq(db);
+    expect(await projectedFloor(db)).toBe(last);
+    // Stored later and not projected (a crash): above the floor, so the next catch-up finds it.
+    const later = await store(db, events[3]!);
+    expect(await pendingSeqs(db, 500, await projectedFloor(db))).toEqual([later.seq]);
+    expect(await new Projector(db, catalog).catchUp()).toEqual({ projected: 1, failed: [] });
+    expect(await projectedFloor(db)).toBe(later.seq);
+    // Below the floor nothing is looked at: an unprojected seq there would not be found, so the
+    // floor must only ever name a seq through which everything is projected.
+    expect(await pendingSeqs(db, 500, later.seq)).toEqual([]);
+    expect(await pendingSeqs(db)).toEqual([]);
   });
 
   it("recovers after a crash between append and projection: nothing lost, nothing applied twice", async () => {
