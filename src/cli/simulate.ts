@@ -64,6 +64,11 @@ export const simulateCommand = async (args: string[], io: Io): Promise<number> =
   })();
   const base = (typeof values.url === "string" ? values.url : `http://localhost:${settings.port}`).replace(/\/+$/, "");
 
+  // Providers date events to the second (Stripe only to the second), and events of one second are
+  // ordered by what they say, not by arrival. A scenario starts on a fresh second so that it never
+  // ties with the one run just before it (a refund sent in the purchase's second could be ordered
+  // before it).
+  await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
   for (const event of simulated.scenario(scenario, { user, price, amount, currency, now: Math.floor(Date.now() / 1000) })) {
     const body = event.body;
     const [header, signature] = simulated.sign(body, secret, Math.floor(Date.now() / 1000));

@@ -34,11 +34,9 @@ describe("verity simulate", () => {
       expect(r.code, r.output).toBe(0);
       // A webhook is answered once stored; its projection follows. Wait until it has.
       const last = Math.max(...[...r.output.matchAll(/\(seq (\d+)\)/g)].map((m) => Number(m[1])));
-      for (let i = 0; i < 100; i++) {
-        const health = (await (await fetch(`${server.url}/healthz`)).json()) as { projectedThrough: number };
-        if (health.projectedThrough >= last) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await expect
+        .poll(async () => ((await (await fetch(`${server.url}/healthz`)).json()) as { projectedThrough: number }).projectedThrough, { timeout: 30_000, interval: 50 })
+        .toBeGreaterThanOrEqual(last);
       return r.output;
     };
     const features = async () => ((await get("/api/users/u_sim/entitlements")).entitlements as { feature: string; enabled: boolean }[]).filter((e) => e.enabled).map((e) => e.feature).sort();
