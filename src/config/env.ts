@@ -19,6 +19,12 @@ export type Settings = {
   /** Paddle's API (PADDLE_API_KEY, PADDLE_API_BASE), for `verity sync paddle`. */
   readonly paddleApiKey: string | null;
   readonly paddleApiBase: string;
+  /** Lemon Squeezy's API (LEMONSQUEEZY_API_KEY, LEMONSQUEEZY_API_BASE), for `verity sync lemonsqueezy`. */
+  readonly lemonSqueezyApiKey: string | null;
+  readonly lemonSqueezyApiBase: string;
+  /** Creem's API (CREEM_API_KEY, CREEM_API_BASE), for `verity sync creem`. */
+  readonly creemApiKey: string | null;
+  readonly creemApiBase: string;
   readonly maxBodyBytes: number;
   /** Whether GET /graphql in a browser serves the GraphiQL page (VERITY_GRAPHIQL). */
   readonly graphiql: boolean;
@@ -79,6 +85,10 @@ export const readSettings = (env: NodeJS.ProcessEnv, overrides: { port?: string;
     stripeApiBase: env.STRIPE_API_BASE?.trim() || "https://api.stripe.com",
     paddleApiKey: env.PADDLE_API_KEY?.trim() || null,
     paddleApiBase: env.PADDLE_API_BASE?.trim() || "https://api.paddle.com",
+    lemonSqueezyApiKey: env.LEMONSQUEEZY_API_KEY?.trim() || null,
+    lemonSqueezyApiBase: env.LEMONSQUEEZY_API_BASE?.trim() || "https://api.lemonsqueezy.com",
+    creemApiKey: env.CREEM_API_KEY?.trim() || null,
+    creemApiBase: env.CREEM_API_BASE?.trim() || "https://api.creem.io",
     maxBodyBytes: Either.getOrThrow(maxBody),
     graphiql: Either.getOrThrow(graphiql) === "on",
     introspection: Either.getOrThrow(introspection),

@@ -1,13 +1,11 @@
 // Reading Paddle Billing's API for `verity sync paddle`, through its documented list endpoints:
 // GET /events (every notable thing, oldest first by id, cursor `after`) to store what webhooks
-// missed, and GET /subscriptions to compare with Verity's (drift). Bearer API key; PADDLE_API_BASE
-// points it at the sandbox, or a stand-in in tests.
+// missed, and GET /subscriptions to compare with Verity's (drift) and to snapshot what still
+// differs. Bearer API key; PADDLE_API_BASE points it at the sandbox, or a stand-in in tests.
 import { field, record, text, type Json } from "../providers/json.js";
+import { getJson, ProviderApiError, type RemoteSubscription } from "./remote.js";
 
 export type PaddleAccess = { readonly apiKey: string; readonly baseUrl: string };
-
-/** A failed read of Paddle's API, with what it answered. */
-export class PaddleApiError extends Error {}
 
 const PER_PAGE = 200;
 
@@ -16,11 +14,9 @@ const listAll = async (access: PaddleAccess, path: string): Promise<Json[]> => {
   const items: Json[] = [];
   let url: string | null = `${access.baseUrl.replace(/\/+$/, "")}${path}${path.includes("?") ? "&" : "?"}per_page=${PER_PAGE}`;
   while (url !== null) {
-    const res: Response = await fetch(url, { headers: { authorization: `Bearer ${access.apiKey}`, accept: "application/json" }, signal: AbortSignal.timeout(30_000) });
-    const body = (await res.json().catch(() => null)) as unknown;
-    if (!res.ok) throw new PaddleApiError(`Paddle answered ${res.status} for ${url}: ${text(field(body, "error", "detail")) ?? JSON.stringify(body)?.slice(0, 200)}`);
+    const body = await getJson("Paddle", url, { authorization: `Bearer ${access.apiKey}`, accept: "application/json" }, (b) => text(field(b, "error", "detail")));
     const data = field(body, "data");
-    if (!Array.isArray(data)) throw new PaddleApiError(`Paddle's answer for ${url} has no data list`);
+    if (!Array.isArray(data)) throw new ProviderApiError(`Paddle's answer for ${url} has no data list`);
     for (const item of data) if (record(item) !== null) items.push(record(item)!);
     const pagination = record(field(body, "meta", "pagination"));
     url = pagination?.["has_more"] === true ? text(pagination["next"]) : null;
@@ -37,17 +33,17 @@ export const paddleEventsSince = async (access: PaddleAccess, since: number): Pr
     .map((e) => ({ id: text(e["event_id"]) ?? "", occurredAt: Date.parse(text(e["occurred_at"]) ?? ""), body: JSON.stringify(e) }))
     .filter((e) => e.id !== "" && Number.isFinite(e.occurredAt) && e.occurredAt >= since);
 
-export type PaddleSubscription = { readonly id: string; readonly status: string; readonly priceIds: readonly string[]; readonly periodEnd: number | null };
-
 /** Every subscription Paddle has. */
-export const paddleSubscriptions = async (access: PaddleAccess): Promise<PaddleSubscription[]> =>
+export const paddleSubscriptions = async (access: PaddleAccess): Promise<RemoteSubscription[]> =>
   (await listAll(access, "/subscriptions")).map((s) => {
     const items = Array.isArray(s["items"]) ? (s["items"] as unknown[]) : [];
     const ends = text(field(s, "current_billing_period", "ends_at"));
     return {
       id: text(s["id"]) ?? "",
+      customer: text(s["customer_id"]),
       status: text(s["status"]) ?? "",
       priceIds: items.flatMap((i) => (text(field(i, "price", "id")) === null ? [] : [text(field(i, "price", "id"))!])),
       periodEnd: ends === null ? null : Math.floor(Date.parse(ends) / 1000),
+      body: JSON.stringify(s),
     };
   });

@@ -4,6 +4,7 @@
 import Stripe from "stripe";
 import type { Json } from "../providers/json.js";
 import { subscriptionPeriodSeconds, subscriptionPriceIds } from "../providers/stripe/subscription.js";
+import type { RemoteSubscription } from "./remote.js";
 
 export type StripeAccess = { readonly secretKey: string; readonly baseUrl: string };
 
@@ -29,16 +30,6 @@ export const stripeEventsSince = async (access: StripeAccess, since: number): Pr
     events.push({ id: event.id, type: event.type, created: event.created, body: JSON.stringify(event) });
   }
   return events.sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : 1));
-};
-
-/** What drift compares of a subscription, as Stripe has it now, and the object itself (JSON). */
-export type RemoteSubscription = {
-  readonly id: string;
-  readonly customer: string | null;
-  readonly status: string;
-  readonly priceIds: readonly string[];
-  readonly periodEnd: number | null;
-  readonly body: string;
 };
 
 /** Every subscription Stripe has, whatever its status. */

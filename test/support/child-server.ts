@@ -38,7 +38,7 @@ export type Child = {
 export const childEnv = (databaseUrl: string, configPath: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (name.startsWith("VERITY_") || name.endsWith("_WEBHOOK_SECRET") || name.startsWith("STRIPE_")) delete env[name];
+    if (name.startsWith("VERITY_") || name.endsWith("_WEBHOOK_SECRET") || name.startsWith("STRIPE_") || /^(PADDLE|LEMONSQUEEZY|CREEM)_API_/.test(name)) delete env[name];
   }
   delete env.PORT;
   return { ...env, DATABASE_URL: databaseUrl, VERITY_CONFIG: configPath, STRIPE_WEBHOOK_SECRET: TEST_SECRET, HOST: "127.0.0.1", ...extra };

@@ -148,8 +148,14 @@ describe("verity sync, refused", () => {
     const paddle = await runVerity(["sync", "paddle"], env, started);
     expect(paddle.code).toBe(2);
     expect(paddle.output).toContain("PADDLE_API_KEY is not set (in the environment or .env)");
+    const lemon = await runVerity(["sync", "lemonsqueezy"], env, started);
+    expect(lemon.code).toBe(2);
+    expect(lemon.output).toContain("LEMONSQUEEZY_API_KEY is not set (in the environment or .env)");
     const creem = await runVerity(["sync", "creem"], env, started);
     expect(creem.code).toBe(2);
-    expect(creem.output).toContain("sync reads Stripe's and Paddle's APIs so far; creem is not built yet");
+    expect(creem.output).toContain("CREEM_API_KEY is not set (in the environment or .env)");
+    const other = await runVerity(["sync", "gumroad"], env, started);
+    expect(other.code).toBe(2);
+    expect(other.output).toContain('unknown provider "gumroad"; sync reads stripe, paddle, lemonsqueezy, creem');
   }, 60_000);
 });

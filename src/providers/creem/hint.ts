@@ -2,7 +2,8 @@
 // millisecond. Creem sends several events with one `created_at` (its docs' samples do), and names
 // no previous attributes, so the phase and the object's own version decide. See domain/canonical-order.ts.
 import type { OrderHint } from "../../domain/event.js";
-import { eventObject, instant } from "./read.js";
+import { instant, objectOf } from "./read.js";
+import { SUBSCRIPTION_SNAPSHOT_TYPE } from "../snapshot.js";
 import { scalars, text, type Json } from "../json.js";
 import { isTerminalEvent } from "./subscription.js";
 
@@ -29,7 +30,8 @@ const versionOf = (object: Json | null, objectName: string | null): number | nul
     : null;
 
 export const creemOrderHint = (eventType: string, payload: unknown): OrderHint => {
-  const object = eventObject(payload);
+  const object = objectOf(eventType, payload);
   const objectName = hintObject(object, eventType);
-  return { object: objectName, phase: phaseOf(eventType), left: null, state: scalars(object), version: versionOf(object, objectName) };
+  const phase = eventType === SUBSCRIPTION_SNAPSHOT_TYPE ? (text(object?.["status"]) === "canceled" ? "terminal" : "update") : phaseOf(eventType);
+  return { object: objectName, phase, left: null, state: scalars(object), version: versionOf(object, objectName) };
 };

@@ -8,12 +8,18 @@ import { factContext } from "./context.js";
 import type { FactContext } from "../context.js";
 import { creemOrderHint } from "./hint.js";
 import { disputeFacts, refundFacts, subscriptionPaidFacts, subscriptionPastDueFacts } from "./payments.js";
-import { eventObject } from "./read.js";
+import { objectOf } from "./read.js";
+import { SUBSCRIPTION_SNAPSHOT_TYPE } from "../snapshot.js";
+import { text } from "../json.js";
 import { subscriptionFacts } from "./subscription.js";
 
 const factsOf = (event: StoredEventInput, ctx: FactContext): Fact[] => {
-  const object = eventObject(event.payload);
+  const object = objectOf(event.type, event.payload);
   switch (event.type) {
+    // `verity sync creem`: the subscription as GET /v1/subscriptions returns it now; canceled is
+    // terminal there as in subscription.canceled, any other status is read from the object.
+    case SUBSCRIPTION_SNAPSHOT_TYPE:
+      return subscriptionFacts(object, text(object?.["status"]) === "canceled" ? "subscription.canceled" : event.type, ctx);
     case "checkout.completed":
       return checkoutFacts(object, ctx);
     case "subscription.active":

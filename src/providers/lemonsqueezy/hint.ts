@@ -4,7 +4,7 @@
 // same-object events are placed by phase (create, update, terminal), then by `renews_at` (a
 // renewal moves it later). See domain/canonical-order.ts.
 import type { OrderHint } from "../../domain/event.js";
-import { isoInstant, resourceOf } from "./read.js";
+import { eventResource, isoInstant } from "./read.js";
 import { scalars, text } from "../json.js";
 
 const CREATING = new Set(["order_created", "subscription_created", "subscription_payment_success", "subscription_payment_recovered", "subscription_payment_failed"]);
@@ -19,7 +19,7 @@ const versionOf = (type: string, renewsAt: unknown): number | null => {
 };
 
 export const lemonSqueezyOrderHint = (eventType: string, payload: unknown): OrderHint => {
-  const resource = resourceOf(payload);
+  const resource = eventResource(eventType, payload);
   if (resource === null) return { object: null, phase: phaseOf(eventType, null), left: null, state: {}, version: null };
   const status = resource.type === "subscriptions" ? text(resource.attributes["status"]) : null;
   return {

@@ -7,7 +7,8 @@ import type { Normalizer, StoredEventInput } from "../types.js";
 import { factContext, type FactContext } from "./context.js";
 import { lemonSqueezyOrderHint } from "./hint.js";
 import { invoiceFailedFacts, invoicePaidFacts, invoiceRefundedFacts, orderCreatedFacts, orderRefundedFacts } from "./payments.js";
-import { resourceOf, type Resource } from "./read.js";
+import { eventResource, type Resource } from "./read.js";
+import { ORDER_SNAPSHOT_TYPE, SUBSCRIPTION_SNAPSHOT_TYPE } from "../snapshot.js";
 import { subscriptionFacts } from "./subscription.js";
 
 /** The webhook events Verity reads (https://docs.lemonsqueezy.com/help/webhooks/event-types). */
@@ -62,8 +63,13 @@ const factsFor = (name: LemonSqueezyEventName, resource: Resource, ctx: FactCont
 };
 
 const factsOf = (event: StoredEventInput, ctx: FactContext): Fact[] => {
-  const resource = resourceOf(event.payload);
-  return resource === null || !isHandled(event.type) ? [] : factsFor(event.type, resource, ctx);
+  const resource = eventResource(event.type, event.payload);
+  if (resource === null) return [];
+  // `verity sync lemonsqueezy`: a subscription or order as the API lists it now. Its status says
+  // all (expired ends it; an order's refund is in its attributes), as in the webhooks' bodies.
+  if (event.type === SUBSCRIPTION_SNAPSHOT_TYPE) return subscriptionFacts(resource, false, ctx);
+  if (event.type === ORDER_SNAPSHOT_TYPE) return factsFor("order_created", resource, ctx);
+  return isHandled(event.type) ? factsFor(event.type, resource, ctx) : [];
 };
 
 export const normalizeLemonSqueezyEvent: Normalizer = (event, options) => ({

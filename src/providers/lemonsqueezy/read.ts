@@ -3,6 +3,7 @@
 // data. The shape-neutral readers are ../json.ts.
 import { parseRfc3339Millis, representable, type Instant } from "../../domain/time.js";
 import { currency, field, integer, record, text, type Json } from "../json.js";
+import { isSnapshotType } from "../snapshot.js";
 
 /**
  * An id as a string. JSON:API ids are strings ("1") but the foreign keys inside `attributes` are
@@ -20,12 +21,21 @@ export const isoInstant = (value: unknown): Instant | null => (typeof value === 
 /** The JSON:API resource a webhook is about: `data`, with its `type`, `id` and `attributes`. */
 export type Resource = { readonly type: string; readonly id: string; readonly attributes: Json };
 
-export const resourceOf = (payload: unknown): Resource | null => {
-  const type = text(field(payload, "data", "type"));
-  const id = idText(field(payload, "data", "id"));
-  const attributes = record(field(payload, "data", "attributes"));
+/** A JSON:API resource object: `{ type, id, attributes }`. */
+export const resourceIn = (value: unknown): Resource | null => {
+  const type = text(field(value, "type"));
+  const id = idText(field(value, "id"));
+  const attributes = record(field(value, "attributes"));
   return type === null || id === null || attributes === null ? null : { type, id, attributes };
 };
+
+export const resourceOf = (payload: unknown): Resource | null => resourceIn(field(payload, "data"));
+
+/**
+ * The resource an event is about: a webhook's `data`, or (a snapshot `verity sync lemonsqueezy`
+ * stored) the resource object itself, as the API listed it.
+ */
+export const eventResource = (eventType: string, payload: unknown): Resource | null => (isSnapshotType(eventType) ? resourceIn(payload) : resourceOf(payload));
 
 /** `meta.custom_data`: what the app passed at checkout (`checkout[custom][…]` or the API's `custom_data`). */
 export const customData = (payload: unknown): Json | null => record(field(payload, "meta", "custom_data"));

@@ -5,8 +5,9 @@
 // state, so `left` is null.
 import type { OrderHint } from "../../domain/event.js";
 import { eventData } from "./read.js";
-import { field, scalars, text, type Json } from "../json.js";
+import { field, record, scalars, text, type Json } from "../json.js";
 import { parseRfc3339 } from "../../domain/time.js";
+import { SUBSCRIPTION_SNAPSHOT_TYPE } from "../snapshot.js";
 
 /** Statuses after which an entity does not change again in a way that matters. */
 const TERMINAL_STATUSES: ReadonlyMap<string, ReadonlySet<string>> = new Map([
@@ -31,14 +32,16 @@ const subMillisecondNanos = (payload: unknown): number | null => {
 };
 
 export const paddleOrderHint = (eventType: string, payload: unknown): OrderHint => {
-  const data = eventData(payload);
-  const entity = entityOf(eventType);
+  // A snapshot's body is the subscription itself, not a notification around it.
+  const snapshot = eventType === SUBSCRIPTION_SNAPSHOT_TYPE;
+  const data = snapshot ? record(payload) : eventData(payload);
+  const entity = snapshot ? "subscription" : entityOf(eventType);
   const id = text(data?.["id"]);
   return {
     object: id === null || entity === "" ? null : `paddle:${entity}:${id}`,
     phase: phaseOf(eventType, entity, data),
     left: null,
     state: scalars(data),
-    version: subMillisecondNanos(payload),
+    version: snapshot ? null : subMillisecondNanos(payload),
   };
 };

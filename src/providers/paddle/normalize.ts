@@ -9,6 +9,8 @@ import type { FactContext } from "../context.js";
 import { customerFacts } from "./customer.js";
 import { paddleOrderHint } from "./hint.js";
 import { eventData } from "./read.js";
+import { record, text } from "../json.js";
+import { SUBSCRIPTION_SNAPSHOT_TYPE } from "../snapshot.js";
 import { subscriptionFacts } from "./subscription.js";
 import { transactionFailedFacts, transactionPaidFacts } from "./transaction.js";
 
@@ -30,6 +32,11 @@ const factsOf = (event: StoredEventInput, ctx: FactContext): Fact[] => {
       return subscriptionFacts(data, false, ctx);
     case "subscription.canceled":
       return subscriptionFacts(data, true, ctx);
+    // `verity sync paddle`: the subscription entity itself, as GET /subscriptions returned it.
+    case SUBSCRIPTION_SNAPSHOT_TYPE: {
+      const subscription = record(event.payload);
+      return subscriptionFacts(subscription, text(subscription?.["status"]) === "canceled", ctx);
+    }
     // paid: the payment is captured; completed: also processed (and, for a checkout, the
     // subscription created). Both make the same order, so either one alone is enough.
     case "transaction.paid":
