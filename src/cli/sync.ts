@@ -20,7 +20,7 @@ import { CUSTOMER_SNAPSHOT_TYPE, ORDER_SNAPSHOT_TYPE, SUBSCRIPTION_SNAPSHOT_TYPE
 import { customerSnapshotId, subscriptionSnapshotId as stripeSnapshotId } from "../providers/stripe/snapshot.js";
 import type { Json } from "../providers/json.js";
 import { appendEvents, type NewEvent } from "../store/events.js";
-import { creemSubscriptions } from "../sync/creem.js";
+import { creemSubscriptions, creemTransactions, oneTimePayments } from "../sync/creem.js";
 import { lemonSqueezyOrders, lemonSqueezySubscriptions, type RemoteOrder } from "../sync/lemonsqueezy.js";
 import { paddleEventsSince, paddleSubscriptions } from "../sync/paddle.js";
 import type { RemoteSubscription } from "../sync/remote.js";
@@ -56,6 +56,12 @@ Reads the provider's API with a key that can read (from the environment or .env)
 
 type Database = Awaited<ReturnType<typeof openExisting>>;
 
+/** `read`, called at most once: its answer is shared. */
+const once = <A>(read: () => Promise<A>): (() => Promise<A>) => {
+  let answer: Promise<A> | null = null;
+  return () => (answer ??= read());
+};
+
 /** What sync needs of one provider. */
 type Source = {
   readonly provider: SyncProvider;
@@ -68,6 +74,8 @@ type Source = {
   readonly before?: (db: Database, subscription: RemoteSubscription, at: number) => Promise<NewEvent[]>;
   /** Orders, where the provider lists them and lists no events (Lemon Squeezy). */
   readonly orders?: () => Promise<RemoteOrder[]>;
+  /** Differences sync can find but not close from the API, one line each (Creem's one-time purchases). */
+  readonly unclosable?: (db: Database) => Promise<string[]>;
 };
 
 const missingKey = (variable: string, provider: string): never => {
@@ -127,13 +135,23 @@ const sourceFor = (provider: SyncProvider, settings: Settings): Source => {
     }
     case "creem": {
       const access = { apiKey: settings.creemApiKey ?? missingKey("CREEM_API_KEY", "Creem"), baseUrl: settings.creemApiBase };
+      const transactions = once(() => creemTransactions(access));
       return {
         provider,
         name: "Creem",
         events: null,
         // Creem lists no subscriptions: those its transactions name, and those Verity knows.
-        subscriptions: async (db) => creemSubscriptions(access, (await db.prisma.subscription.findMany({ where: { provider: "creem" }, select: { providerId: true } })).map((s) => s.providerId)),
+        subscriptions: async (db) => creemSubscriptions(access, await transactions(), (await db.prisma.subscription.findMany({ where: { provider: "creem" }, select: { providerId: true } })).map((s) => s.providerId)),
         snapshotId: creemSnapshotId,
+        unclosable: async (db) => {
+          const lines: string[] = [];
+          for (const t of oneTimePayments(await transactions())) {
+            const refs = [t.id, ...(t.order === null ? [] : [t.order])].map((r) => `payment:creem:${r}`);
+            if ((await db.prisma.userIdentity.count({ where: { key: { in: refs } } })) > 0) continue;
+            lines.push(`transaction ${t.id}${t.order === null ? "" : ` (order ${t.order})`}: a one-time payment unknown to Verity (Creem: ${t.status}); Creem's API does not say what it bought: resend its checkout.completed from Creem's dashboard`);
+          }
+          return lines;
+        },
       };
     }
     default: {
@@ -189,6 +207,7 @@ export const syncCommand = async (args: string[], io: Io): Promise<number> => {
       const what = [`${differing.length} subscription(s)`, ...(orders === null ? [] : [`${differingOrders.length} order(s)`])].join(" and ");
       io.out(`${what} ${source.events === null ? "" : "still "}differed: stored ${storedSnapshots} snapshot(s) of their current state${source.before ? " (and of customers Verity did not know)" : ""}`);
     } else if (source.events === null) io.out("nothing differed: nothing stored");
+    for (const line of source.unclosable === undefined ? [] : await source.unclosable(db)) io.err(line);
     if (failed.size > 0) io.err(`${failed.size} events could not be projected yet; they stay stored and are retried (seqs ${[...failed].slice(0, 10).join(", ")})`);
     return 0;
   } finally {
@@ -261,8 +280,10 @@ const checkDrift = async (db: Database, source: Source, io: Io): Promise<number>
   const drift = await driftOf(db, remote, source);
   const orders = source.orders === undefined ? null : await source.orders();
   const orderDrift = orders === null ? [] : await orderDriftOf(db, orders, source);
+  const unclosable = source.unclosable === undefined ? [] : await source.unclosable(db);
   for (const line of [...drift, ...orderDrift].flatMap((d) => d.lines)) io.out(line);
-  const count = [...drift, ...orderDrift].reduce((n, d) => n + d.lines.length, 0);
+  for (const line of unclosable) io.out(line);
+  const count = [...drift, ...orderDrift].reduce((n, d) => n + d.lines.length, 0) + unclosable.length;
   const scope = `${remote.length} ${source.name} subscriptions${orders === null ? "" : ` and ${orders.length} orders`}`;
   io.out(count === 0 ? `no drift: ${scope} match Verity` : `drift: ${count} difference(s) across ${scope}`);
   return count === 0 ? 0 : 1;
