@@ -125,6 +125,7 @@ export class ReadModel {
   /** SQLite: the file's data version, which moves when another connection commits (a CLI revoking a key). */
   private readonly fileVersion: { get(): unknown } | null;
   private keysSeenAt: unknown;
+  private versionAskedThisTurn = false;
 
   /**
    * Starts watching for projections written by other processes: on PostgreSQL through NOTIFY (the
@@ -261,8 +262,11 @@ export class ReadModel {
     const token = bearerToken(header);
     if (token === null) return NO_KEY;
     const digest = hash(token);
-    if (this.fileVersion !== null) {
-      // ~3 µs: cheap enough to ask before every remembered answer.
+    if (this.fileVersion !== null && !this.versionAskedThisTurn) {
+      // Asked once per turn of the event loop, not per request: under load it cost ~20 µs a request
+      // (profiled: 11% of a check's CPU), and requests of one turn arrived together anyway.
+      this.versionAskedThisTurn = true;
+      setImmediate(() => (this.versionAskedThisTurn = false));
       const version = this.fileVersion.get();
       if (version !== this.keysSeenAt) (this.keysSeenAt = version), this.keys.clear();
     }

@@ -128,6 +128,23 @@ describe.each(KINDS)("read model on %s", (kind) => {
     await keys.stop();
   });
 
+  it.skipIf(kind !== "sqlite")("refuses a key another connection revoked from the next turn of the event loop on, asking SQLite once per turn", async () => {
+    const keys = new ReadModel(db, 10);
+    const created = await createApiKey(db, ["read"], new Date());
+    const header = `Bearer ${created.key}`;
+    expect(await keys.credentials(header, hashKey)).toMatchObject({ _tag: "Key" });
+    // Another connection (another process, in effect: no in-process announcement) deletes it.
+    const other = await openDatabase(db.url);
+    try {
+      await other.prisma.apiKey.delete({ where: { id: created.id } });
+    } finally {
+      await other.close();
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await keys.credentials(header, hashKey)).toEqual({ _tag: "UnknownKey" });
+    await keys.stop();
+  });
+
   it("remembers a key's answer for at most the key TTL when nothing announces a change", async () => {
     const clock = { now: 1_000_000 };
     const keys = new ReadModel(db, 10, () => clock.now);
