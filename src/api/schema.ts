@@ -5,6 +5,7 @@ import "./schema/dashboard.js";
 import "./schema/entitlement.js";
 import "./schema/event.js";
 import "./schema/live.js";
+import "./schema/plans.js";
 import "./schema/rejection.js";
 import "./schema/subscription.js";
 import "./schema/transition.js";

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Data, Either, ParseResult, Schema } from "effect";
 import type { Catalog, FeatureSpec, Plan } from "../domain/catalog.js";
+import { isLanguageTag } from "../domain/pricing.js";
 import { PROVIDERS } from "../domain/provider.js";
 
 /** A plan catalog that cannot be used: every problem, each with its JSON path. */
@@ -28,7 +29,27 @@ const oneOf = <const L extends readonly [string, ...string[]]>(...choices: L) =>
 
 const PositiveInt = Schema.Int.pipe(Schema.positive());
 const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative());
-const PriceIds = Schema.Array(Schema.NonEmptyTrimmedString);
+const Interval = oneOf("month", "year", "once");
+const PricedEntry = Schema.Struct({ id: Schema.NonEmptyTrimmedString, amount: NonNegativeInt, currency: Schema.NonEmptyTrimmedString, interval: Interval });
+
+/**
+ * A provider price: its id, or the id with what it costs (`{ "id", "amount", "currency",
+ * "interval" }`) for the pricing page. A wrong object is reported against the object form alone.
+ */
+const PriceEntry = Schema.transformOrFail(Schema.Unknown, Schema.Union(Schema.String, Schema.typeSchema(PricedEntry)), {
+  strict: true,
+  decode: (value, options, ast) =>
+    typeof value === "string"
+      ? ParseResult.decodeUnknown(Schema.NonEmptyTrimmedString)(value, options)
+      : typeof value === "object" && value !== null && !Array.isArray(value)
+        ? ParseResult.decodeUnknown(PricedEntry)(value, options)
+        : ParseResult.fail(new ParseResult.Type(ast, value, `expected a price id or { "id", "amount", "currency", "interval" }, got ${JSON.stringify(value) ?? "nothing"}`)),
+  encode: ParseResult.succeed,
+});
+const PriceIds = Schema.Array(PriceEntry);
+type PriceEntry = typeof PriceEntry.Type;
+const entryId = (entry: PriceEntry): string => (typeof entry === "string" ? entry : entry.id);
+
 
 /** Digits after the point a metered feature's units may carry (CPU seconds to the millisecond: 3). */
 const MAX_DECIMALS = 6;
@@ -79,6 +100,11 @@ const Feature = Schema.transformOrFail(Schema.Unknown, Schema.typeSchema(Feature
 
 const PlanSchema = Schema.Struct({
   name: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  order: Schema.optional(Schema.Int),
+  highlighted: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  // Keys are language tags ("de", "pt-BR"), checked in crossCheck to say so in one line.
+  locales: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Struct({ name: Schema.optional(Schema.String), description: Schema.optional(Schema.String) }) }), { default: () => ({}) }),
   prices: Schema.optionalWith(Schema.partial(Schema.Struct(Object.fromEntries(PROVIDERS.map((p) => [p, PriceIds])) as Record<(typeof PROVIDERS)[number], typeof PriceIds>)), { default: () => ({}) }),
   features: Schema.optionalWith(Schema.Record({ key: Schema.NonEmptyTrimmedString, value: Feature }), { default: () => ({}) }),
   credits: Schema.optional(
@@ -91,7 +117,7 @@ const PlanSchema = Schema.Struct({
   ),
   lifetime: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   price: Schema.optional(
-    Schema.Struct({ amount: NonNegativeInt, currency: Schema.NonEmptyTrimmedString, interval: oneOf("month", "year", "once") }),
+    Schema.Struct({ amount: NonNegativeInt, currency: Schema.NonEmptyTrimmedString, interval: Interval }),
   ),
 });
 
@@ -121,9 +147,10 @@ const crossCheck = (file: CatalogFile): string[] => {
   const seen = new Map<string, string>();
   const problems: string[] = [];
   for (const [code, plan] of Object.entries(file.plans)) {
+    for (const tag of Object.keys(plan.locales)) if (!isLanguageTag(tag)) problems.push(`plans.${code}.locales.${tag}: expected a language tag such as "de" or "pt-BR" as the key`);
     if (plan.credits?.per === "once" && plan.credits.rollover) problems.push(`plans.${code}.credits.rollover: credits granted once have no next period to roll over into; remove it or grant them per period`);
     for (const [provider, ids] of Object.entries(plan.prices)) {
-      (ids ?? []).forEach((id, i) => {
+      (ids ?? []).map(entryId).forEach((id, i) => {
         const where = `plans.${code}.prices.${provider}[${i}]`;
         const first = seen.get(`${provider}:${id}`);
         if (first) problems.push(`${where}: price "${id}" is already mapped at ${first}; a price belongs to one plan`);
@@ -141,7 +168,17 @@ export const toCatalog = (file: CatalogFile): Catalog => ({
       {
         code,
         name: p.name ?? code,
-        prices: p.prices,
+        description: p.description ?? null,
+        order: p.order ?? null,
+        highlighted: p.highlighted,
+        locales: p.locales,
+        prices: Object.fromEntries(Object.entries(p.prices).map(([provider, entries]) => [provider, (entries ?? []).map(entryId)])),
+        priceDetails: Object.fromEntries(
+          Object.entries(p.prices).map(([provider, entries]) => [
+            provider,
+            Object.fromEntries((entries ?? []).flatMap((e) => (typeof e === "string" ? [] : [[e.id, { amount: e.amount, currency: e.currency.toLowerCase(), interval: e.interval }]]))),
+          ]),
+        ),
         features: Object.fromEntries(
           Object.entries(p.features).flatMap(([k, v]) => {
             const spec = toSpec(v);

@@ -28,9 +28,23 @@ export type PlanCredits = {
   readonly expiresAfterDays: number | null;
 };
 
+/** What a provider's price costs, as the pricing page shows it. */
+export type PriceDetail = { readonly amount: number; readonly currency: string; readonly interval: "month" | "year" | "once" };
+
+/** A plan's name and description in one language. */
+export type PlanText = { readonly name?: string; readonly description?: string };
+
 export type Plan = {
   readonly code: string;
   readonly name: string;
+  /** For the pricing page (GET /api/plans): its description, place, emphasis and translations. */
+  readonly description?: string | null;
+  readonly order?: number | null;
+  readonly highlighted?: boolean;
+  /** By language tag ("de", "pt-BR"). */
+  readonly locales?: Readonly<Record<string, PlanText>>;
+  /** What each listed price costs, where the catalog says (by provider, then price id). */
+  readonly priceDetails?: Readonly<Partial<Record<Provider, Readonly<Record<string, PriceDetail>>>>>;
   readonly prices: Readonly<Partial<Record<Provider, readonly string[]>>>;
   readonly features: Readonly<Record<string, FeatureSpec>>;
   readonly credits: PlanCredits | null;

@@ -42,7 +42,7 @@ import { GRAPHQL_LIMITS, graphqlLimits, limitRules, type IntrospectionPolicy } f
 import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
 import type { ProviderApis } from "./provider-api.js";
 import type { Logger } from "./logger.js";
-import { getCredits, getEntitlements, getEvents, getSubscription } from "./rest.js";
+import { getCredits, getEntitlements, getEvents, getPlans, getSubscription } from "./rest.js";
 import { freeLease, takeLease, type LeaseDeps } from "./leases.js";
 import { check, outcomeAnswer, prepareUsage, recordOne, type Sender, type UsageDeps } from "./usage.js";
 import { decodeCheckRequest, decodeLeaseRequest, decodeReleaseRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
@@ -376,6 +376,10 @@ export const buildApp = (options: AppOptions): App => {
             : (id: string) => getSubscription(reads, id, now());
       const id = Either.flatMap(await authorized(req, "read"), () => pathId(user[1]!));
       return answerNow<Refused>(await Either.match(id, { onLeft: async (e) => Either.left(e), onRight: read }));
+    }
+    if (path === "/api/plans") {
+      const key = await authorized(req, "read");
+      return answerNow<Refused>(Either.flatMap(key, () => getPlans(catalog, query)));
     }
     if (path === "/api/events") {
       const key = await authorized(req, "events");

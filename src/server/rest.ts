@@ -10,6 +10,7 @@ import { meterReading, slotReading, type ReadModel, type UserView } from "../sto
 import { encodeCursor, listEvents, liveGrants, primarySubscription, type SubscriptionRow } from "../store/reads.js";
 import { InvalidParameter, ok, UserNotFound, type Answer } from "./errors.js";
 import { creditsOf } from "../store/credits.js";
+import { isLanguageTag, pricingPlans } from "../domain/pricing.js";
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
@@ -102,4 +103,11 @@ const encodeLedgerCursor = (n: number): string => Buffer.from(`ledger:${n}`).toS
 const decodeLedgerCursor = (cursor: string): number | null => {
   const m = /^ledger:(\d{1,9})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
   return m ? Number(m[1]) : null;
+};
+
+/** `GET /api/plans?locale=`: the catalog as a pricing page needs it, texts in the asked language where the catalog has them. */
+export const getPlans = (catalog: Catalog, query: URLSearchParams): Either.Either<Answer, InvalidParameter> => {
+  const locale = query.get("locale");
+  if (locale !== null && !isLanguageTag(locale)) return Either.left(new InvalidParameter({ message: `locale must be a language tag such as "de" or "pt-BR", got ${JSON.stringify(locale)}` }));
+  return Either.right(ok({ plans: pricingPlans(catalog, locale) }));
 };

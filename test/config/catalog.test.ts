@@ -75,6 +75,13 @@ describe("plan catalog", () => {
     [{ plans: { pro: {} }, userIdKeys: [] }, "userIdKeys"],
     [{ plan: {} }, "plan"],
     [{ plans: { a: { prices: { stripe: ["p1"] } }, b: { prices: { stripe: ["p1"] } } } }, "plans.b.prices.stripe[0]"],
+    [{ plans: { a: { prices: { stripe: ["p1"] } }, b: { prices: { stripe: [{ id: "p1", amount: 5, currency: "usd", interval: "month" }] } } } }, "plans.b.prices.stripe[0]"],
+    [{ plans: { pro: { prices: { stripe: [{ id: "p1", amount: -5, currency: "usd", interval: "month" }] } } } }, "plans.pro.prices.stripe[0].amount"],
+    [{ plans: { pro: { prices: { stripe: [{ id: "p1", amount: 5, currency: "usd" }] } } } }, "plans.pro.prices.stripe[0].interval"],
+    [{ plans: { pro: { prices: { stripe: [42] } } } }, "plans.pro.prices.stripe[0]"],
+    [{ plans: { pro: { locales: { "not a tag": { name: "x" } } } } }, "plans.pro.locales.not a tag"],
+    [{ plans: { pro: { locales: { de: { title: "x" } } } } }, "plans.pro.locales.de.title"],
+    [{ plans: { pro: { order: 1.5 } } }, "plans.pro.order"],
   ])("refuses %j with one problem, naming %s", (json, path) => {
     const found = problems(json);
     expect(found, found.join("\n")).toHaveLength(1);
@@ -89,6 +96,8 @@ describe("plan catalog", () => {
     [{ plans: { pro: { credits: { amount: 5, per: "month" } } } }, 'plans.pro.credits.per: expected "once" or "period", got "month"'],
     [{ plan: {} }, 'plan: unknown key; did you mean "plans"?'],
     [{ Plans: {} }, 'Plans: unknown key; did you mean "plans"?'],
+    [{ plans: { pro: { prices: { stripe: [{ id: "p1", amount: 5, currency: "usd", interval: "week" }] } } } }, 'plans.pro.prices.stripe[0].interval: expected "month", "year" or "once", got "week"'],
+    [{ plans: { pro: { prices: { stripe: [42] } } } }, 'plans.pro.prices.stripe[0]: expected a price id or { "id", "amount", "currency", "interval" }, got 42'],
   ])("says what %j should be, in one line", (json, message) => {
     expect(problems(json)).toEqual([message]);
   });
