@@ -42,7 +42,7 @@ import { GRAPHQL_LIMITS, graphqlLimits, limitRules, type IntrospectionPolicy } f
 import { ingestWebhook, retryMissingEnrichments, type IngestDeps } from "./ingest.js";
 import type { ProviderApis } from "./provider-api.js";
 import type { Logger } from "./logger.js";
-import { getCredits, getEntitlements, getEvents, getPlans, getSubscription } from "./rest.js";
+import { getCredits, getEntitlements, getCheckout, getEvents, getPlans, getSubscription } from "./rest.js";
 import { freeLease, takeLease, type LeaseDeps } from "./leases.js";
 import { check, outcomeAnswer, prepareUsage, recordOne, type Sender, type UsageDeps } from "./usage.js";
 import { decodeCheckRequest, decodeLeaseRequest, decodeReleaseRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
@@ -172,6 +172,7 @@ const graphqlRefusal: RefusalBody = (e) => ({ error: { code: e.code, message: e.
 /** The header on every answer: every event with a seq up to it is in the projections read. */
 export const PROJECTED_THROUGH_HEADER = "verity-projected-through";
 
+const CHECKOUT_ROUTE = /^\/api\/checkouts\/([^/]+)\/([^/]+)$/;
 const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription|credits)$/;
 
 const LEASE_RELEASE_ROUTE = /^\/v1\/leases\/([^/]+)\/release$/;
@@ -376,6 +377,14 @@ export const buildApp = (options: AppOptions): App => {
             : (id: string) => getSubscription(reads, id, now());
       const id = Either.flatMap(await authorized(req, "read"), () => pathId(user[1]!));
       return answerNow<Refused>(await Either.match(id, { onLeft: async (e) => Either.left(e), onRight: read }));
+    }
+    const checkoutRoute = CHECKOUT_ROUTE.exec(path);
+    if (checkoutRoute) {
+      const key = await authorized(req, "read");
+      if (Either.isLeft(key)) return answerNow(Either.left(key.left));
+      const id = pathId(checkoutRoute[2]!, "checkout id");
+      if (Either.isLeft(id)) return answerNow(Either.left(id.left));
+      return answerNow<Refused>(await getCheckout(db, reads, catalog, checkoutRoute[1]!, id.right, now()));
     }
     if (path === "/api/plans") {
       const key = await authorized(req, "read");

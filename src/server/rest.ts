@@ -7,7 +7,9 @@ import type { Database } from "../store/database.js";
 import type { StoredEvent } from "../store/events.js";
 import { entitlementsAt } from "../domain/entitlements.js";
 import { meterReading, slotReading, type ReadModel, type UserView } from "../store/read-model.js";
-import { encodeCursor, listEvents, liveGrants, primarySubscription, type SubscriptionRow } from "../store/reads.js";
+import { encodeCursor, findCheckout, listEvents, liveGrants, primarySubscription, type OrderRow, type SubscriptionRow } from "../store/reads.js";
+import { PROVIDERS, type Provider } from "../domain/provider.js";
+import { orderRef } from "../providers/lemonsqueezy/context.js";
 import { InvalidParameter, ok, UserNotFound, type Answer } from "./errors.js";
 import { creditsOf } from "../store/credits.js";
 import { isLanguageTag, pricingPlans } from "../domain/pricing.js";
@@ -110,4 +112,49 @@ export const getPlans = (catalog: Catalog, query: URLSearchParams): Either.Eithe
   const locale = query.get("locale");
   if (locale !== null && !isLanguageTag(locale)) return Either.left(new InvalidParameter({ message: `locale must be a language tag such as "de" or "pt-BR", got ${JSON.stringify(locale)}` }));
   return Either.right(ok({ plans: pricingPlans(catalog, locale) }));
+};
+
+/** An order as the checkout answer states it. */
+const orderJson = (o: OrderRow) => ({
+  id: o.providerId,
+  plan: o.plan,
+  status: o.status,
+  amount: o.amount,
+  amountRefunded: o.amountRefunded,
+  currency: o.currency,
+  paidAt: o.paidAt.toISOString(),
+});
+
+/**
+ * `GET /api/checkouts/{provider}/{id}`: has this checkout completed, for whom, and what does it
+ * grant now. Answered from stored events only: `pending` until a provider's signed event named it,
+ * so a success page asking this cannot be fooled by a forged redirect. A one-time purchase answers
+ * its order and what that order grants; a subscription checkout the user's subscriptions at that
+ * provider and what they grant.
+ */
+export const getCheckout = async (db: Database, reads: ReadModel, catalog: Catalog, providerText: string, rawId: string, now: number): Promise<Either.Either<Answer, InvalidParameter>> => {
+  if (!(PROVIDERS as readonly string[]).includes(providerText)) return Either.left(new InvalidParameter({ message: `unknown provider ${JSON.stringify(providerText)}; providers are ${PROVIDERS.join(", ")}` }));
+  const provider = providerText as Provider;
+  // Lemon Squeezy's checkout is its order: "70" or "orders/70" (how Verity keys it).
+  const id = provider === "lemonsqueezy" && /^\d+$/.test(rawId) ? orderRef(rawId) : rawId;
+  const found = await findCheckout(db, provider, id);
+  const view = found === null ? null : await reads.user(found.userId);
+  if (found === null || view === null) return Either.right(ok({ provider, id: rawId, status: "pending", userId: null, paid: false, order: null, subscriptions: [], entitlements: [] }));
+  const subscriptions = found.order === null ? view.subscriptions.filter((s) => s.provider === provider) : [];
+  const sources = new Set([...(found.order === null ? [] : [found.order.id]), ...subscriptions.map((s) => s.id)]);
+  const grants = view.grants.filter((g) => sources.has(g.sourceId));
+  return Either.right(
+    ok({
+      provider,
+      id: rawId,
+      status: "completed",
+      userId: view.user.appUserId ?? view.user.id,
+      paid: found.order === null ? subscriptions.length > 0 : found.order.status !== "pending",
+      order: found.order === null ? null : orderJson(found.order),
+      subscriptions: subscriptions.map(subscriptionJson),
+      entitlements: entitlementsAt(grants, catalog, now, meterReading(view, now), slotReading(view, now))
+        .filter((e) => e.enabled)
+        .map(entitlementJson),
+    }),
+  );
 };

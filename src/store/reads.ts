@@ -2,6 +2,8 @@
 import type { Catalog } from "../domain/catalog.js";
 import { entitlementsAt, isGrantLive, type EntitlementView, type Grant } from "../domain/entitlements.js";
 import type { Instant } from "../domain/time.js";
+import { objectKey } from "../domain/identity.js";
+import type { Provider } from "../domain/provider.js";
 import type { Database } from "./database.js";
 import { toStoredEvent, type StoredEvent } from "./events.js";
 import { MAX_SEQ } from "./feed.js";
@@ -16,6 +18,20 @@ export const findUserId = async (db: Database, id: string): Promise<string | nul
   const byApp = identities.find((i) => i.kind === "app") ?? identities[0];
   if (byApp) return byApp.userId;
   return (await db.prisma.user.findUnique({ where: { id }, select: { id: true } }))?.id ?? null;
+};
+
+export type OrderRow = Awaited<ReturnType<Database["prisma"]["order"]["findMany"]>>[number];
+
+/**
+ * What the store says of a provider's checkout (a Stripe Checkout Session, a Paddle transaction, a
+ * Lemon Squeezy order, a Creem checkout): the user a stored event linked it to (by the checkout,
+ * or the payment or invoice it is), and its order when it was a one-time purchase; null when no
+ * stored event names it yet.
+ */
+export const findCheckout = async (db: Database, provider: Provider, id: string): Promise<{ readonly userId: string; readonly order: OrderRow | null } | null> => {
+  const identity = await db.prisma.userIdentity.findFirst({ where: { key: { in: [objectKey("checkout", provider, id), objectKey("payment", provider, id), objectKey("invoice", provider, id)] } }, select: { userId: true } });
+  if (identity === null) return null;
+  return { userId: identity.userId, order: await db.prisma.order.findFirst({ where: { provider, providerId: id, userId: identity.userId } }) };
 };
 
 export const userEntitlements = async (db: Database, catalog: Catalog, userId: string, at: Instant): Promise<EntitlementView[]> => {
