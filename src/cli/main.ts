@@ -1,6 +1,8 @@
 // The `verity` command line: serve, migrate, keys, and the offline commands export, replay,
 // verify, reprocess (./offline.ts). Each command parses its own flags strictly, answers --help,
 // and reports a wrong flag or value clearly with a non-zero exit code.
+import { makeSigningKey } from "../server/tokens.js";
+import { addSigningKey } from "../store/signing-keys.js";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Data, Effect, Either } from "effect";
@@ -51,14 +53,19 @@ Applies pending migrations to DATABASE_URL (default file:./data/verity.db) and e
 const KEYS_HELP = `Usage: verity keys create --scopes read,events [--name NAME]
        verity keys list
        verity keys revoke KEY_ID
+       verity keys rotate-signing
 
   create   makes a new API key; the key is printed once, as the last line of stdout
   list     lists key ids, names, scopes and creation times (never the keys)
   revoke   deletes a key by its id (from list); every server refuses it at once (401 invalid_api_key)
+  rotate-signing  adds a new key for signing entitlement tokens (POST /v1/tokens): servers sign with
+           it within a minute; the older keys stay in /.well-known/jwks.json, so tokens already
+           issued keep verifying until they expire
   --name   what the key is for ("billing page", "ci"), shown by list
   --scopes comma-separated: ${SCOPES.join(", ")}
            read: users, entitlements, subscriptions, checks; events: the event log;
-           usage:write: record usage and take leases; dashboard: the dashboard's queries;
+           usage:write: record usage and take leases; tokens:write: issue entitlement tokens;
+           dashboard: the dashboard's queries;
            metrics: /metrics; admin: operator actions`;
 
 type Out = Io;
@@ -115,6 +122,18 @@ const keys = async (args: string[], io: Out): Promise<number> => {
   if (values.help || positionals.length === 0) return io.out(KEYS_HELP), values.help ? 0 : 2;
   const [sub, ...rest] = positionals;
   const extra = sub === "revoke" ? rest.slice(1) : rest;
+  if (sub === "rotate-signing") {
+    if (extra.length > 0) throw new UsageError({ message: `unexpected argument "${extra[0]}"` });
+    const db = await openDatabase(settingsFor().databaseUrl);
+    try {
+      const key = await makeSigningKey();
+      await addSigningKey(db, key, new Date());
+      io.out(`added token signing key ${key.id}; servers sign with it within a minute, and the older keys stay published`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  }
   if (extra.length > 0) throw new UsageError({ message: `unexpected argument "${extra[0]}"` });
   const settings = settingsFor();
   if (sub === "create") {
@@ -158,7 +177,7 @@ const keys = async (args: string[], io: Out): Promise<number> => {
       await db.close();
     }
   }
-  throw new UsageError({ message: `unknown keys command "${sub}"; use create, list or revoke` });
+  throw new UsageError({ message: `unknown keys command "${sub}"; use create, list, revoke or rotate-signing` });
 };
 
 /** The version, and whether this run compiled the sources on the fly (bin/verity.mjs decides). */

@@ -45,7 +45,8 @@ import type { Logger } from "./logger.js";
 import { getCredits, getEntitlements, getCheckout, getEvents, getPlans, getSubscription } from "./rest.js";
 import { freeLease, takeLease, type LeaseDeps } from "./leases.js";
 import { check, outcomeAnswer, prepareUsage, recordOne, type Sender, type UsageDeps } from "./usage.js";
-import { decodeCheckRequest, decodeLeaseRequest, decodeReleaseRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
+import { decodeCheckRequest, decodeLeaseRequest, decodeReleaseRequest, decodeTokenRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
+import { issueToken, TokenSigner } from "./tokens.js";
 import { UsageAppender } from "../store/usage.js";
 import { announceProjected } from "../store/read-model.js";
 import { randomUUID } from "node:crypto";
@@ -191,6 +192,7 @@ const REPROCESS_ROUTE = /^\/api\/admin\/events\/([^/]+)\/reprocess$/;
 export const buildApp = (options: AppOptions): App => {
   const { db, catalog, now, log } = options;
   const reads = new ReadModel(db, undefined, undefined, now);
+  const signer = new TokenSigner(db, now);
   const projector: Projector = new Projector(db, catalog, () => appender.busy, (users) => reads.forget(users));
   const appender: Appender = new Appender(db, (seqs) => projector.expect(seqs));
   const background = new Background(log);
@@ -435,6 +437,16 @@ export const buildApp = (options: AppOptions): App => {
     return ok({ results });
   };
 
+  /** `POST /v1/tokens` (scope tokens:write): a signed token of the user's entitlements now. */
+  const serveToken = async (req: IncomingMessage): Promise<Answer> => {
+    if (req.method !== "POST") return (req.resume(), answerNow(Either.left(new MethodNotAllowed({ message: "tokens are issued with POST" }))));
+    const key = await authorized(req, "tokens:write");
+    if (Either.isLeft(key)) return (req.resume(), answerNow(Either.left(key.left)));
+    const decoded = Either.flatMap(await jsonBody(req), decodeTokenRequest);
+    if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
+    return answerNow<Refused>(await issueToken(reads, catalog, signer, decoded.right, now()));
+  };
+
   /** `POST /v1/check`: the decision without recording; a refusal says `allowed: false` beside its error. */
   const serveCheck = async (req: IncomingMessage): Promise<Answer> => {
     if (req.method !== "POST") return answerNow(Either.left(new MethodNotAllowed({ message: "checks are POST" })));
@@ -526,6 +538,13 @@ export const buildApp = (options: AppOptions): App => {
       res.setHeader("retry-after", "5");
       return sendJson(res, 503, { error: { code: "starting", message: phase === "Rebuilding" ? "Verity is rebuilding its projections from the event store; retry shortly" : "Verity is catching up on stored events; retry shortly" } });
     }
+    if (path === "/.well-known/jwks.json") {
+      req.resume();
+      if (req.method !== "GET" && req.method !== "HEAD") return send(res, answerNow(Either.left(new MethodNotAllowed({ message: "the key set is read with GET" }))));
+      // Public by design: these keys only verify. A verifier that meets a token with a `kid` it
+      // does not know fetches the set again (jose's remote key set does), so a new key needs no coordination.
+      return sendJson(res, 200, await signer.jwks(), { "cache-control": "public, max-age=300" });
+    }
     const webhook = WEBHOOK_ROUTE.exec(path);
     if (webhook) return send(res, await serveWebhook(req, webhook[1]!, requestId));
     if (path === "/v1/usage") {
@@ -539,6 +558,7 @@ export const buildApp = (options: AppOptions): App => {
       quotaLatency.record(performance.now() - started, now());
       return send(res, answer);
     }
+    if (path === "/v1/tokens") return send(res, await serveToken(req));
     if (path.startsWith("/v1/leases")) {
       const answer = await serveLeases(req, path, requestId);
       if (answer.replayed === true) res.setHeader("idempotent-replayed", "true");

@@ -1,9 +1,10 @@
-// The bodies of `POST /v1/usage` and `POST /v1/check` (DESIGN.md, usage contract), decoded at the
-// edge: a record is `{ userId, feature, units, idempotencyKey, at? }`, a batch `{ records: [...] }`
+// The bodies of the app's /v1 calls (`POST /v1/usage`, `/v1/check`, `/v1/leases`, `/v1/tokens`;
+// DESIGN.md, usage contract), decoded at the edge: a record is `{ userId, feature, units, idempotencyKey, at? }`, a batch `{ records: [...] }`
 // answered record by record. Whether the units fit the feature's precision is decided against the
 // catalog (domain/usage.ts scaleUnits), once the feature is known; here only their type.
 import { Either, ParseResult, Schema } from "effect";
 import { parseRfc3339Millis, type Instant } from "../domain/time.js";
+import { DEFAULT_TOKEN_SECONDS, MAX_TOKEN_SECONDS } from "../domain/tokens.js";
 import { InvalidParameter } from "./errors.js";
 
 /** Records one batch may carry: the body limit allows more, an answer per record should stay small. */
@@ -112,3 +113,18 @@ export const decodeLeaseRequest = (body: unknown): Either.Either<LeaseRequest, I
 /** A parsed `POST /v1/leases/{id}/release` body (an empty body releases without usage), or why it is refused. */
 export const decodeReleaseRequest = (body: unknown): Either.Either<ReleaseRequest, InvalidParameter> =>
   !isObject(body) ? Either.left(notAnObject("optionally with usage: { feature, units }")) : Either.map(Either.mapLeft(decodeRelease(body), refusal("optionally with usage: { feature, units }")), (r) => ({ usage: r.usage ?? null }));
+
+const TokenRecord = Schema.Struct({
+  userId: Text,
+  audience: Text,
+  ttlSeconds: Schema.optional(Schema.Int.pipe(Schema.positive(), Schema.lessThanOrEqualTo(MAX_TOKEN_SECONDS))),
+});
+
+export type TokenRequest = { readonly userId: string; readonly audience: string; readonly ttlSeconds: number };
+
+const decodeToken = Schema.decodeUnknownEither(TokenRecord, options);
+const TOKEN_FIELDS = `with userId, audience and optionally ttlSeconds (1 to ${MAX_TOKEN_SECONDS})`;
+
+/** A parsed `POST /v1/tokens` body (the lifetime defaults to DEFAULT_TOKEN_SECONDS), or why it is refused. */
+export const decodeTokenRequest = (body: unknown): Either.Either<TokenRequest, InvalidParameter> =>
+  !isObject(body) ? Either.left(notAnObject(TOKEN_FIELDS)) : Either.map(Either.mapLeft(decodeToken(body), refusal(TOKEN_FIELDS)), (t) => ({ userId: t.userId, audience: t.audience, ttlSeconds: t.ttlSeconds ?? DEFAULT_TOKEN_SECONDS }));

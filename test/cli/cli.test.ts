@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { authenticate } from "../../src/server/auth.js";
 import { openDatabase } from "../../src/store/database.js";
+import { signingKeys } from "../../src/store/signing-keys.js";
 
 const run = promisify(execFile);
 const BIN = new URL("../../bin/verity.mjs", import.meta.url).pathname;
@@ -50,6 +51,20 @@ describe("verity CLI", () => {
     } finally {
       await db.close();
     }
+  });
+
+  it("adds a token signing key that becomes the newest, keeping the older ones", async () => {
+    const first = await verity("keys", "rotate-signing");
+    const second = await verity("keys", "rotate-signing");
+    expect(first).toMatchObject({ code: 0, stdout: expect.stringMatching(/^added token signing key vk_\S+; servers sign with it within a minute/) });
+    const ids = [first, second].map((r) => /key (vk_\S+);/.exec(r.stdout)![1]!);
+    const db = await openDatabase(env.DATABASE_URL);
+    try {
+      expect((await signingKeys(db)).map((k) => k.id)).toEqual([ids[1], ids[0]]);
+    } finally {
+      await db.close();
+    }
+    expect((await verity("keys", "rotate-signing", "now")).code).toBe(2);
   });
 
   it("revokes a key by its id: it is gone from the list and no longer authenticates", async () => {
