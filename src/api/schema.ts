@@ -10,6 +10,7 @@ import "./schema/rejection.js";
 import "./schema/subscription.js";
 import "./schema/transition.js";
 import "./schema/user.js";
+import "./schema/webhooks-out.js";
 
 export const schema = builder.toSchema();
 

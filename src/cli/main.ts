@@ -1,6 +1,7 @@
 // The `verity` command line: serve, migrate, keys, and the offline commands export, replay,
 // verify, reprocess (./offline.ts). Each command parses its own flags strictly, answers --help,
 // and reports a wrong flag or value clearly with a non-zero exit code.
+import { endpointsCommand } from "./endpoints.js";
 import { makeSigningKey } from "../server/tokens.js";
 import { addSigningKey } from "../store/signing-keys.js";
 import { createRequire } from "node:module";
@@ -33,6 +34,7 @@ Commands:
   backup     copy the SQLite store safely while the server runs
   simulate   post a provider's signed events for a scenario to a running Verity
   sync       store what missed webhooks left out, from the provider's API; --check for drift
+  endpoints  where webhooks out go: create (prints the signing secret), list, delete, roll-secret
 
 Run "verity <command> --help" for a command's options; "verity --version" for the version.
 Environment (also read from ./.env; a variable set in the shell wins): DATABASE_URL, PORT, VERITY_CONFIG, VERITY_GRAPHIQL, VERITY_DASHBOARD, VERITY_INTROSPECTION, ${Object.values(webhookSchemes).map((scheme) => scheme.secretVariable).join(", ")},
@@ -197,6 +199,7 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
   reprocess: reprocessCommand,
   backup: backupCommand,
   simulate: simulateCommand,
+  endpoints: endpointsCommand,
   sync: syncCommand,
 };
 

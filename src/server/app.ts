@@ -47,6 +47,7 @@ import { freeLease, takeLease, type LeaseDeps } from "./leases.js";
 import { check, outcomeAnswer, prepareUsage, recordOne, type Sender, type UsageDeps } from "./usage.js";
 import { decodeCheckRequest, decodeLeaseRequest, decodeReleaseRequest, decodeTokenRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
 import { issueToken, TokenSigner } from "./tokens.js";
+import { WebhookSender } from "./webhooks-out.js";
 import { UsageAppender } from "../store/usage.js";
 import { announceProjected } from "../store/read-model.js";
 import { randomUUID } from "node:crypto";
@@ -81,6 +82,8 @@ export type AppOptions = {
   readonly log: Logger;
   /** How often live subscribers poll the feed besides NOTIFY (default 1 s). */
   readonly livePollMs?: number;
+  /** How often webhooks out look for new transitions and due deliveries (default 500 ms). */
+  readonly webhooksOutIntervalMs?: number;
   /** How often pending events are retried while serving (default 30 s). */
   readonly catchUpIntervalMs?: number;
 };
@@ -100,6 +103,8 @@ export type App = {
   readonly fastLane: GraphqlFastLane | null;
   readonly live: TransitionHub;
   readonly rejections: RejectionLog;
+  /** Webhooks out: `wake()` runs a round now instead of at its next interval. */
+  readonly webhooksOut: WebhookSender;
   /** Resolves once the work behind answered deliveries (projection, enrichment) is done. */
   readonly settle: () => Promise<void>;
   /** Listens on `port` (0 = any free port) after catching up on unprojected events. */
@@ -193,6 +198,7 @@ export const buildApp = (options: AppOptions): App => {
   const { db, catalog, now, log } = options;
   const reads = new ReadModel(db, undefined, undefined, now);
   const signer = new TokenSigner(db, now);
+  const webhooksOut = new WebhookSender(db, now, log, { intervalMs: options.webhooksOutIntervalMs });
   const projector: Projector = new Projector(db, catalog, () => appender.busy, (users) => reads.forget(users));
   const appender: Appender = new Appender(db, (seqs) => projector.expect(seqs));
   const background = new Background(log);
@@ -658,6 +664,7 @@ export const buildApp = (options: AppOptions): App => {
     retryTimer = setInterval(() => void catchUp().catch((e: Error) => log.error("catch-up failed", { error: e.message })), options.catchUpIntervalMs ?? 30_000);
     retryTimer.unref();
     phase = "Serving";
+    webhooksOut.start();
     retryMissingEnrichments(ingestDeps).catch((e: Error) => log.error("enrichment retry failed", { error: e.message }));
     const actual = (server.address() as AddressInfo).port;
     return { port: actual, url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${actual}` };
@@ -665,6 +672,7 @@ export const buildApp = (options: AppOptions): App => {
 
   const stop = async () => {
     if (retryTimer) clearInterval(retryTimer);
+    await webhooksOut.stop();
     await presence.stop().catch((e: Error) => log.error("could not remove this server from ServerProcess", { error: e.message }));
     shutdown.abort();
     await live.stop();
@@ -690,5 +698,5 @@ export const buildApp = (options: AppOptions): App => {
     await projector.catchUp();
   };
 
-  return { server, projector, appender, usage, reads, live, rejections, fastLane, settle, start, stop };
+  return { server, projector, appender, usage, reads, live, rejections, fastLane, webhooksOut, settle, start, stop };
 };

@@ -53,6 +53,22 @@ describe("verity CLI", () => {
     }
   });
 
+  it("registers endpoints for webhooks out: the secret is the last line, list shows them, bad input exits 2", async () => {
+    const created = await verity("endpoints", "create", "--url", "https://app.example.com/hooks", "--filter", "entity=subscription");
+    expect(created.code).toBe(0);
+    const secret = created.stdout.trim().split("\n").at(-1)!;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]{40,}$/);
+    const id = /created endpoint (we_[0-9a-f]+)/.exec(created.stdout)![1]!;
+    expect((await verity("endpoints", "list")).stdout).toContain(`${id}\thttps://app.example.com/hooks\tentity=subscription`);
+    const rolled = await verity("endpoints", "roll-secret", id);
+    expect(rolled.stdout.trim().split("\n").at(-1)).not.toBe(secret);
+    expect(await verity("endpoints", "delete", id)).toMatchObject({ code: 0 });
+    expect((await verity("endpoints", "list")).stdout).not.toContain(id);
+    expect(await verity("endpoints", "create", "--url", "ftp://x")).toMatchObject({ code: 2, stderr: expect.stringContaining("--url must be an http or https URL") });
+    expect(await verity("endpoints", "create", "--url", "https://x", "--filter", "plan=pro")).toMatchObject({ code: 2, stderr: expect.stringContaining('--filter: filter "plan=pro" is not key=value') });
+    expect((await verity("endpoints", "delete", "we_missing")).code).toBe(2);
+  });
+
   it("adds a token signing key that becomes the newest, keeping the older ones", async () => {
     const first = await verity("keys", "rotate-signing");
     const second = await verity("keys", "rotate-signing");

@@ -38,6 +38,7 @@ export const startServer = async (
     now?: number;
     catchUpIntervalMs?: number;
     livePollMs?: number;
+    webhooksOutIntervalMs?: number;
     graphiql?: boolean;
     introspection?: "key" | "public" | "off";
     /** Who may open the dashboard (default "key", as buildApp). */
@@ -85,6 +86,7 @@ export const startServer = async (
     ...Effect.runSync(appOptions.pipe(Effect.provide(testLayers))),
     ...(options.catchUpIntervalMs === undefined ? {} : { catchUpIntervalMs: options.catchUpIntervalMs }),
     ...(options.livePollMs === undefined ? {} : { livePollMs: options.livePollMs }),
+    ...(options.webhooksOutIntervalMs === undefined ? {} : { webhooksOutIntervalMs: options.webhooksOutIntervalMs }),
   });
   const { readKey } = { readKey: (await createApiKey(db, ["read", "events"], new Date())).key };
   const { url: listening } = await app.start(0, "127.0.0.1");

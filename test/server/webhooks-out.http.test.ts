@@ -1,0 +1,177 @@
+// Webhooks out on the real server, received by a real local endpoint that verifies every request
+// with the Standard Webhooks reference library (`standardwebhooks`): each transition arrives signed,
+// once delivered never again, in order per user; an endpoint that fails on purpose or goes away and
+// comes back loses nothing (retried with the same webhook-id), and while one user's message waits,
+// others' go on. A filter narrows what an endpoint receives; a rolled secret keeps verifying.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RETRY_DELAYS } from "../../src/domain/webhooks-out.js";
+import { createApiKey } from "../../src/server/auth.js";
+import { createEndpoint, listDeliveries, rollEndpointSecret } from "../../src/store/webhook-endpoints.js";
+import { PRICES, testCatalog } from "../builders/histories.js";
+import { customer, stripeEvent, subscription } from "../builders/stripe.js";
+import { KINDS } from "../support/databases.js";
+import { startServer, type RunningServer } from "../support/server.js";
+import { deliver } from "../support/stripe-delivery.js";
+
+type Received = { readonly id: string; readonly type: string; readonly data: { seq: number; userId: string; entity: string; field: string } };
+
+/** A local endpoint: verifies each request with the reference library, answers `failing()` or 204. */
+const receiver = async (secret: () => string) => {
+  const received: Received[] = [];
+  const refused: string[] = [];
+  let failWith: number | null = null;
+  let port = 0;
+  let server: Server | null = null;
+  const listen = async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        try {
+          const payload = new Webhook(secret()).verify(body, req.headers as Record<string, string>) as Omit<Received, "id">;
+          if (failWith !== null) return void res.writeHead(failWith).end();
+          received.push({ id: String(req.headers["webhook-id"]), ...payload });
+          res.writeHead(204).end();
+        } catch (e) {
+          refused.push((e as Error).message);
+          res.writeHead(400).end();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(port, "127.0.0.1", resolve));
+    port = (server!.address() as AddressInfo).port;
+  };
+  await listen();
+  return {
+    received,
+    refused,
+    get url() {
+      return `http://127.0.0.1:${port}/hooks`;
+    },
+    fail: (status: number | null) => (failWith = status),
+    down: () => new Promise<void>((resolve) => (server!.closeAllConnections(), server!.close(() => resolve()))),
+    up: listen,
+  };
+};
+
+describe.each(KINDS)("webhooks out (%s)", (kind) => {
+  let server: RunningServer;
+  let secret = "";
+  let endpoint: Awaited<ReturnType<typeof receiver>>;
+  const signed = () => ({ timestamp: Math.floor(server.clock.now / 1000) });
+  const t0 = () => Math.floor(server.clock.now / 1000) - 3600;
+  /** Runs rounds until `done` holds (each round is what the interval would run). */
+  const until = async (done: () => boolean | Promise<boolean>) => {
+    for (let i = 0; i < 200 && !(await done()); i++) {
+      await server.app.webhooksOut.wake();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(await done()).toBe(true);
+  };
+  const subscribe = async (n: string, at: number) => {
+    await deliver(server.url, stripeEvent({ id: `evt_wo_c_${n}`, type: "customer.created", created: at, object: customer({ id: `cus_wo_${n}`, metadata: { user_id: `u_wo_${n}` } }) }), signed());
+    await deliver(server.url, stripeEvent({ id: `evt_wo_s_${n}`, type: "customer.subscription.created", created: at + 1, object: subscription({ id: `sub_wo_${n}`, customer: `cus_wo_${n}`, status: "active", priceId: PRICES.proMonthly, periodStart: at, periodEnd: at + 30 * 86_400, shape: "basil" }) }), signed());
+  };
+  const cancel = (n: string, at: number) =>
+    deliver(server.url, stripeEvent({ id: `evt_wo_d_${n}`, type: "customer.subscription.deleted", created: at, object: subscription({ id: `sub_wo_${n}`, customer: `cus_wo_${n}`, status: "canceled", priceId: PRICES.proMonthly, periodStart: at - 10, periodEnd: at + 30 * 86_400, canceledAt: at, endedAt: at, shape: "basil" }) }), signed());
+  const feed = async () => (await server.db.prisma.transitionFeed.findMany({ orderBy: { seq: "asc" } })).map((r) => r.seq);
+  const firstSeen = (userId: string) => [...new Map(endpoint.received.filter((m) => m.data.userId === userId).map((m) => [m.id, m.data.seq])).values()];
+
+  beforeAll(async () => {
+    server = await startServer(kind, testCatalog, { webhooksOutIntervalMs: 60_000 });
+    endpoint = await receiver(() => secret);
+    secret = (await createEndpoint(server.db, { url: endpoint.url, filter: null }, new Date(server.clock.now))).secret;
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await endpoint?.down().catch(() => undefined);
+  });
+
+  it("delivers every transition, signed, once, in order per user, with the app's user id", async () => {
+    await subscribe("a", t0());
+    await subscribe("b", t0() + 10);
+    const seqs = await feed();
+    expect(seqs.length).toBeGreaterThan(4);
+    await until(() => new Set(endpoint.received.map((m) => m.id)).size === seqs.length);
+    expect(endpoint.refused).toEqual([]);
+    expect(endpoint.received.map((m) => m.data.seq).sort((a, b) => a - b)).toEqual(seqs);
+    expect(new Set(endpoint.received.map((m) => m.data.userId))).toEqual(new Set(["u_wo_a", "u_wo_b"]));
+    for (const user of ["u_wo_a", "u_wo_b"]) expect(firstSeen(user)).toEqual([...firstSeen(user)].sort((a, b) => a - b));
+    expect(endpoint.received.map((m) => m.type)).toContain("subscription.status");
+    // Delivered: nothing more is sent.
+    const count = endpoint.received.length;
+    await server.app.webhooksOut.wake();
+    expect(endpoint.received.length).toBe(count);
+  });
+
+  it("retries a failing endpoint with the same webhook-id, holding that user's later messages back, not other users'", async () => {
+    endpoint.fail(503);
+    const before = endpoint.received.length;
+    await cancel("a", t0() + 100);
+    await server.app.webhooksOut.wake();
+    const failing = (await listDeliveries(server.db, { status: "pending" }, 100)).filter((d) => d.userId === "u_wo_a");
+    expect(failing.length).toBeGreaterThan(1);
+    // Only the oldest of the user's messages was tried.
+    expect(failing.filter((d) => d.attempts > 0).map((d) => d.seq)).toEqual([Math.min(...failing.map((d) => d.seq))]);
+    expect(failing.find((d) => d.attempts > 0)!.attemptRows.map((a) => a.status)).toEqual([503]);
+    endpoint.fail(null);
+    await subscribe("c", t0() + 200);
+    // User c's messages go out; user a's wait for their retry time.
+    await until(() => endpoint.received.some((m) => m.data.userId === "u_wo_c"));
+    expect(endpoint.received.slice(before).some((m) => m.data.userId === "u_wo_a")).toBe(false);
+    server.clock.now += RETRY_DELAYS[0]!;
+    await until(async () => (await listDeliveries(server.db, { status: "pending" }, 100)).length === 0);
+    expect(firstSeen("u_wo_a")).toEqual([...firstSeen("u_wo_a")].sort((a, b) => a - b));
+    const retried = (await listDeliveries(server.db, { userId: "u_wo_a" }, 100)).find((d) => d.attempts === 2)!;
+    expect(retried.attemptRows.map((a) => a.status)).toEqual([503, 204]);
+    expect(endpoint.received.filter((m) => m.id === retried.id)).toHaveLength(1);
+  });
+
+  it("loses nothing while the endpoint is away, and delivers once it is back", async () => {
+    await endpoint.down();
+    await cancel("b", t0() + 300);
+    await server.app.webhooksOut.wake();
+    const waiting = await listDeliveries(server.db, { status: "pending" }, 100);
+    expect(waiting.length).toBeGreaterThan(0);
+    expect(waiting.find((d) => d.attempts > 0)!.attemptRows[0]).toMatchObject({ status: 0, error: expect.stringMatching(/ECONNREFUSED/) });
+    await endpoint.up();
+    server.clock.now += RETRY_DELAYS[0]!;
+    await until(async () => (await listDeliveries(server.db, { status: "pending" }, 100)).length === 0);
+    expect(new Set(endpoint.received.map((m) => m.data.seq))).toEqual(new Set(await feed()));
+  });
+
+  it("sends only what a filter names, and a rolled secret's deliveries verify with the old secret and the new", async () => {
+    const narrowed = await receiver(() => narrowSecret);
+    let narrowSecret = (await createEndpoint(server.db, { url: narrowed.url, filter: "entity=subscription,field=status" }, new Date(server.clock.now))).secret;
+    const old = secret;
+    const rolled = await rollEndpointSecret(server.db, (await server.db.prisma.webhookEndpoint.findFirstOrThrow({ where: { url: endpoint.url } })).id, new Date(server.clock.now), 86_400_000);
+    await subscribe("d", t0() + 400);
+    await until(() => narrowed.received.length > 0 && endpoint.received.some((m) => m.data.userId === "u_wo_d"));
+    expect(narrowed.received.map((m) => m.type)).toEqual(["subscription.status"]);
+    expect(endpoint.refused).toEqual([]);
+    // The same deliveries verify with the new secret alone, too.
+    secret = rolled!.secret;
+    await cancel("d", t0() + 500);
+    await until(() => endpoint.received.filter((m) => m.data.userId === "u_wo_d").length > 2 && narrowed.received.length > 1);
+    expect(endpoint.refused).toEqual([]);
+    expect(old).not.toBe(rolled!.secret);
+    narrowSecret = "whsec_" + Buffer.alloc(32).toString("base64");
+    await narrowed.down();
+  });
+
+  it("shows deliveries and their attempts over GraphQL to an admin key only", async () => {
+    const admin = (await createApiKey(server.db, ["admin"], new Date())).key;
+    const ask = async (key: string) =>
+      (await (await fetch(`${server.url}/graphql`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ query: `{ webhookEndpoints { id url fedThrough } webhookDeliveries(userId: "u_wo_a", first: 20) { id status type attempts { status error } } }` }) })).json()) as any;
+    const answer = await ask(admin);
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data.webhookEndpoints.map((e: any) => e.url)).toContain(endpoint.url);
+    const retried = answer.data.webhookDeliveries.find((d: any) => d.attempts.length === 2);
+    expect(retried).toMatchObject({ status: "delivered", attempts: [{ status: 503, error: "answered 503" }, { status: 204, error: null }] });
+    expect((await ask(server.readKey)).errors[0].extensions.code).toBe("forbidden");
+  });
+});
