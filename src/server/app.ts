@@ -48,6 +48,7 @@ import { check, outcomeAnswer, prepareUsage, recordOne, type Sender, type UsageD
 import { decodeCheckRequest, decodeLeaseRequest, decodeReleaseRequest, decodeTokenRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
 import { issueToken, TokenSigner } from "./tokens.js";
 import { WebhookSender } from "./webhooks-out.js";
+import { ENDPOINTS_ROUTE, serveEndpoints } from "./endpoints.js";
 import { UsageAppender } from "../store/usage.js";
 import { announceProjected } from "../store/read-model.js";
 import { randomUUID } from "node:crypto";
@@ -374,6 +375,14 @@ export const buildApp = (options: AppOptions): App => {
   const serveApi = async (req: IncomingMessage, path: string, query: URLSearchParams): Promise<Answer> => {
     const reprocess = REPROCESS_ROUTE.exec(path);
     if (reprocess) return serveReprocess(req, reprocess[1]!);
+    const endpoints = ENDPOINTS_ROUTE.exec(path);
+    if (endpoints) {
+      const key = await authorized(req, "admin");
+      if (Either.isLeft(key)) return (req.resume(), answerNow(Either.left(key.left)));
+      const answer = await serveEndpoints(db, req.method ?? "GET", endpoints, () => jsonBody(req), new Date(now()));
+      if (req.method !== "POST" || endpoints[1] !== undefined) req.resume();
+      return answerNow<Refused>(answer);
+    }
     if (req.method !== "GET") return answerNow(Either.left(new MethodNotAllowed({ message: "the API is read-only: use GET" })));
     const user = USER_ROUTE.exec(path);
     if (user) {

@@ -100,6 +100,13 @@ export class EventNotFound extends Data.TaggedError("EventNotFound")<{ readonly 
     return `no stored event is "${this.id}" (give provider:eventId, e.g. stripe:evt_123, or its seq)`;
   }
 }
+export class EndpointNotFound extends Data.TaggedError("EndpointNotFound")<{ readonly id: string }> {
+  readonly status = 404;
+  readonly code = "endpoint_not_found";
+  override get message() {
+    return `no webhook endpoint has the id "${this.id}"`;
+  }
+}
 export class LeaseNotFound extends Data.TaggedError("LeaseNotFound")<{ readonly leaseId: string }> {
   readonly status = 404;
   readonly code = "lease_not_found";
@@ -138,7 +145,7 @@ export type WebhookRefused = ProviderNotSupported | PayloadTooLarge | ProviderNo
 
 export type UsageRefused = UnknownFeature | NotMetered | NoEntitlement | QuotaExceeded | ConcurrencyExceeded | LeaseNotFound | InsufficientCredits;
 
-export type Refused = Unauthorized | InvalidApiKey | Forbidden | RouteNotFound | UserNotFound | EventNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused | UsageRefused;
+export type Refused = Unauthorized | InvalidApiKey | Forbidden | RouteNotFound | UserNotFound | EventNotFound | EndpointNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused | UsageRefused;
 
 /** What a request is answered with. */
 export type Answer = { readonly status: number; readonly body: unknown };

@@ -163,6 +163,34 @@ describe.each(KINDS)("webhooks out (%s)", (kind) => {
     await narrowed.down();
   });
 
+  it("manages endpoints over the admin API as the CLI does: created with its secret once, listed without it, rolled, deleted", async () => {
+    const admin = (await createApiKey(server.db, ["admin"], new Date())).key;
+    const call = async (method: string, path: string, body?: unknown, key = admin) => {
+      const res = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const other = await receiver(() => otherSecret);
+    const created = await call("POST", "/api/admin/endpoints", { url: other.url, filter: "entity=subscription" });
+    expect(created).toMatchObject({ status: 201, body: { endpoint: { url: other.url, filter: "entity=subscription" }, secret: expect.stringMatching(/^whsec_/) } });
+    let otherSecret = created.body.secret as string;
+    const id = created.body.endpoint.id as string;
+    const listed = await call("GET", "/api/admin/endpoints");
+    expect(listed.body.endpoints.find((e: any) => e.id === id)).toEqual({ id, url: other.url, filter: "entity=subscription", fedThrough: expect.any(Number), createdAt: expect.any(String) });
+    expect(JSON.stringify(listed.body)).not.toContain("whsec_");
+    await subscribe("e", t0() + 600);
+    await until(() => other.received.length > 0);
+    expect(other.refused).toEqual([]);
+    const rolled = await call("POST", `/api/admin/endpoints/${id}/roll-secret`);
+    expect(rolled).toMatchObject({ status: 200, body: { secret: expect.stringMatching(/^whsec_/), previousSecretUntil: expect.any(String) } });
+    otherSecret = rolled.body.secret;
+    expect(await call("DELETE", `/api/admin/endpoints/${id}`)).toEqual({ status: 200, body: { deleted: id } });
+    expect(await call("DELETE", `/api/admin/endpoints/${id}`)).toMatchObject({ status: 404, body: { error: { code: "endpoint_not_found" } } });
+    expect(await call("POST", "/api/admin/endpoints", { url: "ftp://x" })).toMatchObject({ status: 400, body: { error: { code: "invalid_parameter", message: expect.stringContaining("must be an http or https URL") } } });
+    expect(await call("POST", "/api/admin/endpoints", { url: "https://x", filter: "plan=pro" })).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining("filter") } } });
+    expect(await call("GET", "/api/admin/endpoints", undefined, server.readKey)).toMatchObject({ status: 403 });
+    await other.down();
+  });
+
   it("shows deliveries and their attempts over GraphQL to an admin key only", async () => {
     const admin = (await createApiKey(server.db, ["admin"], new Date())).key;
     const ask = async (key: string) =>
