@@ -2,7 +2,7 @@
 // JSON path where it was found, before Verity serves anything.
 import { readFileSync } from "node:fs";
 import { Data, Either, ParseResult, Schema } from "effect";
-import type { Catalog, FeatureSpec, Plan } from "../domain/catalog.js";
+import { DEFAULT_USAGE_THRESHOLDS, type Catalog, type FeatureSpec, type Plan } from "../domain/catalog.js";
 import { isLanguageTag } from "../domain/pricing.js";
 import { PROVIDERS } from "../domain/provider.js";
 
@@ -125,6 +125,7 @@ export const CatalogFile = Schema.Struct({
   $schema: Schema.optional(Schema.String),
   plans: Schema.Record({ key: Schema.NonEmptyTrimmedString, value: PlanSchema }),
   grace: Schema.optionalWith(Schema.Struct({ pastDueDays: NonNegativeInt }), { default: () => ({ pastDueDays: 0 }) }),
+  usageThresholds: Schema.optionalWith(Schema.Array(Schema.Int.pipe(Schema.between(1, 1000))), { default: () => [...DEFAULT_USAGE_THRESHOLDS] }),
   userIdKeys: Schema.optionalWith(Schema.NonEmptyArray(Schema.NonEmptyTrimmedString), {
     default: () => ["user_id", "userId"] as [string, ...string[]],
   }),
@@ -192,6 +193,7 @@ export const toCatalog = (file: CatalogFile): Catalog => ({
     ]),
   ),
   grace: file.grace,
+  usageThresholds: [...new Set(file.usageThresholds)].sort((a, b) => a - b),
   userIdKeys: file.userIdKeys,
 });
 

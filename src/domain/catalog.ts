@@ -52,8 +52,13 @@ export type Plan = {
   readonly price: { readonly amount: number; readonly currency: string; readonly interval: "month" | "year" | "once" } | null;
 };
 
+/** Percents of a limit whose crossing is a transition (`usage.threshold`), unless the catalog says others. */
+export const DEFAULT_USAGE_THRESHOLDS: readonly number[] = [80, 100];
+
 export type Catalog = {
   readonly plans: Readonly<Record<string, Plan>>;
+  /** Percents of a metered limit whose crossing is a transition, for webhooks out (default 80 and 100). */
+  readonly usageThresholds?: readonly number[];
   readonly grace: { readonly pastDueDays: number };
   readonly userIdKeys: readonly string[];
 };

@@ -124,6 +124,17 @@ export type UsageRecord = {
   readonly credits?: { readonly cost: number; readonly takes: readonly CreditTake[]; readonly balances: Balances } | null;
 };
 
+/**
+ * The thresholds (percents of the limit) a record's counter crossed: below before it, at or above
+ * after. None for a feature without a limit.
+ */
+export const crossedThresholds = (r: Pick<UsageRecord, "limit" | "decimals" | "usedAfter" | "units">, thresholds: readonly number[]): number[] => {
+  if (r.limit === null) return [];
+  const limit = r.limit * 10 ** r.decimals;
+  const before = r.usedAfter - r.units;
+  return thresholds.filter((p) => before * 100 < p * limit && r.usedAfter * 100 >= p * limit);
+};
+
 /** A counter: the sum of one subject's usage of one feature in one period (scaled). */
 export type UsageCounter = {
   readonly subject: string;

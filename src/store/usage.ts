@@ -5,11 +5,11 @@
 // takes, so two processes never decide on the same counter at once; SQLite has one writer. Records
 // arriving together share the transaction and its durable commit (see UsageAppender).
 import { setImmediate } from "node:timers/promises";
-import { emptyCatalog, type Catalog } from "../domain/catalog.js";
+import { DEFAULT_USAGE_THRESHOLDS, emptyCatalog, type Catalog } from "../domain/catalog.js";
 import { balancesAt, drawCredits, type Balances, type CreditLot } from "../domain/credits.js";
 import { APP_SOURCE } from "../domain/source.js";
 import { creditUses, lotsOfUser, rebuildCredits, writeCreditDebits, writeCreditUses } from "./credits.js";
-import { counterKey, countersOf, decideQuota, laterEnd, unscaleUnits, type Quota, type UsageCounter, type UsageRecord } from "../domain/usage.js";
+import { counterKey, countersOf, crossedThresholds, decideQuota, laterEnd, unscaleUnits, type Quota, type UsageCounter, type UsageRecord } from "../domain/usage.js";
 import type { Database } from "./database.js";
 import { APPEND_LOCK, insertEvents, instantOf, readEvents, rowOf } from "./events.js";
 import { appendToFeed, lockFeed } from "./feed.js";
@@ -230,9 +230,13 @@ export const recordUsageIn = async (sql: Sql, pending: readonly PendingUsage[], 
       accepted.filter(({ record }) => record.credits).map(({ index, record }) => ({ usageId: ids[index]!, record })),
     );
     await lockFeed(sql);
+    const thresholds = catalog.usageThresholds ?? DEFAULT_USAGE_THRESHOLDS;
     await appendToFeed(
       sql,
-      accepted.map(({ record }, i) => usageTransition(record, `${APP_SOURCE}:${ids[accepted[i]!.index]!}`)),
+      accepted.flatMap(({ index, record }) => {
+        const cause = `${APP_SOURCE}:${ids[index]!}`;
+        return [usageTransition(record, cause), ...crossedThresholds(record, thresholds).map((percent) => thresholdTransition(record, percent, cause))];
+      }),
     );
     accepted.forEach(({ index, record }, i) => (outcomes[index] = { _tag: "Recorded", record, seq: seqs[i]! }));
     return {
@@ -258,6 +262,9 @@ export const usageTransition = (r: UsageRecord, cause: string) => ({
   keyId: r.keyId,
   requestId: r.requestId,
 });
+
+/** A limit's threshold crossed by a record (`to` is the percent), for webhooks out and the audit trail. */
+export const thresholdTransition = (r: UsageRecord, percent: number, cause: string) => ({ ...usageTransition(r, cause), field: "threshold", from: null, to: String(percent) });
 
 /** Every usage record in the store, read in pages by seq. */
 export async function* storedUsageRecords(sql: Sql, page = 2_000): AsyncGenerator<UsageRecord> {

@@ -15,6 +15,7 @@ import { customer, stripeEvent, subscription } from "../builders/stripe.js";
 import { KINDS } from "../support/databases.js";
 import { startServer, type RunningServer } from "../support/server.js";
 import { deliver } from "../support/stripe-delivery.js";
+import { post } from "../support/usage.js";
 
 type Received = { readonly id: string; readonly type: string; readonly data: { seq: number; userId: string; entity: string; field: string } };
 
@@ -189,6 +190,23 @@ describe.each(KINDS)("webhooks out (%s)", (kind) => {
     expect(await call("POST", "/api/admin/endpoints", { url: "https://x", filter: "plan=pro" })).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining("filter") } } });
     expect(await call("GET", "/api/admin/endpoints", undefined, server.readKey)).toMatchObject({ status: 403 });
     await other.down();
+  });
+
+  it("sends usage-threshold crossings (80% and 100% of a limit) as usage.threshold messages", async () => {
+    const watcher = await receiver(() => watcherSecret);
+    const watcherSecret = (await createEndpoint(server.db, { url: watcher.url, filter: "entity=usage,field=threshold" }, new Date(server.clock.now))).secret;
+    await subscribe("f", t0() + 700);
+    const key = (await createApiKey(server.db, ["usage:write"], new Date())).key;
+    // The test catalog's pro plan: 10,000 api_calls a month.
+    for (const [units, n] of [[7_000, 1], [1_500, 2], [1_500, 3]] as const) {
+      expect((await post(server, "/v1/usage", key, { userId: "u_wo_f", feature: "api_calls", units, idempotencyKey: `wo-f-${n}` })).status).toBe(200);
+    }
+    await until(() => watcher.received.length >= 2);
+    expect(watcher.received.map((m) => [m.type, m.data.userId, (m.data as any).to])).toEqual([
+      ["usage.threshold", "u_wo_f", "80"],
+      ["usage.threshold", "u_wo_f", "100"],
+    ]);
+    await watcher.down();
   });
 
   it("shows deliveries and their attempts over GraphQL to an admin key only", async () => {
