@@ -1,7 +1,7 @@
 // Verity's dashboard: a read-only page over Verity's own GraphQL API (no other data source, no
 // CDN). Views by URL hash: #/ overview (tiles, incidents, charts), #/customers (search),
 // #/customer/<id> (timeline with raw payloads, entitlements at an instant), #/live (transitions
-// as they happen, through graphql-sse). Every value is put in the page as text, never as HTML.
+// as they happen, through graphql-sse), #/webhooks (webhooks out: endpoints, deliveries, attempts). Every value is put in the page as text, never as HTML.
 "use strict";
 
 const KEY = "verity.dashboard.key";
@@ -376,6 +376,51 @@ function signIn(reason) {
   );
 }
 
+// ---- webhooks out -----------------------------------------------------------------------------------
+
+const WEBHOOKS = `query Webhooks($status: String) {
+  webhookEndpoints { id url filter fedThrough createdAt }
+  webhookDeliveries(status: $status, first: 25) { id endpointId userId type status deliveredAt nextAttemptAt attempts { at status error durationMs } }
+}`;
+
+async function webhooks(params) {
+  const status = params.get("status") || null;
+  const { webhookEndpoints: endpoints, webhookDeliveries: deliveries } = await gql(WEBHOOKS, { status });
+  const lastTry = (d) => d.attempts.at(-1);
+  show(
+    h("h2", {}, "Webhooks out"),
+    h("h3", {}, "Endpoints"),
+    endpoints.length === 0
+      ? h("p", {}, "No endpoint yet: npx verity endpoints create --url https://…")
+      : h("table", { "data-webhooks": "endpoints" }, h("tbody", {}, endpoints.map((e) => h("tr", {}, h("td", {}, e.id), h("td", {}, e.url), h("td", {}, e.filter ?? "every transition"), h("td", {}, `fed through ${e.fedThrough}`))))),
+    h("h3", {}, "Deliveries"),
+    h("p", {}, ["", "pending", "delivered", "failed"].map((s) => h("a", { href: `#/webhooks${s ? `?status=${s}` : ""}`, style: "margin-right:1rem", "aria-current": (status ?? "") === s ? "page" : null }, s || "all"))),
+    deliveries.length === 0
+      ? h("p", {}, "None.")
+      : h(
+          "table",
+          { "data-webhooks": "deliveries" },
+          h("thead", {}, h("tr", {}, ["Status", "Type", "Customer", "Attempts", "Last answer", "Next try"].map((t) => h("th", {}, t)))),
+          h(
+            "tbody",
+            {},
+            deliveries.map((d) =>
+              h(
+                "tr",
+                { "data-delivery": d.id, "data-status": d.status },
+                h("td", {}, d.status),
+                h("td", {}, d.type),
+                h("td", {}, customerLink(d.userId)),
+                h("td", {}, String(d.attempts.length)),
+                h("td", {}, lastTry(d) ? `${lastTry(d).status || "no answer"}${lastTry(d).error ? `: ${lastTry(d).error}` : ""} (${when(lastTry(d).at)})` : "—"),
+                h("td", {}, d.status === "pending" ? when(d.nextAttemptAt) : "—"),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
 async function route() {
   stopLive?.();
   stopLive = null;
@@ -390,10 +435,11 @@ async function route() {
       return;
     }
     if (path.startsWith("/customer/")) return await customer(decodeURIComponent(path.slice("/customer/".length)), params);
-    const name = path === "/customers" ? "customers" : path === "/live" ? "live" : "overview";
+    const name = path === "/customers" ? "customers" : path === "/live" ? "live" : path === "/webhooks" ? "webhooks" : "overview";
     document.querySelector(`[data-nav="${name}"]`)?.setAttribute("aria-current", "page");
     if (name === "customers") return await customers(params);
     if (name === "live") return live(params);
+    if (name === "webhooks") return await webhooks(params);
     return await overview();
   } catch (e) {
     if (e instanceof SignInNeeded) return signIn(e.message);

@@ -3,7 +3,10 @@
 // hand; a customer's page shows its timeline with raw bodies; a webhook delivered while the live
 // view is open appears without a reload; with VERITY_DASHBOARD=key it asks for a key and works
 // once given one; GraphiQL renders without a CDN.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
+import { createEndpoint } from "../../src/store/webhook-endpoints.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/server/auth.js";
 import { customer, stripeEvent, subscription } from "../builders/stripe.js";
@@ -84,6 +87,30 @@ describe.skipIf(!HAS_BROWSER)("dashboard in Chromium", () => {
     await page.waitForSelector('#feed li:has-text("stripe:sub_user_live")', { timeout: 10_000 });
     expect(await page.locator("#feed").innerText()).toMatch(/subscription\.status stripe:sub_user_live: ∅ → active/);
     expect(errors).toEqual([]);
+  });
+
+  it("lists webhook endpoints and their deliveries with each one's last answer", async () => {
+    // An endpoint that refuses everything: its deliveries stay pending, with the answer recorded.
+    const refusing = createServer((_req, res) => res.writeHead(410).end());
+    await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/gone`;
+      await createEndpoint(server.db, { url, filter: "entity=subscription", fromStart: true }, new Date(server.clock.now));
+      await server.app.webhooksOut.wake();
+      const { page, errors, outside } = await offlinePage(browser, server.url);
+      await page.goto(`${server.url}/dashboard#/webhooks?status=pending`);
+      await page.waitForSelector('[data-webhooks="deliveries"] tbody tr');
+      expect(await page.locator('[data-webhooks="endpoints"]').innerText()).toContain(url);
+      // The oldest of each customer's messages was tried (and refused); the later ones wait behind it.
+      const tried = page.locator('[data-webhooks="deliveries"] tbody tr', { hasText: "410: answered 410" });
+      expect(await tried.count()).toBeGreaterThan(0);
+      expect(await tried.first().getAttribute("data-status")).toBe("pending");
+      expect(await tried.first().innerText()).toMatch(/subscription\.\w+/);
+      expect(outside).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      refusing.close();
+    }
   });
 
   it("renders GraphiQL at /graphql offline", async () => {

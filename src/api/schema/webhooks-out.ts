@@ -1,5 +1,5 @@
 // Webhooks out, as an operator inspects them: the endpoints, and each delivery with its attempts
-// (scope admin: endpoint URLs are the app's own).
+// (scope admin, or dashboard: the dashboard shows them; secrets are never exposed).
 import { GraphQLError } from "graphql";
 import { listDeliveries, listEndpoints, type AttemptRow, type DeliveryRow, type EndpointRow } from "../../store/webhook-endpoints.js";
 import { builder } from "../builder.js";
@@ -41,13 +41,13 @@ const DeliveryRef = builder.objectRef<Delivery>("WebhookDelivery").implement({
 });
 
 builder.queryField("webhookEndpoints", (t) =>
-  t.field({ type: [EndpointRef], authScopes: { admin: true }, description: "Where webhooks out go (verity endpoints create).", resolve: (_root, _args, ctx) => listEndpoints(ctx.db) }),
+  t.field({ type: [EndpointRef], authScopes: { admin: true, dashboard: true }, description: "Where webhooks out go (verity endpoints create).", resolve: (_root, _args, ctx) => listEndpoints(ctx.db) }),
 );
 
 builder.queryField("webhookDeliveries", (t) =>
   t.field({
     type: [DeliveryRef],
-    authScopes: { admin: true },
+    authScopes: { admin: true, dashboard: true },
     description: "Deliveries of webhooks out, newest first, with every attempt.",
     args: { endpointId: t.arg.string(), status: t.arg.string(), userId: t.arg.string(), first: t.arg.int({ defaultValue: 50 }) },
     resolve: (_root, args, ctx) => {
