@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RETRY_DELAYS } from "../../src/domain/webhooks-out.js";
+import { rebuildProjections } from "../../src/projection/projector.js";
 import { createApiKey } from "../../src/server/auth.js";
 import { createEndpoint, listDeliveries, rollEndpointSecret } from "../../src/store/webhook-endpoints.js";
 import { PRICES, testCatalog } from "../builders/histories.js";
@@ -207,6 +208,22 @@ describe.each(KINDS)("webhooks out (%s)", (kind) => {
       ["usage.threshold", "u_wo_f", "100"],
     ]);
     await watcher.down();
+  });
+
+  it("sends nothing again when the projections are rebuilt from the event store (replay gives the same log)", async () => {
+    // Every endpoint is fed through the end of the log first.
+    await server.app.webhooksOut.wake();
+    const feedEnd = (await server.db.prisma.transitionFeed.findFirst({ orderBy: { seq: "desc" } }))!.seq;
+    expect((await server.db.prisma.webhookEndpoint.findMany()).map((e) => e.cursor)).toEqual((await server.db.prisma.webhookEndpoint.findMany()).map(() => feedEnd));
+    const before = await server.db.prisma.webhookDelivery.findMany({ select: { id: true } });
+    const deliveredBefore = new Set(endpoint.received.map((m) => m.id));
+    const received = endpoint.received.length;
+    await rebuildProjections(server.db, testCatalog);
+    await server.app.webhooksOut.wake();
+    await server.app.webhooksOut.wake();
+    expect((await server.db.prisma.webhookDelivery.findMany({ select: { id: true } })).map((d) => d.id).sort()).toEqual(before.map((d) => d.id).sort());
+    // What arrives now is only what was still owed, never a message delivered before.
+    expect(endpoint.received.slice(received).filter((m) => deliveredBefore.has(m.id))).toEqual([]);
   });
 
   it("shows deliveries and their attempts over GraphQL to an admin key only", async () => {
