@@ -74,7 +74,7 @@ describe("keys create", () => {
     const env = childEnv(`file:${join(dir, "flags.db")}`, configPath);
     const scope = await runVerity(["keys", "create", "--scopes", "read,write"], env, started);
     expect(scope.code).toBe(2);
-    expect(scope.output).toContain('unknown scope "write"; scopes are read, events, usage:write, dashboard, metrics, admin');
+    expect(scope.output).toContain('unknown scope "write"; scopes are read, events, usage:write, tokens:write, dashboard, metrics, admin');
     const name = await runVerity(["keys", "create", "--scopes", "read", "--name", "tab\there"], env, started);
     expect(name.code).toBe(2);
     expect(name.output).toContain("--name must be 1 to 64 letters, digits, punctuation or spaces");
