@@ -2,7 +2,12 @@
 // JSON path where it was found, before Verity serves anything.
 import { readFileSync } from "node:fs";
 import { Data, Either, ParseResult, Schema } from "effect";
-import { DEFAULT_USAGE_THRESHOLDS, type Catalog, type FeatureSpec, type Plan } from "../domain/catalog.js";
+import { DEFAULT_USAGE_THRESHOLDS, type Catalog, type FeatureSpec, type Plan, type PriceDetail } from "../domain/catalog.js";
+
+const sameNumbers = (a: readonly number[], b: readonly number[]): boolean => {
+  const [x, y] = [[...new Set(a)].sort((m, n) => m - n), [...new Set(b)].sort((m, n) => m - n)];
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+};
 import { isLanguageTag } from "../domain/pricing.js";
 import { PROVIDERS } from "../domain/provider.js";
 
@@ -162,6 +167,17 @@ const crossCheck = (file: CatalogFile): string[] => {
   return problems;
 };
 
+/** What the priced entries say each price costs, by provider and id; nothing when no entry says. */
+const priceDetailsOf = (prices: CatalogFile["plans"][string]["prices"]): Pick<Plan, "priceDetails"> => {
+  const details = Object.entries(prices).flatMap(([provider, entries]) =>
+    (entries ?? []).flatMap((e) => (typeof e === "string" ? [] : [[provider, e.id, { amount: e.amount, currency: e.currency.toLowerCase(), interval: e.interval }] as const])),
+  );
+  if (details.length === 0) return {};
+  const byProvider: Record<string, Record<string, PriceDetail>> = {};
+  for (const [provider, id, detail] of details) (byProvider[provider] ??= {})[id] = detail;
+  return { priceDetails: byProvider };
+};
+
 export const toCatalog = (file: CatalogFile): Catalog => ({
   plans: Object.fromEntries(
     Object.entries(file.plans).map(([code, p]): [string, Plan] => [
@@ -169,17 +185,13 @@ export const toCatalog = (file: CatalogFile): Catalog => ({
       {
         code,
         name: p.name ?? code,
-        description: p.description ?? null,
-        order: p.order ?? null,
-        highlighted: p.highlighted,
-        locales: p.locales,
+        // The pricing page's fields are set only where the file says something (absent: the default).
+        ...(p.description === undefined ? {} : { description: p.description }),
+        ...(p.order === undefined ? {} : { order: p.order }),
+        ...(p.highlighted ? { highlighted: true } : {}),
+        ...(Object.keys(p.locales).length === 0 ? {} : { locales: p.locales }),
         prices: Object.fromEntries(Object.entries(p.prices).map(([provider, entries]) => [provider, (entries ?? []).map(entryId)])),
-        priceDetails: Object.fromEntries(
-          Object.entries(p.prices).map(([provider, entries]) => [
-            provider,
-            Object.fromEntries((entries ?? []).flatMap((e) => (typeof e === "string" ? [] : [[e.id, { amount: e.amount, currency: e.currency.toLowerCase(), interval: e.interval }]]))),
-          ]),
-        ),
+        ...priceDetailsOf(p.prices),
         features: Object.fromEntries(
           Object.entries(p.features).flatMap(([k, v]) => {
             const spec = toSpec(v);
@@ -193,7 +205,7 @@ export const toCatalog = (file: CatalogFile): Catalog => ({
     ]),
   ),
   grace: file.grace,
-  usageThresholds: [...new Set(file.usageThresholds)].sort((a, b) => a - b),
+  ...(sameNumbers(file.usageThresholds, DEFAULT_USAGE_THRESHOLDS) ? {} : { usageThresholds: [...new Set(file.usageThresholds)].sort((a, b) => a - b) }),
   userIdKeys: file.userIdKeys,
 });
 

@@ -112,6 +112,13 @@ describe("plan catalog", () => {
     expect(Either.isLeft(r) && r.left.problems).toEqual([message]);
   });
 
+  it("takes the usage thresholds webhooks out announce, sorted once each, 80 and 100 by default", () => {
+    const parsed = (json: unknown) => Either.getOrThrow(parseCatalog(JSON.stringify(json), "verity.config.json"));
+    expect(parsed({ plans: {} }).usageThresholds).toBeUndefined();
+    expect(parsed({ plans: {}, usageThresholds: [100, 50, 80, 80] }).usageThresholds).toEqual([50, 80, 100]);
+    expect(problems({ plans: {}, usageThresholds: [0] })[0]).toMatch(/^usageThresholds\[0\]: /);
+  });
+
   it("reads a catalog saved with a byte order mark", () => {
     expect(Either.isRight(parseCatalog('\uFEFF{ "plans": {} }', "bom.json"))).toBe(true);
   });
