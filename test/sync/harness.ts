@@ -25,6 +25,8 @@ export const syncHarness = (name: string) => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return {
     configPath,
+    /** Children to stop after the case (a server started with startVerityProcess, say). */
+    started,
     /** A fresh, migrated database of `kind`, and the environment that names it and the API's variables. */
     setup: async (kind: DatabaseKindUnderTest, api: { close(): Promise<void> }, variables: Record<string, string>) => {
       apis.push(api);

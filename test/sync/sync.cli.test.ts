@@ -11,9 +11,10 @@ import { PRICES } from "../builders/histories.js";
 import { customer, stripeEvent, subscription } from "../builders/stripe.js";
 import { testCatalogJson } from "../offline/support.js";
 import { childEnv, kill, runVerity, startVerityProcess, type Child } from "../support/child-server.js";
-import { createTestDatabase, KINDS, type TestDatabase } from "../support/databases.js";
+import { KINDS } from "../support/databases.js";
 import { deliver } from "../support/stripe-delivery.js";
-import { startStripeStandIn, type StandIn } from "./stripe-api.js";
+import { syncHarness } from "./harness.js";
+import { startStripeStandIn } from "./stripe-api.js";
 
 const dir = mkdtempSync(join(tmpdir(), "verity-sync-"));
 const configPath = join(dir, "verity.config.json");
@@ -22,20 +23,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SECRET_KEY = "sk_test_sync_standin";
 
 describe.each(KINDS)("verity sync stripe (%s)", (kind) => {
-  const started = new Set<Child>();
-  let database: TestDatabase | null = null;
-  let api: StandIn | null = null;
-  afterEach(async () => {
-    for (const child of started) await kill(child);
-    await api?.close();
-    await database?.drop();
-    database = null;
-  }, 30_000);
+  const { setup, run, started, configPath } = syncHarness("sync-stripe");
 
   it("finds missed webhooks, stores and projects them once, and then reports no drift", async () => {
-    api = await startStripeStandIn(SECRET_KEY);
-    database = await createTestDatabase(kind);
-    const env = childEnv(database.url, configPath, { STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_API_BASE: api.url });
+    const api = await startStripeStandIn(SECRET_KEY);
+    const { env, url } = await setup(kind, api, { STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_API_BASE: api.url });
     const server = await startVerityProcess(env, started);
     const now = Math.floor(Date.now() / 1000);
     const sub = (status: "active" | "past_due") => subscription({ id: "sub_sync", customer: "cus_sync", status, priceId: PRICES.proMonthly, periodStart: now - 86_400, periodEnd: now + 29 * 86_400, shape: "basil" });
@@ -49,7 +41,7 @@ describe.each(KINDS)("verity sync stripe (%s)", (kind) => {
     api.events = [created, subscribed, missed, ...others];
     api.subscriptions = [sub("past_due")];
 
-    const sync = (...args: string[]) => runVerity(["sync", "stripe", ...args], env, started);
+    const sync = (...args: string[]) => run(["sync", "stripe", ...args], env);
     const drift = await sync("--check");
     expect(drift.code, drift.output).toBe(1);
     expect(drift.output).toContain("sub_sync: status is past_due at Stripe, active in Verity");
@@ -61,7 +53,7 @@ describe.each(KINDS)("verity sync stripe (%s)", (kind) => {
     expect(first.output).toContain("151 new, stored and projected; 2 already stored");
     expect(api.requests.filter((r) => r.startsWith("GET /v1/events")).length).toBeGreaterThanOrEqual(2);
 
-    const db = await openDatabase(database.url);
+    const db = await openDatabase(url);
     try {
       const stored = await db.prisma.event.findFirstOrThrow({ where: { providerEventId: "evt_sync_pd" } });
       expect(stored.origin).toBe("fetched");
@@ -86,27 +78,17 @@ describe.each(KINDS)("verity sync stripe (%s)", (kind) => {
 });
 
 describe.each(KINDS)("verity sync stripe, an account older than Stripe's 30 days of events (%s)", (kind) => {
-  const started = new Set<Child>();
-  let database: TestDatabase | null = null;
-  let api: StandIn | null = null;
-  afterEach(async () => {
-    for (const child of started) await kill(child);
-    await api?.close();
-    await database?.drop();
-    database = null;
-  }, 30_000);
+  const { setup, run, started, configPath } = syncHarness("sync-stripe");
 
   it("stores the current subscription and its customer as snapshots: the user gets the plan, a second sync stores nothing", async () => {
-    api = await startStripeStandIn(SECRET_KEY);
-    database = await createTestDatabase(kind);
-    const env = childEnv(database.url, configPath, { STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_API_BASE: api.url });
-    expect((await runVerity(["migrate"], env, started)).code).toBe(0);
+    const api = await startStripeStandIn(SECRET_KEY);
+    const { env, url } = await setup(kind, api, { STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_API_BASE: api.url });
     const now = Math.floor(Date.now() / 1000);
     // Created 90 days ago: none of its events is listed any more.
     api.customers = [customer({ id: "cus_old", email: "old@example.com", metadata: { user_id: "u_old" }, created: now - 90 * 86_400 })];
     api.subscriptions = [subscription({ id: "sub_old", customer: "cus_old", status: "active", priceId: PRICES.proMonthly, periodStart: now - 10 * 86_400, periodEnd: now + 20 * 86_400, created: now - 90 * 86_400, shape: "basil" })];
 
-    const sync = (...args: string[]) => runVerity(["sync", "stripe", ...args], env, started);
+    const sync = (...args: string[]) => run(["sync", "stripe", ...args], env);
     const unknown = await sync("--check");
     expect(unknown.code).toBe(1);
     expect(unknown.output).toContain("sub_old: unknown to Verity (Stripe: active, price_pro_monthly)");
@@ -115,7 +97,7 @@ describe.each(KINDS)("verity sync stripe, an account older than Stripe's 30 days
     expect(first.output).toContain("fetched 0 events from Stripe");
     expect(first.output).toContain("1 subscription(s) still differed: stored 2 snapshot(s) of their current state");
 
-    const db = await openDatabase(database.url);
+    const db = await openDatabase(url);
     try {
       const user = await db.prisma.user.findFirstOrThrow({ where: { appUserId: "u_old" }, include: { subscriptions: true, entitlements: true } });
       expect(user.email).toBe("old@example.com");
@@ -129,7 +111,7 @@ describe.each(KINDS)("verity sync stripe, an account older than Stripe's 30 days
     expect(second.output).not.toContain("still differed");
     expect((await sync("--check")).code).toBe(0);
     // The store replays to the same state offline: verify compares the projections with a replay.
-    const verified = await runVerity(["verify", "--config", configPath], env, started);
+    const verified = await run(["verify", "--config", configPath], env);
     expect(verified.code, verified.output).toBe(0);
   }, 120_000);
 });
