@@ -176,8 +176,8 @@ describe.each(KINDS)("dashboard reads (%s)", (kind) => {
   it("answers every query the dashboard page sends within the API's limits (cost, depth)", async () => {
     const page = readFileSync(new URL("../../src/dashboard/dashboard.js", import.meta.url), "utf8");
     const queries = [...page.matchAll(/const ([A-Z_]+) = `(query[^`]*)`/g)];
-    expect(queries.map((q) => q[1])).toEqual(["TILES", "CHARTS", "CUSTOMERS", "CUSTOMER", "ENTITLEMENTS_AT", "TIMELINE", "RECENT"]);
-    const variables = { id: "user_d", at: new Date(now * 1000).toISOString(), from: new Date((now - 90 * DAY) * 1000).toISOString(), to: new Date(now * 1000).toISOString(), search: null, offset: 0 };
+    expect(queries.map((q) => q[1])).toEqual(["TILES", "CHARTS", "CUSTOMERS", "CUSTOMER", "ENTITLEMENTS_AT", "TIMELINE", "RECENT", "WEBHOOKS"]);
+    const variables = { id: "user_d", at: new Date(now * 1000).toISOString(), from: new Date((now - 90 * DAY) * 1000).toISOString(), to: new Date(now * 1000).toISOString(), search: null, offset: 0, status: null };
     for (const [, name, query] of queries) {
       const { status, body } = await ask(query!, variables, { "x-verity-dashboard": "1" });
       expect({ name, status, errors: body.errors }).toEqual({ name, status: 200, errors: undefined });
