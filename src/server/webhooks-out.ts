@@ -25,7 +25,12 @@ export const signatureHeader = (endpoint: Pick<EndpointRow, "secret" | "previous
 
 export class WebhookSender {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  /** The round being run: it resolves, with the sends it started, once they are started. */
+  private round: Promise<Promise<void>[]> | null = null;
+  /** Sends still waiting for an answer. A round does not wait for them: a slow endpoint holds up no one else. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Aborted at stop: a request still waiting is dropped, not counted as an attempt (its claim lapses and it is sent again). */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly db: Database,
@@ -35,25 +40,34 @@ export class WebhookSender {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.options.intervalMs ?? 500);
+    this.timer = setInterval(() => void this.startRound(), this.options.intervalMs ?? 500);
     this.timer.unref();
   }
 
-  /** Looks now (a tick already running is not doubled). */
-  wake(): Promise<void> {
-    this.running ??= this.tick()
-      .catch((e: Error) => this.log.error("webhooks out: a round failed", { error: e.message }))
-      .finally(() => (this.running = null));
-    return this.running;
+  /** Runs a round now (one already running is not doubled) and resolves once its sends are answered or given up. */
+  async wake(): Promise<void> {
+    await Promise.all(await this.startRound());
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    this.stopping.abort();
+    await this.round;
+    await Promise.all([...this.inFlight]);
   }
 
-  /** One round: new transitions become deliveries, then the due ones are sent. */
-  async tick(): Promise<void> {
+  private startRound(): Promise<Promise<void>[]> {
+    this.round ??= this.tick()
+      .catch((e: Error): Promise<void>[] => (this.log.error("webhooks out: a round failed", { error: e.message }), []))
+      .finally(() => (this.round = null));
+    return this.round;
+  }
+
+  /**
+   * One round: new transitions become deliveries, then the due ones are sent. It resolves once the
+   * sends are started (each claimed first, so a later round does not send it again), with them.
+   */
+  private async tick(): Promise<Promise<void>[]> {
     const now = new Date(this.now());
     const endpoints = await listEndpoints(this.db);
     for (const endpoint of endpoints) {
@@ -70,7 +84,14 @@ export class WebhookSender {
     }
     const byId = new Map(endpoints.map((e) => [e.id, e]));
     const due = await dueDeliveries(this.db, now, 50);
-    await Promise.all(due.map((d) => (byId.has(d.endpointId) ? this.send(byId.get(d.endpointId)!, d) : Promise.resolve())));
+    return due.flatMap((d) => {
+      const endpoint = byId.get(d.endpointId);
+      if (endpoint === undefined) return [];
+      const sent = this.send(endpoint, d).catch((e: Error) => this.log.error("webhooks out: a send failed", { delivery: d.id, error: e.message }));
+      this.inFlight.add(sent);
+      void sent.finally(() => this.inFlight.delete(sent));
+      return [sent];
+    });
   }
 
   private async send(endpoint: EndpointRow, d: DeliveryRow): Promise<void> {
@@ -85,7 +106,7 @@ export class WebhookSender {
       const res = await fetch(endpoint.url, {
         method: "POST",
         redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.stopping.signal]),
         headers: {
           "content-type": "application/json",
           "user-agent": "Verity-Webhooks/1",
@@ -99,6 +120,7 @@ export class WebhookSender {
       await res.arrayBuffer().catch(() => undefined);
       if (status < 200 || status >= 300) error = `answered ${status}`;
     } catch (e) {
+      if (this.stopping.signal.aborted) return;
       error = (e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
     }
     const at = new Date(this.now());

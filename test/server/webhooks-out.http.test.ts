@@ -238,3 +238,36 @@ describe.each(KINDS)("webhooks out (%s)", (kind) => {
     expect((await ask(server.readKey)).errors[0].extensions.code).toBe("forbidden");
   });
 });
+
+describe("webhooks out, a slow endpoint", () => {
+  it("holds up no other endpoint: rounds go on while its request hangs", async () => {
+    const server = await startServer("sqlite", testCatalog, { webhooksOutIntervalMs: 50 });
+    const hanging = createServer(() => undefined);
+    await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+    let fastSecret = "";
+    let stopped = false;
+    const fast = await receiver(() => fastSecret);
+    try {
+      await createEndpoint(server.db, { url: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/slow`, filter: null }, new Date(server.clock.now));
+      fastSecret = (await createEndpoint(server.db, { url: fast.url, filter: null }, new Date(server.clock.now))).secret;
+      const t = Math.floor(server.clock.now / 1000) - 60;
+      await deliver(server.url, stripeEvent({ id: "evt_slow_c", type: "customer.created", created: t, object: customer({ id: "cus_slow", metadata: { user_id: "u_slow" } }) }), { timestamp: Math.floor(server.clock.now / 1000) });
+      const feed = await server.db.prisma.transitionFeed.count();
+      // The hanging endpoint keeps its request open for its whole 10 s timeout; the other one gets everything well before.
+      const started = Date.now();
+      for (let i = 0; i < 400 && new Set(fast.received.map((m) => m.id)).size < feed; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(new Set(fast.received.map((m) => m.id)).size).toBe(feed);
+      expect(Date.now() - started).toBeLessThan(8_000);
+      // Stopping does not wait for the hanging request, nor count it as an attempt.
+      const stopping = Date.now();
+      await server.stop();
+      stopped = true;
+      expect(Date.now() - stopping).toBeLessThan(5_000);
+    } finally {
+      if (!stopped) await server.stop();
+      hanging.closeAllConnections();
+      hanging.close();
+      await fast.down();
+    }
+  }, 30_000);
+});
