@@ -6,6 +6,7 @@ import { normalizeCreemEvent } from "./creem/normalize.js";
 import { creemWebhook } from "./creem/webhook.js";
 import { normalizeLemonSqueezyEvent } from "./lemonsqueezy/normalize.js";
 import { lemonsqueezyWebhook } from "./lemonsqueezy/webhook.js";
+import { checkoutRef as lemonSqueezyCheckoutRef } from "./lemonsqueezy/context.js";
 import { normalizePaddleEvent } from "./paddle/normalize.js";
 import { paddleWebhook } from "./paddle/webhook.js";
 import { normalizeStripeEvent } from "./stripe/normalize.js";
@@ -30,6 +31,14 @@ export const webhookSchemes: Readonly<Partial<Record<Provider, WebhookScheme>>> 
   creem: creemWebhook,
   paddle: paddleWebhook,
   lemonsqueezy: lemonsqueezyWebhook,
+};
+
+/**
+ * How a checkout id the app holds (from a success page's redirect) is keyed in Verity, where a
+ * provider keys it otherwise; the others key it as given.
+ */
+export const checkoutRefs: Readonly<Partial<Record<Provider, (id: string) => string>>> = {
+  lemonsqueezy: lemonSqueezyCheckoutRef,
 };
 
 /** What each provider needs read from its API to complete some of its events (see ApiNeeds). */

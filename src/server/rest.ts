@@ -9,7 +9,7 @@ import { entitlementsAt } from "../domain/entitlements.js";
 import { meterReading, slotReading, type ReadModel, type UserView } from "../store/read-model.js";
 import { encodeCursor, findCheckout, listEvents, liveGrants, primarySubscription, type OrderRow, type SubscriptionRow } from "../store/reads.js";
 import { PROVIDERS, type Provider } from "../domain/provider.js";
-import { orderRef } from "../providers/lemonsqueezy/context.js";
+import { checkoutRefs } from "../providers/registry.js";
 import { InvalidParameter, ok, UserNotFound, type Answer } from "./errors.js";
 import { creditsOf } from "../store/credits.js";
 import { isLanguageTag, pricingPlans } from "../domain/pricing.js";
@@ -135,8 +135,7 @@ const orderJson = (o: OrderRow) => ({
 export const getCheckout = async (db: Database, reads: ReadModel, catalog: Catalog, providerText: string, rawId: string, now: number): Promise<Either.Either<Answer, InvalidParameter>> => {
   if (!(PROVIDERS as readonly string[]).includes(providerText)) return Either.left(new InvalidParameter({ message: `unknown provider ${JSON.stringify(providerText)}; providers are ${PROVIDERS.join(", ")}` }));
   const provider = providerText as Provider;
-  // Lemon Squeezy's checkout is its order: "70" or "orders/70" (how Verity keys it).
-  const id = provider === "lemonsqueezy" && /^\d+$/.test(rawId) ? orderRef(rawId) : rawId;
+  const id = checkoutRefs[provider]?.(rawId) ?? rawId;
   const found = await findCheckout(db, provider, id);
   const view = found === null ? null : await reads.user(found.userId);
   if (found === null || view === null) return Either.right(ok({ provider, id: rawId, status: "pending", userId: null, paid: false, order: null, subscriptions: [], entitlements: [] }));

@@ -187,6 +187,8 @@ describe.each(KINDS)("webhooks out (%s)", (kind) => {
     otherSecret = rolled.body.secret;
     expect(await call("DELETE", `/api/admin/endpoints/${id}`)).toEqual({ status: 200, body: { deleted: id } });
     expect(await call("DELETE", `/api/admin/endpoints/${id}`)).toMatchObject({ status: 404, body: { error: { code: "endpoint_not_found" } } });
+    const broken = await fetch(`${server.url}/api/admin/endpoints`, { method: "POST", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: "{ not json" });
+    expect({ status: broken.status, code: ((await broken.json()) as any).error.code }).toEqual({ status: 400, code: "invalid_json" });
     expect(await call("POST", "/api/admin/endpoints", { url: "ftp://x" })).toMatchObject({ status: 400, body: { error: { code: "invalid_parameter", message: expect.stringContaining("must be an http or https URL") } } });
     expect(await call("POST", "/api/admin/endpoints", { url: "https://x", filter: "plan=pro" })).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining("filter") } } });
     expect(await call("GET", "/api/admin/endpoints", undefined, server.readKey)).toMatchObject({ status: 403 });

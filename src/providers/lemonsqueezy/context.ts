@@ -33,3 +33,6 @@ export const factContext = (event: StoredEventInput, options: NormalizeOptions):
 // provider + id: each id is prefixed with its JSON:API type, the path Lemon Squeezy's API uses.
 export const orderRef = (orderId: string): string => `orders/${orderId}`;
 export const invoiceRef = (invoiceId: string): string => `subscription-invoices/${invoiceId}`;
+
+/** A checkout id as the app holds it (the order's number, "4242") → how Verity keys it ("orders/4242"). */
+export const checkoutRef = (id: string): string => (/^\d+$/.test(id) ? orderRef(id) : id);
