@@ -21,6 +21,8 @@ export type TokenClaims = {
   readonly exp: number;
   /** Every feature enabled when it was issued, by name. */
   readonly ent: Readonly<Record<string, TokenFeature>>;
+  /** The activation it was issued to, for tokens an activation refreshes. */
+  readonly sid?: string;
 };
 
 /** The longest a token may live, and its default lifetime. */
@@ -56,6 +58,7 @@ export const tokenClaims = (input: {
   readonly grants: readonly Grant[];
   readonly now: Instant;
   readonly lifetimeSeconds: number;
+  readonly activationId?: string;
 }): TokenClaims => {
   const { now } = input;
   const enabled = input.entitlements.filter((e) => e.enabled);
@@ -75,5 +78,5 @@ export const tokenClaims = (input: {
       },
     ]),
   );
-  return { sub: input.subject, aud: input.audience, iat: seconds(now), exp: Math.max(exp, seconds(now)), ent };
+  return { sub: input.subject, aud: input.audience, iat: seconds(now), exp: Math.max(exp, seconds(now)), ent, ...(input.activationId === undefined ? {} : { sid: input.activationId }) };
 };

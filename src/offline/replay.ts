@@ -28,6 +28,9 @@ import { USAGE_EVENT_TYPE, usageRecordOf } from "../store/usage-body.js";
 import { counterSnapshot, leaseSnapshot, type SnapshotCounter, type SnapshotLease } from "./usage.js";
 import { activeLeases, leasesOf, type Lease, type LeaseAcquired, type LeaseReleased } from "../domain/leases.js";
 import { acquiredOf, LEASE_ACQUIRED_TYPE, LEASE_RELEASED_TYPE, releasedOf } from "../store/lease-body.js";
+import { activationsOf, type ActivationFact } from "../domain/activations.js";
+import { activationFactOf, ACTIVATION_TYPES } from "../store/activation-body.js";
+import { activationSnapshot, type ActivationSnapshot } from "./activations.js";
 
 export { ExportFormatError, type ExportedEvent } from "./ndjson.js";
 export type { Snapshot } from "./snapshot.js";
@@ -52,6 +55,8 @@ export type ReplayResult = Snapshot & {
   readonly usage: readonly SnapshotCounter[];
   /** The concurrency leases the app's lease events fold to. */
   readonly leases: readonly SnapshotLease[];
+  /** The activation codes and activations the app's activation events fold to. */
+  readonly activations: ActivationSnapshot;
   /** Credits the usage records drew, per subject and lot (`subject#lot`), sorted. */
   readonly creditUses: Readonly<Record<string, number>>;
   /** The instant entitlements were evaluated at, ISO 8601. */
@@ -78,13 +83,14 @@ export const normalizeForReplay = (event: StoredEvent, catalog: Catalog, line: n
   }
 };
 
-/** One of the app's events (a usage record, a lease taken or released) read into `into`, or an ExportFormatError naming its line. */
-const readAppEvent = (event: StoredEvent, line: number, into: { usage: UsageRecord[]; acquired: LeaseAcquired[]; released: LeaseReleased[] }): void => {
+/** One of the app's events (a usage record, a lease taken or released, an activation step) read into `into`, or an ExportFormatError naming its line. */
+const readAppEvent = (event: StoredEvent, line: number, into: { usage: UsageRecord[]; acquired: LeaseAcquired[]; released: LeaseReleased[]; activations: ActivationFact[] }): void => {
   const body = event.bodyText ?? event.rawBody;
   try {
     if (event.type === USAGE_EVENT_TYPE) into.usage.push(usageRecordOf(body));
     else if (event.type === LEASE_ACQUIRED_TYPE) into.acquired.push(acquiredOf(body));
     else if (event.type === LEASE_RELEASED_TYPE) into.released.push(releasedOf(body));
+    else if ((ACTIVATION_TYPES as readonly string[]).includes(event.type)) into.activations.push(activationFactOf(body));
     else throw new Error(`unknown type "${event.type}"`);
   } catch (e) {
     throw new ExportFormatError({ reason: `app event ${event.providerEventId}: ${(e as Error).message}`, line });
@@ -92,9 +98,9 @@ const readAppEvent = (event: StoredEvent, line: number, into: { usage: UsageReco
 };
 
 /** Folds normalized events (any order, duplicates ignored) and sums usage records into a replay result at `at`. */
-export type AppRecords = { readonly usage: readonly UsageRecord[]; readonly acquired: readonly LeaseAcquired[]; readonly released: readonly LeaseReleased[] };
+export type AppRecords = { readonly usage: readonly UsageRecord[]; readonly acquired: readonly LeaseAcquired[]; readonly released: readonly LeaseReleased[]; readonly activations?: readonly ActivationFact[] };
 
-const NO_APP_RECORDS: AppRecords = { usage: [], acquired: [], released: [] };
+const NO_APP_RECORDS: AppRecords = { usage: [], acquired: [], released: [], activations: [] };
 
 export const foldNormalized = (events: readonly NormalizedEvent[], catalog: Catalog, at: number, app: AppRecords = NO_APP_RECORDS): ReplayResult => {
   const records = app.usage;
@@ -134,7 +140,21 @@ export const foldNormalized = (events: readonly NormalizedEvent[], catalog: Cata
   const drawn = new Map<string, number>();
   for (const r of unique.values()) for (const take of r.credits?.takes ?? []) drawn.set(`${r.subject}#${take.lot}`, (drawn.get(`${r.subject}#${take.lot}`) ?? 0) + take.amount);
   const creditUses = Object.fromEntries([...drawn].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { at: new Date(at).toISOString(), events: distinct + unique.size + leases.size + new Set(app.released.map((r) => r.leaseId)).size, ...snapshot, usage, leases: leaseSnapshot(leases.values()), creditUses, entitlements, state, foldTransitions: transitions };
+  const activationFacts = app.activations ?? [];
+  const { codes, activations } = activationsOf(activationFacts);
+  const activationEvents = new Set(activationFacts.map((f) => `${f._tag}:${f._tag === "CodeIssued" || f._tag === "CodeRedeemed" ? f.fact.codeHash : f._tag === "RefreshRotated" ? f.fact.fromHash : f.fact.activationId}`)).size;
+  return {
+    at: new Date(at).toISOString(),
+    events: distinct + unique.size + leases.size + new Set(app.released.map((r) => r.leaseId)).size + activationEvents,
+    ...snapshot,
+    usage,
+    leases: leaseSnapshot(leases.values()),
+    activations: activationSnapshot(codes.values(), activations.values()),
+    creditUses,
+    entitlements,
+    state,
+    foldTransitions: transitions,
+  };
 };
 
 /**
@@ -146,7 +166,7 @@ export const replay = async (source: ReplaySource, catalog: Catalog, options: Re
   const at = options.at instanceof Date ? options.at.getTime() : options.at;
   if (!Number.isFinite(at)) throw new TypeError("replay: options.at must be a valid instant");
   const normalized: NormalizedEvent[] = [];
-  const app = { usage: [] as UsageRecord[], acquired: [] as LeaseAcquired[], released: [] as LeaseReleased[] };
+  const app = { usage: [] as UsageRecord[], acquired: [] as LeaseAcquired[], released: [] as LeaseReleased[], activations: [] as ActivationFact[] };
   let line = 0;
   for await (const item of source) {
     line += 1;

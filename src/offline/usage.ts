@@ -6,8 +6,8 @@ import { counterKey, countRecord, unscaleUnits, type UsageCounter, type UsageRec
 import type { Lease } from "../domain/leases.js";
 import type { Difference } from "./diff.js";
 
-/** A difference in the usage counters or the leases (compared apart from the projections' tables). */
-export type UsageDifference = Omit<Difference, "entity"> & { readonly entity: "usage" | "lease" };
+/** A difference in the usage counters, the leases or the activations (compared apart from the projections' tables). */
+export type UsageDifference = Omit<Difference, "entity"> & { readonly entity: "usage" | "lease" | "activation" };
 
 /** A lease as a snapshot shows it: instants as ISO text. */
 export type SnapshotLease = { readonly id: string; readonly subject: string; readonly userId: string; readonly feature: string; readonly acquiredAt: string; readonly expiresAt: string; readonly releasedAt: string | null };

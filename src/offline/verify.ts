@@ -30,6 +30,8 @@ import { normalizeForReplay, replay } from "./replay.js";
 import { allCounters, storedUsageRecords } from "../store/usage.js";
 import { counterSnapshot, diffLeases, diffUsage, leaseSnapshot, UsageTally, type UsageDifference } from "./usage.js";
 import { allLeases, leasesFromEvents } from "../store/leases.js";
+import { activationsFromEvents, storedActivations } from "../store/activations.js";
+import { activationSnapshot, diffActivations } from "./activations.js";
 import { allCreditUses } from "../store/credits.js";
 import { databaseSnapshot, snapshotCounts, snapshotOfRows, type Snapshot } from "./snapshot.js";
 
@@ -188,7 +190,7 @@ const compareWhole = async (db: Database, catalog: Catalog, options: VerifyOptio
 
 /**
  * Conservation: every usage counter against the sum of its stored records, and each record's
- * stated counter; and every lease against its events.
+ * stated counter; every lease, activation code and activation against its events.
  */
 const compareUsage = async (db: Database): Promise<{ readonly differences: UsageDifference[]; readonly counters: number; readonly records: number }> => {
   const sql = sqlOf(db);
@@ -196,16 +198,19 @@ const compareUsage = async (db: Database): Promise<{ readonly differences: Usage
   for await (const r of storedUsageRecords(sql)) tally.add(r);
   const live = await allCounters(sql);
   const leases = diffLeases(leaseSnapshot(await allLeases(sql)), leaseSnapshot((await leasesFromEvents(sql)).values()));
+  const stored = await storedActivations(db);
+  const folded = await activationsFromEvents(sql);
+  const activations = diffActivations(activationSnapshot(stored.codes.values(), stored.activations.values()), activationSnapshot(folded.codes.values(), folded.activations.values()));
   // Credits: what uses took from each lot, against the sum of the debits the records state.
-  const { stored } = await allCreditUses(sql);
+  const { stored: creditsStored } = await allCreditUses(sql);
   const drawn = new Map<string, number>();
   for (const [key, n] of tally.drawn) drawn.set(key, n);
   const credits: UsageDifference[] = [];
-  for (const key of [...new Set([...stored.keys(), ...drawn.keys()])].sort()) {
-    if (stored.get(key) !== drawn.get(key)) credits.push({ entity: "usage", id: `credits#${key}`, field: "used", left: stored.get(key), right: drawn.get(key) });
+  for (const key of [...new Set([...creditsStored.keys(), ...drawn.keys()])].sort()) {
+    if (creditsStored.get(key) !== drawn.get(key)) credits.push({ entity: "usage", id: `credits#${key}`, field: "used", left: creditsStored.get(key), right: drawn.get(key) });
   }
   return {
-    differences: [...diffUsage(counterSnapshot(live), counterSnapshot(tally.counters.values())), ...tally.unbalanced(), ...leases, ...credits],
+    differences: [...diffUsage(counterSnapshot(live), counterSnapshot(tally.counters.values())), ...tally.unbalanced(), ...leases, ...activations, ...credits],
     counters: live.length,
     records: tally.records,
   };

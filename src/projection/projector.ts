@@ -56,6 +56,7 @@ import { lastEventSeq } from "../store/partition.js";
 import { announceProjected } from "../store/read-model.js";
 import { lockAppends, rebuildUsageCounters } from "../store/usage.js";
 import { rebuildLeases } from "../store/leases.js";
+import { rebuildActivations } from "../store/activations.js";
 import type { Sql } from "../store/sql.js";
 /**
  * `users`: the users the projected components now hold; `affected`: every user whose rows it
@@ -522,6 +523,7 @@ export const rebuildProjections = async (
     await w.appendGained(tally);
     await rebuildUsageCounters(w.sql);
     await rebuildLeases(w.sql);
+    await rebuildActivations(w.sql);
     await w.setDerivedWith(wanted);
     await observe.after?.(w.sql);
     return { events, users: await w.countUsers() };

@@ -45,8 +45,9 @@ import type { Logger } from "./logger.js";
 import { getCredits, getEntitlements, getCheckout, getEvents, getPlans, getSubscription } from "./rest.js";
 import { freeLease, takeLease, type LeaseDeps } from "./leases.js";
 import { check, outcomeAnswer, prepareUsage, recordOne, type Sender, type UsageDeps } from "./usage.js";
-import { decodeCheckRequest, decodeLeaseRequest, decodeReleaseRequest, decodeTokenRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
+import { decodeActivateRequest, decodeActivationCodeRequest, decodeCheckRequest, decodeLeaseRequest, decodeRefreshRequest, decodeReleaseRequest, decodeTokenRequest, decodeUsageRequest, MAX_BATCH } from "./usage-request.js";
 import { issueToken, TokenSigner } from "./tokens.js";
+import { activate, issueActivationCode, refresh, revoke, userActivations, type ActivationDeps } from "./activations.js";
 import { WebhookSender } from "./webhooks-out.js";
 import { ENDPOINTS_ROUTE, serveEndpoints } from "./endpoints.js";
 import { UsageAppender } from "../store/usage.js";
@@ -180,9 +181,10 @@ const graphqlRefusal: RefusalBody = (e) => ({ error: { code: e.code, message: e.
 export const PROJECTED_THROUGH_HEADER = "verity-projected-through";
 
 const CHECKOUT_ROUTE = /^\/api\/checkouts\/([^/]+)\/([^/]+)$/;
-const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription|credits)$/;
+const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription|credits|activations)$/;
 
 const LEASE_RELEASE_ROUTE = /^\/v1\/leases\/([^/]+)\/release$/;
+const ACTIVATION_REVOKE_ROUTE = /^\/v1\/activations\/([^/]+)\/revoke$/;
 
 /** The request's correlation id: the caller's `X-Request-Id` when it is a sane token, else a new one. */
 const requestIdOf = (req: IncomingMessage): string => {
@@ -199,6 +201,7 @@ export const buildApp = (options: AppOptions): App => {
   const { db, catalog, now, log } = options;
   const reads = new ReadModel(db, undefined, undefined, now);
   const signer = new TokenSigner(db, now);
+  const activationDeps: ActivationDeps = { db, reads, catalog, signer, now };
   const webhooksOut = new WebhookSender(db, now, log, { intervalMs: options.webhooksOutIntervalMs });
   const projector: Projector = new Projector(db, catalog, () => appender.busy, (users) => reads.forget(users));
   const appender: Appender = new Appender(db, (seqs) => projector.expect(seqs));
@@ -391,7 +394,9 @@ export const buildApp = (options: AppOptions): App => {
           ? (id: string) => getEntitlements(reads, catalog, id, now())
           : user[2] === "credits"
             ? (id: string) => getCredits(db, reads, catalog, id, now(), query)
-            : (id: string) => getSubscription(reads, id, now());
+            : user[2] === "activations"
+              ? (id: string) => userActivations(activationDeps, id)
+              : (id: string) => getSubscription(reads, id, now());
       const id = Either.flatMap(await authorized(req, "read"), () => pathId(user[1]!));
       return answerNow<Refused>(await Either.match(id, { onLeft: async (e) => Either.left(e), onRight: read }));
     }
@@ -460,6 +465,39 @@ export const buildApp = (options: AppOptions): App => {
     const decoded = Either.flatMap(await jsonBody(req), decodeTokenRequest);
     if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
     return answerNow<Refused>(await issueToken(reads, catalog, signer, decoded.right, now()));
+  };
+
+  /**
+   * The activation routes: codes and revocations need a key with tokens:write; `/v1/activate` and
+   * `/v1/refresh` take none (a client on a customer's site holds only the code or its refresh token).
+   */
+  const serveActivation = async (req: IncomingMessage, path: string, requestId: string): Promise<Answer> => {
+    const revokeRoute = ACTIVATION_REVOKE_ROUTE.exec(path);
+    const known = path === "/v1/activation-codes" || path === "/v1/activate" || path === "/v1/refresh" || revokeRoute !== null;
+    if (!known) return (req.resume(), answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path }))));
+    if (req.method !== "POST") return (req.resume(), answerNow(Either.left(new MethodNotAllowed({ message: `${path} takes POST` }))));
+    if (path === "/v1/activate") {
+      const decoded = Either.flatMap(await jsonBody(req), decodeActivateRequest);
+      if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
+      return answerNow<Refused>(await activate(activationDeps, decoded.right, requestId));
+    }
+    if (path === "/v1/refresh") {
+      const decoded = Either.flatMap(await jsonBody(req), decodeRefreshRequest);
+      if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
+      return answerNow<Refused>(await refresh(activationDeps, decoded.right, requestId));
+    }
+    const key = await authorized(req, "tokens:write");
+    if (Either.isLeft(key)) return (req.resume(), answerNow(Either.left(key.left)));
+    const sender: Sender = { principal: key.right, requestId };
+    if (revokeRoute !== null) {
+      req.resume();
+      const id = pathId(revokeRoute[1]!, "activation id");
+      if (Either.isLeft(id)) return answerNow(Either.left(id.left));
+      return answerNow<Refused>(await revoke(activationDeps, id.right, sender));
+    }
+    const decoded = Either.flatMap(await jsonBody(req), decodeActivationCodeRequest);
+    if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
+    return answerNow<Refused>(await issueActivationCode(activationDeps, decoded.right, sender));
   };
 
   /** `POST /v1/check`: the decision without recording; a refusal says `allowed: false` beside its error. */
@@ -574,6 +612,7 @@ export const buildApp = (options: AppOptions): App => {
       return send(res, answer);
     }
     if (path === "/v1/tokens") return send(res, await serveToken(req));
+    if (path === "/v1/activation-codes" || path === "/v1/activate" || path === "/v1/refresh" || path.startsWith("/v1/activations/")) return send(res, await serveActivation(req, path, requestId));
     if (path.startsWith("/v1/leases")) {
       const answer = await serveLeases(req, path, requestId);
       if (answer.replayed === true) res.setHeader("idempotent-replayed", "true");

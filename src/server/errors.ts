@@ -115,6 +115,9 @@ export class LeaseNotFound extends Data.TaggedError("LeaseNotFound")<{ readonly 
   }
 }
 
+/** Why an activation code's exchange, a refresh or a revocation was refused (server/activations.ts). */
+export class ActivationRefused extends Data.TaggedError("ActivationRefused")<{ readonly status: number; readonly code: string; readonly message: string }> {}
+
 // Refusals of a webhook delivery; ingest counts each (see store/rejections.ts).
 export class ProviderNotSupported extends Data.TaggedError("ProviderNotSupported")<{ readonly provider: string }> {
   readonly status = 404;
@@ -145,7 +148,7 @@ export type WebhookRefused = ProviderNotSupported | PayloadTooLarge | ProviderNo
 
 export type UsageRefused = UnknownFeature | NotMetered | NoEntitlement | QuotaExceeded | ConcurrencyExceeded | LeaseNotFound | InsufficientCredits;
 
-export type Refused = Unauthorized | InvalidApiKey | Forbidden | RouteNotFound | UserNotFound | EventNotFound | EndpointNotFound | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused | UsageRefused;
+export type Refused = Unauthorized | InvalidApiKey | Forbidden | RouteNotFound | UserNotFound | EventNotFound | EndpointNotFound | ActivationRefused | UnknownProvider | MethodNotAllowed | InvalidParameter | WebhookRefused | UsageRefused;
 
 /** What a request is answered with. */
 export type Answer = { readonly status: number; readonly body: unknown };

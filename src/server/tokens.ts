@@ -52,8 +52,8 @@ export class TokenSigner {
   /** The token for `claims`, signed with the newest key. */
   async sign(claims: TokenClaims): Promise<{ readonly token: string; readonly keyId: string }> {
     const { kid, key } = await this.signingKey();
-    const { sub, aud, iat, exp, ent } = claims;
-    const token = await new SignJWT({ ent }).setProtectedHeader({ alg: ALG, kid, typ: "JWT" }).setIssuer(TOKEN_ISSUER).setSubject(sub).setAudience(aud).setIssuedAt(iat).setExpirationTime(exp).sign(key);
+    const { sub, aud, iat, exp, ent, sid } = claims;
+    const token = await new SignJWT(sid === undefined ? { ent } : { ent, sid }).setProtectedHeader({ alg: ALG, kid, typ: "JWT" }).setIssuer(TOKEN_ISSUER).setSubject(sub).setAudience(aud).setIssuedAt(iat).setExpirationTime(exp).sign(key);
     return { token, keyId: kid };
   }
 

@@ -1,9 +1,11 @@
-// The bodies of the app's /v1 calls (`POST /v1/usage`, `/v1/check`, `/v1/leases`, `/v1/tokens`;
+// The bodies of the app's /v1 calls (`POST /v1/usage`, `/v1/check`, `/v1/leases`, `/v1/tokens`,
+// `/v1/activation-codes`, `/v1/activate`, `/v1/refresh`;
 // DESIGN.md, usage contract), decoded at the edge: a record is `{ userId, feature, units, idempotencyKey, at? }`, a batch `{ records: [...] }`
 // answered record by record. Whether the units fit the feature's precision is decided against the
 // catalog (domain/usage.ts scaleUnits), once the feature is known; here only their type.
 import { Either, ParseResult, Schema } from "effect";
 import { parseRfc3339Millis, type Instant } from "../domain/time.js";
+import { DEFAULT_CODE_SECONDS, MAX_CODE_SECONDS, normalizeDomain } from "../domain/activations.js";
 import { DEFAULT_TOKEN_SECONDS, MAX_TOKEN_SECONDS } from "../domain/tokens.js";
 import { InvalidParameter } from "./errors.js";
 
@@ -128,3 +130,49 @@ const TOKEN_FIELDS = `with userId, audience and optionally ttlSeconds (1 to ${MA
 /** A parsed `POST /v1/tokens` body (the lifetime defaults to DEFAULT_TOKEN_SECONDS), or why it is refused. */
 export const decodeTokenRequest = (body: unknown): Either.Either<TokenRequest, InvalidParameter> =>
   !isObject(body) ? Either.left(notAnObject(TOKEN_FIELDS)) : Either.map(Either.mapLeft(decodeToken(body), refusal(TOKEN_FIELDS)), (t) => ({ userId: t.userId, audience: t.audience, ttlSeconds: t.ttlSeconds ?? DEFAULT_TOKEN_SECONDS }));
+
+const ActivationCodeRecord = Schema.Struct({
+  userId: Text,
+  ttlSeconds: Schema.optional(Schema.Int.pipe(Schema.positive(), Schema.lessThanOrEqualTo(MAX_CODE_SECONDS))),
+  tokenTtlSeconds: Schema.optional(Schema.Int.pipe(Schema.positive(), Schema.lessThanOrEqualTo(MAX_TOKEN_SECONDS))),
+});
+
+export type ActivationCodeRequest = { readonly userId: string; readonly ttlSeconds: number; readonly tokenTtlSeconds: number };
+const CODE_FIELDS = `with userId, optionally ttlSeconds (the code's life, 1 to ${MAX_CODE_SECONDS}) and tokenTtlSeconds (1 to ${MAX_TOKEN_SECONDS})`;
+const decodeCode = Schema.decodeUnknownEither(ActivationCodeRecord, options);
+
+/** A parsed `POST /v1/activation-codes` body, or why it is refused. */
+export const decodeActivationCodeRequest = (body: unknown): Either.Either<ActivationCodeRequest, InvalidParameter> =>
+  !isObject(body)
+    ? Either.left(notAnObject(CODE_FIELDS))
+    : Either.map(Either.mapLeft(decodeCode(body), refusal(CODE_FIELDS)), (c) => ({ userId: c.userId, ttlSeconds: c.ttlSeconds ?? DEFAULT_CODE_SECONDS, tokenTtlSeconds: c.tokenTtlSeconds ?? DEFAULT_TOKEN_SECONDS }));
+
+/** A domain as an activation binds it (see normalizeDomain). */
+const Domain = Schema.String.pipe(
+  Schema.maxLength(259),
+  Schema.transformOrFail(Schema.String, {
+    strict: true,
+    decode: (s, _, ast) => {
+      const d = normalizeDomain(s);
+      return d === null ? ParseResult.fail(new ParseResult.Type(ast, s, "expected a host name with an optional port, e.g. shop.example.com (an international name in its xn-- form)")) : ParseResult.succeed(d);
+    },
+    encode: (d) => ParseResult.succeed(d),
+  }),
+);
+
+const ActivateRecord = Schema.Struct({ code: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64)), domain: Domain });
+const RefreshRecord = Schema.Struct({ refreshToken: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128)), domain: Domain });
+
+export type ActivateRequest = { readonly code: string; readonly domain: string };
+export type RefreshRequest = { readonly refreshToken: string; readonly domain: string };
+
+const decodeActivate = Schema.decodeUnknownEither(ActivateRecord, options);
+const decodeRefresh = Schema.decodeUnknownEither(RefreshRecord, options);
+
+/** A parsed `POST /v1/activate` body, or why it is refused. */
+export const decodeActivateRequest = (body: unknown): Either.Either<ActivateRequest, InvalidParameter> =>
+  !isObject(body) ? Either.left(notAnObject("with code and domain")) : Either.mapLeft(decodeActivate(body), refusal("with code and domain"));
+
+/** A parsed `POST /v1/refresh` body, or why it is refused. */
+export const decodeRefreshRequest = (body: unknown): Either.Either<RefreshRequest, InvalidParameter> =>
+  !isObject(body) ? Either.left(notAnObject("with refreshToken and domain")) : Either.mapLeft(decodeRefresh(body), refusal("with refreshToken and domain"));
