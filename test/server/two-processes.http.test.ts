@@ -11,6 +11,9 @@ import { startServer, type RunningServer } from "../support/server.js";
 import { databaseSnapshot } from "../../src/offline/snapshot.js";
 import { replaySnapshot } from "../../src/offline/verify.js";
 import { deliver } from "../support/stripe-delivery.js";
+import { post } from "../support/usage.js";
+import { createApiKey } from "../../src/server/auth.js";
+import { verify } from "../../src/offline/verify.js";
 
 describe.skipIf(!HAS_POSTGRES)("two processes projecting one PostgreSQL", () => {
   let a: RunningServer;
@@ -64,5 +67,21 @@ describe.skipIf(!HAS_POSTGRES)("two processes projecting one PostgreSQL", () => 
     const snapshot = await databaseSnapshot(a.db);
     expect(snapshot.users.filter((u) => u.email?.endsWith(".v14@example.com"))).toHaveLength(12);
     expect(snapshot).toEqual(await replaySnapshot(a.db, testCatalog));
+  });
+
+  it("exchanges an activation code once and rotates a refresh token once when both processes race for them", async () => {
+    const key = (await createApiKey(a.db, ["tokens:write"], new Date())).key;
+    const userId = history.events.map((e) => (e.data.object as { metadata?: { user_id?: string } }).metadata?.user_id).find((u) => u !== undefined)!;
+    const code = (await post(a, "/v1/activation-codes", key, { userId })).body.code as string;
+    const activations = await Promise.all(Array.from({ length: 20 }, (_, i) => post(i % 2 === 0 ? a : b, "/v1/activate", null, { code, domain: "race.example.com" })));
+    expect(activations.map((r) => r.status).sort()).toEqual([200, ...Array<number>(19).fill(409)]);
+    const { refreshToken } = activations.find((r) => r.status === 200)!.body;
+    // The same refresh token twenty times at once: one rotation; the next to come is a reuse and
+    // revokes the activation, so every other one is refused.
+    const refreshes = await Promise.all(Array.from({ length: 20 }, (_, i) => post(i % 2 === 0 ? a : b, "/v1/refresh", null, { refreshToken, domain: "race.example.com" })));
+    expect(refreshes.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(refreshes.filter((r) => r.status === 401 && r.body.error.code === "refresh_token_reused")).toHaveLength(1);
+    expect(refreshes.filter((r) => r.status === 401 && r.body.error.code === "activation_revoked")).toHaveLength(18);
+    expect((await verify(a.db, testCatalog, { at: latest * 1000 })).differences).toEqual([]);
   });
 });
