@@ -203,3 +203,19 @@ export const normalizeDomain = (raw: string): string | null => {
   if (match[2] !== undefined && (Number(match[2]) < 1 || Number(match[2]) > 65_535)) return null;
   return d;
 };
+
+const iso = (t: Instant | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+/** An activation as the APIs show it: instants as ISO text, the user by the app's id, no hash of any secret. */
+export const activationView = (a: Activation) => ({
+  id: a.id,
+  userId: a.subject,
+  domain: a.domain,
+  createdAt: iso(a.createdAt),
+  lastRefreshedAt: iso(a.lastRefreshedAt),
+  refreshExpiresAt: iso(a.refreshExpiresAt),
+  rotations: a.rotations,
+  status: a.revokedAt === null ? "active" : "revoked",
+  revokedAt: iso(a.revokedAt),
+  revokedReason: a.revokedReason,
+});

@@ -6,7 +6,7 @@
 // stored; the rules are domain/activations.ts, the atomic steps store/activations.ts.
 import { createHash, randomBytes } from "node:crypto";
 import { Either } from "effect";
-import { activationIdFor, REFRESH_SECONDS, type Activation } from "../domain/activations.js";
+import { activationIdFor, activationView, REFRESH_SECONDS, type Activation } from "../domain/activations.js";
 import type { Catalog } from "../domain/catalog.js";
 import { entitlementsAt } from "../domain/entitlements.js";
 import { tokenClaims } from "../domain/tokens.js";
@@ -52,19 +52,6 @@ const newRefreshToken = (): string => `vrt_${randomBytes(32).toString("base64url
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
-/** An activation as the API shows it (no hash of any secret). */
-export const activationJson = (a: Activation) => ({
-  id: a.id,
-  userId: a.subject,
-  domain: a.domain,
-  createdAt: iso(a.createdAt),
-  lastRefreshedAt: iso(a.lastRefreshedAt),
-  refreshExpiresAt: iso(a.refreshExpiresAt),
-  rotations: a.rotations,
-  status: a.revokedAt === null ? "active" : "revoked",
-  revokedAt: iso(a.revokedAt),
-  revokedReason: a.revokedReason,
-});
 
 /** `POST /v1/activation-codes`: a new code for a known user, shown once. */
 export const issueActivationCode = async (deps: ActivationDeps, r: ActivationCodeRequest, sender: Sender): Promise<Either.Either<Answer, UserNotFound>> => {
@@ -179,7 +166,7 @@ export const revoke = async (deps: ActivationDeps, id: string, sender: Sender): 
   const now = deps.now();
   const revoked = await revokeActivation(deps.db, id, { at: now, keyId: sender.principal.keyId, requestId: sender.requestId }, now);
   if (revoked === null) return refused(404, "activation_not_found", `no activation has the id "${id}"`);
-  return Either.right(ok(activationJson(revoked.activation)));
+  return Either.right(ok(activationView(revoked.activation)));
 };
 
 /** `GET /api/users/{id}/activations`: the user's activations, newest first. */
@@ -187,5 +174,5 @@ export const userActivations = async (deps: ActivationDeps, userId: string): Pro
   const id = await deps.reads.findUser(userId);
   const view = id === null ? null : await deps.reads.user(id);
   if (view === null) return Either.left(new UserNotFound({ id: userId }));
-  return Either.right(ok({ userId: view.subject, activations: (await activationsOfSubject(sqlOf(deps.db), view.subject)).map(activationJson) }));
+  return Either.right(ok({ userId: view.subject, activations: (await activationsOfSubject(sqlOf(deps.db), view.subject)).map(activationView) }));
 };

@@ -129,6 +129,14 @@ describe.each(KINDS)("activation codes and refresh tokens (%s)", (kind) => {
     const listed = await fetch(`${server.url}/api/users/u_ac/activations`, { headers: { authorization: `Bearer ${readKey}` } });
     const activation = ((await listed.json()) as { activations: { id: string }[] }).activations.find((a) => a.id === first.activationId);
     expect(activation).toMatchObject({ status: "revoked", revokedReason: "reuse", rotations: 2, domain: DOMAIN });
+    // GraphQL mirrors the REST list.
+    const gql = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${readKey}` },
+      body: JSON.stringify({ query: `{ user(id: "u_ac") { activations { id domain status revokedReason rotations lastRefreshedAt } } }` }),
+    });
+    const listedByGraphql = ((await gql.json()) as { data: { user: { activations: { id: string }[] } } }).data.user.activations.find((a) => a.id === first.activationId);
+    expect(listedByGraphql).toEqual({ id: first.activationId, domain: DOMAIN, status: "revoked", revokedReason: "reuse", rotations: 2, lastRefreshedAt: expect.any(String) });
     // The transitions an app's webhook endpoint receives.
     const feed = (await readFeed(server.db, 0, 1000, { entity: "activation" })).filter((r) => r.entityId === first.activationId);
     expect(feed.map((r) => [r.from, r.to])).toEqual([

@@ -6,6 +6,10 @@ import { builder } from "../builder.js";
 import { EntitlementRef } from "./entitlement.js";
 import { CreditsRef } from "./credits.js";
 import { creditsOf } from "../../store/credits.js";
+import { activationsOfSubject } from "../../store/activations.js";
+import { sqlOf } from "../../store/sql.js";
+import { activationView } from "../../domain/activations.js";
+import { ActivationRef } from "./activation.js";
 import "./transition.js";
 import { SubscriptionRef } from "./subscription.js";
 
@@ -35,6 +39,14 @@ export const UserRef = builder.prismaObject("User", {
       resolve: async (u, _args, ctx) => {
         const view = await ctx.reads.user(u.id);
         return creditsOf(ctx.db, ctx.catalog, u.id, view?.subject ?? u.appUserId ?? u.id, ctx.now);
+      },
+    }),
+    activations: t.field({
+      type: [ActivationRef],
+      description: "Clients activated with a code for this user, newest first.",
+      resolve: async (u, _args, ctx) => {
+        const view = await ctx.reads.user(u.id);
+        return (await activationsOfSubject(sqlOf(ctx.db), view?.subject ?? u.appUserId ?? u.id)).map(activationView);
       },
     }),
     subscription: t.field({
