@@ -6,7 +6,7 @@
 // stored; the rules are domain/activations.ts, the atomic steps store/activations.ts.
 import { createHash, randomBytes } from "node:crypto";
 import { Either } from "effect";
-import { activationIdFor, activationView, REFRESH_SECONDS, type Activation } from "../domain/activations.js";
+import { activationIdFor, activationView, redeemDecision, refreshDecision, REFRESH_SECONDS, type Activation, type RedeemDecision, type RefreshDecision } from "../domain/activations.js";
 import type { Catalog } from "../domain/catalog.js";
 import { entitlementsAt } from "../domain/entitlements.js";
 import { tokenClaims } from "../domain/tokens.js";
@@ -106,24 +106,27 @@ const refused = (status: number, code: string, message: string) => Either.left(n
  */
 export const activate = async (deps: ActivationDeps, r: ActivateRequest, requestId: string): Promise<Either.Either<Answer, ActivationRefused>> => {
   const codeHash = codeHashOf(r.code);
-  const code = await findCode(sqlOf(deps.db), codeHash);
-  if (code === null) return refused(400, "activation_code_invalid", "no activation code matches; ask the app for a new one");
   const now = deps.now();
+  // Decided once before anything is signed (a used or expired code costs a lookup), and again where it counts, under the append lock.
+  const before = redeemDecision(await findCode(sqlOf(deps.db), codeHash), now);
+  if (before._tag !== "Redeemable") return redeemRefusal(before);
   const activationId = activationIdFor(codeHash);
-  const access = await accessToken(deps, { id: activationId, subject: code.subject, domain: r.domain, tokenSeconds: code.tokenSeconds }, now);
+  const access = await accessToken(deps, { id: activationId, subject: before.code.subject, domain: r.domain, tokenSeconds: before.code.tokenSeconds }, now);
   const refreshToken = newRefreshToken();
   const outcome = await redeemCode(deps.db, { codeHash, activationId, domain: r.domain, refreshHash: refreshHashOf(refreshToken), refreshExpiresAt: now + REFRESH_SECONDS * 1000, at: now, requestId }, now);
-  switch (outcome._tag) {
-    case "Redeemed":
-      return Either.right(pairAnswer(outcome.activation, access, refreshToken));
+  return outcome._tag === "Redeemed" ? Either.right(pairAnswer(outcome.activation, access, refreshToken)) : redeemRefusal(outcome);
+};
+
+const redeemRefusal = (d: Exclude<RedeemDecision, { _tag: "Redeemable" }>): Either.Either<never, ActivationRefused> => {
+  switch (d._tag) {
     case "UnknownCode":
       return refused(400, "activation_code_invalid", "no activation code matches; ask the app for a new one");
     case "CodeUsed":
-      return refused(409, "activation_code_used", `this activation code was already used (at ${iso(outcome.at)}); a code works once`);
+      return refused(409, "activation_code_used", `this activation code was already used (at ${iso(d.at)}); a code works once`);
     case "CodeExpired":
-      return refused(410, "activation_code_expired", `this activation code expired at ${iso(outcome.expiredAt)}; ask the app for a new one`);
+      return refused(410, "activation_code_expired", `this activation code expired at ${iso(d.expiredAt)}; ask the app for a new one`);
     default: {
-      const unreachable: never = outcome;
+      const unreachable: never = d;
       return unreachable;
     }
   }
@@ -135,27 +138,32 @@ export const activate = async (deps: ActivationDeps, r: ActivateRequest, request
  */
 export const refresh = async (deps: ActivationDeps, r: RefreshRequest, requestId: string): Promise<Either.Either<Answer, ActivationRefused>> => {
   const presented = refreshHashOf(r.refreshToken);
-  const known = await activationOfRefresh(sqlOf(deps.db), presented);
-  if (known === null) return refused(401, "refresh_token_invalid", "no activation has this refresh token; activate again");
   const now = deps.now();
-  const access = await accessToken(deps, known, now);
+  const before = refreshDecision(await activationOfRefresh(sqlOf(deps.db), presented), presented, r.domain, now);
+  // Only a rotation needs a signed token, and only a rotation or a reuse writes anything.
+  if (before._tag !== "Rotate" && before._tag !== "Reused") return refreshRefusal(before, r.domain);
+  const access = before._tag === "Rotate" ? await accessToken(deps, before.activation, now) : null;
   const next = newRefreshToken();
   const outcome = await refreshWith(deps.db, { hash: presented, domain: r.domain }, { refreshHash: refreshHashOf(next), refreshExpiresAt: now + REFRESH_SECONDS * 1000, at: now, requestId }, now);
-  switch (outcome._tag) {
-    case "Rotated":
-      return Either.right(pairAnswer(outcome.activation, access, next));
+  if (outcome._tag !== "Rotated") return refreshRefusal(outcome, r.domain);
+  // A reuse seen first that was a rotation under the lock cannot happen (a spent token stays spent); signed now all the same.
+  return Either.right(pairAnswer(outcome.activation, access ?? (await accessToken(deps, outcome.activation, now)), next));
+};
+
+const refreshRefusal = (d: Exclude<RefreshDecision, { _tag: "Rotate" }>, domain: string): Either.Either<never, ActivationRefused> => {
+  switch (d._tag) {
     case "UnknownToken":
       return refused(401, "refresh_token_invalid", "no activation has this refresh token; activate again");
     case "Reused":
-      return refused(401, "refresh_token_reused", `this refresh token was already exchanged; as it came back, activation ${outcome.activation.id} is revoked: activate again with a new code`);
+      return refused(401, "refresh_token_reused", `this refresh token was already exchanged; as it came back, activation ${d.activation.id} is revoked: activate again with a new code`);
     case "Revoked":
-      return refused(401, "activation_revoked", `activation ${outcome.activation.id} was revoked (${outcome.activation.revokedReason ?? "revoked"}) at ${iso(outcome.activation.revokedAt)}; activate again with a new code`);
+      return refused(401, "activation_revoked", `activation ${d.activation.id} was revoked (${d.activation.revokedReason ?? "revoked"}) at ${iso(d.activation.revokedAt)}; activate again with a new code`);
     case "TokenExpired":
-      return refused(401, "refresh_token_expired", `this refresh token expired at ${iso(outcome.activation.refreshExpiresAt)}; activate again with a new code`);
+      return refused(401, "refresh_token_expired", `this refresh token expired at ${iso(d.activation.refreshExpiresAt)}; activate again with a new code`);
     case "WrongDomain":
-      return refused(403, "domain_mismatch", `this refresh token is bound to another domain than "${r.domain}"`);
+      return refused(403, "domain_mismatch", `this refresh token is bound to another domain than "${domain}"`);
     default: {
-      const unreachable: never = outcome;
+      const unreachable: never = d;
       return unreachable;
     }
   }
