@@ -14,10 +14,12 @@ export const routeOf = (path: string): string => {
   if (path === "/graphql" || path === "/graphql/stream") return path;
   if (path.startsWith("/dashboard")) return "/dashboard";
   if (path.startsWith("/webhooks/")) return "/webhooks/{provider}";
-  if (/^\/api\/users\/[^/]+\/(entitlements|subscription|credits)$/.test(path)) return `/api/users/{id}/${path.slice(path.lastIndexOf("/") + 1)}`;
+  if (/^\/api\/users\/[^/]+\/(entitlements|subscription|credits|activations)$/.test(path)) return `/api/users/{id}/${path.slice(path.lastIndexOf("/") + 1)}`;
   if (/^\/v1\/leases\/[^/]+\/release$/.test(path)) return "/v1/leases/{id}/release";
+  if (/^\/v1\/activations\/[^/]+\/revoke$/.test(path)) return "/v1/activations/{id}/revoke";
+  if (/^\/api\/checkouts\/[^/]+\/[^/]+$/.test(path)) return "/api/checkouts/{provider}/{id}";
   if (/^\/api\/admin\/events\/[^/]+\/reprocess$/.test(path)) return "/api/admin/events/{id}/reprocess";
-  if (["/healthz", "/readyz", "/metrics", "/api/events", "/v1/usage", "/v1/check", "/v1/leases"].includes(path)) return path;
+  if (["/healthz", "/readyz", "/metrics", "/api/events", "/v1/usage", "/v1/check", "/v1/leases", "/v1/tokens", "/v1/activation-codes", "/v1/activate", "/v1/refresh", "/api/plans", "/.well-known/jwks.json"].includes(path)) return path;
   return "other";
 };
 
