@@ -4,7 +4,6 @@
 // refresh rotates the refresh token; a rotated one presented again means it leaked, so the whole
 // activation is revoked. The log holds one event per issue, exchange, rotation and revocation; codes
 // and activations are what those events fold to. Secrets never enter the log: only their SHA-256.
-import { fnv1a64 } from "./identity.js";
 import type { Instant } from "./time.js";
 
 export type CodeIssued = {
@@ -89,20 +88,18 @@ export const REFRESH_SECONDS = 30 * 86_400;
 export const DEFAULT_CODE_SECONDS = 600;
 export const MAX_CODE_SECONDS = 86_400;
 
-/** An activation's id, derived from its code: one code, at most one activation. */
-export const activationIdFor = (codeHash: string): string => `act_${fnv1a64(codeHash)}`;
-
-const byInstantThenHash = <T extends { readonly at: Instant; readonly refreshHash: string }>(a: T, b: T): number => a.at - b.at || (a.refreshHash < b.refreshHash ? -1 : a.refreshHash > b.refreshHash ? 1 : 0);
 
 /**
- * The codes and activations the facts fold to. Order-free: the current refresh token is the one of
- * the chain no rotation started from, and a revocation's earliest instant counts, so any order of the
- * same facts gives the same result.
+ * The codes and activations the facts fold to. Order-free and duplicate-free: the current refresh
+ * token is found by following the chain from the exchange's token through the rotation that started
+ * from each (one per token, keyed by it), never by comparing instants; a revocation's earliest
+ * instant counts. Linear in the facts.
  */
 export const activationsOf = (facts: Iterable<ActivationFact>): { readonly codes: Map<string, ActivationCode>; readonly activations: Map<string, Activation> } => {
   const issued: CodeIssued[] = [];
   const redeemed = new Map<string, CodeRedeemed>();
-  const rotations = new Map<string, RefreshRotated[]>();
+  /** Per activation, each rotation by the token it started from. */
+  const rotations = new Map<string, Map<string, RefreshRotated>>();
   const revoked = new Map<string, ActivationRevoked>();
   for (const f of facts) {
     switch (f._tag) {
@@ -113,8 +110,12 @@ export const activationsOf = (facts: Iterable<ActivationFact>): { readonly codes
         redeemed.set(f.fact.codeHash, f.fact);
         break;
       case "RefreshRotated":
-        rotations.set(f.fact.activationId, [...(rotations.get(f.fact.activationId) ?? []), f.fact]);
+      {
+        const chain = rotations.get(f.fact.activationId) ?? new Map<string, RefreshRotated>();
+        chain.set(f.fact.fromHash, f.fact);
+        rotations.set(f.fact.activationId, chain);
         break;
+      }
       case "ActivationRevoked": {
         const earlier = revoked.get(f.fact.activationId);
         if (earlier === undefined || f.fact.at < earlier.at) revoked.set(f.fact.activationId, f.fact);
@@ -132,10 +133,15 @@ export const activationsOf = (facts: Iterable<ActivationFact>): { readonly codes
     const r = redeemed.get(c.codeHash);
     codes.set(c.codeHash, { hash: c.codeHash, subject: c.subject, userId: c.userId, issuedAt: c.at, expiresAt: c.expiresAt, tokenSeconds: c.tokenSeconds, redeemedAt: r?.at ?? null, activationId: r?.activationId ?? null });
     if (r === undefined) continue;
-    const chain = (rotations.get(r.activationId) ?? []).slice().sort(byInstantThenHash);
-    const rotatedFrom = new Set(chain.map((x) => x.fromHash));
-    const links = [{ refreshHash: r.refreshHash, refreshExpiresAt: r.refreshExpiresAt, at: r.at }, ...chain];
-    const current = links.filter((l) => !rotatedFrom.has(l.refreshHash)).at(-1) ?? links.at(-1)!;
+    const chain = rotations.get(r.activationId) ?? new Map<string, RefreshRotated>();
+    let current: { readonly refreshHash: string; readonly refreshExpiresAt: Instant } = r;
+    let last: RefreshRotated | null = null;
+    let steps = 0;
+    // Each token rotates at most once (its event id is unique), so the walk ends; the bound guards a forged log.
+    for (let next = chain.get(r.refreshHash); next !== undefined && steps <= chain.size; next = chain.get(next.refreshHash)) {
+      current = last = next;
+      steps += 1;
+    }
     const revocation = revoked.get(r.activationId);
     activations.set(r.activationId, {
       id: r.activationId,
@@ -147,8 +153,8 @@ export const activationsOf = (facts: Iterable<ActivationFact>): { readonly codes
       tokenSeconds: c.tokenSeconds,
       refreshHash: current.refreshHash,
       refreshExpiresAt: current.refreshExpiresAt,
-      lastRefreshedAt: chain.at(-1)?.at ?? null,
-      rotations: chain.length,
+      lastRefreshedAt: last?.at ?? null,
+      rotations: steps,
       revokedAt: revocation?.at ?? null,
       revokedReason: revocation?.reason ?? null,
     });
@@ -185,7 +191,8 @@ export type RefreshDecision =
  */
 export const refreshDecision = (activation: Activation | null, presentedHash: string, domain: string, t: Instant): RefreshDecision => {
   if (activation === null) return { _tag: "UnknownToken" };
-  if (activation.revokedAt !== null && activation.revokedAt <= t) return { _tag: "Revoked", activation };
+  // Revoked is final whatever the clock says: another process's clock may be behind the one that revoked.
+  if (activation.revokedAt !== null) return { _tag: "Revoked", activation };
   if (activation.refreshHash !== presentedHash) return { _tag: "Reused", activation };
   if (activation.domain !== domain) return { _tag: "WrongDomain", activation };
   if (t >= activation.refreshExpiresAt) return { _tag: "TokenExpired", activation };
@@ -197,17 +204,22 @@ export const refreshDecision = (activation: Activation | null, presentedHash: st
  * punycode form) with an optional port, lower-cased. Null when `raw` is none.
  */
 export const normalizeDomain = (raw: string): string | null => {
-  const d = raw.trim().toLowerCase().replace(/\.$/, "");
-  const match = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)(?::(\d{1,5}))?$/.exec(d);
+  // ASCII is checked before lower-casing: some non-ASCII letters (the Kelvin sign) lower-case to ASCII ones.
+  if (!/^[\x21-\x7e]+$/.test(raw.trim())) return null;
+  const match = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)\.?(?::(\d{1,5}))?$/.exec(raw.trim().toLowerCase());
   if (match === null || match[1]!.length > 253) return null;
-  if (match[2] !== undefined && (Number(match[2]) < 1 || Number(match[2]) > 65_535)) return null;
-  return d;
+  if (match[2] === undefined) return match[1]!;
+  const port = Number(match[2]);
+  return port >= 1 && port <= 65_535 ? `${match[1]}:${port}` : null;
 };
 
 const iso = (t: Instant | null): string | null => (t === null ? null : new Date(t).toISOString());
 
-/** An activation as the APIs show it: instants as ISO text, the user by the app's id, no hash of any secret. */
-export const activationView = (a: Activation) => ({
+/**
+ * An activation as the APIs show it at `t`: instants as ISO text, the user by the app's id, no hash
+ * of any secret. `expired`: its refresh token ran out unused, so it can never refresh again.
+ */
+export const activationView = (a: Activation, t: Instant) => ({
   id: a.id,
   userId: a.subject,
   domain: a.domain,
@@ -215,7 +227,7 @@ export const activationView = (a: Activation) => ({
   lastRefreshedAt: iso(a.lastRefreshedAt),
   refreshExpiresAt: iso(a.refreshExpiresAt),
   rotations: a.rotations,
-  status: a.revokedAt === null ? "active" : "revoked",
+  status: a.revokedAt !== null ? "revoked" : t >= a.refreshExpiresAt ? "expired" : "active",
   revokedAt: iso(a.revokedAt),
   revokedReason: a.revokedReason,
 });

@@ -6,7 +6,7 @@
 // stored; the rules are domain/activations.ts, the atomic steps store/activations.ts.
 import { createHash, randomBytes } from "node:crypto";
 import { Either } from "effect";
-import { activationIdFor, activationView, redeemDecision, refreshDecision, REFRESH_SECONDS, type Activation, type RedeemDecision, type RefreshDecision } from "../domain/activations.js";
+import { activationView, redeemDecision, refreshDecision, REFRESH_SECONDS, type Activation, type RedeemDecision, type RefreshDecision } from "../domain/activations.js";
 import type { Catalog } from "../domain/catalog.js";
 import { entitlementsAt } from "../domain/entitlements.js";
 import { tokenClaims } from "../domain/tokens.js";
@@ -46,6 +46,8 @@ export const canonicalCode = (typed: string): string =>
     .replace(/O/g, "0");
 
 const sha256 = (s: string): string => createHash("sha256").update(s, "utf8").digest("hex");
+/** An activation's id, derived from its code (one code, at most one activation): 128 bits, so two codes never share one. */
+export const activationIdFor = (codeHash: string): string => `act_${sha256(`activation:${codeHash}`).slice(0, 32)}`;
 export const codeHashOf = (typed: string): string => sha256(canonicalCode(typed));
 export const refreshHashOf = (token: string): string => sha256(token);
 const newRefreshToken = (): string => `vrt_${randomBytes(32).toString("base64url")}`;
@@ -68,15 +70,20 @@ export const issueActivationCode = async (deps: ActivationDeps, r: ActivationCod
   return Either.right(ok({ code, userId: stored.subject, expiresAt: iso(stored.expiresAt), tokenTtlSeconds: stored.tokenSeconds }));
 };
 
-/** The access token for an activation at `now`: the user's entitlements now, for its domain. */
-const accessToken = async (deps: ActivationDeps, a: Pick<Activation, "id" | "subject" | "domain" | "tokenSeconds">, now: number) => {
-  const id = await deps.reads.findUser(a.subject);
+/**
+ * The access token for an activation at `now`: the user's entitlements now, for its domain. The user
+ * is found by the id the code was issued for, else by Verity's id; null when neither names a user any
+ * more (never a token that merely states nothing).
+ */
+const accessToken = async (deps: ActivationDeps, a: Pick<Activation, "id" | "subject" | "userId" | "domain" | "tokenSeconds">, now: number) => {
+  const id = (await deps.reads.findUser(a.subject)) ?? (await deps.reads.findUser(a.userId));
   const view = id === null ? null : await deps.reads.user(id);
+  if (view === null) return null;
   const claims = tokenClaims({
     subject: a.subject,
     audience: a.domain,
-    entitlements: view === null ? [] : entitlementsAt(view.grants, deps.catalog, now, meterReading(view, now), slotReading(view, now)),
-    grants: view?.grants ?? [],
+    entitlements: entitlementsAt(view.grants, deps.catalog, now, meterReading(view, now), slotReading(view, now)),
+    grants: view.grants,
     now,
     lifetimeSeconds: a.tokenSeconds,
     activationId: a.id,
@@ -85,7 +92,9 @@ const accessToken = async (deps: ActivationDeps, a: Pick<Activation, "id" | "sub
   return { token, claims };
 };
 
-const pairAnswer = (a: Activation, access: Awaited<ReturnType<typeof accessToken>>, refreshToken: string): Answer =>
+type Access = NonNullable<Awaited<ReturnType<typeof accessToken>>>;
+
+const pairAnswer = (a: Activation, access: Access, refreshToken: string): Answer =>
   ok({
     activationId: a.id,
     userId: a.subject,
@@ -99,6 +108,7 @@ const pairAnswer = (a: Activation, access: Awaited<ReturnType<typeof accessToken
   });
 
 const refused = (status: number, code: string, message: string) => Either.left(new ActivationRefused({ status, code, message }));
+const userGone = (subject: string) => refused(404, "user_not_found", `the user "${subject}" this activation was issued for is no longer known to Verity`);
 
 /**
  * `POST /v1/activate`: the code exchanged, once, for a token pair bound to `domain`. The access
@@ -111,7 +121,8 @@ export const activate = async (deps: ActivationDeps, r: ActivateRequest, request
   const before = redeemDecision(await findCode(sqlOf(deps.db), codeHash), now);
   if (before._tag !== "Redeemable") return redeemRefusal(before);
   const activationId = activationIdFor(codeHash);
-  const access = await accessToken(deps, { id: activationId, subject: before.code.subject, domain: r.domain, tokenSeconds: before.code.tokenSeconds }, now);
+  const access = await accessToken(deps, { id: activationId, subject: before.code.subject, userId: before.code.userId, domain: r.domain, tokenSeconds: before.code.tokenSeconds }, now);
+  if (access === null) return userGone(before.code.subject);
   const refreshToken = newRefreshToken();
   const outcome = await redeemCode(deps.db, { codeHash, activationId, domain: r.domain, refreshHash: refreshHashOf(refreshToken), refreshExpiresAt: now + REFRESH_SECONDS * 1000, at: now, requestId }, now);
   return outcome._tag === "Redeemed" ? Either.right(pairAnswer(outcome.activation, access, refreshToken)) : redeemRefusal(outcome);
@@ -143,11 +154,12 @@ export const refresh = async (deps: ActivationDeps, r: RefreshRequest, requestId
   // Only a rotation needs a signed token, and only a rotation or a reuse writes anything.
   if (before._tag !== "Rotate" && before._tag !== "Reused") return refreshRefusal(before, r.domain);
   const access = before._tag === "Rotate" ? await accessToken(deps, before.activation, now) : null;
+  if (before._tag === "Rotate" && access === null) return userGone(before.activation.subject);
   const next = newRefreshToken();
   const outcome = await refreshWith(deps.db, { hash: presented, domain: r.domain }, { refreshHash: refreshHashOf(next), refreshExpiresAt: now + REFRESH_SECONDS * 1000, at: now, requestId }, now);
   if (outcome._tag !== "Rotated") return refreshRefusal(outcome, r.domain);
-  // A reuse seen first that was a rotation under the lock cannot happen (a spent token stays spent); signed now all the same.
-  return Either.right(pairAnswer(outcome.activation, access ?? (await accessToken(deps, outcome.activation, now)), next));
+  // A rotation under the lock was a rotation before it (a spent token stays spent), so `access` is there.
+  return access === null ? userGone(outcome.activation.subject) : Either.right(pairAnswer(outcome.activation, access, next));
 };
 
 const refreshRefusal = (d: Exclude<RefreshDecision, { _tag: "Rotate" }>, domain: string): Either.Either<never, ActivationRefused> => {
@@ -174,7 +186,7 @@ export const revoke = async (deps: ActivationDeps, id: string, sender: Sender): 
   const now = deps.now();
   const revoked = await revokeActivation(deps.db, id, { at: now, keyId: sender.principal.keyId, requestId: sender.requestId }, now);
   if (revoked === null) return refused(404, "activation_not_found", `no activation has the id "${id}"`);
-  return Either.right(ok(activationView(revoked.activation)));
+  return Either.right(ok(activationView(revoked.activation, now)));
 };
 
 /** `GET /api/users/{id}/activations`: the user's activations, newest first. */
@@ -182,5 +194,5 @@ export const userActivations = async (deps: ActivationDeps, userId: string): Pro
   const id = await deps.reads.findUser(userId);
   const view = id === null ? null : await deps.reads.user(id);
   if (view === null) return Either.left(new UserNotFound({ id: userId }));
-  return Either.right(ok({ userId: view.subject, activations: (await activationsOfSubject(sqlOf(deps.db), view.subject)).map(activationView) }));
+  return Either.right(ok({ userId: view.subject, activations: (await activationsOfSubject(sqlOf(deps.db), view.subject)).map((a) => activationView(a, deps.now())) }));
 };

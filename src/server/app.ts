@@ -185,6 +185,8 @@ const USER_ROUTE = /^\/api\/users\/([^/]+)\/(entitlements|subscription|credits|a
 
 const LEASE_RELEASE_ROUTE = /^\/v1\/leases\/([^/]+)\/release$/;
 const ACTIVATION_REVOKE_ROUTE = /^\/v1\/activations\/([^/]+)\/revoke$/;
+/** The keyless routes (/v1/activate, /v1/refresh) take a code or a token and a domain: a few hundred bytes. */
+const MAX_PUBLIC_BODY = 4_096;
 
 /** The request's correlation id: the caller's `X-Request-Id` when it is a sane token, else a new one. */
 const requestIdOf = (req: IncomingMessage): string => {
@@ -420,11 +422,11 @@ export const buildApp = (options: AppOptions): App => {
   };
 
   /** A JSON body of the app's write endpoints, read within the limit. */
-  const jsonBody = async (req: IncomingMessage, emptyIsObject = false): Promise<Either.Either<unknown, PayloadTooLarge | InvalidJson>> => {
-    const body = await readBody(req, MAX_WRITE_BODY);
+  const jsonBody = async (req: IncomingMessage, emptyIsObject = false, limit = MAX_WRITE_BODY): Promise<Either.Either<unknown, PayloadTooLarge | InvalidJson>> => {
+    const body = await readBody(req, limit);
     // A release may be sent with no body at all.
     if (emptyIsObject && body._tag === "Body" && body.bytes.length === 0) return Either.right({});
-    if (body._tag === "TooLarge") return Either.left(new PayloadTooLarge({ message: `a body may hold at most ${MAX_WRITE_BODY} bytes; send at most ${MAX_BATCH} records per batch` }));
+    if (body._tag === "TooLarge") return Either.left(new PayloadTooLarge({ message: limit === MAX_WRITE_BODY ? `a body may hold at most ${MAX_WRITE_BODY} bytes; send at most ${MAX_BATCH} records per batch` : `a body may hold at most ${limit} bytes here` }));
     return Either.try({ try: () => JSON.parse(body.bytes.toString("utf8")) as unknown, catch: (e) => new InvalidJson({ message: `body is not JSON: ${(e as Error).message}` }) });
   };
 
@@ -477,12 +479,12 @@ export const buildApp = (options: AppOptions): App => {
     if (!known) return (req.resume(), answerNow(Either.left(new RouteNotFound({ method: req.method ?? "GET", path }))));
     if (req.method !== "POST") return (req.resume(), answerNow(Either.left(new MethodNotAllowed({ message: `${path} takes POST` }))));
     if (path === "/v1/activate") {
-      const decoded = Either.flatMap(await jsonBody(req), decodeActivateRequest);
+      const decoded = Either.flatMap(await jsonBody(req, false, MAX_PUBLIC_BODY), decodeActivateRequest);
       if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
       return answerNow<Refused>(await activate(activationDeps, decoded.right, requestId));
     }
     if (path === "/v1/refresh") {
-      const decoded = Either.flatMap(await jsonBody(req), decodeRefreshRequest);
+      const decoded = Either.flatMap(await jsonBody(req, false, MAX_PUBLIC_BODY), decodeRefreshRequest);
       if (Either.isLeft(decoded)) return answerNow(Either.left(decoded.left));
       return answerNow<Refused>(await refresh(activationDeps, decoded.right, requestId));
     }

@@ -50,6 +50,9 @@ export type CheckRequest = { readonly userId: string; readonly feature: string; 
 
 const options = { onExcessProperty: "error", errors: "all" } as const;
 
+/** An issue's message with the value it quotes cut short: a refusal need not send a huge value back. */
+const clip = (message: string): string => (message.length > 300 ? `${message.slice(0, 300)}… (${message.length} characters)` : message);
+
 /** Every issue, each with the JSON path where it was found (a body that is no object at all says what one holds). */
 const refusal =
   (expected: string) =>
@@ -64,7 +67,7 @@ const refusal =
     const issues = formatted
       // "Expected undefined" only restates that an optional member failed; the real issue is listed too.
       .filter((i) => !i.message.startsWith("Expected undefined"))
-      .map((i) => (i.path.length === 0 ? `(body): expected a JSON object ${expected}` : `${i.path.map(String).join(".")}: ${i.message}`));
+      .map((i) => (i.path.length === 0 ? `(body): expected a JSON object ${expected}` : `${i.path.map(String).join(".")}: ${clip(i.message)}`));
     return new InvalidParameter({ message: [...new Set(issues)].join("; ") });
   };
 

@@ -152,7 +152,11 @@ export const redeemCode = (db: Database, r: CodeRedeemed, receivedAt: number): P
     return { _tag: "Redeemed", activation };
   });
 
-const markRevoked = async (sql: Sql, a: Activation, fact: ActivationRevoked, receivedAt: number): Promise<Activation> => {
+/** The instant of an activation's last step so far. */
+const latestOf = (a: Activation): number => Math.max(a.createdAt, a.lastRefreshedAt ?? a.createdAt);
+
+const markRevoked = async (sql: Sql, a: Activation, stated: ActivationRevoked, receivedAt: number): Promise<Activation> => {
+  const fact: ActivationRevoked = { ...stated, at: Math.max(stated.at, latestOf(a)) };
   const eventId = revokeEventId(a.id);
   await append(sql, eventId, { _tag: "ActivationRevoked", fact }, fact.at, receivedAt, receivedAt);
   await sql.run(Prisma.sql`UPDATE "Activation" SET "revokedAt" = ${sqlValue(sql.kind, new Date(fact.at))}, "revokedReason" = ${fact.reason} WHERE "id" = ${a.id}`);
@@ -179,12 +183,14 @@ export const refreshWith = (
     switch (decision._tag) {
       case "Rotate": {
         const a = decision.activation;
-        const fact: RefreshRotated = { ...next, activationId: a.id, fromHash: presented.hash };
-        await append(sql, rotateEventId(presented.hash), { _tag: "RefreshRotated", fact }, next.at, receivedAt, receivedAt);
+        // Never before the activation's last step: another process's clock may be behind, and the log of one activation stays in time order.
+        const at = Math.max(next.at, latestOf(a));
+        const fact: RefreshRotated = { ...next, at, refreshExpiresAt: next.refreshExpiresAt + (at - next.at), activationId: a.id, fromHash: presented.hash };
+        await append(sql, rotateEventId(presented.hash), { _tag: "RefreshRotated", fact }, at, receivedAt, receivedAt);
         await sql.run(
-          Prisma.sql`UPDATE "Activation" SET "refreshHash" = ${next.refreshHash}, "refreshExpiresAt" = ${sqlValue(sql.kind, new Date(next.refreshExpiresAt))}, "lastRefreshedAt" = ${sqlValue(sql.kind, new Date(next.at))}, "rotations" = "rotations" + 1 WHERE "id" = ${a.id}`,
+          Prisma.sql`UPDATE "Activation" SET "refreshHash" = ${fact.refreshHash}, "refreshExpiresAt" = ${sqlValue(sql.kind, new Date(fact.refreshExpiresAt))}, "lastRefreshedAt" = ${sqlValue(sql.kind, new Date(at))}, "rotations" = "rotations" + 1 WHERE "id" = ${a.id}`,
         );
-        return { _tag: "Rotated", activation: { ...a, refreshHash: next.refreshHash, refreshExpiresAt: next.refreshExpiresAt, lastRefreshedAt: next.at, rotations: a.rotations + 1 } };
+        return { _tag: "Rotated", activation: { ...a, refreshHash: fact.refreshHash, refreshExpiresAt: fact.refreshExpiresAt, lastRefreshedAt: at, rotations: a.rotations + 1 } };
       }
       case "Reused":
         return { _tag: "Reused", activation: await markRevoked(sql, decision.activation, { activationId: decision.activation.id, at: next.at, reason: "reuse", keyId: null, requestId: next.requestId }, receivedAt) };

@@ -5,8 +5,8 @@
 // than its lifetime, also when a refund ends that entitlement after the token was issued.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { activationIdFor, activationsOf, redeemDecision, refreshDecision, REFRESH_SECONDS, type ActivationFact } from "../../src/domain/activations.js";
-import { entitlementsAt, type Grant } from "../../src/domain/entitlements.js";
+import { activationsOf, redeemDecision, refreshDecision, REFRESH_SECONDS, type ActivationFact } from "../../src/domain/activations.js";
+import { entitlementsAt, isGrantLive, type Grant } from "../../src/domain/entitlements.js";
 import { featureEnd, tokenClaims, type TokenClaims } from "../../src/domain/tokens.js";
 import { testCatalog } from "../builders/histories.js";
 
@@ -30,7 +30,8 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
 );
 
 /** Each step comes after the previous one by up to two minutes (the server's clock only moves on). */
-const arbHistory = fc.array(fc.tuple(arbOp, fc.integer({ min: 0, max: 120_000 })), { minLength: 5, maxLength: 60, size: "max" });
+const arbStep = fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 120_000 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 40 * 86_400_000 }) });
+const arbHistory = fc.array(fc.tuple(arbOp, arbStep), { minLength: 5, maxLength: 60, size: "max" });
 
 const DOMAINS = ["a.example.com", "b.example.com"];
 
@@ -51,7 +52,7 @@ const grantsWith = (refunds: ReadonlyMap<number, number>): Grant[] =>
 type Run = {
   readonly facts: ActivationFact[];
   readonly redeemed: { readonly code: string; readonly at: number; readonly expiresAt: number }[];
-  readonly tokens: { readonly claims: TokenClaims; readonly lifetime: number; readonly known: readonly Grant[] }[];
+  readonly tokens: { readonly claims: TokenClaims; readonly lifetime: number; readonly known: readonly Grant[]; readonly at: number }[];
   /** Refreshes that succeeded on an activation already revoked (by reuse or by the app). */
   successesAfterRevocation: number;
   readonly refunds: Map<number, number>;
@@ -71,7 +72,7 @@ const run = (history: readonly (readonly [Op, number])[]): Run => {
   const token = (activationId: string, domain: string, lifetime: number) => {
     const grants = grantsWith(refunds);
     const claims = tokenClaims({ subject: "u", audience: domain, entitlements: entitlementsAt(grants, testCatalog, t), grants, now: t, lifetimeSeconds: lifetime, activationId });
-    out.tokens.push({ claims, lifetime, known: grants });
+    out.tokens.push({ claims, lifetime, known: grants, at: t });
   };
   for (const [op, step] of history) {
     t += step;
@@ -90,7 +91,7 @@ const run = (history: readonly (readonly [Op, number])[]): Run => {
         const decision = redeemDecision(folded.codes.get(hash) ?? null, t);
         if (decision._tag !== "Redeemable") break;
         const refreshHash = hex(made++, "f");
-        const activationId = activationIdFor(hash);
+        const activationId = `act_${hash}`;
         facts.push({ _tag: "CodeRedeemed", fact: { codeHash: hash, activationId, domain: DOMAINS[op.domain]!, refreshHash, refreshExpiresAt: t + REFRESH_SECONDS * 1000, at: t, requestId: "r" } });
         refreshTokens.push({ hash: refreshHash, domain: DOMAINS[op.domain]! });
         activationIds.push(activationId);
@@ -156,6 +157,9 @@ describe("activation codes and refresh tokens", () => {
         const from = facts.flatMap((f) => (f._tag === "RefreshRotated" ? [f.fact.fromHash] : []));
         expect(new Set(from).size).toBe(from.length);
         expect(successesAfterRevocation).toBe(0);
+        // No token rotated once past its expiry.
+        const expiry = new Map(facts.flatMap((f) => (f._tag === "CodeRedeemed" || f._tag === "RefreshRotated" ? [[f.fact.refreshHash, f.fact.refreshExpiresAt] as const] : [])));
+        for (const f of facts) if (f._tag === "RefreshRotated") expect(f.fact.at).toBeLessThan(expiry.get(f.fact.fromHash)!);
         // Every activation has exactly one current token, the last of its chain.
         const { activations } = activationsOf(facts);
         for (const a of activations.values()) {
@@ -167,11 +171,12 @@ describe("activation codes and refresh tokens", () => {
     );
   });
 
-  it("folds to the same codes and activations in any order of the facts", () => {
+  it("folds to the same codes and activations in any order of the facts, duplicates included", () => {
     fc.assert(
       fc.property(arbHistory, fc.integer(), (history, seed) => {
         const { facts } = run(history);
-        const shuffled = facts
+        // Every third fact twice (two exports concatenated, say).
+        const shuffled = [...facts, ...facts.filter((_, i) => i % 3 === 0)]
           .map((f, i) => ({ f, k: Math.imul(i + 1, seed | 1) >>> 0 }))
           .sort((a, b) => a.k - b.k)
           .map((x) => x.f);
@@ -186,7 +191,7 @@ describe("activation codes and refresh tokens", () => {
         const { tokens, refunds } = run(history);
         // The truth as known in the end: every refund applied.
         const truth = grantsWith(refunds);
-        for (const { claims, lifetime, known } of tokens) {
+        for (const { claims, lifetime, known, at } of tokens) {
           expect(claims.exp - claims.iat).toBeLessThanOrEqual(lifetime);
           for (const feature of Object.keys(claims.ent)) {
             // An end known when it was issued is never passed.
@@ -194,6 +199,8 @@ describe("activation codes and refresh tokens", () => {
             if (knownEnd !== null) expect(claims.exp * 1000).toBeLessThanOrEqual(knownEnd);
             const end = featureEnd(truth, feature, claims.iat * 1000);
             if (end !== null) expect(claims.exp - Math.floor(end / 1000)).toBeLessThanOrEqual(lifetime);
+            // Nothing ended (refunded or run out) by the time it was issued is stated.
+            expect(truth.some((g) => g.feature === feature && isGrantLive(g, at))).toBe(true);
           }
         }
       }),

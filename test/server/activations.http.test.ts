@@ -13,7 +13,7 @@ import { createApiKey } from "../../src/server/auth.js";
 import { storedActivations } from "../../src/store/activations.js";
 import { readFeed } from "../../src/store/feed.js";
 import { PRICES, testCatalog } from "../builders/histories.js";
-import { customer, stripeEvent, subscription } from "../builders/stripe.js";
+import { charge, checkoutSession, customer, stripeEvent, subscription } from "../builders/stripe.js";
 import { exportLines } from "../offline/support.js";
 import { KINDS } from "../support/databases.js";
 import { startServer, type RunningServer } from "../support/server.js";
@@ -157,6 +157,43 @@ describe.each(KINDS)("activation codes and refresh tokens (%s)", (kind) => {
     expect(next.body.entitlements).toEqual({});
     const { payload } = await jwtVerify(next.body.accessToken, await keys(), { audience: DOMAIN, currentDate: new Date(server.clock.now) });
     expect(payload.ent).toEqual({});
+  });
+
+  it("stops granting what a refunded purchase granted: the next refresh after the refund no longer states it", async () => {
+    const t = Math.floor(server.clock.now / 1000) - 120;
+    await deliver(server.url, stripeEvent({ id: "evt_ac3_cus", type: "customer.created", created: t, object: customer({ id: "cus_ac3", metadata: { user_id: "u_ac3" } }) }), signed());
+    await deliver(
+      server.url,
+      stripeEvent({ id: "evt_ac3_paid", type: "checkout.session.completed", created: t + 1, object: checkoutSession({ id: "cs_ac3", mode: "payment", customer: "cus_ac3", clientReferenceId: "u_ac3", paymentIntent: "pi_ac3", amountTotal: 19900, currency: "usd", metadata: { price_id: PRICES.lifetime, user_id: "u_ac3" }, created: t + 1 }) }),
+      signed(),
+    );
+    const pair = (await activate(await newCode("u_ac3"))).body;
+    expect(Object.keys(pair.entitlements).sort()).toEqual(["api_calls", "export"]);
+    await deliver(server.url, stripeEvent({ id: "evt_ac3_refund", type: "charge.refunded", created: t + 60, object: charge({ id: "ch_ac3", customer: "cus_ac3", paymentIntent: "pi_ac3", amount: 19900, amountRefunded: 19900, currency: "usd", created: t + 60 }) }), signed());
+    await server.app.settle();
+    const next = await refresh(pair.refreshToken);
+    expect([next.status, next.body.entitlements]).toEqual([200, {}]);
+  });
+
+  it("expires a refresh token unused for 30 days; the activation then lists as expired", async () => {
+    const pair = (await activate(await newCode(), "idle.example.com")).body;
+    server.clock.now += 30 * DAY * 1000 + 1000;
+    const before = await appEvents();
+    const late = await refresh(pair.refreshToken, "idle.example.com");
+    expect([late.status, late.body.error.code]).toEqual([401, "refresh_token_expired"]);
+    expect(await appEvents()).toBe(before);
+    const listed = (await (await fetch(`${server.url}/api/users/u_ac/activations`, { headers: { authorization: `Bearer ${readKey}` } })).json()) as { activations: { id: string; status: string }[] };
+    expect(listed.activations.find((a) => a.id === pair.activationId)?.status).toBe("expired");
+  });
+
+  it("keeps the keyless routes' bodies small and their refusals short", async () => {
+    const huge = await post(server, "/v1/activate", null, { code: "x", domain: "a".repeat(10_000) });
+    expect([huge.status, huge.body.error.code]).toEqual([413, "payload_too_large"]);
+    const long = await post(server, "/v1/refresh", null, { refreshToken: "vrt_x", domain: "é".repeat(1_000) });
+    expect(long.status).toBe(400);
+    expect(long.body.error.message.length).toBeLessThan(1_000);
+    // A letter that lower-cases to ASCII (the Kelvin sign) is no way around the ASCII rule.
+    expect((await activate(await newCode(), "\u212Aexample.com")).status).toBe(400);
   });
 
   it("lets the app revoke an activation: no refresh after, the revocation answered again the same", async () => {

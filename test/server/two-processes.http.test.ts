@@ -22,7 +22,8 @@ describe.skipIf(!HAS_POSTGRES)("two processes projecting one PostgreSQL", () => 
   const latest = Math.max(...history.events.map((e) => e.created));
   beforeAll(async () => {
     a = await startServer("postgresql", testCatalog, { now: latest * 1000 });
-    b = await startServer("postgresql", testCatalog, { now: latest * 1000, databaseUrl: a.databaseUrl });
+    // b's clock is 5 s behind a's, as two machines' clocks may be.
+    b = await startServer("postgresql", testCatalog, { now: latest * 1000 - 5_000, databaseUrl: a.databaseUrl });
   });
   afterAll(async () => {
     await b?.stop();
@@ -72,7 +73,9 @@ describe.skipIf(!HAS_POSTGRES)("two processes projecting one PostgreSQL", () => 
   it("exchanges an activation code once and rotates a refresh token once when both processes race for them", async () => {
     const key = (await createApiKey(a.db, ["tokens:write"], new Date())).key;
     const userId = history.events.map((e) => (e.data.object as { metadata?: { user_id?: string } }).metadata?.user_id).find((u) => u !== undefined)!;
-    const code = (await post(a, "/v1/activation-codes", key, { userId })).body.code as string;
+    const issued = await post(a, "/v1/activation-codes", key, { userId });
+    expect(issued.status).toBe(200);
+    const code = issued.body.code as string;
     const activations = await Promise.all(Array.from({ length: 20 }, (_, i) => post(i % 2 === 0 ? a : b, "/v1/activate", null, { code, domain: "race.example.com" })));
     expect(activations.map((r) => r.status).sort()).toEqual([200, ...Array<number>(19).fill(409)]);
     const { refreshToken } = activations.find((r) => r.status === 200)!.body;
@@ -82,6 +85,11 @@ describe.skipIf(!HAS_POSTGRES)("two processes projecting one PostgreSQL", () => 
     expect(refreshes.filter((r) => r.status === 200)).toHaveLength(1);
     expect(refreshes.filter((r) => r.status === 401 && r.body.error.code === "refresh_token_reused")).toHaveLength(1);
     expect(refreshes.filter((r) => r.status === 401 && r.body.error.code === "activation_revoked")).toHaveLength(18);
+    // Revoked on a; b, whose clock says the revocation has not happened yet, refuses all the same.
+    const second = (await post(b, "/v1/activate", null, { code: (await post(a, "/v1/activation-codes", key, { userId })).body.code, domain: "race.example.com" })).body;
+    expect((await post(a, `/v1/activations/${second.activationId}/revoke`, key, {})).status).toBe(200);
+    const late = await post(b, "/v1/refresh", null, { refreshToken: second.refreshToken, domain: "race.example.com" });
+    expect([late.status, late.body.error.code]).toEqual([401, "activation_revoked"]);
     expect((await verify(a.db, testCatalog, { at: latest * 1000 })).differences).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ export const ActivationRef = builder.objectRef<ActivationView>("Activation").imp
     id: t.exposeString("id"),
     userId: t.exposeString("userId"),
     domain: t.exposeString("domain", { description: "The host (and port) its refresh token is bound to." }),
-    status: t.exposeString("status", { description: "active or revoked." }),
+    status: t.exposeString("status", { description: "active, revoked, or expired (its refresh token ran out unused)." }),
     createdAt: t.field({ type: "DateTime", resolve: (a) => new Date(a.createdAt!) }),
     lastRefreshedAt: t.field({ type: "DateTime", nullable: true, resolve: (a) => at(a.lastRefreshedAt) }),
     refreshExpiresAt: t.field({ type: "DateTime", description: "When the current refresh token expires unless used.", resolve: (a) => new Date(a.refreshExpiresAt!) }),

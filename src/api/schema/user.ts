@@ -46,7 +46,7 @@ export const UserRef = builder.prismaObject("User", {
       description: "Clients activated with a code for this user, newest first.",
       resolve: async (u, _args, ctx) => {
         const view = await ctx.reads.user(u.id);
-        return (await activationsOfSubject(sqlOf(ctx.db), view?.subject ?? u.appUserId ?? u.id)).map(activationView);
+        return (await activationsOfSubject(sqlOf(ctx.db), view?.subject ?? u.appUserId ?? u.id)).map((a) => activationView(a, ctx.now));
       },
     }),
     subscription: t.field({
