@@ -10,6 +10,8 @@ COPY package.json package-lock.json prisma.config.ts tsconfig.json tsconfig.buil
 COPY prisma ./prisma
 COPY scripts ./scripts
 COPY src ./src
+# The client package is a workspace of the root package: npm ci installs (and the build compiles) it too.
+COPY packages ./packages
 # Installs everything, generates the Prisma clients and compiles src to dist (postinstall).
 RUN npm ci && npm prune --omit=dev && npm cache clean --force
 

@@ -1,10 +1,11 @@
-// The typed client generated from schema.graphql and examples/client/*.graphql is current: the
-// generator runs in memory (nothing is written) and its output must equal the committed files byte
-// for byte. When this fails, run `npm run codegen` and commit the result.
+// The typed clients generated from schema.graphql (the example client's examples/client/*.graphql and
+// the client package's packages/client/src/operations/*.graphql) are current: the generator runs in
+// memory (nothing is written) and its output must equal the committed files byte for byte. When
+// this fails, run `npm run codegen` and commit the result.
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { generateClient, OUTPUT_FILE } from "../../codegen.js";
+import { generateClient, TARGETS } from "../../codegen.js";
 
 const root = new URL("../../", import.meta.url);
 
@@ -30,18 +31,20 @@ const firstDifference = (generated: string, committed: string): string => {
 };
 
 describe("generated GraphQL client (codegen.ts)", () => {
-  it("is up to date with schema.graphql and the example client's documents", async () => {
+  it("is up to date with schema.graphql and the documents of the example client and the client package", async () => {
     const files = await generateClient();
-    expect(files.length).toBeGreaterThan(0);
+    expect(files.map((f) => f.path)).toEqual(["examples/client/generated/graphql.ts", "packages/client/src/generated/graphql.ts"]);
     for (const file of files) {
       const committed = readCommitted(file.path);
       if (committed === null) expect.fail(`${file.path} is missing: run npm run codegen`);
       if (committed !== file.content) expect.fail(`${file.path} is stale (${firstDifference(file.content, committed)}): run npm run codegen`);
     }
-    // No leftovers from an earlier run: the output folder holds exactly what the generator produces.
-    const folder = OUTPUT_FILE.slice(0, OUTPUT_FILE.lastIndexOf("/") + 1);
-    const present = readdirSync(new URL(folder, root)).map((name) => folder + name).sort();
-    expect(present, "stale files in the generated folder: delete them and run npm run codegen").toEqual(files.map((f) => f.path).sort());
+    // No leftovers from an earlier run: each output folder holds exactly what the generator produces.
+    for (const { outputFile } of TARGETS) {
+      const folder = outputFile.slice(0, outputFile.lastIndexOf("/") + 1);
+      const present = readdirSync(new URL(folder, root)).map((name) => folder + name).sort();
+      expect(present, `stale files in ${folder}: delete them and run npm run codegen`).toEqual(files.filter((f) => f.path.startsWith(folder)).map((f) => f.path).sort());
+    }
   });
 
   it("gives the same output on every run, free of machine-specific paths", async () => {
