@@ -1,7 +1,7 @@
 // Activation codes and activations offline: as a replay of an export and verify of a database show
 // them (instants as ISO text, sorted by id), and how two such views differ.
 import type { Activation, ActivationCode } from "../domain/activations.js";
-import type { UsageDifference } from "./usage.js";
+import { diffById, type UsageDifference } from "./usage.js";
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 const byId = <T extends { readonly id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -48,18 +48,5 @@ export const activationSnapshot = (codes: Iterable<ActivationCode>, activations:
     .sort(byId),
 });
 
-const diffRows = <T extends { readonly id: string }>(entity: string, left: readonly T[], right: readonly T[]): UsageDifference[] => {
-  const a = new Map(left.map((r) => [r.id, r]));
-  const b = new Map(right.map((r) => [r.id, r]));
-  const out: UsageDifference[] = [];
-  for (const id of [...new Set([...a.keys(), ...b.keys()])].sort()) {
-    const ra = a.get(id);
-    const rb = b.get(id);
-    if (ra === undefined || rb === undefined) out.push({ entity: "activation", id: `${entity} ${id}`, field: null, left: ra, right: rb });
-    else for (const field of Object.keys(ra) as (keyof T & string)[]) if (ra[field] !== rb[field]) out.push({ entity: "activation", id: `${entity} ${id}`, field, left: ra[field], right: rb[field] });
-  }
-  return out;
-};
-
 /** Every difference between two activation snapshots. */
-export const diffActivations = (left: ActivationSnapshot, right: ActivationSnapshot): UsageDifference[] => [...diffRows("code", left.codes, right.codes), ...diffRows("activation", left.activations, right.activations)];
+export const diffActivations = (left: ActivationSnapshot, right: ActivationSnapshot): UsageDifference[] => [...diffById("activation", left.codes, right.codes, "code"), ...diffById("activation", left.activations, right.activations, "activation")];

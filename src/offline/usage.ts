@@ -25,19 +25,26 @@ export const leaseSnapshot = (leases: Iterable<Lease>): SnapshotLease[] =>
     }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
-/** Every difference between two lease snapshots. */
-export const diffLeases = (left: readonly SnapshotLease[], right: readonly SnapshotLease[]): UsageDifference[] => {
-  const a = new Map(left.map((l) => [l.id, l]));
-  const b = new Map(right.map((l) => [l.id, l]));
+/**
+ * Every difference between two lists of rows with ids: a row only on one side, or a field that
+ * differs. `prefix` names the kind of row inside `entity` (e.g. "code" within "activation").
+ */
+export const diffById = <T extends { readonly id: string }>(entity: UsageDifference["entity"], left: readonly T[], right: readonly T[], prefix = ""): UsageDifference[] => {
+  const a = new Map(left.map((r) => [r.id, r]));
+  const b = new Map(right.map((r) => [r.id, r]));
   const out: UsageDifference[] = [];
   for (const id of [...new Set([...a.keys(), ...b.keys()])].sort()) {
-    const la = a.get(id);
-    const lb = b.get(id);
-    if (la === undefined || lb === undefined) out.push({ entity: "lease", id, field: null, left: la, right: lb });
-    else for (const field of ["subject", "userId", "feature", "acquiredAt", "expiresAt", "releasedAt"] as const) if (la[field] !== lb[field]) out.push({ entity: "lease", id, field, left: la[field], right: lb[field] });
+    const ra = a.get(id);
+    const rb = b.get(id);
+    const named = prefix === "" ? id : `${prefix} ${id}`;
+    if (ra === undefined || rb === undefined) out.push({ entity, id: named, field: null, left: ra, right: rb });
+    else for (const field of Object.keys(ra) as (keyof T & string)[]) if (ra[field] !== rb[field]) out.push({ entity, id: named, field, left: ra[field], right: rb[field] });
   }
   return out;
 };
+
+/** Every difference between two lease snapshots. */
+export const diffLeases = (left: readonly SnapshotLease[], right: readonly SnapshotLease[]): UsageDifference[] => diffById("lease", left, right);
 
 /** A counter as a snapshot shows it: scaled units, instants as ISO text. */
 export type SnapshotCounter = {
