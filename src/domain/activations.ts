@@ -84,6 +84,11 @@ export type Activation = {
 
 /** How long a refresh token stays usable: each refresh gives the new one this long again. */
 export const REFRESH_SECONDS = 30 * 86_400;
+/**
+ * How long after a rotation the token it spent may come back and get that rotation's answer again,
+ * instead of counting as a reuse: a client whose answer was lost on the way retries at once.
+ */
+export const RETRY_GRACE_MS = 60_000;
 /** A code's default and longest life. */
 export const DEFAULT_CODE_SECONDS = 600;
 export const MAX_CODE_SECONDS = 86_400;
@@ -178,6 +183,8 @@ export const redeemDecision = (code: ActivationCode | null, t: Instant): RedeemD
 
 export type RefreshDecision =
   | { readonly _tag: "Rotate"; readonly activation: Activation }
+  /** The token the latest rotation spent, again, within RETRY_GRACE_MS and for its domain: that rotation's answer again, nothing written. */
+  | { readonly _tag: "Retry"; readonly activation: Activation }
   | { readonly _tag: "UnknownToken" }
   /** A refresh token that was rotated away came back: whoever holds it, the chain is no longer trusted. */
   | { readonly _tag: "Reused"; readonly activation: Activation }
@@ -187,13 +194,18 @@ export type RefreshDecision =
 
 /**
  * What presenting a refresh token (by its hash) for `domain` at `t` does. `activation` is the one the
- * hash belongs to (current or rotated away), null when none does.
+ * hash belongs to (current or rotated away), null when none does; `spentBy` the rotation that spent
+ * it, when it was spent. `graceMs` 0 takes every spent token for a reuse.
  */
-export const refreshDecision = (activation: Activation | null, presentedHash: string, domain: string, t: Instant): RefreshDecision => {
+export const refreshDecision = (activation: Activation | null, presentedHash: string, domain: string, t: Instant, spentBy: RefreshRotated | null = null, graceMs = RETRY_GRACE_MS): RefreshDecision => {
   if (activation === null) return { _tag: "UnknownToken" };
   // Revoked is final whatever the clock says: another process's clock may be behind the one that revoked.
   if (activation.revokedAt !== null) return { _tag: "Revoked", activation };
-  if (activation.refreshHash !== presentedHash) return { _tag: "Reused", activation };
+  if (activation.refreshHash !== presentedHash) {
+    // Only the latest rotation's spent token, soon after, from the same domain: anything else that comes back is a copy.
+    const retry = spentBy !== null && spentBy.fromHash === presentedHash && spentBy.refreshHash === activation.refreshHash && activation.domain === domain && graceMs > 0 && t < spentBy.at + graceMs;
+    return retry ? { _tag: "Retry", activation } : { _tag: "Reused", activation };
+  }
   if (activation.domain !== domain) return { _tag: "WrongDomain", activation };
   if (t >= activation.refreshExpiresAt) return { _tag: "TokenExpired", activation };
   return { _tag: "Rotate", activation };

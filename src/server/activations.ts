@@ -6,11 +6,11 @@
 // stored; the rules are domain/activations.ts, the atomic steps store/activations.ts.
 import { createHash, randomBytes } from "node:crypto";
 import { Either } from "effect";
-import { activationView, redeemDecision, refreshDecision, REFRESH_SECONDS, type Activation, type RedeemDecision, type RefreshDecision } from "../domain/activations.js";
+import { activationView, redeemDecision, REFRESH_SECONDS, type Activation, type RedeemDecision, type RefreshDecision } from "../domain/activations.js";
 import type { Catalog } from "../domain/catalog.js";
 import { entitlementsAt } from "../domain/entitlements.js";
 import { tokenClaims } from "../domain/tokens.js";
-import { activationsOfSubject, activationOfRefresh, findCode, issueCode, redeemCode, refreshWith, revokeActivation } from "../store/activations.js";
+import { activationsOfSubject, decideRefresh, findCode, issueCode, redeemCode, refreshWith, revokeActivation } from "../store/activations.js";
 import type { Database } from "../store/database.js";
 import { meterReading, slotReading, type ReadModel } from "../store/read-model.js";
 import { sqlOf } from "../store/sql.js";
@@ -150,19 +150,38 @@ const redeemRefusal = (d: Exclude<RedeemDecision, { _tag: "Redeemable" }>): Eith
 export const refresh = async (deps: ActivationDeps, r: RefreshRequest, requestId: string): Promise<Either.Either<Answer, ActivationRefused>> => {
   const presented = refreshHashOf(r.refreshToken);
   const now = deps.now();
-  const before = refreshDecision(await activationOfRefresh(sqlOf(deps.db), presented), presented, r.domain, now);
+  const before = await decideRefresh(sqlOf(deps.db), { hash: presented, domain: r.domain }, now);
+  if (before._tag === "Retry") return retried(deps, before.activation, r.domain, presented, now, requestId);
   // Only a rotation needs a signed token, and only a rotation or a reuse writes anything.
   if (before._tag !== "Rotate" && before._tag !== "Reused") return refreshRefusal(before, r.domain);
   const access = before._tag === "Rotate" ? await accessToken(deps, before.activation, now) : null;
   if (before._tag === "Rotate" && access === null) return userGone(before.activation.subject);
-  const next = newRefreshToken();
-  const outcome = await refreshWith(deps.db, { hash: presented, domain: r.domain }, { refreshHash: refreshHashOf(next), refreshExpiresAt: now + REFRESH_SECONDS * 1000, at: now, requestId }, now);
+  // Made from the spent token, so that a retry of this refresh can be answered the same (see retried).
+  const [next] = await deps.signer.nextRefreshTokens(presented);
+  const outcome = await refreshWith(deps.db, { hash: presented, domain: r.domain }, { refreshHash: refreshHashOf(next!), refreshExpiresAt: now + REFRESH_SECONDS * 1000, at: now, requestId }, now);
+  // Another process rotated it meanwhile: this is a retry of that refresh.
+  if (outcome._tag === "Retry") return retried(deps, outcome.activation, r.domain, presented, now, requestId);
   if (outcome._tag !== "Rotated") return refreshRefusal(outcome, r.domain);
   // A rotation under the lock was a rotation before it (a spent token stays spent), so `access` is there.
-  return access === null ? userGone(outcome.activation.subject) : Either.right(pairAnswer(outcome.activation, access, next));
+  return access === null ? userGone(outcome.activation.subject) : Either.right(pairAnswer(outcome.activation, access, next!));
 };
 
-const refreshRefusal = (d: Exclude<RefreshDecision, { _tag: "Rotate" }>, domain: string): Either.Either<never, ActivationRefused> => {
+/**
+ * A refresh retried within the grace (its answer was lost on the way): the rotation already stored
+ * is answered again, with its refresh token made again from the spent one and a fresh access token;
+ * nothing is written. A token Verity cannot make again (its signing key is gone) is a reuse after all.
+ */
+const retried = async (deps: ActivationDeps, activation: Activation, domain: string, presented: string, now: number, requestId: string): Promise<Either.Either<Answer, ActivationRefused>> => {
+  const next = (await deps.signer.nextRefreshTokens(presented)).find((token) => refreshHashOf(token) === activation.refreshHash);
+  if (next === undefined) {
+    const outcome = await refreshWith(deps.db, { hash: presented, domain }, { refreshHash: refreshHashOf(newRefreshToken()), refreshExpiresAt: now, at: now, requestId }, now, 0);
+    return outcome._tag === "Rotated" || outcome._tag === "Retry" ? refused(409, "refresh_conflict", "this refresh token changed while it was presented; present the newest one") : refreshRefusal(outcome, domain);
+  }
+  const access = await accessToken(deps, activation, now);
+  return access === null ? userGone(activation.subject) : Either.right(pairAnswer(activation, access, next));
+};
+
+const refreshRefusal = (d: Exclude<RefreshDecision, { _tag: "Rotate" | "Retry" }>, domain: string): Either.Either<never, ActivationRefused> => {
   switch (d._tag) {
     case "UnknownToken":
       return refused(401, "refresh_token_invalid", "no activation has this refresh token; activate again");

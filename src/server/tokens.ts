@@ -1,6 +1,7 @@
 // Entitlement tokens: `POST /v1/tokens` signs what domain/tokens.ts states about a user (a JWT,
 // EdDSA over Ed25519, through `jose`), and `/.well-known/jwks.json` publishes the public keys so an
 // app or plugin verifies it offline, with no call to Verity on its hot path.
+import { createHmac } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
 import { Either } from "effect";
 import type { Catalog } from "../domain/catalog.js";
@@ -55,6 +56,19 @@ export class TokenSigner {
     const { sub, aud, iat, exp, ent, sid } = claims;
     const token = await new SignJWT(sid === undefined ? { ent } : { ent, sid }).setProtectedHeader({ alg: ALG, kid, typ: "JWT" }).setIssuer(TOKEN_ISSUER).setSubject(sub).setAudience(aud).setIssuedAt(iat).setExpirationTime(exp).sign(key);
     return { token, keyId: kid };
+  }
+
+  /**
+   * The refresh token that follows the one hashed `spentHash`, as each signing key makes it, newest
+   * first. A key always makes the same one, so a retried refresh gets the same answer from any
+   * process; only a holder of the private keys could make one.
+   */
+  async nextRefreshTokens(spentHash: string): Promise<string[]> {
+    await this.signingKey();
+    return (await signingKeys(this.db)).map((row) => {
+      const secret = Buffer.from((JSON.parse(row.privateJwk) as JWK).d!, "base64url");
+      return `vrt_${createHmac("sha256", secret).update(`verity refresh token\u0000${spentHash}`).digest("base64url")}`;
+    });
   }
 
   /** Every public key, newest first: tokens signed by any process, before or after a rotation, verify. */

@@ -78,14 +78,25 @@ export const findActivation = async (sql: Sql, id: string): Promise<Activation |
   return row === undefined ? null : activationOf(row);
 };
 
-/** The activation a refresh token belongs to: the one it is current for, else the one it was rotated away from. */
-export const activationOfRefresh = async (sql: Sql, hash: string): Promise<Activation | null> => {
+/**
+ * The activation a refresh token belongs to: the one it is current for, else the one it was rotated
+ * away from, with the rotation that spent it.
+ */
+export const activationOfRefresh = async (sql: Sql, hash: string): Promise<{ readonly activation: Activation; readonly spentBy: RefreshRotated | null } | null> => {
   const [row] = await sql.query<ActivationRow>(Prisma.sql`SELECT ${columns(ACTIVATION_COLUMNS)} FROM "Activation" WHERE "refreshHash" = ${hash}`);
-  if (row !== undefined) return activationOf(row);
+  if (row !== undefined) return { activation: activationOf(row), spentBy: null };
   const [rotation] = await readEvents(sql, Prisma.sql`"provider" = ${APP_SOURCE} AND "providerEventId" = ${rotateEventId(hash)}`);
   if (rotation === undefined) return null;
   const fact = activationFactOf(rotation.rawBody);
-  return fact._tag === "RefreshRotated" ? findActivation(sql, fact.fact.activationId) : null;
+  if (fact._tag !== "RefreshRotated") return null;
+  const activation = await findActivation(sql, fact.fact.activationId);
+  return activation === null ? null : { activation, spentBy: fact.fact };
+};
+
+/** refreshDecision for a presented token, from what the store holds. */
+export const decideRefresh = async (sql: Sql, presented: { readonly hash: string; readonly domain: string }, t: number, graceMs?: number): Promise<RefreshDecision> => {
+  const found = await activationOfRefresh(sql, presented.hash);
+  return refreshDecision(found?.activation ?? null, presented.hash, presented.domain, t, found?.spentBy ?? null, graceMs);
 };
 
 /** A subject's activations, newest first. */
@@ -170,16 +181,18 @@ export type RefreshOutcome = Exclude<RefreshDecision, { _tag: "Rotate" }> | { re
 
 /**
  * Presents a refresh token (its hash): rotates it to `next` when it is the current one, revokes the
- * activation when it was rotated away before (reuse), and changes nothing otherwise.
+ * activation when it was rotated away before (reuse), and changes nothing otherwise (a retry within
+ * the grace included: its answer is made again from the rotation already stored).
  */
 export const refreshWith = (
   db: Database,
   presented: { readonly hash: string; readonly domain: string },
   next: Omit<RefreshRotated, "activationId" | "fromHash">,
   receivedAt: number,
+  graceMs?: number,
 ): Promise<RefreshOutcome> =>
   inAppendTransaction(db, async (sql) => {
-    const decision = refreshDecision(await activationOfRefresh(sql, presented.hash), presented.hash, presented.domain, next.at);
+    const decision = await decideRefresh(sql, presented, next.at, graceMs);
     switch (decision._tag) {
       case "Rotate": {
         const a = decision.activation;
@@ -194,6 +207,7 @@ export const refreshWith = (
       }
       case "Reused":
         return { _tag: "Reused", activation: await markRevoked(sql, decision.activation, { activationId: decision.activation.id, at: next.at, reason: "reuse", keyId: null, requestId: next.requestId }, receivedAt) };
+      case "Retry":
       case "UnknownToken":
       case "Revoked":
       case "TokenExpired":

@@ -5,7 +5,7 @@
 // than its lifetime, also when a refund ends that entitlement after the token was issued.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { activationsOf, redeemDecision, refreshDecision, REFRESH_SECONDS, type ActivationFact } from "../../src/domain/activations.js";
+import { activationsOf, redeemDecision, refreshDecision, REFRESH_SECONDS, RETRY_GRACE_MS, type ActivationFact } from "../../src/domain/activations.js";
 import { entitlementsAt, isGrantLive, type Grant } from "../../src/domain/entitlements.js";
 import { featureEnd, tokenClaims, type TokenClaims } from "../../src/domain/tokens.js";
 import { testCatalog } from "../builders/histories.js";
@@ -105,8 +105,14 @@ const run = (history: readonly (readonly [Op, number])[]): Run => {
         // Domains 0 and 1 are the two sites; 2 and 3 stand for "the one it is bound to".
         const domain = op.domain < 2 ? DOMAINS[op.domain]! : presented.domain;
         const owner = [...folded.activations.values()].find((a) => a.refreshHash === presented.hash) ?? [...folded.activations.values()].find((a) => facts.some((f) => f._tag === "RefreshRotated" && f.fact.fromHash === presented.hash && f.fact.activationId === a.id)) ?? null;
-        const decision = refreshDecision(owner, presented.hash, domain, t);
-        if (decision._tag === "Rotate") {
+        const spentBy = facts.find((f): f is Extract<ActivationFact, { _tag: "RefreshRotated" }> => f._tag === "RefreshRotated" && f.fact.fromHash === presented.hash)?.fact ?? null;
+        const decision = refreshDecision(owner, presented.hash, domain, t, spentBy);
+        if (decision._tag === "Retry") {
+          // Answered again from the rotation already stored: nothing written, and never for a revoked activation.
+          if (revoked.has(decision.activation.id)) out.successesAfterRevocation += 1;
+          expect(spentBy!.refreshHash).toBe(decision.activation.refreshHash);
+          expect(t - spentBy!.at).toBeLessThan(RETRY_GRACE_MS);
+        } else if (decision._tag === "Rotate") {
           if (revoked.has(decision.activation.id)) out.successesAfterRevocation += 1;
           const next = hex(made++, "f");
           facts.push({ _tag: "RefreshRotated", fact: { activationId: decision.activation.id, fromHash: presented.hash, refreshHash: next, refreshExpiresAt: t + REFRESH_SECONDS * 1000, at: t, requestId: "r" } });

@@ -146,6 +146,31 @@ describe.each(KINDS)("activation codes and refresh tokens (%s)", (kind) => {
     expect((await refresh("vrt_never-issued")).body.error.code).toBe("refresh_token_invalid");
   });
 
+  it("answers a refresh retried within a minute (its answer was lost) with the same refresh token, writing nothing; later it is a reuse", async () => {
+    const first = (await activate(await newCode(), "retry.example.com")).body;
+    const rotated = await refresh(first.refreshToken, "retry.example.com");
+    expect(rotated.status).toBe(200);
+    const events = await appEvents();
+    server.clock.now += 30_000;
+    const again = await refresh(first.refreshToken, "retry.example.com");
+    expect(again.status).toBe(200);
+    expect(again.body.refreshToken).toBe(rotated.body.refreshToken);
+    expect(await appEvents()).toBe(events);
+    // The retried answer's token works, once.
+    const next = await refresh(again.body.refreshToken, "retry.example.com");
+    expect(next.status).toBe(200);
+    // The first token is no longer the latest rotation's: a copy, so the activation is revoked.
+    const late = await refresh(first.refreshToken, "retry.example.com");
+    expect([late.status, late.body.error.code]).toEqual([401, "refresh_token_reused"]);
+
+    // And a retry after the grace is a reuse too.
+    const other = (await activate(await newCode(), "retry2.example.com")).body;
+    expect((await refresh(other.refreshToken, "retry2.example.com")).status).toBe(200);
+    server.clock.now += 61_000;
+    const stale = await refresh(other.refreshToken, "retry2.example.com");
+    expect([stale.status, stale.body.error.code]).toEqual([401, "refresh_token_reused"]);
+  });
+
   it("stops granting what a canceled plan no longer grants: the next refresh states no feature", async () => {
     const pair = (await activate(await newCode("u_ac2"))).body;
     expect(Object.keys(pair.entitlements)).toContain("export");
