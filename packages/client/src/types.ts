@@ -298,7 +298,7 @@ export type TokenPairAnswer = {
   /** A JWT (EdDSA) with `aud` = the domain and `sid` = the activation, verified with `verifyEntitlementToken`. */
   readonly accessToken: string;
   readonly expiresAt: string;
-  /** Store it before using the access token: the one presented is spent, and presenting it again revokes the activation. */
+  /** Store it before using the access token: the one presented is spent (a retry within a minute gets this same answer; later, presenting it again revokes the activation). */
   readonly refreshToken: string;
   readonly refreshExpiresAt: string;
   readonly entitlements: Readonly<Record<string, TokenFeature>>;
