@@ -10,7 +10,7 @@ import { activationView, redeemDecision, REFRESH_SECONDS, type Activation, type 
 import type { Catalog } from "../domain/catalog.js";
 import { entitlementsAt } from "../domain/entitlements.js";
 import { tokenClaims } from "../domain/tokens.js";
-import { activationsOfSubject, decideRefresh, findCode, issueCode, redeemCode, refreshWith, revokeActivation } from "../store/activations.js";
+import { activationsOfSubject, decideRefresh, findCode, refuseSpent, issueCode, redeemCode, refreshWith, revokeActivation } from "../store/activations.js";
 import type { Database } from "../store/database.js";
 import { meterReading, slotReading, type ReadModel } from "../store/read-model.js";
 import { sqlOf } from "../store/sql.js";
@@ -174,8 +174,7 @@ export const refresh = async (deps: ActivationDeps, r: RefreshRequest, requestId
 const retried = async (deps: ActivationDeps, activation: Activation, domain: string, presented: string, now: number, requestId: string): Promise<Either.Either<Answer, ActivationRefused>> => {
   const next = (await deps.signer.nextRefreshTokens(presented)).find((token) => refreshHashOf(token) === activation.refreshHash);
   if (next === undefined) {
-    const outcome = await refreshWith(deps.db, { hash: presented, domain }, { refreshHash: refreshHashOf(newRefreshToken()), refreshExpiresAt: now, at: now, requestId }, now, 0);
-    return outcome._tag === "Rotated" || outcome._tag === "Retry" ? refused(409, "refresh_conflict", "this refresh token changed while it was presented; present the newest one") : refreshRefusal(outcome, domain);
+    return refreshRefusal(await refuseSpent(deps.db, { hash: presented, domain }, now, requestId, now), domain);
   }
   const access = await accessToken(deps, activation, now);
   return access === null ? userGone(activation.subject) : Either.right(pairAnswer(activation, access, next));

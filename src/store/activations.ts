@@ -220,6 +220,26 @@ export const refreshWith = (
     }
   });
 
+/**
+ * A spent refresh token whose retry cannot be answered again (no signing key makes its successor
+ * any more): decided with no grace, so it is a reuse and revokes the activation, unless it is
+ * already revoked or unknown. Rotates nothing.
+ */
+export const refuseSpent = (db: Database, presented: { readonly hash: string; readonly domain: string }, at: number, requestId: string, receivedAt: number): Promise<Exclude<RefreshDecision, { _tag: "Rotate" | "Retry" }>> =>
+  inAppendTransaction(db, async (sql) => {
+    const decision = await decideRefresh(sql, presented, at, 0);
+    switch (decision._tag) {
+      case "Reused":
+        return { _tag: "Reused", activation: await markRevoked(sql, decision.activation, { activationId: decision.activation.id, at, reason: "reuse", keyId: null, requestId }, receivedAt) };
+      case "Rotate":
+      case "Retry":
+        // Not a spent token after all (grace 0 gives no Retry; a current token is not spent): nothing to refuse here.
+        return { _tag: "UnknownToken" };
+      default:
+        return decision;
+    }
+  });
+
 /** Revokes an activation (once: revoking it again answers with the first revocation); null when there is none. */
 export const revokeActivation = (db: Database, id: string, r: Omit<ActivationRevoked, "activationId" | "reason">, receivedAt: number): Promise<{ readonly activation: Activation; readonly again: boolean } | null> =>
   inAppendTransaction(db, async (sql) => {

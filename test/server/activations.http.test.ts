@@ -258,4 +258,15 @@ describe.each(KINDS)("activation codes and refresh tokens (%s)", (kind) => {
     const found = (await verify(server.db, testCatalog, { at: server.clock.now })).differences;
     expect(found).toEqual([expect.objectContaining({ entity: "activation", id: `activation ${live.activations[0]!.id}`, field: "rotations" })]);
   });
+
+  // Last: it removes the signing keys.
+  it("takes a retry whose answer cannot be made again (its signing key is gone) for a reuse", async () => {
+    const first = (await activate(await newCode(), "lostkey.example.com")).body;
+    expect((await refresh(first.refreshToken, "lostkey.example.com")).status).toBe(200);
+    await server.db.prisma.signingKey.deleteMany({});
+    const retry = await refresh(first.refreshToken, "lostkey.example.com");
+    expect([retry.status, retry.body.error.code]).toEqual([401, "refresh_token_reused"]);
+    const listed = (await (await fetch(`${server.url}/api/users/u_ac/activations`, { headers: { authorization: `Bearer ${readKey}` } })).json()) as { activations: { id: string; status: string; revokedReason: string | null }[] };
+    expect(listed.activations.find((a) => a.id === first.activationId)).toMatchObject({ status: "revoked", revokedReason: "reuse" });
+  });
 });
