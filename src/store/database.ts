@@ -9,6 +9,7 @@ import { PrismaClient as PgClient } from "./generated/postgresql/client.js";
 import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
 import { applyMigrations } from "./migrate.js";
 import { databaseKind, sqlitePath, type DatabaseKind } from "./url.js";
+import { WalFlusher } from "./wal-flush.js";
 import { WriteLock } from "./write-lock.js";
 
 /** Both generated clients share one model API; the store is written against this type. */
@@ -22,6 +23,8 @@ export type Database = {
   readonly sqlite: Sqlite.Database | null;
   /** SQLite: taken by every transaction on that connection, Prisma's and the store's own (sql.ts). */
   readonly writeLock: WriteLock | null;
+  /** SQLite on a file: flushes the write-ahead log of the store's own commits (see wal-flush.ts). */
+  readonly walFlusher: WalFlusher | null;
   readonly close: () => Promise<void>;
 };
 
@@ -86,8 +89,13 @@ export const openDatabase = async (url: string = DEFAULT_DATABASE_URL): Promise<
     await prisma.$executeRawUnsafe("PRAGMA temp_store = MEMORY");
     await prisma.$executeRawUnsafe("PRAGMA foreign_keys = ON");
     if (held.connection === null) throw new Error("the SQLite adapter opened no connection");
-    return { kind, url, prisma, sqlite: held.connection, writeLock, close: () => prisma.$disconnect() };
+    const walFlusher = file === ":memory:" ? null : new WalFlusher(`${file}-wal`);
+    const close = async () => {
+      await prisma.$disconnect();
+      walFlusher?.close();
+    };
+    return { kind, url, prisma, sqlite: held.connection, writeLock, walFlusher, close };
   }
   const prisma = new PgClient({ adapter: new PrismaPg({ connectionString: url }) });
-  return { kind, url, prisma, sqlite: null, writeLock: null, close: () => prisma.$disconnect() };
+  return { kind, url, prisma, sqlite: null, writeLock: null, walFlusher: null, close: () => prisma.$disconnect() };
 };

@@ -94,25 +94,51 @@ export const sqlOf = (db: Pick<Database, "kind" | "sqlite" | "prisma">, client: 
   db.sqlite !== null ? direct(db.sqlite, client !== db.prisma) : throughPrisma(db.kind, client);
 
 /**
- * Runs `work` in one transaction and commits it. On SQLite the store opens it on the connection
- * itself (BEGIN IMMEDIATE … COMMIT, holding the connection's write lock): a Prisma interactive
- * transaction costs several times the statements of a usage commit. On PostgreSQL, Prisma's.
+ * Runs `work` in one transaction and commits it; resolves once the commit is durable. On SQLite
+ * the store opens it on the connection itself (BEGIN IMMEDIATE … COMMIT, holding the connection's
+ * write lock): a Prisma interactive transaction costs several times the statements of a usage
+ * commit. On PostgreSQL, Prisma's.
  */
 export const transaction = async <T>(db: Database, work: (sql: Sql) => Promise<T>): Promise<T> => {
-  if (db.sqlite === null || db.writeLock === null) return db.prisma.$transaction((tx) => work(sqlOf(db, tx)));
+  const { result, durable } = await committedTransaction(db, work);
+  await durable;
+  return result;
+};
+
+/**
+ * `transaction`, resolving as soon as the commit is made, with `durable`, which resolves once it is
+ * on disk: on SQLite the write lock is handed on at the commit and the write-ahead log is flushed
+ * off the thread (wal-flush.ts), so the next transaction can be decided meanwhile. Nothing the
+ * commit did may be told to anyone before `durable` resolves.
+ */
+export const committedTransaction = async <T>(db: Database, work: (sql: Sql) => Promise<T>): Promise<{ readonly result: T; readonly durable: Promise<void> }> => {
+  if (db.sqlite === null || db.writeLock === null) return { result: await db.prisma.$transaction((tx) => work(sqlOf(db, tx))), durable: Promise.resolve() };
   const connection = db.sqlite;
+  const flusher = db.walFlusher;
   const release = await db.writeLock.acquire();
+  if (flusher?.broken) {
+    release();
+    throw flusher.broken;
+  }
+  let result: T;
   try {
-    connection.exec("BEGIN IMMEDIATE");
+    // Set outside the transaction and back before the lock is handed on: every other commit on
+    // the connection (Prisma's, the projector's) keeps flushing inside COMMIT.
+    if (flusher !== null) connection.exec("PRAGMA synchronous = NORMAL");
     try {
-      const result = await work(direct(connection, true));
-      connection.exec("COMMIT");
-      return result;
-    } catch (e) {
-      if (connection.inTransaction) connection.exec("ROLLBACK");
-      throw e;
+      connection.exec("BEGIN IMMEDIATE");
+      try {
+        result = await work(direct(connection, true));
+        connection.exec("COMMIT");
+      } catch (e) {
+        if (connection.inTransaction) connection.exec("ROLLBACK");
+        throw e;
+      }
+    } finally {
+      if (flusher !== null) connection.exec("PRAGMA synchronous = FULL");
     }
   } finally {
     release();
   }
+  return { result, durable: flusher === null ? Promise.resolve() : flusher.flush() };
 };

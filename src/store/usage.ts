@@ -15,7 +15,7 @@ import { APPEND_LOCK, insertEvents, instantOf, readEvents, rowOf } from "./event
 import { appendToFeed, lockFeed } from "./feed.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { insertRows, sqlValue } from "./insert-rows.js";
-import { transaction, type Sql } from "./sql.js";
+import { committedTransaction, transaction, type Sql } from "./sql.js";
 import { usageBody, USAGE_EVENT_TYPE, usageEventId, usageRecordOf } from "./usage-body.js";
 
 /** A record to decide: everything but the counter after it, with the quota it is decided against. */
@@ -324,15 +324,17 @@ export class UsageAppender {
       // A turn of the event loop, so records read in the same turn share the commit.
       await setImmediate();
       const batch = this.queue.splice(0, this.maxBatch);
+      let committed: { readonly result: UsageCommit; readonly durable: Promise<void> };
       try {
-        const commit = await recordUsage(
-          this.db,
-          batch.map((w) => w.pending),
-          this.now(),
-          this.catalog,
-        );
-        if (commit.recorded.length > 0) this.onCommitted(commit);
-        batch.forEach((w, i) => w.resolve(commit.outcomes[i]!));
+        committed = await committedTransaction(this.db, async (sql) => {
+          await lockAppends(sql);
+          return recordUsageIn(
+            sql,
+            batch.map((w) => w.pending),
+            this.now(),
+            this.catalog,
+          );
+        });
       } catch {
         // One record the database refuses must not fail the others: each is tried on its own.
         for (const w of batch) {
@@ -341,7 +343,19 @@ export class UsageAppender {
             w.resolve(commit.outcomes[0]!);
           }, w.reject);
         }
+        continue;
       }
+      // The next batch is decided while this one's commit is flushed to disk (SQLite, see
+      // wal-flush.ts); its callers are answered, and what it recorded told, only once it is durable.
+      // Flushes end in the order they were asked for, so commits are told in their order.
+      const { result: commit, durable } = committed;
+      void durable.then(
+        () => {
+          if (commit.recorded.length > 0) this.onCommitted(commit);
+          batch.forEach((w, i) => w.resolve(commit.outcomes[i]!));
+        },
+        (e: unknown) => batch.forEach((w) => w.reject(e)),
+      );
     }
     this.draining = false;
   }
