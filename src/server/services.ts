@@ -8,7 +8,7 @@ import type { Catalog } from "../domain/catalog.js";
 import { loadCatalog } from "../config/catalog.js";
 import { readSettings, type Settings } from "../config/env.js";
 import { limitStateCache } from "../store/components.js";
-import { openDatabase, type Database } from "../store/database.js";
+import { checkpointInBackground, openDatabase, type Database } from "../store/database.js";
 import type { AppOptions } from "./app.js";
 import { stderrLogger, type Logger } from "./logger.js";
 import type { ProviderApis } from "./provider-api.js";
@@ -39,6 +39,11 @@ export const DatabaseLive = Layer.scoped(
       (db) => Effect.promise(() => db.close()),
     );
     limitStateCache(db, s.stateCache);
+    const log = stderrLogger(s.logLevel);
+    yield* Effect.acquireRelease(
+      Effect.sync(() => checkpointInBackground(db, (message) => log.warn("background checkpoint failed", { error: message }))),
+      (c) => Effect.promise(() => c?.stop() ?? Promise.resolve()),
+    );
     return db;
   }),
 );

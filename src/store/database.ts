@@ -9,6 +9,7 @@ import { PrismaClient as PgClient } from "./generated/postgresql/client.js";
 import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
 import { applyMigrations } from "./migrate.js";
 import { databaseKind, sqlitePath, type DatabaseKind } from "./url.js";
+import { FALLBACK_PAGES, startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { WalFlusher } from "./wal-flush.js";
 import { WriteLock } from "./write-lock.js";
 
@@ -66,6 +67,16 @@ const capturingSqlite = (file: string, lock: WriteLock) => {
     connectToShadowDb: () => factory.connectToShadowDb(),
   } as unknown as PrismaBetterSQLite3;
   return { adapter, held };
+};
+
+/**
+ * For a long-running server on a SQLite file: checkpoints on a worker thread (checkpointer.ts), the
+ * connection's own only past FALLBACK_PAGES. Returns what stops it (null: nothing to do).
+ */
+export const checkpointInBackground = (db: Database, onError: (message: string) => void): Checkpointer | null => {
+  if (db.sqlite === null || db.walFlusher === null) return null;
+  db.sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
+  return startCheckpointer(sqlitePath(db.url), onError);
 };
 
 export const DEFAULT_DATABASE_URL = "file:./data/verity.db";
