@@ -57,6 +57,14 @@ export class TransitionHub {
     this.refreshing = (async () => {
       do {
         this.again = false;
+        if (this.active === 0) {
+          // Nobody follows: the rows would only be buffered (profiled: 7% of the CPU under usage
+          // load). The end of the feed is enough; a subscriber arriving later with an older cursor
+          // pages the database, as one behind the buffer does.
+          this.buffer = [];
+          this.head = Math.max(this.head, await lastFeedSeq(this.db));
+          continue;
+        }
         for (let rows = await readFeed(this.db, this.head, 1000); rows.length > 0; rows = await readFeed(this.db, this.head, 1000)) {
           this.buffer.push(...rows);
           this.head = rows[rows.length - 1]!.seq;

@@ -125,7 +125,7 @@ export const decodeFeedCursor = (cursor: string): number | null => {
 };
 
 export const lastFeedSeq = async (db: Database): Promise<number> =>
-  (await db.prisma.transitionFeed.findFirst({ orderBy: { seq: "desc" }, select: { seq: true } }))?.seq ?? 0;
+  Number((await sqlOf(db).query<{ seq: number | bigint | null }>(Statement.sql`SELECT max("seq") AS "seq" FROM "TransitionFeed"`))[0]?.seq ?? 0);
 
 const FEED_CHANNEL = "verity_feed";
 

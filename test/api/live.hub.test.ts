@@ -32,4 +32,36 @@ describe("TransitionHub", () => {
       await close();
     }
   });
+
+  it("keeps only the feed's end while nobody follows; later subscribers still get every row after their cursor", async () => {
+    const { db, close } = await openTestDatabase("sqlite");
+    const hub = new TransitionHub(db);
+    try {
+      await hub.start(3_600_000);
+      const append = (ns: number[]) => db.prisma.$transaction((tx) => appendToFeed(sqlOf(db, tx), ns.map(row)));
+      await append([1, 2, 3]);
+      await hub.refresh();
+      const seqs = (await db.prisma.transitionFeed.findMany({ orderBy: { seq: "asc" } })).map((r) => r.seq);
+      expect(hub.position).toBe(seqs[2]);
+      // From the start (a reconnect with an old cursor): paged from the database.
+      const aborter = new AbortController();
+      const fromStart = hub.subscribe({}, 0, aborter.signal);
+      const got: string[] = [];
+      for (let i = 0; i < 3; i++) got.push(((await fromStart.next()).value as FeedRow).to!);
+      expect(got).toEqual(["1", "2", "3"]);
+      // From now: only what comes next, read once somebody follows.
+      const fromNow = hub.subscribe({}, null, aborter.signal);
+      const next = fromNow.next();
+      await append([4]);
+      await hub.refresh();
+      expect(((await next).value as FeedRow).to).toBe("4");
+      expect(((await fromStart.next()).value as FeedRow).to).toBe("4");
+      aborter.abort();
+      await fromStart.return(undefined);
+      await fromNow.return(undefined);
+    } finally {
+      await hub.stop();
+      await close();
+    }
+  });
 });
