@@ -61,15 +61,24 @@ export class TransitionHub {
           // Nobody follows: the rows would only be buffered (profiled: 7% of the CPU under usage
           // load). The end of the feed is enough; a subscriber arriving later with an older cursor
           // pages the database, as one behind the buffer does.
+          const end = await lastFeedSeq(this.db);
+          await this.db.walFlusher?.barrier();
           this.buffer = [];
-          this.head = Math.max(this.head, await lastFeedSeq(this.db));
-          continue;
+          this.head = Math.max(this.head, end);
+        } else {
+          const fresh: FeedRow[] = [];
+          let after = this.head;
+          for (let rows = await readFeed(this.db, after, 1000); rows.length > 0; rows = await readFeed(this.db, after, 1000)) {
+            fresh.push(...rows);
+            after = rows[rows.length - 1]!.seq;
+          }
+          // Handed out only once on disk (SQLite commits are flushed off the thread, wal-flush.ts):
+          // a power loss must not take back a row a subscriber has seen, nor let its seq be reused.
+          await this.db.walFlusher?.barrier();
+          this.buffer.push(...fresh);
+          this.head = after;
+          if (this.buffer.length > this.capacity) this.buffer = this.buffer.slice(this.buffer.length - this.capacity);
         }
-        for (let rows = await readFeed(this.db, this.head, 1000); rows.length > 0; rows = await readFeed(this.db, this.head, 1000)) {
-          this.buffer.push(...rows);
-          this.head = rows[rows.length - 1]!.seq;
-        }
-        if (this.buffer.length > this.capacity) this.buffer = this.buffer.slice(this.buffer.length - this.capacity);
         for (const wake of this.waiters) wake();
         this.waiters.clear();
       } while (this.again);
@@ -120,13 +129,14 @@ export class TransitionHub {
       const oldest = this.buffer[0]?.seq ?? this.head + 1;
       if (last + 1 < oldest) {
         // Behind the buffer: page through the database; everything up to `upto` is then seen.
+        // Never past the head: rows after it may not be on disk yet (see refresh).
         const upto = this.head;
-        const rows = await readFeed(this.db, last, 500, filter);
+        const rows = (await readFeed(this.db, last, 500, filter)).filter((r) => r.seq <= upto);
         for (const row of rows) {
           this.delivered++;
           yield row;
         }
-        last = rows.length === 500 ? rows[rows.length - 1]!.seq : Math.max(upto, rows.at(-1)?.seq ?? last);
+        last = rows.length === 500 ? rows[rows.length - 1]!.seq : Math.max(upto, last);
         continue;
       }
       const upto = this.head;

@@ -34,12 +34,12 @@ export const DatabaseLive = Layer.scoped(
   Db,
   Effect.gen(function* () {
     const s = yield* ServerSettings;
+    const log = stderrLogger(s.logLevel);
     const db = yield* Effect.acquireRelease(
-      Effect.promise(() => openDatabase(s.databaseUrl)),
+      Effect.promise(() => openDatabase(s.databaseUrl, { onFlushFailure: (e) => log.error("the database can no longer be written: restart Verity", { error: e.message }) })),
       (db) => Effect.promise(() => db.close()),
     );
     limitStateCache(db, s.stateCache);
-    const log = stderrLogger(s.logLevel);
     yield* Effect.acquireRelease(
       Effect.sync(() => checkpointInBackground(db, (message) => log.warn("background checkpoint failed", { error: message }))),
       (c) => Effect.promise(() => c?.stop() ?? Promise.resolve()),

@@ -1,11 +1,12 @@
 // Group commit: deliveries that arrive together are appended in one transaction, so they share
-// one durable flush (SQLite WAL with synchronous=FULL, or PostgreSQL's commit), and each caller
-// is answered only once that transaction has committed. While one transaction runs, the next
-// deliveries queue up and go together in the following one. Durability is exactly that of a
-// single append; the cost of the flush is divided by the batch. Memory: the queued deliveries.
+// one durable flush (on SQLite the write-ahead log flushed off the answering thread, wal-flush.ts;
+// on PostgreSQL the commit), and each caller is answered only once that commit is on disk. While
+// one transaction runs, or its commit is being flushed, the next deliveries queue up and go
+// together in the following one. Durability is exactly that of a single append; the cost of the
+// flush is divided by the batch. Memory: the queued deliveries.
 import { setImmediate } from "node:timers/promises";
 import type { Database } from "./database.js";
-import { appendEvent, appendEvents, type AppendResult, type NewEvent } from "./events.js";
+import { appendEvent, appendEventsCommitted, type AppendResult, type NewEvent } from "./events.js";
 
 /** How long a commit may wait for deliveries still being read and verified (PostgreSQL's commit_delay, in spirit). */
 const MAX_COMMIT_DELAY_MS = 3;
@@ -66,15 +67,12 @@ export class Appender {
       do await setImmediate();
       while (this.arriving > 0 && this.queue.length < this.maxBatch && performance.now() < until);
       const batch = this.queue.splice(0, this.maxBatch);
+      let committed: { readonly result: AppendResult[]; readonly durable: Promise<void> };
       try {
-        const results = await appendEvents(
+        committed = await appendEventsCommitted(
           this.db,
           batch.map((w) => w.event),
         );
-        this.commits += 1;
-        this.appended += batch.length;
-        this.onStored(results.filter((r) => !r.duplicate).map((r) => r.seq));
-        batch.forEach((w, i) => w.resolve(results[i]!));
       } catch {
         // One event the database refuses (or a race with another process) must not fail the
         // others: each is appended on its own, and only its own failure is reported to it.
@@ -84,7 +82,20 @@ export class Appender {
             w.resolve(r);
           }, w.reject);
         }
+        continue;
       }
+      const { result: results, durable } = committed;
+      this.commits += 1;
+      this.appended += batch.length;
+      // The projector hears of the new events at the commit, in commit order (it projects them in
+      // transactions that flush the log, and so these events, before they commit). The senders are
+      // answered once the commit is on disk; meanwhile the next deliveries are appended (SQLite,
+      // see wal-flush.ts).
+      this.onStored(results.filter((r) => !r.duplicate).map((r) => r.seq));
+      void durable.then(
+        () => batch.forEach((w, i) => w.resolve(results[i]!)),
+        (e: unknown) => batch.forEach((w) => w.reject(e)),
+      );
     }
     this.draining = false;
   }

@@ -18,13 +18,20 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Sqlite = require(workerData.driver);
 const db = new Sqlite(workerData.file, { fileMustExist: true });
+// A checkpoint flushes the log before it copies it and the database after: said, not left to the build's default.
+db.pragma("synchronous = FULL");
 let checkpoints = 0;
+let reported = null;
 const timer = setInterval(() => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
     checkpoints += 1;
+    reported = null;
   } catch (e) {
-    parentPort.postMessage({ error: String(e && e.message || e) });
+    // Reported when it starts failing (not every 100 ms), and again when the reason changes.
+    const message = String((e && e.message) || e);
+    if (message !== reported) parentPort.postMessage({ error: message });
+    reported = message;
   }
 }, workerData.everyMs);
 parentPort.on("message", (m) => {
@@ -45,14 +52,25 @@ export type Checkpointer = {
 };
 
 /** Starts checkpointing `file` (a SQLite database in WAL mode) on a worker thread. */
-export const startCheckpointer = (file: string, onError: (message: string) => void, everyMs = CHECKPOINT_EVERY_MS): Checkpointer => {
+export const startCheckpointer = (
+  file: string,
+  onError: (message: string) => void,
+  everyMs = CHECKPOINT_EVERY_MS,
+  /** Told if the worker ends without being stopped. */
+  onLost: () => void = () => undefined,
+): Checkpointer => {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, everyMs } });
   // It must not keep the process alive; a failure is reported, and the server's connection's own
   // checkpoints (past FALLBACK_PAGES) keep the log bounded without it.
   worker.unref();
   let stopped = false;
-  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    worker.once("exit", () => {
+      if (!stopped) onLost();
+      resolve();
+    }),
+  );
   worker.on("error", (e) => onError(e.message));
   const replies: ((m: { checkpoints?: number; stopped?: boolean }) => void)[] = [];
   worker.on("message", (m: { error?: string; checkpoints?: number; stopped?: boolean }) => {

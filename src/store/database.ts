@@ -39,7 +39,7 @@ type Adapter = { startTransaction: (level?: string) => Promise<AdapterTransactio
  */
 const capturingSqlite = (file: string, lock: WriteLock) => {
   const factory = new PrismaBetterSQLite3({ url: file });
-  const held: { connection: Sqlite.Database | null } = { connection: null };
+  const held: { connection: Sqlite.Database | null; flusher: WalFlusher | null } = { connection: null, flusher: null };
   const adapter = {
     provider: factory.provider,
     adapterName: factory.adapterName,
@@ -51,6 +51,9 @@ const capturingSqlite = (file: string, lock: WriteLock) => {
       inner.startTransaction = async (level) => {
         const release = await lock.acquire();
         try {
+          // After a failed flush of the log nothing more may be committed (wal-flush.ts).
+          const broken = held.flusher?.broken;
+          if (broken) throw broken;
           const tx = await start(level);
           const commit = tx.commit.bind(tx);
           const rollback = tx.rollback.bind(tx);
@@ -75,13 +78,22 @@ const capturingSqlite = (file: string, lock: WriteLock) => {
  */
 export const checkpointInBackground = (db: Database, onError: (message: string) => void): Checkpointer | null => {
   if (db.sqlite === null || db.walFlusher === null) return null;
-  db.sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
-  return startCheckpointer(sqlitePath(db.url), onError);
+  const connection = db.sqlite;
+  connection.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
+  // Without the worker, SQLite's own checkpoints every 1,000 pages keep the log small again.
+  return startCheckpointer(sqlitePath(db.url), onError, undefined, () => {
+    if (connection.open) connection.pragma("wal_autocheckpoint = 1000");
+  });
 };
 
 export const DEFAULT_DATABASE_URL = "file:./data/verity.db";
 
-export const openDatabase = async (url: string = DEFAULT_DATABASE_URL): Promise<Database> => {
+export type OpenOptions = {
+  /** Told when a flush of SQLite's log fails: the server can no longer commit (see wal-flush.ts). */
+  readonly onFlushFailure?: (e: Error) => void;
+};
+
+export const openDatabase = async (url: string = DEFAULT_DATABASE_URL, options: OpenOptions = {}): Promise<Database> => {
   const kind = databaseKind(url);
   await applyMigrations(url);
   if (kind === "sqlite") {
@@ -100,10 +112,13 @@ export const openDatabase = async (url: string = DEFAULT_DATABASE_URL): Promise<
     await prisma.$executeRawUnsafe("PRAGMA temp_store = MEMORY");
     await prisma.$executeRawUnsafe("PRAGMA foreign_keys = ON");
     if (held.connection === null) throw new Error("the SQLite adapter opened no connection");
-    const walFlusher = file === ":memory:" ? null : new WalFlusher(`${file}-wal`);
+    // The log is named after the file SQLite opened, symbolic links resolved as SQLite resolves them.
+    const opened = (held.connection.pragma("database_list") as { name: string; file: string }[]).find((d) => d.name === "main")?.file ?? "";
+    const walFlusher = opened === "" ? null : new WalFlusher(`${opened}-wal`, undefined, options.onFlushFailure);
+    held.flusher = walFlusher;
     const close = async () => {
+      await walFlusher?.close();
       await prisma.$disconnect();
-      walFlusher?.close();
     };
     return { kind, url, prisma, sqlite: held.connection, writeLock, walFlusher, close };
   }

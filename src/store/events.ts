@@ -7,7 +7,7 @@ import type { Instant } from "../domain/time.js";
 import type { Database } from "./database.js";
 import { Prisma } from "./generated/postgresql/client.js";
 import { parsedCopy, storedEventId, storedEventType } from "./parsed-copy.js";
-import { transaction, type Sql } from "./sql.js";
+import { committedTransaction, type Sql } from "./sql.js";
 import { sqlValue } from "./insert-rows.js";
 
 export type NewEvent = {
@@ -71,8 +71,15 @@ const keyOf = (provider: string, storedId: string): string => `${provider}\u0000
  * the inserts, one commit.
  */
 export const appendEvents = async (db: Database, events: readonly NewEvent[]): Promise<AppendResult[]> => {
+  const { result, durable } = await appendEventsCommitted(db, events);
+  await durable;
+  return result;
+};
+
+/** appendEvents, resolving at the commit, with `durable` (see sql.ts committedTransaction): nobody may be told before it resolves. */
+export const appendEventsCommitted = async (db: Database, events: readonly NewEvent[]): Promise<{ readonly result: AppendResult[]; readonly durable: Promise<void> }> => {
   const rows = events.map(rowOf);
-  return transaction(db, async (sql) => {
+  return committedTransaction(db, async (sql) => {
     // On PostgreSQL, appends take turns so that seq order is commit order: a reader paging by
     // seq never passes an event that commits later with a smaller seq. (SQLite has one writer.)
     if (db.kind === "postgresql") await sql.query(Prisma.sql`SELECT 1 FROM pg_advisory_xact_lock(${APPEND_LOCK})`);
@@ -131,7 +138,11 @@ export const insertEvents = (kind: Database["kind"], rows: readonly ReturnType<t
 
 export const appendEvent = async (db: Database, event: NewEvent): Promise<AppendResult> => {
   const existing = await findEventSeq(db, event.provider, event.providerEventId);
-  if (existing !== null) return { seq: existing, duplicate: true };
+  if (existing !== null) {
+    // Stored, perhaps by a commit whose flush is still running (SQLite): told once it is on disk.
+    await db.walFlusher?.barrier();
+    return { seq: existing, duplicate: true };
+  }
   try {
     return (await appendEvents(db, [event]))[0]!;
   } catch (e) {

@@ -102,8 +102,8 @@ export const readFeed = async (db: Database, afterSeq: number, limit: number, fi
 };
 
 /** The newest `limit` feed rows, newest first (the dashboard's live view starts from them). */
-export const recentFeed = (db: Database, limit: number, filter: FeedFilter = {}): Promise<FeedRow[]> =>
-  db.prisma.transitionFeed.findMany({
+export const recentFeed = async (db: Database, limit: number, filter: FeedFilter = {}): Promise<FeedRow[]> => {
+  const rows = await db.prisma.transitionFeed.findMany({
     where: {
       ...(filter.userId == null ? {} : { userId: filter.userId }),
       ...(filter.entity == null ? {} : { entity: filter.entity }),
@@ -112,6 +112,10 @@ export const recentFeed = (db: Database, limit: number, filter: FeedFilter = {})
     orderBy: { seq: "desc" },
     take: limit,
   });
+  // Shown (and resumed from) only once on disk: see the live hub's refresh.
+  await db.walFlusher?.barrier();
+  return rows;
+};
 
 /** The opaque cursor subscribers resume from. */
 /** Sequence numbers are 32-bit integer columns: a cursor beyond that names no row (and Prisma would refuse it). */

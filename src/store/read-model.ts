@@ -201,7 +201,13 @@ export class ReadModel {
     const view = this.users.get(userId);
     if (view === undefined) return;
     const held = new Map(view.counters);
-    for (const c of counters) if (c.subject === view.subject) held.set(counterKey(c.subject, c.feature, c.periodStart), c);
+    for (const c of counters) {
+      if (c.subject !== view.subject) continue;
+      const key = counterKey(c.subject, c.feature, c.periodStart);
+      // Commits are told once durable, and two told by one flush may arrive in either order (a
+      // usage batch and a lease release, say): a counter only grows, so the later one holds more records.
+      if ((held.get(key)?.records ?? -1) <= c.records) held.set(key, c);
+    }
     this.users.set(userId, { ...view, counters: held });
   }
 

@@ -89,6 +89,9 @@ export const listEvents = async (
     ...(options.rawOnly ? { rawOnlyReason: { not: null } } : {}),
   };
   const rows = await db.prisma.event.findMany({ where, orderBy: { seq: "asc" }, take: limit + 1 });
+  // Listed only once on disk (SQLite commits are flushed off the thread, wal-flush.ts): a cursor
+  // must never point past what a power loss could take back, or SQLite would hand its seq out again.
+  await db.walFlusher?.barrier();
   const page = rows.slice(0, limit).map(toStoredEvent);
   return { events: page, next: rows.length > limit ? encodeCursor(page[page.length - 1]!.seq) : null };
 };

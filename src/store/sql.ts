@@ -9,6 +9,7 @@ import type Sqlite from "better-sqlite3";
 import type { Database, Prisma as Client } from "./database.js";
 import type { Prisma } from "./generated/postgresql/client.js";
 import type { DatabaseKind } from "./url.js";
+import type { WalFlusher } from "./wal-flush.js";
 
 export type Sql = {
   readonly kind: DatabaseKind;
@@ -106,6 +107,19 @@ export const transaction = async <T>(db: Database, work: (sql: Sql) => Promise<T
 };
 
 /**
+ * Back to synchronous=FULL for every other commit on the connection. SQLite refuses while a
+ * transaction is open (a ROLLBACK that failed): then nothing more may be committed on it, as after
+ * a failed flush.
+ */
+const restoreFullSync = (connection: Sqlite.Database, flusher: WalFlusher): void => {
+  try {
+    connection.exec("PRAGMA synchronous = FULL");
+  } catch (e) {
+    flusher.fail(e);
+  }
+};
+
+/**
  * `transaction`, resolving as soon as the commit is made, with `durable`, which resolves once it is
  * on disk: on SQLite the write lock is handed on at the commit and the write-ahead log is flushed
  * off the thread (wal-flush.ts), so the next transaction can be decided meanwhile. Nothing the
@@ -135,7 +149,7 @@ export const committedTransaction = async <T>(db: Database, work: (sql: Sql) => 
         throw e;
       }
     } finally {
-      if (flusher !== null) connection.exec("PRAGMA synchronous = FULL");
+      if (flusher !== null) restoreFullSync(connection, flusher);
     }
   } finally {
     release();

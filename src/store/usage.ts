@@ -347,7 +347,8 @@ export class UsageAppender {
       }
       // The next batch is decided while this one's commit is flushed to disk (SQLite, see
       // wal-flush.ts); its callers are answered, and what it recorded told, only once it is durable.
-      // Flushes end in the order they were asked for, so commits are told in their order.
+      // The flusher tells commits in their order; commits told by other paths (a lease release's
+      // counter) may interleave, which the read model allows for (noteCounters keeps the larger).
       const { result: commit, durable } = committed;
       void durable.then(
         () => {

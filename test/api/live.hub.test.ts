@@ -64,4 +64,35 @@ describe("TransitionHub", () => {
       await close();
     }
   });
+
+  it("drops its buffer when nobody follows: a later cursor between the old buffer and the new end skips nothing", async () => {
+    const { db, close } = await openTestDatabase("sqlite");
+    const hub = new TransitionHub(db);
+    try {
+      await hub.start(3_600_000);
+      const append = (ns: number[]) => db.prisma.$transaction((tx) => appendToFeed(sqlOf(db, tx), ns.map(row)));
+      // Someone follows while rows 1-3 arrive: they are buffered.
+      const first = new AbortController();
+      const follower = hub.subscribe({}, null, first.signal);
+      const pending = follower.next();
+      await append([1, 2, 3]);
+      await hub.refresh();
+      expect(((await pending).value as FeedRow).to).toBe("1");
+      first.abort();
+      await follower.return(undefined);
+      // Nobody follows while rows 4-6 arrive.
+      await append([4, 5, 6]);
+      await hub.refresh();
+      const seqs = (await db.prisma.transitionFeed.findMany({ orderBy: { seq: "asc" } })).map((r) => r.seq);
+      const later = new AbortController();
+      const resumed = hub.subscribe({}, seqs[3]!, later.signal);
+      expect(((await resumed.next()).value as FeedRow).to).toBe("5");
+      expect(((await resumed.next()).value as FeedRow).to).toBe("6");
+      later.abort();
+      await resumed.return(undefined);
+    } finally {
+      await hub.stop();
+      await close();
+    }
+  });
 });

@@ -58,12 +58,23 @@ describe("background checkpoints on SQLite", () => {
     expect(fileSize(db)).toBeLessThan(before + 1_000_000);
   });
 
-  it("report a database they cannot open, and stop", async () => {
+  it("report a database they cannot open, and that the worker is gone", async () => {
     const errors: string[] = [];
-    const checkpointer = startCheckpointer("/nonexistent-dir/verity.db", (m) => errors.push(m), 20);
-    await waitFor(() => errors.length > 0);
+    let lost = 0;
+    const checkpointer = startCheckpointer("/nonexistent-dir/verity.db", (m) => errors.push(m), 20, () => (lost += 1));
+    await waitFor(() => errors.length > 0 && lost > 0);
     expect(errors[0]).toMatch(/directory does not exist|unable to open|SQLITE_CANTOPEN|no such file/i);
     await checkpointer.stop();
+    expect(lost).toBe(1);
+  });
+
+  it("once stopped, are not reported lost", async () => {
+    const { db } = await openDb("sqlite");
+    let lost = 0;
+    const checkpointer = startCheckpointer(sqlitePath(db.url), (m) => expect.fail(m), 20, () => (lost += 1));
+    await waitFor(async () => (await checkpointer.count()) > 0);
+    await checkpointer.stop();
+    expect(lost).toBe(0);
   });
 
   it("are not started for PostgreSQL or an in-memory SQLite database", async () => {

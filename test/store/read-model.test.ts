@@ -113,6 +113,18 @@ describe.each(KINDS)("read model on %s", (kind) => {
     }
   });
 
+  it("keeps the larger of two counters told out of order (two commits told by one flush)", async () => {
+    await ingest([stripeEvent({ id: "evt_rm_c", type: "customer.created", created: 1_735_689_800, object: customer({ id: "cus_rm_c", metadata: { user_id: "user_rm_c" } }) })]);
+    const id = (await reads.findUser("user_rm_c"))!;
+    const view = (await reads.user(id))!;
+    const counter = (used: number, records: number) => ({ subject: view.subject, feature: "calls", periodStart: 0, periodEnd: null, used, records });
+    reads.noteCounters(id, [counter(5, 5)]);
+    reads.noteCounters(id, [counter(3, 3)]);
+    expect([...(await reads.user(id))!.counters.values()]).toEqual([counter(5, 5)]);
+    reads.noteCounters(id, [counter(6, 6)]);
+    expect([...(await reads.user(id))!.counters.values()]).toEqual([counter(6, 6)]);
+  });
+
   it("accepts a new key at once, tells a missing key from an unknown one, and refuses a revoked one at once", async () => {
     const clock = { now: 1_000_000 };
     const keys = new ReadModel(db, 10, () => clock.now);

@@ -4,9 +4,10 @@
 // are told in commit order; a failed flush fails what it covered and stops further commits; every
 // other commit on the connection keeps synchronous=FULL; usage records are decided and committed
 // while an earlier batch is being flushed, and answered only after their own flush.
-import { statSync } from "node:fs";
+import { existsSync, statSync, symlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Database } from "../../src/store/database.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
 import { Prisma } from "../../src/store/generated/postgresql/client.js";
 import { committedTransaction, sqlOf, transaction } from "../../src/store/sql.js";
 import { sqlitePath } from "../../src/store/url.js";
@@ -85,10 +86,36 @@ describe("WalFlusher", () => {
     expect(flusher.broken?.message).toMatch(/EIO/);
   });
 
-  it("flushes the real log file, and a log SQLite has not made yet is nothing to flush", async () => {
-    const flusher = new WalFlusher("/nonexistent-dir/verity.db-wal");
-    await flusher.flush();
-    expect(flusher.flushes).toBe(1);
+  it("fails, and says so once, when the log is not where SQLite writes it", async () => {
+    const told: Error[] = [];
+    const flusher = new WalFlusher("/nonexistent-dir/verity.db-wal", undefined, (e) => told.push(e));
+    await expect(flusher.flush()).rejects.toThrow(/ENOENT.*restart Verity/);
+    await expect(flusher.flush()).rejects.toThrow(/restart Verity/);
+    expect(told).toHaveLength(1);
+  });
+
+  it("has readers wait for commits not yet on disk, and costs nothing when there are none", async () => {
+    const { held, sync } = heldFlushes();
+    const flusher = new WalFlusher("unused", sync);
+    expect(await settled([flusher.barrier()])).toEqual(["resolved"]);
+    const commit = flusher.flush();
+    const read = flusher.barrier();
+    expect(await settled([commit, read])).toEqual(["pending", "pending"]);
+    // No flush of its own: the one covering the commit tells the reader too.
+    expect(held).toHaveLength(1);
+    held[0]!.resolve();
+    expect(await settled([commit, read])).toEqual(["resolved", "resolved"]);
+  });
+
+  it("closes only after the flushes running end, and refuses new ones", async () => {
+    const { held, sync } = heldFlushes();
+    const flusher = new WalFlusher("unused", sync);
+    const commit = flusher.flush();
+    const closed = flusher.close();
+    expect(await settled([commit, closed])).toEqual(["pending", "pending"]);
+    await expect(flusher.flush()).rejects.toThrow(/closed/);
+    held[0]!.resolve();
+    expect(await settled([commit, closed])).toEqual(["resolved", "resolved"]);
   });
 });
 
@@ -111,6 +138,31 @@ describe("the store's transactions on SQLite", () => {
     expect(synchronous(db)).toBe(2);
     held[0]!.resolve();
     await done;
+  });
+
+  it("flush only after COMMIT, outside any transaction", async () => {
+    const { db } = await openDb("sqlite");
+    const states: boolean[] = [];
+    const gated: Database = { ...db, walFlusher: new WalFlusher(`${sqlitePath(db.url)}-wal`, async () => void states.push(db.sqlite!.inTransaction)) };
+    await transaction(gated, (sql) => sql.run(insertKey("k1")));
+    expect(states).toEqual([false]);
+  });
+
+  it("flush the log SQLite writes, beside the file a symbolic link names", async () => {
+    const { db, url } = await openDb("sqlite");
+    await db.close();
+    const real = sqlitePath(url);
+    const link = join(dirname(real), "link.db");
+    symlinkSync(real, link);
+    const linked = await openDatabase(`file:${link}`);
+    try {
+      await transaction(linked, (sql) => sql.run(insertKey("k1")));
+      expect(linked.walFlusher!.flushes).toBeGreaterThanOrEqual(1);
+      expect(existsSync(`${real}-wal`)).toBe(true);
+      expect(existsSync(`${link}-wal`)).toBe(false);
+    } finally {
+      await linked.close();
+    }
   });
 
   it("flush the real log: its flush count grows with each commit", async () => {
@@ -148,6 +200,14 @@ describe("the store's transactions on SQLite", () => {
     await expect(first).rejects.toThrow(/restart Verity/);
     await expect(committedTransaction(gated, (sql) => sql.run(insertKey("k2")))).rejects.toThrow(/restart Verity/);
     expect(await keys(db)).toEqual(["k1"]);
+  });
+
+  it("after a failed flush, Prisma's transactions are refused too", async () => {
+    const { db } = await openDb("sqlite");
+    db.walFlusher!.fail(new Error("EIO"));
+    await expect(db.prisma.$transaction((tx) => tx.componentKey.create({ data: { key: "k1", componentId: "c1" } }))).rejects.toThrow(/restart Verity/);
+    await expect(transaction(db, (sql) => sql.run(insertKey("k2")))).rejects.toThrow(/restart Verity/);
+    expect(await keys(db)).toEqual([]);
   });
 });
 
